@@ -1,0 +1,215 @@
+/**
+ * The one module that reads process.env. Every variable is validated at start;
+ * a bad value stops the process with a message naming the variable and what it
+ * accepts. Unset store URLs mean "use the embedded store".
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ invalid_type_error: 'must be a port number' })
+    .int('must be an integer')
+    .min(0, 'must be 0 (any free port) to 65535')
+    .max(65535, 'must be 0 (any free port) to 65535')
+    .default(fallback);
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v ? v : undefined))
+    .refine(
+      (v) => {
+        if (v === undefined) return true;
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+    );
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v : undefined));
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], {
+      errorMap: () => ({ message: 'must be one of true, false, 1, 0, yes, no' }),
+    })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes'].includes(v)));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  LAB_DATA_DIR: z.string().min(1).default('.data'),
+  LAB_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Key of the bootstrap admin; API keys travel as `Authorization: Bearer <key>`. */
+  LAB_ADMIN_API_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
+  /** HMAC secret the gateway signs the caller context with; subgraphs check it. */
+  LAB_INTERNAL_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
+    message: 'must be at least 32 characters',
+  }),
+  GATEWAY_PORT: port(4000),
+  REGISTRY_PORT: port(4001),
+  METRICS_PORT: port(4002),
+  ARTIFACTS_PORT: port(4003),
+  REGISTRY_URL: optionalUrl(['http:', 'https:']),
+  METRICS_URL: optionalUrl(['http:', 'https:']),
+  ARTIFACTS_URL: optionalUrl(['http:', 'https:']),
+  /** Ports of the embedded stores started by `npm start`; 0 picks a free port. */
+  LAB_POSTGRES_PORT: port(5433),
+  LAB_S3_PORT: port(4569),
+
+  DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+
+  CLICKHOUSE_URL: optionalUrl(['http:', 'https:']),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain identifier (letters, digits, _)')
+    .default('lab'),
+  /** When set, DDL runs ON CLUSTER with ReplicatedMergeTree tables. */
+  CLICKHOUSE_CLUSTER: optionalString.refine((v) => v === undefined || /^[A-Za-z_][A-Za-z0-9_-]*$/.test(v), {
+    message: 'must be a cluster name (letters, digits, _ and -)',
+  }),
+
+  S3_ENDPOINT: optionalUrl(['http:', 'https:']),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name (3-63 chars: a-z, 0-9, . and -)')
+    .default('lab-data'),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: bool(true),
+  /** Whether `npm start` launches the embedded stores it needs (set false to insist on real servers). */
+  LAB_EMBEDDED_STORES: bool(true),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  logLevel: Env['LOG_LEVEL'];
+  logFormat: 'json' | 'pretty';
+  dataDir: string;
+  host: string;
+  adminApiKey: string | undefined;
+  internalSecret: string | undefined;
+  embeddedStores: boolean;
+  ports: { gateway: number; registry: number; metrics: number; artifacts: number; postgres: number; s3: number };
+  subgraphUrls: { registry: string; metrics: string; artifacts: string };
+  postgres: { url: string | undefined };
+  clickhouse: {
+    url: string | undefined;
+    user: string;
+    password: string;
+    database: string;
+    cluster: string | undefined;
+    /** Where the embedded engine (chdb) keeps its data when no url is set. */
+    embeddedPath: string;
+  };
+  s3: {
+    endpoint: string | undefined;
+    bucket: string;
+    region: string;
+    accessKeyId: string | undefined;
+    secretAccessKey: string | undefined;
+    forcePathStyle: boolean;
+  };
+}
+
+/** Validates `source` (process.env by default) and returns the typed configuration, or throws ConfigError. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        const value = source[name];
+        const shown = value === undefined || /SECRET|PASSWORD|KEY/.test(name) ? '' : ` (got "${value}")`;
+        return `${name} ${issue.message}${shown}`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
+    problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = path.resolve(e.LAB_DATA_DIR);
+  const local = (p: number) => `http://${e.LAB_HOST === '0.0.0.0' ? '127.0.0.1' : e.LAB_HOST}:${p}/graphql`;
+  return {
+    env: e.NODE_ENV,
+    logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT ?? 'json',
+    dataDir,
+    host: e.LAB_HOST,
+    adminApiKey: e.LAB_ADMIN_API_KEY,
+    internalSecret: e.LAB_INTERNAL_SECRET,
+    embeddedStores: e.LAB_EMBEDDED_STORES,
+    ports: {
+      gateway: e.GATEWAY_PORT,
+      registry: e.REGISTRY_PORT,
+      metrics: e.METRICS_PORT,
+      artifacts: e.ARTIFACTS_PORT,
+      postgres: e.LAB_POSTGRES_PORT,
+      s3: e.LAB_S3_PORT,
+    },
+    subgraphUrls: {
+      registry: e.REGISTRY_URL ?? local(e.REGISTRY_PORT),
+      metrics: e.METRICS_URL ?? local(e.METRICS_PORT),
+      artifacts: e.ARTIFACTS_URL ?? local(e.ARTIFACTS_PORT),
+    },
+    postgres: { url: e.DATABASE_URL },
+    clickhouse: {
+      url: e.CLICKHOUSE_URL,
+      user: e.CLICKHOUSE_USER,
+      password: e.CLICKHOUSE_PASSWORD,
+      database: e.CLICKHOUSE_DATABASE,
+      cluster: e.CLICKHOUSE_CLUSTER,
+      embeddedPath: path.join(dataDir, 'clickhouse'),
+    },
+    s3: {
+      endpoint: e.S3_ENDPOINT,
+      bucket: e.S3_BUCKET,
+      region: e.S3_REGION,
+      accessKeyId: e.S3_ACCESS_KEY_ID,
+      secretAccessKey: e.S3_SECRET_ACCESS_KEY,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    },
+  };
+}
+
+/** Like loadConfig, but prints the problems and exits: for process entry points. */
+export function loadConfigOrExit(source: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return loadConfig(source);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+}

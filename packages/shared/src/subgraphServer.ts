@@ -1,0 +1,125 @@
+/**
+ * The shell every subgraph runs in: an Apollo Server on a federation subgraph
+ * schema, mounted on express at /graphql, with /health, request-id logging and
+ * the signed caller context checked on every GraphQL request.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { expressMiddleware } from '@as-integrations/express5';
+import express, { type Express, type Request } from 'express';
+import type { DocumentNode } from 'graphql';
+import type { Logger } from 'pino';
+import { type Caller, CONTEXT_HEADER, REQUEST_ID_HEADER, verifyContext } from './callerContext';
+import { labHttpError, maskError } from './errors';
+import { checkHealth, type HealthCheck } from './health';
+import { listen, type RunningServer } from './httpServer';
+
+/** What every resolver of every subgraph receives. */
+export interface BaseContext {
+  requestId: string;
+  caller: Caller;
+  log: Logger;
+}
+
+export interface SubgraphOptions<TContext extends BaseContext> {
+  /** The service name, as in the supergraph (registry, metrics, artifacts). */
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: GraphQLResolverMap<TContext>;
+  log: Logger;
+  /** HMAC secret shared with the gateway; requests not signed with it are refused. */
+  internalSecret: string;
+  /** Store checks run by GET /health, in parallel, each with its own timeout (default 2000 ms). */
+  health: Record<string, HealthCheck>;
+  healthTimeoutMs?: number;
+  /** Adds per-request context (e.g. DataLoaders) on top of the base context. */
+  context?: (base: BaseContext) => TContext | Promise<TContext>;
+  /** Extra routes mounted before /graphql (e.g. an ingest endpoint). */
+  routes?: (app: Express) => void;
+  plugins?: ApolloServerPlugin<TContext>[];
+  /** Largest JSON body accepted on /graphql (default 10 MiB). */
+  bodyLimit?: string;
+}
+
+export interface RunningSubgraph extends RunningServer {
+  apollo: ApolloServer<TContextAny>;
+}
+// biome-ignore lint/suspicious/noExplicitAny: the running handle does not depend on the context type
+type TContextAny = any;
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function requestIdOf(req: Pick<Request, 'headers'>): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export async function startSubgraph<TContext extends BaseContext>(
+  options: SubgraphOptions<TContext>,
+  port: number,
+  host: string,
+): Promise<RunningSubgraph> {
+  const { log } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  app.get('/health', async (_req, res) => {
+    const report = await checkHealth(options.health, options.healthTimeoutMs);
+    res.status(report.status === 'up' ? 200 : 503).json({ service: options.name, ...report });
+  });
+
+  options.routes?.(app);
+
+  const apollo = new ApolloServer<TContext>({
+    schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ...(options.plugins ?? [])],
+    formatError: (formatted, error) =>
+      maskError(formatted, undefined, () => log.error({ err: error, path: formatted.path }, 'internal error')),
+  });
+  await apollo.start();
+
+  app.use(
+    '/graphql',
+    express.json({ limit: options.bodyLimit ?? '10mb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => {
+        const requestId = requestIdOf(req);
+        const body = req.body as { query?: unknown } | undefined;
+        const query = typeof body?.query === 'string' ? body.query : undefined;
+        const header = req.headers[CONTEXT_HEADER];
+        const verdict = verifyContext(options.internalSecret, typeof header === 'string' ? header : undefined, query);
+        if (!verdict.ok) {
+          log.warn({ requestId, reason: verdict.reason }, 'refused unsigned or invalid request');
+          throw labHttpError(
+            'UNAUTHENTICATED',
+            `Subgraph ${options.name} accepts only requests signed by the gateway: ${verdict.reason}`,
+          );
+        }
+        const base: BaseContext = {
+          requestId: verdict.context.requestId,
+          caller: verdict.context.caller,
+          log: log.child({ requestId: verdict.context.requestId }),
+        };
+        return options.context ? options.context(base) : (base as TContext);
+      },
+    }),
+  );
+
+  const running = await listen(httpServer, port, host);
+  log.info({ url: `${running.url}/graphql` }, `${options.name} subgraph listening`);
+  return {
+    ...running,
+    apollo,
+    close: async () => {
+      await apollo.stop();
+      await running.close();
+    },
+  };
+}

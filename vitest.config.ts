@@ -1,0 +1,39 @@
+import { defineConfig } from 'vitest/config';
+
+// Tests are split by suffix:
+//   *.test.ts      unit: no store, no process, milliseconds each
+//   *.int.test.ts  integration: one package against the embedded stores
+//   *.e2e.test.ts  end to end: the whole platform as real processes, through the gateway
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{packages,gateway,subgraphs}/*/src/**/*.test.ts', 'subgraphs/*/src/**/*.test.ts'],
+          exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['{packages,gateway,subgraphs}/**/src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          exclude: ['**/node_modules/**'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/**/*.e2e.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          // Each file starts its own platform; two at once is what 2 cores bear.
+          maxWorkers: 2,
+        },
+      },
+    ],
+  },
+});
