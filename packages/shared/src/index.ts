@@ -7,3 +7,4 @@ export * from './logger';
 export * from './stores/clickhouse';
 export * from './stores/s3';
 export * from './subgraphServer';
+export * from './ready';
