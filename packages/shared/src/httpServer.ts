@@ -58,6 +58,8 @@ export function runService(log: Logger, main: () => Promise<{ stop(): Promise<vo
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  // Spawned by a launcher with an IPC channel: exit when the launcher is gone.
+  if (process.connected) process.on('disconnect', () => shutdown('launcher exited'));
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
   main()
     .then((running) => {

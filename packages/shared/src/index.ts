@@ -4,7 +4,7 @@ export * from './errors';
 export * from './health';
 export * from './httpServer';
 export * from './logger';
+export * from './ready';
 export * from './stores/clickhouse';
 export * from './stores/s3';
 export * from './subgraphServer';
-export * from './ready';

@@ -39,7 +39,9 @@ async function binaries(): Promise<{ initdb: string; postgres: string }> {
   try {
     return (await import(name)) as { initdb: string; postgres: string };
   } catch {
-    throw new Error(`No embedded PostgreSQL binaries for ${process.platform}-${process.arch} (${name}); set DATABASE_URL to a PostgreSQL server`);
+    throw new Error(
+      `No embedded PostgreSQL binaries for ${process.platform}-${process.arch} (${name}); set DATABASE_URL to a PostgreSQL server`,
+    );
   }
 }
 
@@ -58,7 +60,9 @@ function serverIdentity(): { uid: number; gid: number } | undefined {
   };
   const found = lookup();
   if (found) return found;
-  execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', EMBEDDED_PG_USER], { stdio: 'ignore' });
+  execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', EMBEDDED_PG_USER], {
+    stdio: 'ignore',
+  });
   const created = lookup();
   if (!created) throw new Error('Could not create the postgres system user to run embedded PostgreSQL as');
   return created;
@@ -89,7 +93,14 @@ function initialise(initdb: string, dataDir: string, identity: { uid: number; gi
   try {
     execFileSync(
       initdb,
-      [`--pgdata=${dataDir}`, `--username=${EMBEDDED_PG_USER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C'],
+      [
+        `--pgdata=${dataDir}`,
+        `--username=${EMBEDDED_PG_USER}`,
+        `--pwfile=${pwfile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        '--locale=C',
+      ],
       { stdio: 'pipe', ...(identity ?? {}) },
     );
   } catch (err) {
@@ -139,7 +150,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const port = options.port ? options.port : await freePort();
   const child = spawn(
     postgres,
-    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+    [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=200',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'], ...(identity ?? {}) },
   );
   await waitUntilReady(child, options.log);
