@@ -51,6 +51,27 @@ export interface RunningSubgraph extends RunningServer {
 // biome-ignore lint/suspicious/noExplicitAny: the running handle does not depend on the context type
 type TContextAny = any;
 
+/** One log line per GraphQL request, with the request id the gateway sent. */
+function requestLogPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operationName, errors }) {
+          contextValue.log?.info(
+            {
+              operation: operationName ?? undefined,
+              durationMs: Math.round((performance.now() - started) * 10) / 10,
+              errors: errors?.length ?? 0,
+            },
+            'graphql request',
+          );
+        },
+      };
+    },
+  };
+}
+
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function requestIdOf(req: Pick<Request, 'headers'>): string {
@@ -79,7 +100,7 @@ export async function startSubgraph<TContext extends BaseContext>(
     schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
     csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ...(options.plugins ?? [])],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), requestLogPlugin<TContext>(), ...(options.plugins ?? [])],
     formatError: (formatted, error) =>
       maskError(formatted, undefined, () => log.error({ err: error, path: formatted.path }, 'internal error')),
   });
