@@ -29,7 +29,9 @@ describe('the platform, from a clean state', () => {
       registryStatus: { store: string };
       metricsStatus: { store: string };
       artifactsStatus: { store: string };
-    }>('{ me { id isAdmin } registryStatus { service store } metricsStatus { service store } artifactsStatus { service store } }');
+    }>(
+      '{ me { id isAdmin } registryStatus { service store } metricsStatus { service store } artifactsStatus { service store } }',
+    );
     expect(body.errors).toBeUndefined();
     expect(status).toBe(200);
     expect(body.data?.me.isAdmin).toBe(true);
@@ -76,6 +78,8 @@ describe('the platform, from a clean state', () => {
   });
 
   it('refuses a second platform on the same data folder', async () => {
-    await expect(startPlatform({ env: { ...platform.serviceEnv, GATEWAY_PORT: '0' } })).rejects.toBeInstanceOf(AlreadyRunningError);
+    await expect(startPlatform({ env: { ...platform.serviceEnv, GATEWAY_PORT: '0' } })).rejects.toBeInstanceOf(
+      AlreadyRunningError,
+    );
   });
 });

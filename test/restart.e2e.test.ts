@@ -1,4 +1,4 @@
-import { PutObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getHealth, newDataDir, startTestPlatform, type TestPlatform } from './support/testPlatform';
 

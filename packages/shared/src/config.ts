@@ -85,6 +85,8 @@ const envSchema = z.object({
   }),
 
   S3_ENDPOINT: optionalUrl(['http:', 'https:']),
+  /** Address clients reach S3 at, used in presigned URLs when it differs from S3_ENDPOINT. */
+  S3_PUBLIC_ENDPOINT: optionalUrl(['http:', 'https:']),
   S3_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name (3-63 chars: a-z, 0-9, . and -)')
@@ -129,6 +131,7 @@ export interface Config {
   };
   s3: {
     endpoint: string | undefined;
+    publicEndpoint: string | undefined;
     bucket: string;
     region: string;
     accessKeyId: string | undefined;
@@ -192,6 +195,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     s3: {
       endpoint: e.S3_ENDPOINT,
+      publicEndpoint: e.S3_PUBLIC_ENDPOINT,
       bucket: e.S3_BUCKET,
       region: e.S3_REGION,
       accessKeyId: e.S3_ACCESS_KEY_ID,

@@ -23,8 +23,8 @@ async function runOne(check: HealthCheck, timeoutMs: number): Promise<ComponentH
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort();
       reject(new Error(`timed out after ${timeoutMs} ms`));
+      controller.abort(); // after the rejection, so the timeout is what the report says
     }, timeoutMs);
   });
   try {

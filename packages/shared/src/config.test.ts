@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config';
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('gives working defaults on an empty environment: embedded stores, gateway on 4000', () => {
+    const config = loadConfig({});
+    expect(config.ports.gateway).toBe(4000);
+    expect(config.postgres.url).toBeUndefined();
+    expect(config.clickhouse.url).toBeUndefined();
+    expect(config.s3.endpoint).toBeUndefined();
+    expect(config.dataDir).toMatch(/\.data$/);
+    expect(config.clickhouse.database).toBe('lab');
+  });
+
+  it('names each bad variable and what it accepts', () => {
+    const problems = problemsOf({
+      GATEWAY_PORT: 'eighty',
+      DATABASE_URL: 'mysql://x',
+      CLICKHOUSE_URL: 'not a url',
+      S3_BUCKET: 'Bad_Bucket',
+      LAB_ADMIN_API_KEY: 'short',
+    });
+    expect(problems.join('\n')).toMatch(/GATEWAY_PORT must be a port number/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL must be a URL starting with postgres:\/\/ or postgresql:\/\//);
+    expect(problems.join('\n')).toMatch(/CLICKHOUSE_URL must be a URL/);
+    expect(problems.join('\n')).toMatch(/S3_BUCKET must be a valid bucket name/);
+    expect(problems.join('\n')).toMatch(/LAB_ADMIN_API_KEY must be at least 16 characters/);
+  });
+
+  it('never echoes a secret in its message', () => {
+    const problems = problemsOf({ LAB_ADMIN_API_KEY: 'tiny-secret', LAB_INTERNAL_SECRET: 'also-short' });
+    expect(problems.join('\n')).not.toContain('tiny-secret');
+    expect(problems.join('\n')).not.toContain('also-short');
+  });
+
+  it('wants S3 credentials in pairs', () => {
+    expect(problemsOf({ S3_ACCESS_KEY_ID: 'AKIA' })).toEqual(['S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together']);
+  });
+
+  it('switches each store to a real server by its variable', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgresql://u:p@db:5432/lab',
+      CLICKHOUSE_URL: 'http://ch:8123',
+      CLICKHOUSE_USER: 'lab',
+      CLICKHOUSE_PASSWORD: 'pw',
+      CLICKHOUSE_DATABASE: 'metrics',
+      S3_ENDPOINT: 'http://minio:9000',
+      S3_ACCESS_KEY_ID: 'a',
+      S3_SECRET_ACCESS_KEY: 'b',
+    });
+    expect(config.postgres.url).toBe('postgresql://u:p@db:5432/lab');
+    expect(config.clickhouse).toMatchObject({ url: 'http://ch:8123', user: 'lab', password: 'pw', database: 'metrics' });
+    expect(config.s3).toMatchObject({ endpoint: 'http://minio:9000', accessKeyId: 'a', secretAccessKey: 'b' });
+  });
+});
