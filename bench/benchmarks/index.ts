@@ -1,0 +1,5 @@
+import type { Benchmark } from '../harness';
+import { gatewayOverhead } from './gatewayOverhead';
+
+/** Every benchmark `npm run bench` runs, in order. Later work adds its own here. */
+export const benchmarks: Benchmark[] = [gatewayOverhead];

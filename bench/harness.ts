@@ -1,0 +1,77 @@
+/**
+ * The benchmark harness: each benchmark measures its figures against a
+ * baseline taken in the same run on the same machine, so the ratio, not the
+ * raw number, is what compares across noisy machines.
+ */
+
+import type { Platform } from '@lab/stack';
+import autocannon from 'autocannon';
+
+export interface Figure {
+  /** What was measured, e.g. "throughput, me query through the gateway". */
+  name: string;
+  unit: string;
+  value: number;
+  baseline: { name: string; value: number };
+  /** value / baseline.value */
+  ratio: number;
+  /** Whether a higher value is better (throughput) or lower (latency). */
+  better: 'higher' | 'lower';
+}
+
+export interface BenchContext {
+  platform: Platform;
+  /** Seconds each load phase runs (BENCH_DURATION, default 5). */
+  durationSeconds: number;
+  connections: number;
+}
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(ctx: BenchContext): Promise<Figure[]>;
+}
+
+export function figure(
+  name: string,
+  unit: string,
+  value: number,
+  baseline: { name: string; value: number },
+  better: Figure['better'],
+): Figure {
+  return { name, unit, value, baseline, ratio: baseline.value === 0 ? Number.NaN : value / baseline.value, better };
+}
+
+export interface LoadResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** HTTP load with autocannon: a fixed number of connections for a fixed time. */
+export async function load(options: {
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+  durationSeconds: number;
+  connections: number;
+}): Promise<LoadResult> {
+  const result = await autocannon({
+    url: options.url,
+    method: options.method ?? 'POST',
+    headers: options.headers ?? {},
+    ...(options.body ? { body: options.body } : {}),
+    duration: options.durationSeconds,
+    connections: options.connections,
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
