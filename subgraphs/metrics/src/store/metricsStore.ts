@@ -1,0 +1,51 @@
+/**
+ * The metrics store: the one holder of the ClickHouse client (a server, or
+ * chdb embedded in this process). Resolvers and the service call it, never the
+ * client. chdb allows one engine per process: open one store per process.
+ */
+import { type ClickHouseClient, type Config, createClickHouse, type Logger } from '@lab/shared';
+import { type MigrateResult, migrate } from './migrate';
+
+export interface StoreStatus {
+  service: string;
+  store: string;
+  serverVersion: string;
+  latencyMs: number;
+}
+
+export class MetricsStore {
+  constructor(
+    private readonly client: ClickHouseClient,
+    /** "clickhouse" or "chdb (embedded ClickHouse)". */
+    readonly kind: string,
+    private readonly options: { database: string; cluster: string | undefined },
+  ) {}
+
+  migrate(log?: Logger): Promise<MigrateResult> {
+    return migrate(this.client, { ...this.options, log });
+  }
+
+  /** Health check: a SELECT 1 (on a server it also checks the credentials). */
+  async ping(signal?: AbortSignal): Promise<void> {
+    const result = await this.client.ping({ select: true, abort_signal: signal });
+    if (!result.success) throw result.error;
+  }
+
+  async status(): Promise<StoreStatus> {
+    const started = performance.now();
+    const result = await this.client.query({ query: 'SELECT version() AS version', format: 'JSONEachRow' });
+    const [row] = await result.json<{ version: string }>();
+    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+    return { service: 'metrics', store: this.kind, serverVersion: row?.version ?? 'unknown', latencyMs };
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
+  }
+}
+
+export async function openMetricsStore(config: Pick<Config, 'clickhouse'>): Promise<MetricsStore> {
+  const { url, database, cluster } = config.clickhouse;
+  const client = await createClickHouse(config);
+  return new MetricsStore(client, url ? 'clickhouse' : 'chdb (embedded ClickHouse)', { database, cluster });
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { engine, onCluster } from './ddl';
+import { assertOrdered, checksumOf } from './migrate';
+import { bootstrapStatements, MIGRATIONS, type Migration } from './migrations';
+
+const single = { database: 'lab' };
+const cluster = { database: 'lab', cluster: 'lab-cluster' };
+const all = (o: { database: string; cluster?: string }) => [
+  ...bootstrapStatements(o),
+  ...MIGRATIONS.flatMap((m) => m.statements(o)),
+];
+
+describe('migration SQL, single node', () => {
+  it('uses plain MergeTree engines and no ON CLUSTER', () => {
+    const sql = all(single).join('\n');
+    expect(sql).not.toContain('ON CLUSTER');
+    expect(sql).not.toContain('Replicated');
+    expect(sql).toContain('ENGINE = MergeTree\n');
+    expect(sql).toContain('ENGINE = ReplacingMergeTree\n');
+  });
+
+  it('is idempotent by construction: every statement is IF NOT EXISTS', () => {
+    for (const statement of all(single)) expect(statement).toMatch(/^CREATE (DATABASE|TABLE) IF NOT EXISTS /);
+  });
+
+  it('creates the database first, then the bookkeeping table', () => {
+    const [db, table] = bootstrapStatements(single);
+    expect(db).toBe('CREATE DATABASE IF NOT EXISTS `lab`');
+    expect(table).toContain('CREATE TABLE IF NOT EXISTS `lab`.`schema_migrations` (');
+  });
+});
+
+describe('migration SQL, cluster mode', () => {
+  const statements = all(cluster);
+
+  it('runs every statement ON CLUSTER', () => {
+    expect(statements[0]).toBe('CREATE DATABASE IF NOT EXISTS `lab` ON CLUSTER `lab-cluster`');
+    for (const statement of statements) expect(statement).toContain(' ON CLUSTER `lab-cluster`');
+    for (const statement of statements.slice(1)) {
+      expect(statement).toMatch(/^CREATE TABLE IF NOT EXISTS `lab`\.`\w+` ON CLUSTER `lab-cluster` \(/);
+    }
+  });
+
+  it('replicates data tables per shard', () => {
+    const metrics = statements.find((s) => s.includes('`experiment_metrics`'));
+    expect(metrics).toContain(
+      "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')\nPARTITION BY toYYYYMM(timestamp)",
+    );
+    const audit = statements.find((s) => s.includes('`audit_log`'));
+    expect(audit).toContain(
+      "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')",
+    );
+  });
+
+  it('replicates schema_migrations to every node, whatever its shard', () => {
+    expect(statements[1]).toContain(
+      "ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', '{replica}')",
+    );
+  });
+
+  it('keeps every engine argument after the replication ones', () => {
+    expect(engine(cluster, 'ReplacingMergeTree', ['updated_at'])).toBe(
+      "ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', updated_at)",
+    );
+    expect(engine(single, 'ReplacingMergeTree', ['updated_at'])).toBe('ReplacingMergeTree(updated_at)');
+    expect(onCluster({ database: 'lab', cluster: 'we`ird' })).toBe(' ON CLUSTER `we\\`ird`');
+  });
+});
+
+describe('migration list', () => {
+  it('has increasing versions and distinct checksums per mode', () => {
+    expect(() => assertOrdered(MIGRATIONS)).not.toThrow();
+    const first = MIGRATIONS[0] as Migration;
+    expect(checksumOf(first, single)).toMatch(/^[0-9a-f]{64}$/);
+    expect(checksumOf(first, single)).not.toBe(checksumOf(first, cluster));
+  });
+
+  it('refuses duplicate or decreasing versions', () => {
+    const m = (version: number): Migration => ({ version, name: `m${version}`, statements: () => [] });
+    expect(() => assertOrdered([m(1), m(1)])).toThrow(/increasing order/);
+    expect(() => assertOrdered([m(2), m(1)])).toThrow(/increasing order/);
+    expect(() => assertOrdered([m(0)])).toThrow(/positive integers/);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * The ClickHouse schema of the metrics subgraph, as versioned migrations.
+ *
+ * Rules: a migration, once released, is never edited (the runner compares
+ * checksums and refuses a changed one): add a new one instead. Every statement
+ * is idempotent (IF NOT EXISTS / IF EXISTS), so a migration interrupted half
+ * way, or run by two processes at once, converges to the same schema.
+ */
+import { engine, ident, type MigrationOptions, onCluster, qualified } from './ddl';
+
+export type { MigrationOptions };
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements(options: MigrationOptions): string[];
+}
+
+/** The bookkeeping table the runner records applied migrations in. */
+export const MIGRATIONS_TABLE = 'schema_migrations';
+
+/** Run before any migration: the database and the bookkeeping table. */
+export function bootstrapStatements(o: MigrationOptions): string[] {
+  return [
+    `CREATE DATABASE IF NOT EXISTS ${ident(o.database)}${onCluster(o)}`,
+    // ReplacingMergeTree: two processes racing on a fresh database may both
+    // record a version; the duplicate collapses (the runner reads with FINAL).
+    // On a cluster it is replicated to every node, whatever its shard.
+    `CREATE TABLE IF NOT EXISTS ${qualified(o, MIGRATIONS_TABLE)}${onCluster(o)} (
+  version UInt32,
+  name String,
+  checksum String,
+  applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = ${engine(o, 'ReplacingMergeTree', [], 'cluster')}
+ORDER BY version`,
+  ];
+}
+
+const initial: Migration = {
+  version: 1,
+  name: 'metrics, api usage and audit log',
+  statements: (o) => [
+    // Sorting key: (run_id, metric_name, step, timestamp) rather than the
+    // DESIGN's (experiment_id, metric_name, timestamp). Every read in the
+    // contract is per run (Run.metrics, Run.metricSeries, compareRuns over a
+    // few run ids), and a Run reaches this subgraph by its id alone, so run_id
+    // leads and the primary index narrows a read to that run's granules; each
+    // series is then contiguous and already in step order for charts. With
+    // experiment_id first, one run's series would scan every run of its
+    // experiment. Experiment-wide reads use the bloom_filter skip index.
+    // ttl_only_drop_parts: expired data goes by whole parts (cheap), at most
+    // one partition (a month) after its TTL.
+    `CREATE TABLE IF NOT EXISTS ${qualified(o, 'experiment_metrics')}${onCluster(o)} (
+  timestamp DateTime64(3, 'UTC'),
+  experiment_id UUID,
+  run_id UUID,
+  metric_name LowCardinality(String),
+  step UInt64,
+  metric_value Float64,
+  tags Map(LowCardinality(String), String),
+  INDEX idx_experiment_id experiment_id TYPE bloom_filter GRANULARITY 4
+) ENGINE = ${engine(o, 'MergeTree')}
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (run_id, metric_name, step, timestamp)
+TTL toDateTime(timestamp) + INTERVAL 1 YEAR
+SETTINGS ttl_only_drop_parts = 1`,
+    // One row per GraphQL operation through the gateway; kept 90 days.
+    `CREATE TABLE IF NOT EXISTS ${qualified(o, 'api_usage')}${onCluster(o)} (
+  timestamp DateTime64(3, 'UTC'),
+  request_id String,
+  caller_id String,
+  operation_name LowCardinality(String),
+  operation_type LowCardinality(String),
+  duration_ms Float64,
+  status LowCardinality(String),
+  error_code LowCardinality(String) DEFAULT ''
+) ENGINE = ${engine(o, 'MergeTree')}
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (caller_id, operation_name, timestamp)
+TTL toDateTime(timestamp) + INTERVAL 90 DAY
+SETTINGS ttl_only_drop_parts = 1`,
+    // The audit trail of cross-store operations, kept without TTL. Events are
+    // shipped at least once: rows with the same sorting key collapse, and
+    // event_id ends the key, so a re-shipped event (same id, same timestamp,
+    // hence same partition) is not counted twice once merged; read with FINAL
+    // for exact answers before the merge.
+    `CREATE TABLE IF NOT EXISTS ${qualified(o, 'audit_log')}${onCluster(o)} (
+  timestamp DateTime64(3, 'UTC'),
+  event_id UUID,
+  request_id String,
+  actor_id String,
+  action LowCardinality(String),
+  entity_type LowCardinality(String),
+  entity_id String,
+  change_digest String,
+  payload String CODEC(ZSTD(3)),
+  INDEX idx_actor_id actor_id TYPE bloom_filter GRANULARITY 4
+) ENGINE = ${engine(o, 'ReplacingMergeTree')}
+PARTITION BY toYYYYMM(timestamp)
+ORDER BY (entity_type, entity_id, event_id)`,
+  ],
+};
+
+/** Every migration, in version order. Append only. */
+export const MIGRATIONS: readonly Migration[] = [initial];
