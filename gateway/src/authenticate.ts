@@ -1,0 +1,67 @@
+/**
+ * Who is calling. Every GraphQL operation carries `Authorization: Bearer <key>`;
+ * an Authenticator turns the key into a Caller. For now the only key is the
+ * bootstrap admin's (LAB_ADMIN_API_KEY); API keys kept in the registry plug in
+ * later as another Authenticator in the chain.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { type Caller, labHttpError } from '@lab/shared';
+import { BOOTSTRAP_ADMIN_ID } from './constants';
+
+export interface Authenticator {
+  /** The caller the key belongs to, or undefined when the key is unknown. Must not throw for unknown keys. */
+  authenticate(key: string): Promise<Caller | undefined>;
+}
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Accepts exactly `adminApiKey`. Compares digests with timingSafeEqual, so
+ * the time taken does not depend on how much of the key, or its length, was right.
+ * With no key configured nobody authenticates.
+ */
+export function adminKeyAuthenticator(adminApiKey: string | undefined): Authenticator {
+  const expected = adminApiKey ? sha256(adminApiKey) : undefined;
+  const admin: Caller = { id: BOOTSTRAP_ADMIN_ID, kind: 'admin', scopes: ['*'] };
+  return {
+    async authenticate(key) {
+      if (!expected) return undefined;
+      return timingSafeEqual(sha256(key), expected) ? { ...admin, scopes: [...admin.scopes] } : undefined;
+    },
+  };
+}
+
+/** Tries each authenticator in order; the first that knows the key wins. */
+export function chainAuthenticators(...authenticators: Authenticator[]): Authenticator {
+  return {
+    async authenticate(key) {
+      for (const authenticator of authenticators) {
+        const caller = await authenticator.authenticate(key);
+        if (caller) return caller;
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The key of an `Authorization: Bearer <key>` header, or undefined. */
+export function bearerKey(header: string | undefined): string | undefined {
+  const match = header?.match(/^\s*Bearer\s+(\S+)\s*$/i);
+  return match?.[1];
+}
+
+/** The caller, or a 401 UNAUTHENTICATED GraphQL error to throw from the context function. */
+export async function authenticateRequest(authenticator: Authenticator, authorization: string | undefined): Promise<Caller> {
+  const key = bearerKey(authorization);
+  if (key === undefined) {
+    throw labHttpError(
+      'UNAUTHENTICATED',
+      authorization === undefined
+        ? 'Missing credentials: send the header Authorization: Bearer <API key>'
+        : 'Malformed Authorization header: expected Authorization: Bearer <API key>',
+    );
+  }
+  const caller = await authenticator.authenticate(key);
+  if (!caller) throw labHttpError('UNAUTHENTICATED', 'Invalid API key');
+  return caller;
+}
