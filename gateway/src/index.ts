@@ -1,0 +1,6 @@
+export { type Authenticator, adminKeyAuthenticator, authenticateRequest, bearerKey, chainAuthenticators } from './authenticate';
+export { BOOTSTRAP_ADMIN_ID, STORE_OWNERS, SUBGRAPH_NAMES, type SubgraphName } from './constants';
+export { graphiqlPage } from './graphiql';
+export { type PlatformHealth, platformHealth } from './health';
+export { type GatewayOptions, type RunningGateway, startGateway } from './server';
+export { type GatewayContext, SignedDataSource } from './signedDataSource';

@@ -1,0 +1,121 @@
+/**
+ * The gateway: Apollo Gateway over the committed supergraph inside Apollo
+ * Server on express. Routes: POST/GET /graphql (authenticated), GET /graphql
+ * from a browser (GraphiQL), /graphiql/* (its assets), GET /health.
+ */
+import http from 'node:http';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { type Config, type Logger, listen, maskError, type RunningServer } from '@lab/shared';
+import express from 'express';
+import { type Authenticator, adminKeyAuthenticator, authenticateRequest } from './authenticate';
+import { isSubgraphName } from './constants';
+import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
+import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
+import { bodyErrors, ensureBody } from './httpErrors';
+import { assignRequestId, currentScope, enterRequestScope, logRequest, scopeOf } from './requestId';
+import { type GatewayContext, SignedDataSource } from './signedDataSource';
+import { readSupergraph } from './supergraph';
+
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface GatewayOptions {
+  config: Pick<Config, 'internalSecret' | 'adminApiKey' | 'subgraphUrls'>;
+  log: Logger;
+  /** Who may call; defaults to the bootstrap admin key (config.adminApiKey). */
+  authenticator?: Authenticator;
+  /** Defaults to schema/supergraph.graphql. */
+  supergraphSdl?: string;
+  /** Largest JSON body accepted on /graphql, in bytes (default 1 MiB). */
+  bodyLimitBytes?: number;
+  /** Timeout of each subgraph's health check in GET /health (default 3000 ms). */
+  healthTimeoutMs?: number;
+}
+
+export interface RunningGateway extends RunningServer {
+  apollo: ApolloServer<GatewayContext>;
+}
+
+export async function startGateway(options: GatewayOptions, port: number, host: string): Promise<RunningGateway> {
+  const { config, log } = options;
+  const secret = config.internalSecret;
+  if (!secret) {
+    throw new Error(
+      'LAB_INTERNAL_SECRET is required: the gateway signs every subgraph request with it (32+ characters, the same for every service)',
+    );
+  }
+  const authenticator = options.authenticator ?? adminKeyAuthenticator(config.adminApiKey);
+  if (!options.authenticator && !config.adminApiKey) log.warn('LAB_ADMIN_API_KEY is not set: no API key can authenticate');
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl ?? (await readSupergraph()),
+    logger: log.child({ component: 'apollo-gateway' }),
+    buildService: ({ name }) => {
+      if (!isSubgraphName(name)) throw new Error(`the supergraph names an unknown subgraph "${name}"`);
+      return new SignedDataSource(name, config.subgraphUrls[name], secret, log);
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<GatewayContext>({
+    gateway,
+    csrfPrevention: true,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    formatError: (formatted, error) => {
+      const scope = currentScope();
+      return maskError(formatted, scope?.requestId, () =>
+        (scope?.log ?? log).error({ err: error, path: formatted.path }, 'internal error'),
+      );
+    },
+  });
+  await apollo.start();
+
+  app.use(assignRequestId(log), logRequest);
+  app.get('/health', async (_req, res) => {
+    const report = await platformHealth(config.subgraphUrls, options.healthTimeoutMs ?? DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS);
+    res.status(report.status === 'up' ? 200 : 503).json(report);
+  });
+  app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
+  const page = graphiqlPage({ endpoint: '/graphql' });
+  app.get('/graphql', (req, res, next) => (wantsGraphiQL(req) ? res.type('html').send(page) : next()));
+  app.use(
+    '/graphql',
+    express.json({ limit: bodyLimit }),
+    ensureBody,
+    enterRequestScope,
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const { requestId, log: requestLog } = scopeOf(res);
+        try {
+          const caller = await authenticateRequest(authenticator, req.headers.authorization);
+          return { requestId, caller, log: requestLog.child({ callerId: caller.id }) };
+        } catch (err) {
+          res.setHeader('WWW-Authenticate', 'Bearer');
+          requestLog.info({ reason: err instanceof Error ? err.message : String(err) }, 'unauthenticated request');
+          throw err;
+        }
+      },
+    }),
+  );
+  app.use(bodyErrors(bodyLimit));
+
+  const running = await listen(httpServer, port, host);
+  log.info({ url: `${running.url}/graphql` }, 'gateway listening');
+  return {
+    ...running,
+    apollo,
+    close: async () => {
+      await apollo.stop();
+      await running.close();
+    },
+  };
+}
