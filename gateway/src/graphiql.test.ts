@@ -3,7 +3,7 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 
-const page = graphiqlPage({ endpoint: '/graphql' });
+const { html: page, contentSecurityPolicy } = graphiqlPage({ endpoint: '/graphql' });
 
 /** Every URL the page names: attributes, CSS url(), string literals and the render options. */
 function referencedUrls(html: string): string[] {
@@ -31,6 +31,13 @@ describe('the GraphiQL page', () => {
     expect(page.indexOf('self.MonacoEnvironment')).toBeGreaterThan(0);
     expect(page.indexOf('self.MonacoEnvironment')).toBeLessThan(scriptAt);
     for (const label of ['editorWorkerService', 'json', 'graphql']) expect(page).toContain(`"${label}":"/graphiql/workers/`);
+  });
+
+  it('comes with a Content-Security-Policy allowing this origin and its own inline scripts only', () => {
+    expect(contentSecurityPolicy).toMatch(/^default-src 'self';/);
+    expect(contentSecurityPolicy).toMatch(/script-src 'self' 'sha256-[^']+' 'sha256-[^']+';/);
+    expect(contentSecurityPolicy).toContain("connect-src 'self'");
+    expect(contentSecurityPolicy).not.toMatch(/unsafe-eval|https?:|\*/);
   });
 
   it('renders with the endpoint, graphql-transport-ws subscriptions and an Authorization header hint', () => {

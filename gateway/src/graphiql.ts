@@ -4,6 +4,7 @@
  * workers from /graphiql/… on this same origin. No CDN, no external URL.
  * The page is public; every operation it sends needs an API key.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import express, { type Request, type Router } from 'express';
@@ -58,7 +59,15 @@ function scriptJson(value: unknown): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-export function graphiqlPage(options: GraphiQLPageOptions): string {
+export interface GraphiQLPage {
+  html: string;
+  /** Allows this origin only, and the page's own two inline scripts by hash. */
+  contentSecurityPolicy: string;
+}
+
+const scriptHash = (code: string) => `'sha256-${createHash('sha256').update(code).digest('base64')}'`;
+
+export function graphiqlPage(options: GraphiQLPageOptions): GraphiQLPage {
   const assets = options.assetsPath ?? GRAPHIQL_ASSETS_PATH;
   const asset = (name: string) => `${assets}/${name}?v=${VERSION}`;
   const workers = Object.fromEntries(
@@ -72,7 +81,17 @@ export function graphiqlPage(options: GraphiQLPageOptions): string {
     headers: JSON.stringify({ Authorization: 'Bearer <your API key>' }, null, 2),
     shouldPersistHeaders: true,
   };
-  return `<!doctype html>
+  const setup = `
+      const workers = ${scriptJson(workers)};
+      self.MonacoEnvironment = {
+        globalAPI: false,
+        getWorkerUrl: (_moduleId, label) => new URL(workers[label] || workers.editorWorkerService, location.href).toString(),
+      };
+    `;
+  const render = `
+      YogaGraphiQL.renderYogaGraphiQL(document.getElementById('graphiql'), ${scriptJson(props)});
+    `;
+  const html = `<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
@@ -85,20 +104,26 @@ export function graphiqlPage(options: GraphiQLPageOptions): string {
   <body>
     <noscript>GraphiQL needs JavaScript.</noscript>
     <div id="graphiql"></div>
-    <script>
-      const workers = ${scriptJson(workers)};
-      self.MonacoEnvironment = {
-        globalAPI: false,
-        getWorkerUrl: (_moduleId, label) => new URL(workers[label] || workers.editorWorkerService, location.href).toString(),
-      };
-    </script>
+    <script>${setup}</script>
     <script src="${asset('yoga-graphiql.js')}"></script>
-    <script>
-      YogaGraphiQL.renderYogaGraphiQL(document.getElementById('graphiql'), ${scriptJson(props)});
-    </script>
+    <script>${render}</script>
   </body>
 </html>
 `;
+  const contentSecurityPolicy = [
+    "default-src 'self'",
+    `script-src 'self' ${scriptHash(setup)} ${scriptHash(render)}`,
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+  return { html, contentSecurityPolicy };
 }
 
 /** A browser navigating to the endpoint (prefers HTML over JSON), not a GraphQL client. */

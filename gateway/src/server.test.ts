@@ -167,6 +167,7 @@ describe('routes without a key', () => {
     const response = await fetch(`${gateway.url}/graphql?query=%7Bme%7Bid%7D%7D`, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toMatch(/^default-src 'self';/);
     expect(await response.text()).toContain('renderYogaGraphiQL');
   });
 

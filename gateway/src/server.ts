@@ -86,7 +86,11 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   });
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
   const page = graphiqlPage({ endpoint: '/graphql' });
-  app.get('/graphql', (req, res, next) => (wantsGraphiQL(req) ? res.type('html').send(page) : next()));
+  app.get('/graphql', (req, res, next) => {
+    if (!wantsGraphiQL(req)) return next();
+    res.setHeader('Content-Security-Policy', page.contentSecurityPolicy);
+    res.type('html').send(page.html);
+  });
   app.use(
     '/graphql',
     express.json({ limit: bodyLimit }),
