@@ -7,14 +7,16 @@ import { parse } from 'graphql';
 export const typeDefs = parse(/* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
 
-  "How one subgraph sees its store, measured when asked."
+  # StoreStatus is shared by the three subgraphs (@shareable) and must read the
+  # same in each: composition fails on differing descriptions, so it carries
+  # none here. In this subgraph: store is "s3", serverVersion names the server
+  # (its Server header, when sent), its address and what it supports, e.g.
+  # "127.0.0.1:4569 (versioning: no, lifecycle: no)", latencyMs is the round
+  # trip of a HeadBucket.
   type StoreStatus @shareable {
     service: String!
-    "s3"
     store: String!
-    "The server (from its Server header when it sends one), its address and what it supports, e.g. 127.0.0.1:4569 (versioning: no, lifecycle: no)"
     serverVersion: String!
-    "Round trip of a HeadBucket, in milliseconds"
     latencyMs: Float!
   }
 

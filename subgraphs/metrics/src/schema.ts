@@ -7,14 +7,15 @@ import { parse } from 'graphql';
 export const typeDefs = parse(/* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
 
-  "How one subgraph sees its store, measured when asked."
+  # StoreStatus is shared by the three subgraphs (@shareable) and must read the
+  # same in each: composition fails on differing descriptions, so it carries
+  # none here. In this subgraph: store is "clickhouse" or "chdb (embedded
+  # ClickHouse)", serverVersion comes from SELECT version(), latencyMs is the
+  # round trip of that query.
   type StoreStatus @shareable {
     service: String!
-    "clickhouse, or chdb (embedded ClickHouse)"
     store: String!
-    "The engine's own version, from SELECT version()"
     serverVersion: String!
-    "Round trip of the version query, in milliseconds"
     latencyMs: Float!
   }
 
