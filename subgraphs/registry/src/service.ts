@@ -1,0 +1,62 @@
+/**
+ * The registry service: brings the PostgreSQL schema up to date (creating the
+ * database if needed), opens the store, makes sure the bootstrap admin exists
+ * when LAB_ADMIN_API_KEY is set, and serves the subgraph. main.ts runs it as a process.
+ */
+import { type Config, type Logger, startSubgraph } from '@lab/shared';
+import { createContext, type RegistryContext } from './context';
+import { createResolvers } from './resolvers';
+import { typeDefs } from './schema';
+import { redactUrl } from './store/databaseUrl';
+import { migrate } from './store/migrate';
+import { openRegistryStore } from './store/registryStore';
+
+export interface RunningRegistry {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startRegistry(config: Config, log: Logger): Promise<RunningRegistry> {
+  const databaseUrl = config.postgres.url;
+  if (!databaseUrl) {
+    throw new Error('DATABASE_URL is not set: the registry needs a PostgreSQL database (npm start sets it to the embedded one)');
+  }
+  const internalSecret = config.internalSecret;
+  if (!internalSecret) {
+    throw new Error(
+      'LAB_INTERNAL_SECRET is not set: the registry subgraph only answers requests signed by the gateway with it (npm start sets it)',
+    );
+  }
+  log.info({ database: redactUrl(databaseUrl) }, 'migrating PostgreSQL');
+  await migrate(databaseUrl, log);
+  const store = openRegistryStore(databaseUrl, { log });
+  try {
+    if (config.adminApiKey) {
+      const admin = await store.upsertBootstrapAdmin();
+      log.info({ userId: admin.id }, 'bootstrap admin user ready');
+    }
+    const running = await startSubgraph<RegistryContext>(
+      {
+        name: 'registry',
+        typeDefs,
+        resolvers: createResolvers(store),
+        log,
+        internalSecret,
+        context: createContext(store),
+        health: { postgresql: (signal) => store.ping(signal) },
+      },
+      config.ports.registry,
+      config.host,
+    );
+    return {
+      url: running.url,
+      stop: async () => {
+        await running.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
