@@ -99,6 +99,7 @@ export async function startSubgraph<TContext extends BaseContext>(
   const apollo = new ApolloServer<TContext>({
     schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
     csrfPrevention: true,
+    logger: log,
     includeStacktraceInErrorResponses: false,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), requestLogPlugin<TContext>(), ...(options.plugins ?? [])],
     formatError: (formatted, error) =>
