@@ -19,14 +19,14 @@ export const typeDefs = parse(/* GraphQL */ `
     createdAt: String!
   }
 
-  "How one subgraph sees its store, measured when asked."
+  # StoreStatus is shared by the three subgraphs (@shareable) and must read the
+  # same in each: composition fails on differing descriptions, so it carries
+  # none here. In this subgraph: store is "postgresql", serverVersion comes
+  # from SHOW server_version, latencyMs is the round trip of that query.
   type StoreStatus @shareable {
     service: String!
-    "postgresql"
     store: String!
-    "The server's own version, from SHOW server_version"
     serverVersion: String!
-    "Round trip of the version query, in milliseconds"
     latencyMs: Float!
   }
 

@@ -5,10 +5,10 @@
  * @prisma/adapter-pg 6.19 refuses result columns of PostgreSQL's catalog types
  * `name` and `"char"` (and their arrays), which the schema engine's own
  * catalog queries return, so every command that reads a database's schema
- * (`migrate diff --from-migrations`, `migrate deploy`, `db pull`) fails with
- * "Column type 'name' could not be deserialized" (prisma/orm#27403). Both are
- * plain text on the wire: this client reports them as `text`, and those
- * commands work.
+ * (`migrate diff --from-migrations`, `migrate deploy`, `migrate status`) fails
+ * with "Column type 'name' could not be deserialized" (prisma/orm#27403).
+ * Both are plain text on the wire: this client reports them as `text`, and
+ * those commands work.
  */
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
@@ -38,5 +38,8 @@ CatalogTextClient.prototype.query = function query(this: pg.Client, ...args: unk
 } as typeof originalQuery;
 
 export function createCliAdapter(connectionString: string): PrismaPg {
-  return new PrismaPg(new pg.Pool({ connectionString, Client: CatalogTextClient }));
+  // allowExitOnIdle: the CLI never ends the pool; without it each command would
+  // linger for the pool's 10 s idle timeout. (`migrate deploy` still lingers
+  // ~10 s: a lock timeout timer inside the WASM engine, not ours.)
+  return new PrismaPg(new pg.Pool({ connectionString, Client: CatalogTextClient, allowExitOnIdle: true }));
 }
