@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { composeSupergraph, compositionProblems, placeholderUrl } from './compose';
 import { renderSchemaFiles, staleFiles, writeSchemaFiles } from './files';
 import { ALLOWED_HINTS, hintMatters } from './hints';
+import { loadSubgraphs } from './subgraphs';
 import { STORE_STATUS, standIns } from './standIns.fixture';
 
 const LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
@@ -74,5 +75,14 @@ describe('schema files', () => {
     expect(await staleFiles(files, dir)).toEqual([]);
     await writeFile(path.join(dir, 'metrics.graphql'), `${await readFile(path.join(dir, 'metrics.graphql'), 'utf8')}\n`);
     expect(await staleFiles(files, dir)).toEqual(['metrics.graphql']);
+  });
+});
+
+describe('the committed schema/ folder', () => {
+  it('is what the subgraphs compose to now, with no errors and no hints that matter', async () => {
+    const result = composeSupergraph(await loadSubgraphs());
+    expect(compositionProblems(result)).toEqual([]);
+    const stale = await staleFiles(renderSchemaFiles(result));
+    expect(stale, 'schema/ is stale: run npm run compose').toEqual([]);
   });
 });

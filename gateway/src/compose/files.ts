@@ -17,7 +17,8 @@ export function renderSchemaFiles(result: ComposeResult): Map<string, string> {
   for (const [name, sdl] of Object.entries(result.subgraphSdl)) {
     files.set(`${name}.graphql`, `${header(`subgraphs/${name}/src/schema.ts`)}${sdl.trimEnd()}\n`);
   }
-  files.set(SUPERGRAPH_FILE, `${header('the subgraphs above')}${result.supergraphSdl.trimEnd()}\n`);
+  const sources = Object.keys(result.subgraphSdl).map((name) => `subgraphs/${name}/src/schema.ts`);
+  files.set(SUPERGRAPH_FILE, `${header(sources.join(', '))}${result.supergraphSdl.trimEnd()}\n`);
   return files;
 }
 
