@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { composeSupergraph, compositionProblems, placeholderUrl } from './compose';
 import { renderSchemaFiles, staleFiles, writeSchemaFiles } from './files';
 import { ALLOWED_HINTS, hintMatters } from './hints';
-import { loadSubgraphs } from './subgraphs';
 import { STORE_STATUS, standIns } from './standIns.fixture';
+import { loadSubgraphs } from './subgraphs';
 
 const LINK = `extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])`;
 
