@@ -49,7 +49,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const owner = Number.parseInt(readFileSync(file, 'utf8').trim(), 10);
-      if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) throw new AlreadyRunningError(dataDir, owner);
+      if (Number.isInteger(owner) && (owner === process.pid || isAlive(owner))) throw new AlreadyRunningError(dataDir, owner);
       rmSync(file, { force: true }); // stale: its owner is gone
     }
   }
