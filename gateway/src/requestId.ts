@@ -49,9 +49,10 @@ export const enterRequestScope: RequestHandler = (_req, res, next) => {
 export const logRequest: RequestHandler = (req, res, next) => {
   const started = performance.now();
   res.on('finish', () => {
-    const entry = { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(performance.now() - started) };
+    const path = req.originalUrl.split('?')[0] ?? '';
+    const entry = { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) };
     const { log } = scopeOf(res);
-    if (req.path === '/health' || req.path.startsWith('/graphiql/')) log.debug(entry, 'request');
+    if (path === '/health' || path.startsWith('/graphiql/')) log.debug(entry, 'request');
     else log.info(entry, 'request');
   });
   next();

@@ -2,14 +2,18 @@
  * The gateway end to end in one process: stand-in subgraphs (the shared
  * subgraph shell, no stores) behind a real gateway on free ports.
  */
-import { createLogger, type RunningServer, startSubgraph } from '@lab/shared';
+import { REDACTED_PATHS, type RunningServer, startSubgraph } from '@lab/shared';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph } from './compose/compose';
 import { standIns } from './compose/standIns.fixture';
 import { BOOTSTRAP_ADMIN_ID, STORE_OWNERS, SUBGRAPH_NAMES, type SubgraphName } from './constants';
 import { type RunningGateway, startGateway } from './server';
 
-const log = createLogger('test', { logLevel: 'silent', logFormat: 'json' });
+/** Everything the gateway and the stand-ins log, one JSON line each. */
+const lines: string[] = [];
+const log = pino({ level: 'info', redact: { paths: REDACTED_PATHS } }, { write: (line: string) => void lines.push(line) });
+const logged = () => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
 const SECRET = 's'.repeat(32);
 const KEY = 'admin-key-0123456789abcdef';
 const supergraphSdl = composeSupergraph(standIns()).supergraphSdl as string;
@@ -113,6 +117,9 @@ describe('authentication', () => {
       artifactsStatus: { store: 's3' },
     });
     expect(res.headers.get('x-request-id')).toBe('test-req-1');
+    expect(logged()).toContainEqual(
+      expect.objectContaining({ msg: 'request', requestId: 'test-req-1', method: 'POST', path: '/graphql', status: 200 }),
+    );
   });
 });
 
@@ -131,6 +138,7 @@ describe('request ids and errors', () => {
       extensions: { code: 'INTERNAL', requestId: 'test-req-2' },
     });
     expect(JSON.stringify(res)).not.toMatch(/password|10\.0\.0\.7|stacktrace/);
+    expect(logged()).toContainEqual(expect.objectContaining({ msg: 'internal error', requestId: 'test-req-2' }));
   });
 
   it('answers invalid GraphQL with BAD_USER_INPUT', async () => {
@@ -177,6 +185,13 @@ describe('routes without a key', () => {
     expect(response.status).toBe(200);
     expect(body.status).toBe('up');
     for (const name of [...SUBGRAPH_NAMES, 'postgresql', 'clickhouse', 's3']) expect(body.components[name]?.status).toBe('up');
+  });
+});
+
+describe('logs', () => {
+  it('never contain the API key', () => {
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.join('\n')).not.toContain(KEY);
   });
 });
 
