@@ -1,0 +1,73 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from './support/testPlatform';
+
+const SCREENSHOTS = path.resolve(import.meta.dirname, '..', 'test-results');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('GraphiQL in a real browser', () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+  beforeAll(async () => {
+    [platform, browser] = await Promise.all([
+      startTestPlatform(),
+      chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      }),
+    ]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it('loads from the gateway alone and runs a query', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const external: string[] = [];
+    page.on('request', (request) => {
+      if (
+        !request.url().startsWith(platform.gatewayUrl) &&
+        !request.url().startsWith('data:') &&
+        !request.url().startsWith('blob:')
+      ) {
+        external.push(request.url());
+      }
+    });
+    const query = '{ me { isAdmin } registryStatus { store } metricsStatus { store } artifactsStatus { store } }';
+    // GraphiQL keeps the request headers a user entered in localStorage: start it with our key.
+    await page.addInitScript(
+      (headers) => localStorage.setItem('graphiql:headers', headers),
+      JSON.stringify({ Authorization: `Bearer ${platform.adminApiKey}` }),
+    );
+    const response = await page.goto(platform.graphqlUrl);
+    expect(response?.status()).toBe(200);
+    // Replace the welcome query with ours, as a user would, and run it.
+    const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+    await editor.click({ timeout: 30_000 });
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(query);
+    await page.locator('.graphiql-execute-button').click();
+    const result = page.locator('.result-window');
+    await expect.poll(async () => result.innerText(), { timeout: 30_000 }).toContain('artifactsStatus');
+    // The editor renders spaces as non-breaking ones.
+    const shown = JSON.parse((await result.innerText()).replace(/\u00a0/g, ' '));
+    expect(shown.errors).toBeUndefined();
+    expect(shown.data.me.isAdmin).toBe(true);
+    expect(shown.data.artifactsStatus.store).toBe('s3');
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'graphiql.png') });
+    expect(external).toEqual([]);
+  });
+});
