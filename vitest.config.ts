@@ -10,14 +10,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{packages,gateway,subgraphs}/*/src/**/*.test.ts', 'subgraphs/*/src/**/*.test.ts'],
+          include: ['packages/*/src/**/*.test.ts', 'subgraphs/*/src/**/*.test.ts', 'gateway/src/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts', '**/node_modules/**'],
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['{packages,gateway,subgraphs}/**/src/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          include: ['packages/*/src/**/*.int.test.ts', 'subgraphs/*/src/**/*.int.test.ts', 'gateway/src/**/*.int.test.ts'],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,

@@ -2,7 +2,7 @@
  * What the gateway costs: the same query sent straight to the registry
  * subgraph (signed as the gateway would) and through the gateway.
  */
-import { signContext } from '@lab/shared';
+import { BOOTSTRAP_ADMIN_ID, signContext } from '@lab/shared';
 import { type Benchmark, figure, load } from '../harness';
 
 const QUERY = '{ me { id name isAdmin } }';
@@ -21,7 +21,7 @@ export const gatewayOverhead: Benchmark = {
           'content-type': 'application/json',
           'x-lab-context': signContext(secret, {
             requestId: 'bench',
-            caller: { id: '00000000-0000-4000-8000-000000000001', kind: 'admin', scopes: ['*'] },
+            caller: { id: BOOTSTRAP_ADMIN_ID, kind: 'admin', scopes: ['*'] },
             query: QUERY,
           }),
         },

@@ -20,7 +20,7 @@ const CLOCK_SKEW_SECONDS = 5;
 export type CallerKind = 'admin' | 'user' | 'service';
 
 export interface Caller {
-  /** User id (UUID) for users; a fixed name for the bootstrap admin and internal services. */
+  /** User id (UUID); the bootstrap admin's is BOOTSTRAP_ADMIN_ID; internal services use their service name. */
   id: string;
   kind: CallerKind;
   /** Scopes granted to the caller; `*` grants everything. */

@@ -55,6 +55,12 @@ const PROTOCOL_CODES = new Set(['PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NO
 
 export type FormattedError = GraphQLFormattedError;
 
+/** Whether an error with this code is one the platform meant to answer (anything else is a bug to log). */
+export function isExpectedErrorCode(code: unknown): boolean {
+  if (isErrorCode(code)) return code !== 'INTERNAL';
+  return typeof code === 'string' && (PROTOCOL_CODES.has(code) || INPUT_CODES.has(code));
+}
+
 /**
  * Apollo Server's formatError: registered codes pass, invalid-request codes
  * become BAD_USER_INPUT, anything else is masked as INTERNAL with the request id,

@@ -8,3 +8,4 @@ export * from './ready';
 export * from './stores/clickhouse';
 export * from './stores/s3';
 export * from './subgraphServer';
+export * from './topology';

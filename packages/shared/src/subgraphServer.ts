@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -14,7 +15,7 @@ import express, { type Express, type Request } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
 import { type Caller, CONTEXT_HEADER, REQUEST_ID_HEADER, verifyContext } from './callerContext';
-import { labHttpError, maskError } from './errors';
+import { isExpectedErrorCode, labHttpError, maskError } from './errors';
 import { checkHealth, type HealthCheck } from './health';
 import { listen, type RunningServer } from './httpServer';
 
@@ -51,12 +52,19 @@ export interface RunningSubgraph extends RunningServer {
 // biome-ignore lint/suspicious/noExplicitAny: the running handle does not depend on the context type
 type TContextAny = any;
 
-/** One log line per GraphQL request, with the request id the gateway sent. */
+/** One log line per GraphQL request, with the request id the gateway sent; unexpected errors in full. */
 function requestLogPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart({ contextValue }) {
       const started = performance.now();
       return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            if (!isExpectedErrorCode(error.extensions?.code)) {
+              contextValue.log?.error({ err: error.originalError ?? error, path: error.path }, 'internal error');
+            }
+          }
+        },
         async willSendResponse({ operationName, errors }) {
           contextValue.log?.info(
             {
@@ -101,9 +109,14 @@ export async function startSubgraph<TContext extends BaseContext>(
     csrfPrevention: true,
     logger: log,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), requestLogPlugin<TContext>(), ...(options.plugins ?? [])],
-    formatError: (formatted, error) =>
-      maskError(formatted, undefined, () => log.error({ err: error, path: formatted.path }, 'internal error')),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginInlineTraceDisabled(),
+      requestLogPlugin<TContext>(),
+      ...(options.plugins ?? []),
+    ],
+    // Internal errors are logged with their request id by requestLogPlugin; here they are only masked.
+    formatError: (formatted) => maskError(formatted, undefined),
   });
   await apollo.start();
 

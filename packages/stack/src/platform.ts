@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Config, createLogger, type Logger, loadConfig } from '@lab/shared';
+import { type Config, createLogger, type Logger, loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '@lab/shared';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded/postgres';
 import { type EmbeddedS3, startEmbeddedS3 } from './embedded/s3';
 import { type DataDirLock, lockDataDir } from './lock';
@@ -15,8 +15,6 @@ import { newSecret, storedAdminKey } from './secrets';
 import { type ServiceOutput, ServiceProcess } from './service';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
-export const SUBGRAPHS = ['registry', 'metrics', 'artifacts'] as const;
-export type SubgraphName = (typeof SUBGRAPHS)[number];
 export type ServiceName = SubgraphName | 'gateway';
 
 const ENTRIES: Record<ServiceName, string> = {
@@ -138,7 +136,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       started.push(proc);
       return proc;
     };
-    const subgraphs = SUBGRAPHS.map((name) => service(name));
+    const subgraphs = SUBGRAPH_NAMES.map((name) => service(name));
     const subgraphUrls = await Promise.all(subgraphs.map((s) => s.start()));
     const gateway = service('gateway', {
       REGISTRY_URL: `${subgraphUrls[0]}/graphql`,
