@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Config, createLogger, type Logger, loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '@lab/shared';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded/postgres';
+import { type EmbeddedPostgres, startEmbeddedPostgres, stopOrphanPostgres } from './embedded/postgres';
 import { type EmbeddedS3, startEmbeddedS3 } from './embedded/s3';
 import { type DataDirLock, lockDataDir } from './lock';
 import { freePort, isPortInUse } from './ports';
@@ -102,9 +102,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const [postgres, s3] = await Promise.all([
       config.postgres.url
         ? undefined
-        : concretePort(config.ports.postgres, 'LAB_POSTGRES_PORT').then((port) =>
-            startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres'), port, log }),
-          ),
+        : stopOrphanPostgres(path.join(config.dataDir, 'postgres'), log)
+            .then(() => concretePort(config.ports.postgres, 'LAB_POSTGRES_PORT'))
+            .then((port) => startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres'), port, log })),
       config.s3.endpoint
         ? undefined
         : concretePort(config.ports.s3, 'LAB_S3_PORT').then((port) =>

@@ -32,7 +32,7 @@ function banner(platform: Platform): string {
     '  Lab Data Platform is up',
     '',
     `  GraphiQL   ${platform.graphqlUrl}`,
-    `  GraphQL    POST ${platform.graphqlUrl}   (WebSocket graphql-transport-ws on the same path)`,
+    `  GraphQL    POST ${platform.graphqlUrl}`,
     `  Health     ${platform.healthUrl}`,
     '',
     `  PostgreSQL ${platform.stores.postgres ? `embedded, ${rel(path.join(c.dataDir, 'postgres'))}` : where(c.postgres.url && new URL(c.postgres.url).host, '')}`,

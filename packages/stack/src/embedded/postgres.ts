@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '@lab/shared';
@@ -139,6 +139,34 @@ function waitUntilReady(child: ChildProcess, log: Logger | undefined): Promise<v
   });
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A server left running by a launcher that was killed outright. The caller
+ * holds the data folder's lock, so nobody else owns it: stop it cleanly.
+ */
+export async function stopOrphanPostgres(dataDir: string, log: Logger | undefined): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number.parseInt(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0] ?? '', 10);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  log?.warn({ pid }, 'stopping an embedded PostgreSQL left running by an earlier start');
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 15_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) throw new Error(`An earlier embedded PostgreSQL (pid ${pid}) on ${dataDir} does not stop`);
+}
+
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const { initdb, postgres } = await binaries();
   const dataDir = path.resolve(options.dataDir);
@@ -147,6 +175,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     options.log?.info({ dataDir }, 'initialising embedded PostgreSQL');
     initialise(initdb, dataDir, identity);
   }
+  await stopOrphanPostgres(dataDir, options.log);
   const port = options.port ? options.port : await freePort();
   const child = spawn(
     postgres,
@@ -162,7 +191,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       '-c',
       'max_connections=200',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], ...(identity ?? {}) },
+    // Its own process group: Ctrl-C reaches the launcher, which stops the database last.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true, ...(identity ?? {}) },
   );
   await waitUntilReady(child, options.log);
   let exited = false;
