@@ -14,6 +14,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
+import type { Config } from './config';
 import { type Caller, CONTEXT_HEADER, REQUEST_ID_HEADER, verifyContext } from './callerContext';
 import { isExpectedErrorCode, labHttpError, maskError } from './errors';
 import { checkHealth, type HealthCheck } from './health';
@@ -44,6 +45,18 @@ export interface SubgraphOptions<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** Largest JSON body accepted on /graphql (default 10 MiB). */
   bodyLimit?: string;
+  /** Releases the subgraph's store: called after the server stops, or when it fails to start. */
+  onClose?: () => unknown;
+}
+
+/** The secret a subgraph checks the gateway's signature with; a subgraph refuses to start without it. */
+export function requireInternalSecret(config: Pick<Config, 'internalSecret'>, service: string): string {
+  if (!config.internalSecret) {
+    throw new Error(
+      `LAB_INTERNAL_SECRET is not set: the ${service} subgraph only answers requests signed by the gateway with it (npm start sets it)`,
+    );
+  }
+  return config.internalSecret;
 }
 
 export interface RunningSubgraph extends RunningServer {
@@ -88,6 +101,19 @@ export function requestIdOf(req: Pick<Request, 'headers'>): string {
 }
 
 export async function startSubgraph<TContext extends BaseContext>(
+  options: SubgraphOptions<TContext>,
+  port: number,
+  host: string,
+): Promise<RunningSubgraph> {
+  try {
+    return await serve(options, port, host);
+  } catch (err) {
+    await options.onClose?.();
+    throw err;
+  }
+}
+
+async function serve<TContext extends BaseContext>(
   options: SubgraphOptions<TContext>,
   port: number,
   host: string,
@@ -155,6 +181,7 @@ export async function startSubgraph<TContext extends BaseContext>(
     close: async () => {
       await apollo.stop();
       await running.close();
+      await options.onClose?.();
     },
   };
 }

@@ -3,7 +3,7 @@
  * embedded s3rver), makes sure the bucket exists, and serves the subgraph.
  * main.ts runs it as a process.
  */
-import { type Config, type Logger, startSubgraph } from '@lab/shared';
+import { type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
 import { createResolvers } from './resolvers';
 import { typeDefs } from './schema';
 import { openArtifactsStore } from './store/artifactsStore';
@@ -14,35 +14,20 @@ export interface RunningArtifacts {
 }
 
 export async function startArtifacts(config: Config, log: Logger): Promise<RunningArtifacts> {
-  const internalSecret = config.internalSecret;
-  if (!internalSecret) {
-    throw new Error(
-      'LAB_INTERNAL_SECRET is not set: the artifacts subgraph only answers requests signed by the gateway with it (npm start sets it)',
-    );
-  }
+  const internalSecret = requireInternalSecret(config, 'artifacts');
   const store = await openArtifactsStore(config, log);
-  try {
-    const running = await startSubgraph(
-      {
-        name: 'artifacts',
-        typeDefs,
-        resolvers: createResolvers(store),
-        log,
-        internalSecret,
-        health: { s3: (signal) => store.ping(signal) },
-      },
-      config.ports.artifacts,
-      config.host,
-    );
-    return {
-      url: running.url,
-      stop: async () => {
-        await running.close();
-        store.close();
-      },
-    };
-  } catch (err) {
-    store.close();
-    throw err;
-  }
+  const running = await startSubgraph(
+    {
+      name: 'artifacts',
+      typeDefs,
+      resolvers: createResolvers(store),
+      log,
+      internalSecret,
+      health: { s3: (signal) => store.ping(signal) },
+      onClose: () => store.close(),
+    },
+    config.ports.artifacts,
+    config.host,
+  );
+  return { url: running.url, stop: running.close };
 }

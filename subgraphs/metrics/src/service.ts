@@ -3,7 +3,7 @@
  * config.clickhouse.embeddedPath when CLICKHOUSE_URL is unset), brings the
  * schema up to date, and serves the subgraph. main.ts runs it as a process.
  */
-import { type Config, type Logger, startSubgraph } from '@lab/shared';
+import { type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
 import { createResolvers } from './resolvers';
 import { typeDefs } from './schema';
 import { openMetricsStore } from './store/metricsStore';
@@ -14,12 +14,7 @@ export interface RunningMetrics {
 }
 
 export async function startMetrics(config: Config, log: Logger): Promise<RunningMetrics> {
-  const internalSecret = config.internalSecret;
-  if (!internalSecret) {
-    throw new Error(
-      'LAB_INTERNAL_SECRET is not set: the metrics subgraph only answers requests signed by the gateway with it (npm start sets it)',
-    );
-  }
+  const internalSecret = requireInternalSecret(config, 'metrics');
   const store = await openMetricsStore(config);
   log.info(
     { store: store.kind, where: config.clickhouse.url ?? config.clickhouse.embeddedPath, database: config.clickhouse.database },
@@ -27,27 +22,22 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
   );
   try {
     await store.migrate(log);
-    const running = await startSubgraph(
-      {
-        name: 'metrics',
-        typeDefs,
-        resolvers: createResolvers(store),
-        log,
-        internalSecret,
-        health: { clickhouse: (signal) => store.ping(signal) },
-      },
-      config.ports.metrics,
-      config.host,
-    );
-    return {
-      url: running.url,
-      stop: async () => {
-        await running.close();
-        await store.close();
-      },
-    };
   } catch (err) {
     await store.close().catch(() => {});
     throw err;
   }
+  const running = await startSubgraph(
+    {
+      name: 'metrics',
+      typeDefs,
+      resolvers: createResolvers(store),
+      log,
+      internalSecret,
+      health: { clickhouse: (signal) => store.ping(signal) },
+      onClose: () => store.close(),
+    },
+    config.ports.metrics,
+    config.host,
+  );
+  return { url: running.url, stop: running.close };
 }

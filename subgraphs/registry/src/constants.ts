@@ -4,6 +4,6 @@
  */
 
 /** The user LAB_ADMIN_API_KEY authenticates as: the gateway signs callers with this id. */
-export { BOOTSTRAP_ADMIN_ID } from '@lab/shared';
+export { BOOTSTRAP_ADMIN_ID } from '@lab/shared/topology';
 export const BOOTSTRAP_ADMIN_EMAIL = 'admin@lab.local';
 export const BOOTSTRAP_ADMIN_NAME = 'Bootstrap admin';

@@ -2,6 +2,7 @@
  * The registry subgraph's SDL. Kept free of runtime imports beyond graphql's
  * parser: the gateway's compose script imports it as `@lab/registry/schema`.
  */
+import { STORE_STATUS_SDL } from '@lab/shared/sdl';
 import { parse } from 'graphql';
 
 export { BOOTSTRAP_ADMIN_ID } from './constants';
@@ -19,16 +20,7 @@ export const typeDefs = parse(/* GraphQL */ `
     createdAt: String!
   }
 
-  # StoreStatus is shared by the three subgraphs (@shareable) and must read the
-  # same in each: composition fails on differing descriptions, so it carries
-  # none here. In this subgraph: store is "postgresql", serverVersion comes
-  # from SHOW server_version, latencyMs is the round trip of that query.
-  type StoreStatus @shareable {
-    service: String!
-    store: String!
-    serverVersion: String!
-    latencyMs: Float!
-  }
+  ${STORE_STATUS_SDL}
 
   type Query {
     "The calling user; null for callers that are not users (internal services)."

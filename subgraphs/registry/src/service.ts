@@ -3,7 +3,7 @@
  * database if needed), opens the store, makes sure the bootstrap admin exists
  * when LAB_ADMIN_API_KEY is set, and serves the subgraph. main.ts runs it as a process.
  */
-import { type Config, type Logger, startSubgraph } from '@lab/shared';
+import { type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
 import { createContext, type RegistryContext } from './context';
 import { createResolvers } from './resolvers';
 import { typeDefs } from './schema';
@@ -21,42 +21,32 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
   if (!databaseUrl) {
     throw new Error('DATABASE_URL is not set: the registry needs a PostgreSQL database (npm start sets it to the embedded one)');
   }
-  const internalSecret = config.internalSecret;
-  if (!internalSecret) {
-    throw new Error(
-      'LAB_INTERNAL_SECRET is not set: the registry subgraph only answers requests signed by the gateway with it (npm start sets it)',
-    );
-  }
+  const internalSecret = requireInternalSecret(config, 'registry');
   log.info({ database: redactUrl(databaseUrl) }, 'migrating PostgreSQL');
   await migrate(databaseUrl, log);
   const store = openRegistryStore(databaseUrl, { log });
-  try {
-    if (config.adminApiKey) {
+  if (config.adminApiKey) {
+    try {
       const admin = await store.upsertBootstrapAdmin();
       log.info({ userId: admin.id }, 'bootstrap admin user ready');
+    } catch (err) {
+      await store.close().catch(() => {});
+      throw err;
     }
-    const running = await startSubgraph<RegistryContext>(
-      {
-        name: 'registry',
-        typeDefs,
-        resolvers: createResolvers(store),
-        log,
-        internalSecret,
-        context: createContext(store),
-        health: { postgresql: (signal) => store.ping(signal) },
-      },
-      config.ports.registry,
-      config.host,
-    );
-    return {
-      url: running.url,
-      stop: async () => {
-        await running.close();
-        await store.close();
-      },
-    };
-  } catch (err) {
-    await store.close().catch(() => {});
-    throw err;
   }
+  const running = await startSubgraph<RegistryContext>(
+    {
+      name: 'registry',
+      typeDefs,
+      resolvers: createResolvers(store),
+      log,
+      internalSecret,
+      context: createContext(store),
+      health: { postgresql: (signal) => store.ping(signal) },
+      onClose: () => store.close(),
+    },
+    config.ports.registry,
+    config.host,
+  );
+  return { url: running.url, stop: running.close };
 }

@@ -4,14 +4,10 @@
  */
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Config, createS3, type Logger } from '@lab/shared';
+import type { StoreStatus } from '@lab/shared/sdl';
 import { type BucketCapabilities, ensureBucket } from './bucket';
 
-export interface StoreStatus {
-  service: string;
-  store: string;
-  serverVersion: string;
-  latencyMs: number;
-}
+export type { StoreStatus };
 
 const yesNo = (value: boolean) => (value ? 'yes' : 'no');
 

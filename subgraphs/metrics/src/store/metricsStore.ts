@@ -4,14 +4,10 @@
  * client. chdb allows one engine per process: open one store per process.
  */
 import { type ClickHouseClient, type Config, createClickHouse, type Logger } from '@lab/shared';
+import type { StoreStatus } from '@lab/shared/sdl';
 import { type MigrateResult, migrate } from './migrate';
 
-export interface StoreStatus {
-  service: string;
-  store: string;
-  serverVersion: string;
-  latencyMs: number;
-}
+export type { StoreStatus };
 
 export class MetricsStore {
   constructor(

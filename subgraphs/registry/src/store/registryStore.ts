@@ -11,12 +11,9 @@ import { PrismaClient, type User } from '../generated/prisma/client';
 
 export type { User };
 
-export interface StoreStatus {
-  service: string;
-  store: string;
-  serverVersion: string;
-  latencyMs: number;
-}
+import type { StoreStatus } from '@lab/shared/sdl';
+
+export type { StoreStatus };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -1,0 +1,28 @@
+/**
+ * SDL that several subgraphs declare: composition requires a shared (@shareable)
+ * type to read the same everywhere, so it is written once, here. Light on
+ * purpose: subgraphs' schema modules import it (`@lab/shared/sdl`) and the
+ * gateway's compose script loads those.
+ */
+
+/** How a subgraph's store answers right now. Each subgraph exposes one as `<name>Status`. */
+export interface StoreStatus {
+  service: string;
+  store: string;
+  serverVersion: string;
+  latencyMs: number;
+}
+
+export const STORE_STATUS_SDL = /* GraphQL */ `
+  "How a subgraph's store answers right now."
+  type StoreStatus @shareable {
+    "The subgraph that owns the store."
+    service: String!
+    "The store engine, e.g. postgresql, clickhouse, chdb (embedded ClickHouse), s3."
+    store: String!
+    "The server's version, or what can be told of it."
+    serverVersion: String!
+    "Round trip of the query that produced this answer, in milliseconds."
+    latencyMs: Float!
+  }
+`;
