@@ -5,10 +5,11 @@
 #   artifacts: node --import tsx subgraphs/artifacts/src/main.ts
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production LAB_HOST=0.0.0.0 LAB_DATA_DIR=/data
 COPY . .
-# The project's own postinstall (scripts/postinstall.mjs) generates the Prisma client.
+# All dependencies: the services run their TypeScript through tsx. The project's
+# own postinstall (scripts/postinstall.mjs) generates the Prisma client.
 RUN npm ci --no-audit --no-fund && mkdir -p /data && chown node:node /data
+ENV NODE_ENV=production LAB_HOST=0.0.0.0 LAB_DATA_DIR=/data
 USER node
 EXPOSE 4000
 CMD ["node", "--import", "tsx", "gateway/src/main.ts"]
