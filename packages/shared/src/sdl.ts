@@ -26,3 +26,14 @@ export const STORE_STATUS_SDL = /* GraphQL */ `
     latencyMs: Float!
   }
 `;
+
+/** Relay page info, shared by every subgraph's connections. */
+export const PAGE_INFO_SDL = /* GraphQL */ `
+  "Where a page of a connection sits in the whole list."
+  type PageInfo @shareable {
+    hasNextPage: Boolean!
+    hasPreviousPage: Boolean!
+    startCursor: String
+    endCursor: String
+  }
+`;

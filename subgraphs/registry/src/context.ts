@@ -1,13 +1,32 @@
-/** What the registry's resolvers receive: the base context plus per-request loaders. */
+/**
+ * What the registry's resolvers receive: the base context (caller, request id,
+ * log), the store, the caller's access, and per-request DataLoaders, so every
+ * lookup by id and every nested relation is batched and cached for one request.
+ */
 import type { BaseContext } from '@lab/shared';
-import DataLoader from 'dataloader';
-import type { RegistryStore, User } from './store/registryStore';
+import { Access } from './access/access';
+import { identityLoaders } from './domains/identity/loaders';
+import type { RegistryStore } from './store/registryStore';
+
+export function createLoaders(store: RegistryStore) {
+  return {
+    ...identityLoaders(store),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;
 
 export interface RegistryContext extends BaseContext {
-  /** Users by id, batched and cached for one request. */
-  users: DataLoader<string, User | null>;
+  store: RegistryStore;
+  access: Access;
+  loaders: Loaders;
 }
 
 export function createContext(store: RegistryStore): (base: BaseContext) => RegistryContext {
-  return (base) => ({ ...base, users: new DataLoader((ids) => store.usersByIds(ids)) });
+  return (base) => ({
+    ...base,
+    store,
+    access: new Access(base.caller, (userId) => store.identity.membershipsOf(userId)),
+    loaders: createLoaders(store),
+  });
 }

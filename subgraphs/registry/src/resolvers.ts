@@ -1,16 +1,10 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import { mergeResolvers } from './common/resolvers';
+import { scalarResolvers } from './common/scalars';
 import type { RegistryContext } from './context';
-import type { RegistryStore, User } from './store/registryStore';
+import { identityResolvers } from './domains/identity/resolvers';
 
-export function createResolvers(store: RegistryStore): GraphQLResolverMap<RegistryContext> {
-  return {
-    Query: {
-      me: (_parent: unknown, _args: unknown, ctx: RegistryContext) => ctx.users.load(ctx.caller.id),
-      registryStatus: () => store.status(),
-    },
-    User: {
-      __resolveReference: (ref: { id: string }, ctx: RegistryContext) => ctx.users.load(ref.id),
-      createdAt: (user: User) => user.createdAt.toISOString(),
-    },
-  };
+/** Every domain's resolvers, merged; a field defined twice fails at start. */
+export function createResolvers(): GraphQLResolverMap<RegistryContext> {
+  return mergeResolvers([scalarResolvers, identityResolvers]);
 }

@@ -1,30 +1,16 @@
 /**
- * The registry subgraph's SDL. Kept free of runtime imports beyond graphql's
- * parser: the gateway's compose script imports it as `@lab/registry/schema`.
+ * The registry subgraph's SDL, assembled from each domain's part. Kept free
+ * of runtime imports beyond graphql's parser and SDL strings: the gateway's
+ * compose script imports it as `@lab/registry/schema`.
  */
-import { STORE_STATUS_SDL } from '@lab/shared/sdl';
 import { parse } from 'graphql';
+import { commonSdl } from './common/sdl';
+import { identitySdl } from './domains/identity/sdl';
 
 export { BOOTSTRAP_ADMIN_ID } from './constants';
 
-export const typeDefs = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+const FEDERATION = /* GraphQL */ `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible"])
+`;
 
-  "A person (or the bootstrap admin) known to the platform."
-  type User @key(fields: "id") {
-    id: ID!
-    email: String!
-    name: String!
-    isAdmin: Boolean!
-    "ISO 8601 timestamp"
-    createdAt: String!
-  }
-
-  ${STORE_STATUS_SDL}
-
-  type Query {
-    "The calling user; null for callers that are not users (internal services)."
-    me: User
-    registryStatus: StoreStatus!
-  }
-`);
+export const typeDefs = parse([FEDERATION, commonSdl, identitySdl].join('\n'));

@@ -27,7 +27,7 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
   const store = openRegistryStore(databaseUrl, { log });
   if (config.adminApiKey) {
     try {
-      const admin = await store.upsertBootstrapAdmin();
+      const admin = await store.identity.upsertBootstrapAdmin();
       log.info({ userId: admin.id }, 'bootstrap admin user ready');
     } catch (err) {
       await store.close().catch(() => {});
@@ -38,7 +38,7 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
     {
       name: 'registry',
       typeDefs,
-      resolvers: createResolvers(store),
+      resolvers: createResolvers(),
       log,
       internalSecret,
       context: createContext(store),

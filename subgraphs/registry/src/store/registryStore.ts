@@ -6,20 +6,14 @@
 import type { Logger } from '@lab/shared';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { BOOTSTRAP_ADMIN_EMAIL, BOOTSTRAP_ADMIN_ID, BOOTSTRAP_ADMIN_NAME } from '../constants';
 import { PrismaClient, type User } from '../generated/prisma/client';
+import { IdentityStore } from './identityStore';
 
 export type { User };
 
 import type { StoreStatus } from '@lab/shared/sdl';
 
 export type { StoreStatus };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: string): boolean {
-  return UUID.test(value);
-}
 
 function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
@@ -30,27 +24,18 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
   ]);
 }
 
+/**
+ * One store per domain, over one client. Domain stores are the only code that
+ * knows SQL; resolvers and the service call them.
+ */
 export class RegistryStore {
+  readonly identity: IdentityStore;
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pool: pg.Pool,
-  ) {}
-
-  /** Users by id, in the order asked, null where unknown (a DataLoader batch function). */
-  async usersByIds(ids: readonly string[]): Promise<(User | null)[]> {
-    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
-    const found = wanted.length > 0 ? await this.prisma.user.findMany({ where: { id: { in: wanted } } }) : [];
-    const byId = new Map(found.map((u) => [u.id, u]));
-    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
-  }
-
-  /** The bootstrap admin user (fixed id), created or made admin again. */
-  upsertBootstrapAdmin(): Promise<User> {
-    return this.prisma.user.upsert({
-      where: { id: BOOTSTRAP_ADMIN_ID },
-      create: { id: BOOTSTRAP_ADMIN_ID, email: BOOTSTRAP_ADMIN_EMAIL, name: BOOTSTRAP_ADMIN_NAME, isAdmin: true },
-      update: { isAdmin: true },
-    });
+  ) {
+    this.identity = new IdentityStore(prisma);
   }
 
   /** Health check: SELECT 1 through the pool. */

@@ -1,0 +1,24 @@
+import { PAGE_INFO_SDL, STORE_STATUS_SDL } from '@lab/shared/sdl';
+
+/** Scalars, paging and sorting shared by every domain of the registry. */
+export const commonSdl = /* GraphQL */ `
+  "An instant, as an ISO 8601 string in UTC."
+  scalar DateTime
+  "A JSON object."
+  scalar JSONObject
+  "An integer that may exceed 2^31 (sizes, row counts)."
+  scalar BigInt
+
+  ${PAGE_INFO_SDL}
+  ${STORE_STATUS_SDL}
+
+  "A time range; either end may be left open."
+  input TimeRange {
+    from: DateTime
+    to: DateTime
+  }
+
+  type Query {
+    registryStatus: StoreStatus!
+  }
+`;
