@@ -12,6 +12,8 @@ export const commonSdl = /* GraphQL */ `
   ${PAGE_INFO_SDL}
   ${STORE_STATUS_SDL}
 
+  enum SortDirection { ASC DESC }
+
   "A time range; either end may be left open."
   input TimeRange {
     from: DateTime
