@@ -134,8 +134,8 @@ class Parser {
   }
 
   private parseComparison(): Comparison {
+    const previous = this.tokens[this.index - 1];
     const token = this.next();
-    const previous = this.tokens[this.index - 2];
     if (token?.type !== 'word' || KEYWORDS.has(token.value.toUpperCase())) {
       const after = previous ? ` after '${this.source(previous)}'` : '';
       this.fail(this.offsetOf(token), `expected a condition${after}, found ${this.found(token)}`, KEY_EXPECTED);
