@@ -50,6 +50,7 @@ const MALFORMED: [string, number, string][] = [
   ['start_time > 1.5', 14, '1.5 is not a valid epoch milliseconds time (years 1 to 9999)'],
   ["start_time LIKE '2024%'", 12, 'start_time does not support LIKE'],
   ["name = 'a' ; DROP TABLE runs", 12, "unexpected character ';'"],
+  ["name = 'a\0b'", 10, 'the filter contains a NUL character'],
 ];
 
 describe('errors of malformed filters', () => {

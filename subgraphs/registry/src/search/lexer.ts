@@ -80,6 +80,9 @@ function readNumber(text: string, start: number): Token {
 
 /** The filter's tokens, in order. Throws a positioned BAD_USER_INPUT error on an unknown character or unclosed quote. */
 export function tokenize(text: string): Token[] {
+  const nul = text.indexOf('\0');
+  // PostgreSQL text cannot hold NUL: refuse it here rather than fail in the database.
+  if (nul >= 0) throw filterError(text, nul, 'the filter contains a NUL character', 'text without NUL characters');
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
