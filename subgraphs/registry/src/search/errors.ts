@@ -25,7 +25,10 @@ export interface FilterErrorDetails {
 /** The line shown under the message: the filter (or a window of it) on one line, and the caret's offset in it. */
 export function excerpt(text: string, offset: number): { line: string; caret: number } {
   // Control characters (newlines, tabs, NUL) become spaces, so the caret lines up.
-  const flat = text.split('').map((ch) => (ch < ' ' || ch === '\x7f' ? ' ' : ch)).join('');
+  const flat = text
+    .split('')
+    .map((ch) => (ch < ' ' || ch === '\x7f' ? ' ' : ch))
+    .join('');
   const at = Math.max(0, Math.min(offset, flat.length));
   const start = Math.max(0, at - WINDOW);
   const end = Math.min(flat.length, at + WINDOW);
