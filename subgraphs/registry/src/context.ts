@@ -5,12 +5,14 @@
  */
 import type { BaseContext } from '@lab/shared';
 import { Access } from './access/access';
+import { experimentsLoaders } from './domains/experiments/loaders';
 import { identityLoaders } from './domains/identity/loaders';
 import type { RegistryStore } from './store/registryStore';
 
 export function createLoaders(store: RegistryStore) {
   return {
     ...identityLoaders(store),
+    ...experimentsLoaders(store),
   };
 }
 

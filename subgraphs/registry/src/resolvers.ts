@@ -2,9 +2,10 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { mergeResolvers } from './common/resolvers';
 import { scalarResolvers } from './common/scalars';
 import type { RegistryContext } from './context';
+import { experimentsResolvers } from './domains/experiments/resolvers';
 import { identityResolvers } from './domains/identity/resolvers';
 
 /** Every domain's resolvers, merged; a field defined twice fails at start. */
 export function createResolvers(): GraphQLResolverMap<RegistryContext> {
-  return mergeResolvers([scalarResolvers, identityResolvers]);
+  return mergeResolvers([scalarResolvers, identityResolvers, experimentsResolvers]);
 }

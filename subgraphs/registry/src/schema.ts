@@ -5,6 +5,7 @@
  */
 import { parse } from 'graphql';
 import { commonSdl } from './common/sdl';
+import { experimentsSdl } from './domains/experiments/sdl';
 import { identitySdl } from './domains/identity/sdl';
 
 export { BOOTSTRAP_ADMIN_ID } from './constants';
@@ -13,4 +14,4 @@ const FEDERATION = /* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible"])
 `;
 
-export const typeDefs = parse([FEDERATION, commonSdl, identitySdl].join('\n'));
+export const typeDefs = parse([FEDERATION, commonSdl, identitySdl, experimentsSdl].join('\n'));

@@ -7,6 +7,7 @@ import type { Logger } from '@lab/shared';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient, type User } from '../generated/prisma/client';
+import { ExperimentsStore } from './experimentsStore';
 import { IdentityStore } from './identityStore';
 
 export type { User };
@@ -30,12 +31,14 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
  */
 export class RegistryStore {
   readonly identity: IdentityStore;
+  readonly experiments: ExperimentsStore;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pool: pg.Pool,
   ) {
     this.identity = new IdentityStore(prisma);
+    this.experiments = new ExperimentsStore(prisma);
   }
 
   /** Health check: SELECT 1 through the pool. */

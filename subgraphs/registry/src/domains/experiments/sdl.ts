@@ -1,0 +1,216 @@
+export const experimentsSdl = /* GraphQL */ `
+  """
+  Where an experiment is in its life. Legal steps (updateExperiment refuses
+  any other with CONFLICT):
+  DRAFT → RUNNING | ARCHIVED;
+  RUNNING → COMPLETED | FAILED | ARCHIVED;
+  COMPLETED → ARCHIVED | RUNNING;
+  FAILED → RUNNING | ARCHIVED;
+  ARCHIVED → DRAFT.
+  """
+  enum ExperimentStatus {
+    DRAFT
+    RUNNING
+    COMPLETED
+    FAILED
+    ARCHIVED
+  }
+
+  "A run starts RUNNING and ends COMPLETED, FAILED or KILLED (finishRun)."
+  enum RunStatus {
+    RUNNING
+    COMPLETED
+    FAILED
+    KILLED
+  }
+
+  "How a run ended."
+  enum RunEndStatus {
+    COMPLETED
+    FAILED
+    KILLED
+  }
+
+  "A named study in a project, grouping runs."
+  type Experiment @key(fields: "id") {
+    id: ID!
+    "Unique in its project."
+    name: String!
+    description: String!
+    status: ExperimentStatus!
+    "Free-form configuration (hyper-parameter grids, model family, ...)."
+    config: JSONObject!
+    "Key-value tags: a JSON object of strings."
+    tags: JSONObject!
+    "Who created it."
+    owner: User!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    """
+    The experiment's runs. \`search\` is the run filter language (MLflow's
+    search_runs syntax with AND, OR, NOT and parentheses), e.g.
+    "params.lr > 0.01 AND (tags.team = 'nlp' OR status = 'FAILED')".
+    """
+    runs(filter: ExperimentRunFilter, search: String, first: Int, after: String, orderBy: RunOrder): RunConnection!
+    "How many runs the experiment has."
+    runCount: Int!
+  }
+
+  "One training or evaluation run of an experiment."
+  type Run @key(fields: "id") {
+    id: ID!
+    experiment: Experiment!
+    name: String!
+    status: RunStatus!
+    "Parameters: a JSON object of strings (as MLflow logs them)."
+    params: JSONObject!
+    "Key-value tags: a JSON object of strings."
+    tags: JSONObject!
+    startTime: DateTime!
+    "Null while the run is RUNNING."
+    endTime: DateTime
+    "Seconds from startTime to endTime; null while the run is RUNNING."
+    duration: Float
+    createdBy: User!
+    createdAt: DateTime!
+  }
+
+  type ExperimentEdge {
+    node: Experiment!
+    cursor: String!
+  }
+
+  type ExperimentConnection {
+    edges: [ExperimentEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
+  type RunEdge {
+    node: Run!
+    cursor: String!
+  }
+
+  type RunConnection {
+    edges: [RunEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
+  input ExperimentFilter {
+    projectId: ID
+    "Any of these statuses."
+    status: [ExperimentStatus!]
+    "Experiments whose tags contain all of these key-value pairs."
+    tags: JSONObject
+    "Case-insensitive substring of the name."
+    nameSearch: String
+    created: TimeRange
+    "Same as created.from."
+    createdAfter: DateTime
+    "Same as created.to."
+    createdBefore: DateTime
+    "Experiments whose config contains this JSON object (JSONB containment)."
+    configContains: JSONObject
+  }
+
+  enum ExperimentOrderField {
+    CREATED_AT
+    UPDATED_AT
+    NAME
+  }
+
+  input ExperimentOrder {
+    field: ExperimentOrderField = CREATED_AT
+    direction: SortDirection = DESC
+  }
+
+  input RunFilter {
+    experimentId: ID
+    projectId: ID
+    "Any of these statuses."
+    status: [RunStatus!]
+    "Runs whose tags contain all of these key-value pairs."
+    tags: JSONObject
+    "Runs whose params contain this JSON object."
+    paramsContains: JSONObject
+    "Case-insensitive substring of the name."
+    nameSearch: String
+    "Runs whose startTime is in this range."
+    started: TimeRange
+  }
+
+  "The filters of RunFilter that apply within one experiment."
+  input ExperimentRunFilter {
+    status: [RunStatus!]
+    tags: JSONObject
+    paramsContains: JSONObject
+    nameSearch: String
+    started: TimeRange
+  }
+
+  enum RunOrderField {
+    START_TIME
+    CREATED_AT
+    NAME
+  }
+
+  input RunOrder {
+    field: RunOrderField = CREATED_AT
+    direction: SortDirection = DESC
+  }
+
+  input CreateExperimentInput {
+    projectId: ID!
+    name: String!
+    description: String
+    config: JSONObject
+    tags: JSONObject
+  }
+
+  "Fields left out stay as they are."
+  input UpdateExperimentInput {
+    name: String
+    description: String
+    "Only along the legal steps documented on ExperimentStatus."
+    status: ExperimentStatus
+    "Replaces the whole config."
+    config: JSONObject
+    "Replaces all tags."
+    tags: JSONObject
+  }
+
+  input StartRunInput {
+    experimentId: ID!
+    name: String!
+    "A JSON object of strings (numbers and booleans are stored as strings)."
+    params: JSONObject
+    tags: JSONObject
+    "Dataset versions the run reads (lineage); each must be in the experiment's project."
+    inputs: [ID!]
+    "Default: now."
+    startTime: DateTime
+  }
+
+  extend type Query {
+    "An experiment; NOT_FOUND when it does not exist or the caller cannot read its project."
+    experiment(id: ID!): Experiment!
+    "Experiments of the projects the caller can read."
+    experiments(filter: ExperimentFilter, first: Int, after: String, orderBy: ExperimentOrder): ExperimentConnection!
+    "A run; NOT_FOUND when it does not exist or the caller cannot read its project."
+    run(id: ID!): Run!
+    "Runs of the projects the caller can read; \`search\` as on Experiment.runs."
+    runs(filter: RunFilter, search: String, first: Int, after: String, orderBy: RunOrder): RunConnection!
+  }
+
+  extend type Mutation {
+    "Creates a DRAFT experiment owned by the caller (EDITOR in the project)."
+    createExperiment(input: CreateExperimentInput!): Experiment!
+    "Changes an experiment (EDITOR); status only along the legal steps, else CONFLICT."
+    updateExperiment(id: ID!, input: UpdateExperimentInput!): Experiment!
+    "Starts a RUNNING run in an experiment (EDITOR), recording the dataset versions it reads."
+    startRun(input: StartRunInput!): Run!
+    "Ends a RUNNING run (EDITOR); CONFLICT when it is not RUNNING. endTime defaults to now."
+    finishRun(id: ID!, status: RunEndStatus = COMPLETED, endTime: DateTime): Run!
+  }
+`;

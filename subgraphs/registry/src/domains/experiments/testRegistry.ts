@@ -1,0 +1,83 @@
+/**
+ * For integration tests: the registry's schema and resolvers over a fresh
+ * embedded PostgreSQL database, executed in-process, with every SQL
+ * statement sent to PostgreSQL counted (at the pg client, below Prisma).
+ */
+import { type Caller, CONTEXT_HEADER, createLogger, signContext, startSubgraph } from '@lab/shared';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { createContext, type RegistryContext } from '../../context';
+import { PrismaClient } from '../../generated/prisma/client';
+import { createResolvers } from '../../resolvers';
+import { typeDefs } from '../../schema';
+import { migrate } from '../../store/migrate';
+import { RegistryStore } from '../../store/registryStore';
+import { startTempPostgres, type TempPostgres } from '../../store/tempPostgres';
+
+export interface ExecutionResult {
+  data?: Record<string, unknown> | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+const secret = 's'.repeat(32);
+
+export interface TestRegistry {
+  prisma: PrismaClient;
+  /** SQL statements sent so far (reset it to start counting). */
+  statements: string[];
+  run(query: string, caller: Caller, variables?: Record<string, unknown>): Promise<ExecutionResult>;
+  stop(): Promise<void>;
+}
+
+const log = createLogger('registry-test', { logLevel: 'silent', logFormat: 'json' });
+
+export async function startTestRegistry(database = 'lab'): Promise<TestRegistry> {
+  const server: TempPostgres = await startTempPostgres();
+  const url = server.databaseUrl(database);
+  await migrate(url, { info: () => {}, warn: () => {} });
+  const statements: string[] = [];
+  class CountingClient extends pg.Client {}
+  const originalQuery = pg.Client.prototype.query;
+  CountingClient.prototype.query = function query(this: pg.Client, ...args: unknown[]) {
+    const first = args[0];
+    statements.push(typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''));
+    return Reflect.apply(originalQuery, this, args);
+  } as typeof originalQuery;
+  const pool = new pg.Pool({ connectionString: url, max: 10, Client: CountingClient });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const store = new RegistryStore(prisma, pool);
+  const running = await startSubgraph<RegistryContext>(
+    {
+      name: 'registry',
+      typeDefs,
+      resolvers: createResolvers(),
+      log,
+      internalSecret: secret,
+      context: createContext(store),
+      health: {},
+      onClose: () => store.close(),
+    },
+    0,
+    '127.0.0.1',
+  );
+  let n = 0;
+  return {
+    prisma,
+    statements,
+    async run(query, caller, variables) {
+      const res = await fetch(`${running.url}/graphql`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [CONTEXT_HEADER]: signContext(secret, { requestId: `test-${++n}`, caller, query }),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as ExecutionResult;
+    },
+    stop: async () => {
+      await running.close().catch(() => {});
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,357 @@
+/**
+ * Experiments, runs and run lineage (run_inputs) in PostgreSQL.
+ *
+ * Lists are raw, parameterised SQL (Prisma.sql): keyset pages over
+ * (sort column, id), JSONB containment for tags/config/params, and the run
+ * search language's WHERE fragment. Nested run pages of many experiments are
+ * one query (ROW_NUMBER() OVER (PARTITION BY experiment_id ...)), their counts
+ * one GROUP BY.
+ */
+import { labError } from '@lab/shared';
+import type { Direction } from '../common/pagination';
+import { isUuid } from '../common/validation';
+import {
+  type Experiment,
+  type ExperimentStatus,
+  Prisma,
+  type PrismaClient,
+  type Run,
+  type RunStatus,
+} from '../generated/prisma/client';
+
+export type { Experiment, ExperimentStatus, Run, RunStatus };
+
+/** A run with the project of its experiment (for access checks). */
+export type RunRow = Run & { projectId: string };
+
+export type ExperimentSortField = 'createdAt' | 'updatedAt' | 'name';
+export type RunSortField = 'startTime' | 'createdAt' | 'name';
+
+const EXPERIMENT_COLUMNS: Record<ExperimentSortField, string> = {
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  name: 'name',
+};
+const RUN_COLUMNS: Record<RunSortField, string> = { startTime: 'start_time', createdAt: 'created_at', name: 'name' };
+
+export interface Sort<F extends string> {
+  field: F;
+  direction: Direction;
+}
+
+/** The (sort value, id) a page starts after; dates as ISO strings. */
+export interface KeysetCursor {
+  v: string | number | null;
+  id: string;
+}
+
+export interface TimeRange {
+  from?: Date | null;
+  to?: Date | null;
+}
+
+export interface ExperimentQuery {
+  /** Projects the caller may read, or 'all'. */
+  projects: string[] | 'all';
+  projectId?: string;
+  status?: ExperimentStatus[];
+  tags?: Record<string, string>;
+  nameSearch?: string;
+  created?: TimeRange;
+  configContains?: Record<string, unknown>;
+}
+
+export interface RunQuery {
+  projects: string[] | 'all';
+  experimentId?: string;
+  projectId?: string;
+  status?: RunStatus[];
+  tags?: Record<string, string>;
+  paramsContains?: Record<string, unknown>;
+  nameSearch?: string;
+  started?: TimeRange;
+  /** A compiled search-language fragment over `runs r`. */
+  search?: Prisma.Sql;
+}
+
+/** The run filters that apply within one experiment (nested lists). */
+export type NestedRunQuery = Omit<RunQuery, 'projects' | 'experimentId' | 'projectId'>;
+
+const EXPERIMENT_SELECT = Prisma.sql`e.id, e.project_id AS "projectId", e.name, e.description, e.status::text AS status,
+  e.config, e.tags, e.owner_id AS "ownerId", e.created_at AS "createdAt", e.updated_at AS "updatedAt"`;
+const RUN_SELECT = Prisma.sql`r.id, r.experiment_id AS "experimentId", r.name, r.status::text AS status, r.params, r.tags,
+  r.start_time AS "startTime", r.end_time AS "endTime", r.created_by_id AS "createdById", r.created_at AS "createdAt",
+  r.updated_at AS "updatedAt"`;
+
+/** `%`, `_` and `\` matched literally in ILIKE. */
+function likeContaining(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+function and(conditions: Prisma.Sql[]): Prisma.Sql {
+  return conditions.length === 0 ? Prisma.sql`TRUE` : Prisma.join(conditions, ' AND ');
+}
+
+function cursorValue(column: string, v: KeysetCursor['v']): Prisma.Sql {
+  return column === 'name' ? Prisma.sql`${String(v)}::text` : Prisma.sql`${String(v)}::timestamptz`;
+}
+
+/** `(alias.column, alias.id) beyond (v, id)` in the sort direction; a cursor of a malformed shape is a user error. */
+function keyset(alias: string, column: string, direction: Direction, cursor: KeysetCursor | undefined): Prisma.Sql[] {
+  if (!cursor) return [];
+  if (!isUuid(cursor.id) || cursor.v === null || (column !== 'name' && Number.isNaN(Date.parse(String(cursor.v))))) {
+    throw labError('BAD_USER_INPUT', 'after is not a cursor this list gave out', { argument: 'after' });
+  }
+  const cmp = Prisma.raw(direction === 'ASC' ? '>' : '<');
+  const col = Prisma.raw(`${alias}.${column}`);
+  const id = Prisma.raw(`${alias}.id`);
+  return [Prisma.sql`(${col}, ${id}) ${cmp} (${cursorValue(column, cursor.v)}, ${cursor.id}::uuid)`];
+}
+
+function orderBy(alias: string, column: string, direction: Direction): Prisma.Sql {
+  const dir = direction === 'ASC' ? 'ASC' : 'DESC';
+  return Prisma.raw(`${alias}.${column} ${dir}, ${alias}.id ${dir}`);
+}
+
+function timeRange(column: Prisma.Sql, range: TimeRange | undefined): Prisma.Sql[] {
+  const out: Prisma.Sql[] = [];
+  if (range?.from) out.push(Prisma.sql`${column} >= ${range.from}`);
+  if (range?.to) out.push(Prisma.sql`${column} < ${range.to}`);
+  return out;
+}
+
+function projectsCondition(column: Prisma.Sql, projects: string[] | 'all'): Prisma.Sql[] {
+  return projects === 'all' ? [] : [Prisma.sql`${column} = ANY(${projects}::uuid[])`];
+}
+
+function experimentConditions(q: ExperimentQuery): Prisma.Sql[] {
+  const c: Prisma.Sql[] = projectsCondition(Prisma.sql`e.project_id`, q.projects);
+  if (q.projectId) c.push(Prisma.sql`e.project_id = ${q.projectId}::uuid`);
+  if (q.status && q.status.length > 0) c.push(Prisma.sql`e.status::text = ANY(${q.status}::text[])`);
+  if (q.tags && Object.keys(q.tags).length > 0) c.push(Prisma.sql`e.tags @> ${JSON.stringify(q.tags)}::jsonb`);
+  if (q.configContains && Object.keys(q.configContains).length > 0) {
+    c.push(Prisma.sql`e.config @> ${JSON.stringify(q.configContains)}::jsonb`);
+  }
+  if (q.nameSearch) c.push(Prisma.sql`e.name ILIKE ${likeContaining(q.nameSearch)}`);
+  c.push(...timeRange(Prisma.sql`e.created_at`, q.created));
+  return c;
+}
+
+function nestedRunConditions(q: NestedRunQuery): Prisma.Sql[] {
+  const c: Prisma.Sql[] = [];
+  if (q.status && q.status.length > 0) c.push(Prisma.sql`r.status::text = ANY(${q.status}::text[])`);
+  if (q.tags && Object.keys(q.tags).length > 0) c.push(Prisma.sql`r.tags @> ${JSON.stringify(q.tags)}::jsonb`);
+  if (q.paramsContains && Object.keys(q.paramsContains).length > 0) {
+    c.push(Prisma.sql`r.params @> ${JSON.stringify(q.paramsContains)}::jsonb`);
+  }
+  if (q.nameSearch) c.push(Prisma.sql`r.name ILIKE ${likeContaining(q.nameSearch)}`);
+  c.push(...timeRange(Prisma.sql`r.start_time`, q.started));
+  if (q.search) c.push(Prisma.sql`(${q.search})`);
+  return c;
+}
+
+/** Runs joined with their experiment (`e`) so project scoping applies. */
+function runConditions(q: RunQuery): Prisma.Sql[] {
+  const c: Prisma.Sql[] = projectsCondition(Prisma.sql`e.project_id`, q.projects);
+  if (q.experimentId) c.push(Prisma.sql`r.experiment_id = ${q.experimentId}::uuid`);
+  if (q.projectId) c.push(Prisma.sql`e.project_id = ${q.projectId}::uuid`);
+  c.push(...nestedRunConditions(q));
+  return c;
+}
+
+export interface NewExperiment {
+  projectId: string;
+  name: string;
+  description?: string;
+  config?: Record<string, unknown>;
+  tags?: Record<string, string>;
+  ownerId: string;
+}
+
+export interface ExperimentChanges {
+  name?: string;
+  description?: string;
+  status?: ExperimentStatus;
+  config?: Record<string, unknown>;
+  tags?: Record<string, string>;
+}
+
+export interface NewRun {
+  experimentId: string;
+  projectId: string;
+  name: string;
+  params?: Record<string, string>;
+  tags?: Record<string, string>;
+  startTime?: Date;
+  createdById: string;
+  /** Dataset version ids (distinct) the run reads. */
+  inputs: string[];
+}
+
+export class ExperimentsStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  // -------------------------------------------------------------------------
+  // Experiments
+
+  /** Experiments by id, in the order asked, null where unknown (a DataLoader batch function). */
+  async experimentsByIds(ids: readonly string[]): Promise<(Experiment | null)[]> {
+    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+    const found = wanted.length > 0 ? await this.prisma.experiment.findMany({ where: { id: { in: wanted } } }) : [];
+    const byId = new Map(found.map((e) => [e.id, e]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
+  /** Up to first+1 experiments of one keyset page. */
+  listExperiments(q: ExperimentQuery, sort: Sort<ExperimentSortField>, cursor: KeysetCursor | undefined, first: number) {
+    const column = EXPERIMENT_COLUMNS[sort.field];
+    const where = and([...experimentConditions(q), ...keyset('e', column, sort.direction, cursor)]);
+    return this.prisma.$queryRaw<Experiment[]>`SELECT ${EXPERIMENT_SELECT} FROM experiments e WHERE ${where}
+      ORDER BY ${orderBy('e', column, sort.direction)} LIMIT ${first + 1}`;
+  }
+
+  async countExperiments(q: ExperimentQuery): Promise<number> {
+    const rows = await this.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM experiments e WHERE ${and(
+      experimentConditions(q),
+    )}`;
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  createExperiment(data: NewExperiment): Promise<Experiment> {
+    return this.prisma.experiment.create({ data: { ...data, config: data.config as Prisma.InputJsonObject | undefined } });
+  }
+
+  /**
+   * Applies the changes; with `fromStatus`, only while the status is still
+   * that one (null: it changed meanwhile, the caller reports a conflict).
+   */
+  async updateExperiment(id: string, changes: ExperimentChanges, fromStatus?: ExperimentStatus): Promise<Experiment | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.experiment.updateMany({
+        where: { id, ...(fromStatus ? { status: fromStatus } : {}) },
+        data: { ...changes, config: changes.config as Prisma.InputJsonObject | undefined },
+      });
+      if (count === 0) return null;
+      return tx.experiment.findUnique({ where: { id } });
+    });
+  }
+
+  // -------------------------------------------------------------------------
+  // Runs
+
+  /** Runs by id with their experiment's project, in the order asked, null where unknown. */
+  async runsByIds(ids: readonly string[]): Promise<(RunRow | null)[]> {
+    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+    const found =
+      wanted.length > 0
+        ? await this.prisma.$queryRaw<RunRow[]>`SELECT ${RUN_SELECT}, e.project_id AS "projectId"
+            FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ANY(${wanted}::uuid[])`
+        : [];
+    const byId = new Map(found.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
+  /** Up to first+1 runs of one keyset page, over every readable project. */
+  listRuns(q: RunQuery, sort: Sort<RunSortField>, cursor: KeysetCursor | undefined, first: number): Promise<RunRow[]> {
+    const column = RUN_COLUMNS[sort.field];
+    const where = and([...runConditions(q), ...keyset('r', column, sort.direction, cursor)]);
+    return this.prisma.$queryRaw<RunRow[]>`SELECT ${RUN_SELECT}, e.project_id AS "projectId"
+      FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE ${where}
+      ORDER BY ${orderBy('r', column, sort.direction)} LIMIT ${first + 1}`;
+  }
+
+  async countRuns(q: RunQuery): Promise<number> {
+    const rows = await this.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n
+      FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE ${and(runConditions(q))}`;
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /**
+   * One keyset page of runs for each of many experiments, in ONE query: up to
+   * first+1 runs per experiment (ROW_NUMBER() over each experiment's runs in
+   * page order). Returns the rows grouped by experiment id, in the order asked.
+   */
+  async runPagesOfExperiments(
+    experimentIds: readonly string[],
+    q: NestedRunQuery,
+    sort: Sort<RunSortField>,
+    cursor: KeysetCursor | undefined,
+    first: number,
+  ): Promise<Run[][]> {
+    const wanted = [...new Set(experimentIds.filter(isUuid).map((id) => id.toLowerCase()))];
+    if (wanted.length === 0 || first + 1 <= 0) return experimentIds.map(() => []);
+    const column = RUN_COLUMNS[sort.field];
+    const where = and([
+      Prisma.sql`r.experiment_id = ANY(${wanted}::uuid[])`,
+      ...nestedRunConditions(q),
+      ...keyset('r', column, sort.direction, cursor),
+    ]);
+    const rows = await this.prisma.$queryRaw<(Run & { rn: bigint })[]>`SELECT * FROM (
+        SELECT ${RUN_SELECT}, ROW_NUMBER() OVER (PARTITION BY r.experiment_id ORDER BY ${orderBy('r', column, sort.direction)}) AS rn
+        FROM runs r WHERE ${where}
+      ) page WHERE page.rn <= ${first + 1} ORDER BY page."experimentId", page.rn`;
+    const byExperiment = new Map<string, Run[]>();
+    for (const { rn: _rn, ...run } of rows) {
+      const list = byExperiment.get(run.experimentId) ?? [];
+      list.push(run);
+      byExperiment.set(run.experimentId, list);
+    }
+    return experimentIds.map((id) => byExperiment.get(id.toLowerCase()) ?? []);
+  }
+
+  /** Run counts of many experiments in one GROUP BY query, in the order asked. */
+  async runCountsOfExperiments(experimentIds: readonly string[], q: NestedRunQuery): Promise<number[]> {
+    const wanted = [...new Set(experimentIds.filter(isUuid).map((id) => id.toLowerCase()))];
+    if (wanted.length === 0) return experimentIds.map(() => 0);
+    const where = and([Prisma.sql`r.experiment_id = ANY(${wanted}::uuid[])`, ...nestedRunConditions(q)]);
+    const rows = await this.prisma.$queryRaw<{ experimentId: string; n: bigint }[]>`SELECT r.experiment_id AS "experimentId",
+      count(*) AS n FROM runs r WHERE ${where} GROUP BY r.experiment_id`;
+    const counts = new Map(rows.map((r) => [r.experimentId, Number(r.n)]));
+    return experimentIds.map((id) => counts.get(id.toLowerCase()) ?? 0);
+  }
+
+  /**
+   * Creates a RUNNING run and its lineage rows in one transaction. Every
+   * input must be a dataset version of the run's project: unknown ones (or of
+   * projects elsewhere) are NOT_FOUND.
+   */
+  async startRun(data: NewRun): Promise<Run> {
+    return this.prisma.$transaction(async (tx) => {
+      if (data.inputs.length > 0) {
+        const found = await tx.$queryRaw<{ id: string }[]>`SELECT dv.id FROM dataset_versions dv
+          JOIN datasets d ON d.id = dv.dataset_id
+          WHERE dv.id = ANY(${data.inputs}::uuid[]) AND d.project_id = ${data.projectId}::uuid`;
+        const ok = new Set(found.map((r) => r.id));
+        const missing = data.inputs.filter((id) => !ok.has(id));
+        if (missing.length > 0) {
+          throw labError('NOT_FOUND', `inputs: dataset version ${missing.join(', ')} not found in the experiment's project`, {
+            field: 'inputs',
+          });
+        }
+      }
+      const run = await tx.run.create({
+        data: {
+          experimentId: data.experimentId,
+          name: data.name,
+          params: data.params ?? {},
+          tags: data.tags ?? {},
+          ...(data.startTime ? { startTime: data.startTime } : {}),
+          createdById: data.createdById,
+        },
+      });
+      if (data.inputs.length > 0) {
+        await tx.runInput.createMany({ data: data.inputs.map((datasetVersionId) => ({ runId: run.id, datasetVersionId })) });
+      }
+      return run;
+    });
+  }
+
+  /** Ends a run that is still RUNNING; null when it is not (anymore). */
+  async finishRun(id: string, status: Exclude<RunStatus, 'RUNNING'>, endTime: Date): Promise<Run | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const { count } = await tx.run.updateMany({ where: { id, status: 'RUNNING' }, data: { status, endTime } });
+      if (count === 0) return null;
+      return tx.run.findUnique({ where: { id } });
+    });
+  }
+}
