@@ -1,15 +1,16 @@
 /**
  * Who is calling. Every GraphQL operation carries `Authorization: Bearer <key>`;
- * an Authenticator turns the key into a Caller. For now the only key is the
- * bootstrap admin's (LAB_ADMIN_API_KEY); API keys kept in the registry plug in
- * later as another Authenticator in the chain.
+ * an Authenticator turns the key into a Caller. The chain tries the bootstrap
+ * admin's key (LAB_ADMIN_API_KEY) first, then API keys kept in the registry
+ * (registryAuthenticator.ts). An authenticator throws only when it cannot
+ * tell (e.g. SERVICE_UNAVAILABLE when the registry is down).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Caller, labHttpError } from '@lab/shared';
 import { BOOTSTRAP_ADMIN_ID } from './constants';
 
 export interface Authenticator {
-  /** The caller the key belongs to, or undefined when the key is unknown. Must not throw for unknown keys. */
+  /** The caller the key belongs to, or undefined when the key is unknown. Must not throw for unknown keys; may throw when it cannot tell. */
   authenticate(key: string): Promise<Caller | undefined>;
 }
 

@@ -2,5 +2,11 @@ export { type Authenticator, adminKeyAuthenticator, authenticateRequest, bearerK
 export { BOOTSTRAP_ADMIN_ID, STORE_OWNERS, SUBGRAPH_NAMES, type SubgraphName } from './constants';
 export { graphiqlPage } from './graphiql';
 export { type PlatformHealth, platformHealth } from './health';
+export {
+  type RegistryAuthenticator,
+  type RegistryAuthenticatorOptions,
+  registryAuthenticator,
+  sha256Hex,
+} from './registryAuthenticator';
 export { type GatewayOptions, type RunningGateway, startGateway } from './server';
 export { type GatewayContext, SignedDataSource } from './signedDataSource';

@@ -11,11 +11,12 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import { type Config, type Logger, listen, maskError, type RunningServer } from '@lab/shared';
 import express from 'express';
-import { type Authenticator, adminKeyAuthenticator, authenticateRequest } from './authenticate';
+import { type Authenticator, adminKeyAuthenticator, authenticateRequest, chainAuthenticators } from './authenticate';
 import { isSubgraphName } from './constants';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
+import { registryAuthenticator } from './registryAuthenticator';
 import { assignRequestId, currentScope, enterRequestScope, logRequest, scopeOf } from './requestId';
 import { type GatewayContext, SignedDataSource } from './signedDataSource';
 import { readSupergraph } from './supergraph';
@@ -25,7 +26,7 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export interface GatewayOptions {
   config: Pick<Config, 'internalSecret' | 'adminApiKey' | 'subgraphUrls'>;
   log: Logger;
-  /** Who may call; defaults to the bootstrap admin key (config.adminApiKey). */
+  /** Who may call; defaults to the bootstrap admin key (config.adminApiKey), then API keys kept in the registry. */
   authenticator?: Authenticator;
   /** Defaults to schema/supergraph.graphql. */
   supergraphSdl?: string;
@@ -47,8 +48,15 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
       'LAB_INTERNAL_SECRET is required: the gateway signs every subgraph request with it (32+ characters, the same for every service)',
     );
   }
-  const authenticator = options.authenticator ?? adminKeyAuthenticator(config.adminApiKey);
-  if (!options.authenticator && !config.adminApiKey) log.warn('LAB_ADMIN_API_KEY is not set: no API key can authenticate');
+  const authenticator =
+    options.authenticator ??
+    chainAuthenticators(
+      adminKeyAuthenticator(config.adminApiKey),
+      registryAuthenticator({ registryUrl: config.subgraphUrls.registry, internalSecret: secret, log }),
+    );
+  if (!options.authenticator && !config.adminApiKey) {
+    log.warn('LAB_ADMIN_API_KEY is not set: only API keys kept in the registry can authenticate');
+  }
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
 
   const gateway = new ApolloGateway({
@@ -103,6 +111,11 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
           const caller = await authenticateRequest(authenticator, req.headers.authorization);
           return { requestId, caller, log: requestLog.child({ callerId: caller.id }) };
         } catch (err) {
+          const code = (err as { extensions?: { code?: unknown } }).extensions?.code;
+          if (code === 'SERVICE_UNAVAILABLE') {
+            requestLog.warn({ reason: err instanceof Error ? err.message : String(err) }, 'cannot authenticate request');
+            throw err;
+          }
           res.setHeader('WWW-Authenticate', 'Bearer');
           requestLog.info({ reason: err instanceof Error ? err.message : String(err) }, 'unauthenticated request');
           throw err;

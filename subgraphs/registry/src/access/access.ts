@@ -38,6 +38,17 @@ export class Access {
     return this.roles;
   }
 
+  /** Drops the memberships read so far (after this request changed them). */
+  forget(): void {
+    this.roles = undefined;
+  }
+
+  /** The caller's own role in the project, ignoring superuser powers (null when not a member). */
+  async membership(projectId: string): Promise<Role | null> {
+    if (this.caller.kind === 'service') return null;
+    return (await this.rolesByProject()).get(projectId) ?? null;
+  }
+
   async roleIn(projectId: string): Promise<Role | null> {
     if (this.isSuperuser) return 'OWNER';
     return (await this.rolesByProject()).get(projectId) ?? null;

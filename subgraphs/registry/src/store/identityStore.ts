@@ -1,12 +1,69 @@
 /** Users, API keys, projects and memberships in PostgreSQL. */
 
 import type { Role } from '../access/access';
+import { type Cursor, type Direction, keysetArgs } from '../common/pagination';
 import { isUuid } from '../common/validation';
 import { BOOTSTRAP_ADMIN_EMAIL, BOOTSTRAP_ADMIN_ID, BOOTSTRAP_ADMIN_NAME } from '../constants';
-import type { PrismaClient, ProjectMember, User } from '../generated/prisma/client';
+import { type ApiKey, Prisma, type PrismaClient, type Project, type ProjectMember, type User } from '../generated/prisma/client';
+
+export type { ApiKey, Project, ProjectMember };
+
+/** What may be access-checked by id; each kind belongs to exactly one project. */
+export type EntityKind = 'PROJECT' | 'EXPERIMENT' | 'RUN' | 'MODEL' | 'MODEL_VERSION' | 'DATASET' | 'DATASET_VERSION';
+
+/** One query per kind: `id` → `project_id` (fixed SQL, the ids are bound as a uuid[] parameter). */
+const PROJECT_OF: Record<EntityKind, Prisma.Sql> = {
+  PROJECT: Prisma.sql`SELECT p.id::text AS id, p.id::text AS project_id FROM projects p WHERE p.id = ANY`,
+  EXPERIMENT: Prisma.sql`SELECT e.id::text AS id, e.project_id::text AS project_id FROM experiments e WHERE e.id = ANY`,
+  RUN: Prisma.sql`SELECT r.id::text AS id, e.project_id::text AS project_id
+    FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ANY`,
+  MODEL: Prisma.sql`SELECT m.id::text AS id, m.project_id::text AS project_id FROM models m WHERE m.id = ANY`,
+  MODEL_VERSION: Prisma.sql`SELECT v.id::text AS id, m.project_id::text AS project_id
+    FROM model_versions v JOIN models m ON m.id = v.model_id WHERE v.id = ANY`,
+  DATASET: Prisma.sql`SELECT d.id::text AS id, d.project_id::text AS project_id FROM datasets d WHERE d.id = ANY`,
+  DATASET_VERSION: Prisma.sql`SELECT v.id::text AS id, d.project_id::text AS project_id
+    FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE v.id = ANY`,
+};
+
+export interface Page {
+  first: number;
+  cursor: Cursor | undefined;
+}
+
+export interface UserListOptions extends Page {
+  search?: string;
+  /** Only users in one of these projects (plus `alsoUserId`), or every user. */
+  inProjects: string[] | 'all';
+  alsoUserId?: string;
+}
+
+export type ProjectOrderField = 'createdAt' | 'updatedAt' | 'name';
+
+export interface ProjectListOptions extends Page {
+  search?: string;
+  metadataContains?: Record<string, unknown>;
+  /** Only these projects, or every project. */
+  only: string[] | 'all';
+  field: ProjectOrderField;
+  direction: Direction;
+}
+
+export interface NewApiKey {
+  userId: string;
+  name: string;
+  prefix: string;
+  hash: string;
+  scopes: string[];
+  expiresAt: Date | null;
+}
+
+/** Why a membership write was refused (the resolver turns it into an error). */
+export type MembershipRefusal = 'LAST_OWNER' | 'NOT_MEMBER';
 
 export class IdentityStore {
   constructor(private readonly prisma: PrismaClient) {}
+
+  // -- users ----------------------------------------------------------------
 
   /** Users by id, in the order asked, null where unknown (a DataLoader batch function). */
   async usersByIds(ids: readonly string[]): Promise<(User | null)[]> {
@@ -16,6 +73,177 @@ export class IdentityStore {
     return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
   }
 
+  createUser(input: { email: string; name: string; isAdmin: boolean }): Promise<User> {
+    return this.prisma.user.create({ data: input });
+  }
+
+  private userWhere(options: Pick<UserListOptions, 'search' | 'inProjects' | 'alsoUserId'>): Prisma.UserWhereInput {
+    const and: Prisma.UserWhereInput[] = [];
+    if (options.search) {
+      and.push({
+        OR: [
+          { email: { contains: options.search, mode: 'insensitive' } },
+          { name: { contains: options.search, mode: 'insensitive' } },
+        ],
+      });
+    }
+    if (options.inProjects !== 'all') {
+      const visible: Prisma.UserWhereInput[] = [{ memberships: { some: { projectId: { in: options.inProjects } } } }];
+      if (options.alsoUserId && isUuid(options.alsoUserId)) visible.push({ id: options.alsoUserId });
+      and.push({ OR: visible });
+    }
+    return { AND: and };
+  }
+
+  /** One page of users, newest first. */
+  async listUsers(options: UserListOptions): Promise<User[]> {
+    const page = keysetArgs('createdAt', 'DESC', options.cursor, options.first, (v) => new Date(String(v)));
+    return this.prisma.user.findMany({
+      where: { AND: [this.userWhere(options), ...(page.after ? [page.after as Prisma.UserWhereInput] : [])] },
+      orderBy: page.orderBy as Prisma.UserOrderByWithRelationInput[],
+      take: page.take,
+    });
+  }
+
+  countUsers(options: Pick<UserListOptions, 'search' | 'inProjects' | 'alsoUserId'>): Promise<number> {
+    return this.prisma.user.count({ where: this.userWhere(options) });
+  }
+
+  /** Whether two users share at least one project. */
+  async shareAProject(userId: string, otherUserId: string): Promise<boolean> {
+    if (!isUuid(userId) || !isUuid(otherUserId)) return false;
+    const shared = await this.prisma.projectMember.findFirst({
+      where: { userId: otherUserId, project: { members: { some: { userId } } } },
+      select: { projectId: true },
+    });
+    return shared !== null;
+  }
+
+  // -- API keys -------------------------------------------------------------
+
+  createApiKey(key: NewApiKey): Promise<ApiKey> {
+    return this.prisma.apiKey.create({ data: key });
+  }
+
+  async apiKeysByIds(ids: readonly string[]): Promise<(ApiKey | null)[]> {
+    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+    const found = wanted.length > 0 ? await this.prisma.apiKey.findMany({ where: { id: { in: wanted } } }) : [];
+    const byId = new Map(found.map((k) => [k.id, k]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
+  /** Each user's keys, newest first (a DataLoader batch function). */
+  async apiKeysOfUsers(userIds: readonly string[]): Promise<ApiKey[][]> {
+    const wanted = [...new Set(userIds.filter(isUuid).map((id) => id.toLowerCase()))];
+    const found =
+      wanted.length > 0
+        ? await this.prisma.apiKey.findMany({
+            where: { userId: { in: wanted } },
+            orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          })
+        : [];
+    const byUser = new Map<string, ApiKey[]>();
+    for (const key of found) byUser.set(key.userId, [...(byUser.get(key.userId) ?? []), key]);
+    return userIds.map((id) => byUser.get(id.toLowerCase()) ?? []);
+  }
+
+  /** Revokes a key once; revoking again keeps the first revocation time. */
+  async revokeApiKey(id: string): Promise<ApiKey> {
+    await this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+    return this.prisma.apiKey.findUniqueOrThrow({ where: { id } });
+  }
+
+  /**
+   * The live key (not revoked, not expired) with this SHA-256 hex hash, and
+   * its user; marks it used, at most once a minute (a conditional UPDATE, so
+   * concurrent gateways do not write more often either).
+   */
+  async authenticate(hash: string, now = new Date()): Promise<{ key: ApiKey; user: User } | undefined> {
+    const key = await this.prisma.apiKey.findUnique({ where: { hash }, include: { user: true } });
+    if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) return undefined;
+    const aMinuteAgo = new Date(now.getTime() - 60_000);
+    await this.prisma.apiKey.updateMany({
+      where: { id: key.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: aMinuteAgo } }] },
+      data: { lastUsedAt: now },
+    });
+    const { user, ...rest } = key;
+    return { key: rest, user };
+  }
+
+  // -- projects -------------------------------------------------------------
+
+  async projectsByIds(ids: readonly string[]): Promise<(Project | null)[]> {
+    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+    const found = wanted.length > 0 ? await this.prisma.project.findMany({ where: { id: { in: wanted } } }) : [];
+    const byId = new Map(found.map((p) => [p.id, p]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  }
+
+  /** Creates the project and makes its creator OWNER, in one transaction. */
+  createProject(input: { name: string; description?: string; metadata?: Record<string, unknown> }, ownerId: string) {
+    return this.prisma.$transaction(async (tx) => {
+      const project = await tx.project.create({
+        data: {
+          name: input.name,
+          description: input.description ?? '',
+          metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
+          createdById: ownerId,
+        },
+      });
+      await tx.projectMember.create({ data: { projectId: project.id, userId: ownerId, role: 'OWNER' } });
+      return project;
+    });
+  }
+
+  updateProject(id: string, input: { name?: string; description?: string; metadata?: Record<string, unknown> }) {
+    return this.prisma.project.update({
+      where: { id },
+      data: {
+        ...(input.name !== undefined ? { name: input.name } : {}),
+        ...(input.description !== undefined ? { description: input.description } : {}),
+        ...(input.metadata !== undefined ? { metadata: input.metadata as Prisma.InputJsonObject } : {}),
+      },
+    });
+  }
+
+  private async projectWhere(
+    options: Pick<ProjectListOptions, 'search' | 'metadataContains' | 'only'>,
+  ): Promise<Prisma.ProjectWhereInput> {
+    const and: Prisma.ProjectWhereInput[] = [];
+    if (options.only !== 'all') and.push({ id: { in: options.only } });
+    if (options.search) {
+      and.push({
+        OR: [
+          { name: { contains: options.search, mode: 'insensitive' } },
+          { description: { contains: options.search, mode: 'insensitive' } },
+        ],
+      });
+    }
+    if (options.metadataContains && Object.keys(options.metadataContains).length > 0) {
+      // jsonb @> (served by the GIN index on metadata); Prisma has no object containment filter.
+      const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+        SELECT id::text FROM projects WHERE metadata @> ${JSON.stringify(options.metadataContains)}::jsonb`;
+      and.push({ id: { in: rows.map((r) => r.id) } });
+    }
+    return { AND: and };
+  }
+
+  async listProjects(options: ProjectListOptions): Promise<Project[]> {
+    const toValue = options.field === 'name' ? (v: Cursor['v']) => v : (v: Cursor['v']) => new Date(String(v));
+    const page = keysetArgs(options.field, options.direction, options.cursor, options.first, toValue);
+    return this.prisma.project.findMany({
+      where: { AND: [await this.projectWhere(options), ...(page.after ? [page.after as Prisma.ProjectWhereInput] : [])] },
+      orderBy: page.orderBy as Prisma.ProjectOrderByWithRelationInput[],
+      take: page.take,
+    });
+  }
+
+  async countProjects(options: Pick<ProjectListOptions, 'search' | 'metadataContains' | 'only'>): Promise<number> {
+    return this.prisma.project.count({ where: await this.projectWhere(options) });
+  }
+
+  // -- memberships ----------------------------------------------------------
+
   /** The projects a user belongs to, with the role in each. */
   async membershipsOf(userId: string): Promise<Map<string, Role>> {
     if (!isUuid(userId)) return new Map();
@@ -24,6 +252,61 @@ export class IdentityStore {
       select: { projectId: true, role: true },
     });
     return new Map(rows.map((r) => [r.projectId, r.role]));
+  }
+
+  /** Each project's members, owners first then by when they joined (a DataLoader batch function). */
+  async membersOfProjects(projectIds: readonly string[]): Promise<ProjectMember[][]> {
+    const wanted = [...new Set(projectIds.filter(isUuid).map((id) => id.toLowerCase()))];
+    const found =
+      wanted.length > 0
+        ? await this.prisma.projectMember.findMany({
+            where: { projectId: { in: wanted } },
+            orderBy: [{ role: 'asc' }, { createdAt: 'asc' }, { userId: 'asc' }],
+          })
+        : [];
+    const byProject = new Map<string, ProjectMember[]>();
+    for (const m of found) byProject.set(m.projectId, [...(byProject.get(m.projectId) ?? []), m]);
+    return projectIds.map((id) => byProject.get(id.toLowerCase()) ?? []);
+  }
+
+  addMember(projectId: string, userId: string, role: Role): Promise<ProjectMember> {
+    return this.prisma.projectMember.create({ data: { projectId, userId, role } });
+  }
+
+  /**
+   * Changes a member's role, or removes them (role null), in one serializable
+   * transaction that refuses to leave the project without an OWNER.
+   */
+  async changeMember(projectId: string, userId: string, role: Role | null): Promise<ProjectMember | MembershipRefusal | null> {
+    return this.prisma.$transaction(
+      async (tx) => {
+        // Lock the project's member rows, so two demotions cannot both see "another owner left".
+        const members = await tx.$queryRaw<{ user_id: string; role: Role }[]>`
+          SELECT user_id::text, role::text AS role FROM project_members WHERE project_id = ${projectId}::uuid FOR UPDATE`;
+        const current = members.find((m) => m.user_id === userId);
+        if (!current) return 'NOT_MEMBER' as const;
+        const owners = members.filter((m) => m.role === 'OWNER').length;
+        if (current.role === 'OWNER' && role !== 'OWNER' && owners <= 1) return 'LAST_OWNER' as const;
+        if (role === null) {
+          await tx.projectMember.delete({ where: { projectId_userId: { projectId, userId } } });
+          return null;
+        }
+        return tx.projectMember.update({ where: { projectId_userId: { projectId, userId } }, data: { role } });
+      },
+      { isolationLevel: 'ReadCommitted' },
+    );
+  }
+
+  // -- access checks --------------------------------------------------------
+
+  /** The project of each entity, by kind: one query per kind asked; unknown ids are left out. */
+  async projectsOf(kind: EntityKind, ids: readonly string[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+    if (wanted.length === 0) return new Map();
+    const rows = await this.prisma.$queryRaw<{ id: string; project_id: string }[]>(
+      Prisma.sql`${PROJECT_OF[kind]}(${wanted}::uuid[])`,
+    );
+    return new Map(rows.map((r) => [r.id, r.project_id]));
   }
 
   /** The bootstrap admin user (fixed id), created or made admin again. */

@@ -6,10 +6,198 @@ export const identitySdl = /* GraphQL */ `
     name: String!
     isAdmin: Boolean!
     createdAt: DateTime!
+    "The user's API keys, newest first (never their secret or hash). Only the user and admins may list them: FORBIDDEN for others."
+    apiKeys: [ApiKey!]!
+  }
+
+  type UserEdge {
+    node: User!
+    cursor: String!
+  }
+
+  type UserConnection {
+    edges: [UserEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
+  input UserFilter {
+    "Part of the email or name, any case."
+    search: String
+  }
+
+  input CreateUserInput {
+    email: String!
+    name: String!
+    isAdmin: Boolean = false
+  }
+
+  "An API key. Its secret is shown once, when it is created; only its SHA-256 is kept."
+  type ApiKey @key(fields: "id") {
+    id: ID!
+    name: String!
+    "The visible start of the secret (lab_xxxxxxxx), to recognise the key."
+    prefix: String!
+    "Scopes granted by the key; * grants everything the user may do."
+    scopes: [String!]!
+    createdAt: DateTime!
+    "When the key last authenticated a request (updated at most once a minute)."
+    lastUsedAt: DateTime
+    expiresAt: DateTime
+    revokedAt: DateTime
+    "Neither revoked nor expired."
+    active: Boolean!
+    user: User!
+  }
+
+  input CreateApiKeyInput {
+    name: String!
+    "Defaults to [*]."
+    scopes: [String!]
+    "A future instant; never expires when left out."
+    expiresAt: DateTime
+    "Whose key it is; defaults to the caller. Only admins may create keys for other users."
+    userId: ID
+  }
+
+  type CreatedApiKey {
+    apiKey: ApiKey!
+    "The key itself (lab_<prefix>_<random>): shown only now, it cannot be read again."
+    secret: String!
+  }
+
+  "A role in a project: VIEWER reads, EDITOR also writes, OWNER also manages members."
+  enum ProjectRole {
+    OWNER
+    EDITOR
+    VIEWER
+  }
+
+  "A project: experiments, models, datasets and prompts live in one, and access is granted per project."
+  type Project @key(fields: "id") {
+    id: ID!
+    name: String!
+    description: String!
+    metadata: JSONObject!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+    createdBy: User
+    "What the caller may do here: their role (OWNER for admins and services); null when not a member."
+    myRole: ProjectRole
+    "Members, owners first."
+    members: [ProjectMember!]!
+  }
+
+  type ProjectMember {
+    user: User!
+    role: ProjectRole!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+  }
+
+  type ProjectEdge {
+    node: Project!
+    cursor: String!
+  }
+
+  type ProjectConnection {
+    edges: [ProjectEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
+  input ProjectFilter {
+    "Part of the name or description, any case."
+    search: String
+    "Only projects whose metadata contains this object (JSONB containment)."
+    metadataContains: JSONObject
+  }
+
+  enum ProjectOrderField {
+    CREATED_AT
+    UPDATED_AT
+    NAME
+  }
+
+  input ProjectOrder {
+    field: ProjectOrderField = CREATED_AT
+    direction: SortDirection = DESC
+  }
+
+  input CreateProjectInput {
+    name: String!
+    description: String
+    metadata: JSONObject
+  }
+
+  input UpdateProjectInput {
+    name: String
+    description: String
+    "Replaces the metadata object."
+    metadata: JSONObject
+  }
+
+  "Who an API key belongs to (for the gateway)."
+  type AuthenticatedCaller @inaccessible {
+    userId: ID!
+    isAdmin: Boolean!
+    scopes: [String!]!
+  }
+
+  enum AccessKind @inaccessible {
+    PROJECT
+    EXPERIMENT
+    RUN
+    MODEL
+    MODEL_VERSION
+    DATASET
+    DATASET_VERSION
+  }
+
+  enum AccessNeed @inaccessible {
+    READ
+    WRITE
+  }
+
+  input AccessCheck @inaccessible {
+    kind: AccessKind!
+    id: ID!
+    need: AccessNeed!
   }
 
   extend type Query {
     "The calling user; null for callers that are not users (internal services)."
     me: User
+    "A user the caller can see (themself, users sharing a project, anyone for admins); NOT_FOUND otherwise."
+    user(id: ID!): User!
+    "Users the caller can see, newest first."
+    users(first: Int, after: String, filter: UserFilter): UserConnection!
+    "A project the caller is a member of (any project for admins); NOT_FOUND otherwise."
+    project(id: ID!): Project!
+    "Projects the caller is a member of (all for admins)."
+    projects(first: Int, after: String, filter: ProjectFilter, orderBy: ProjectOrder): ProjectConnection!
+    "Internal (gateway): the caller a live API key authenticates, by the SHA-256 hex of the key; null when unknown, revoked or expired."
+    _authenticate(keyHash: String!): AuthenticatedCaller @inaccessible
+    "Internal (subgraphs): whether the signed caller may read or write each entity; false for unknown ids."
+    _canAccess(checks: [AccessCheck!]!): [Boolean!]! @inaccessible
+  }
+
+  extend type Mutation {
+    "Admins only."
+    createUser(input: CreateUserInput!): User!
+    "A new API key for the caller (or, for admins, another user)."
+    createApiKey(input: CreateApiKeyInput!): CreatedApiKey!
+    "Revokes a key (its owner or an admin); revoking a revoked key changes nothing."
+    revokeApiKey(id: ID!): ApiKey!
+    "A new project; the caller becomes its OWNER."
+    createProject(input: CreateProjectInput!): Project!
+    "EDITOR or OWNER."
+    updateProject(id: ID!, input: UpdateProjectInput!): Project!
+    "OWNER only."
+    addProjectMember(projectId: ID!, userId: ID!, role: ProjectRole!): ProjectMember!
+    "OWNER only; the last OWNER cannot be demoted (CONFLICT)."
+    updateProjectMember(projectId: ID!, userId: ID!, role: ProjectRole!): ProjectMember!
+    "OWNER only (or a member leaving); the last OWNER cannot be removed (CONFLICT)."
+    removeProjectMember(projectId: ID!, userId: ID!): Project!
   }
 `;
