@@ -5,6 +5,7 @@ export * from './health';
 export * from './httpServer';
 export * from './logger';
 export * from './ready';
+export * from './registryAccess';
 export * from './sdl';
 export * from './stores/clickhouse';
 export * from './stores/s3';

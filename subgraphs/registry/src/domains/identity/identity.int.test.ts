@@ -3,7 +3,7 @@
  * in-process): users, API keys, projects, roles and memberships, and the
  * internal _authenticate and _canAccess fields.
  */
-import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
+import { type Caller, CONTEXT_HEADER, createLogger, createRegistryAccess, loadConfig, signContext } from '@lab/shared';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_ADMIN_ID } from '../../constants';
@@ -349,6 +349,20 @@ describe('_canAccess', () => {
     expect(asDave._canAccess).toEqual([false, false, false, false, false, false, false]);
     const asAdmin = await ok<{ _canAccess: boolean[] }>(admin, CAN_ACCESS, { c: checks });
     expect(asAdmin._canAccess).toEqual([true, true, true, true, false, false, false]);
+  });
+
+  it('is what the shared registryAccess client asks, batched', async () => {
+    const client = (caller: Caller) =>
+      createRegistryAccess({ registryUrl: `${running.url}/graphql`, internalSecret: secret, requestId: 'access-test', caller });
+    const asCarol = client(carol);
+    expect(
+      await Promise.all([
+        asCarol.canRead('PROJECT', projectId),
+        asCarol.canWrite('PROJECT', projectId),
+        asCarol.canRead('RUN', projectId),
+      ]),
+    ).toEqual([true, false, false]);
+    expect(await client(alice).canWrite('PROJECT', projectId)).toBe(true);
   });
 
   it('resolves Project references only for readers', async () => {

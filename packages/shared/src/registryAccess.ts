@@ -1,0 +1,97 @@
+/**
+ * Access checks for subgraphs that do not own project data (metrics,
+ * artifacts): may this caller read or write that run, dataset version, ...?
+ * The registry answers, for the end user's caller forwarded in the signed
+ * context, through its internal field `Query._canAccess(checks)`.
+ *
+ * Create one client per request: checks made in the same tick go out as one
+ * POST (a DataLoader), and each answer is cached for the request. Unknown ids
+ * answer false, like ids the caller may not see. The registry being down or
+ * failing is SERVICE_UNAVAILABLE.
+ */
+import DataLoader from 'dataloader';
+import { type Caller, CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from './callerContext';
+import { labError } from './errors';
+
+export type AccessKind = 'PROJECT' | 'EXPERIMENT' | 'RUN' | 'MODEL' | 'MODEL_VERSION' | 'DATASET' | 'DATASET_VERSION';
+export type AccessNeed = 'READ' | 'WRITE';
+
+export interface AccessCheck {
+  kind: AccessKind;
+  id: string;
+  need: AccessNeed;
+}
+
+export const CAN_ACCESS_QUERY = 'query CanAccess($checks: [AccessCheck!]!) { _canAccess(checks: $checks) }';
+
+/** The registry answers at most this many checks per call; larger batches are split. */
+export const MAX_CHECKS_PER_CALL = 1000;
+
+export interface RegistryAccessOptions {
+  /** The registry subgraph's GraphQL URL (config.subgraphUrls.registry). */
+  registryUrl: string;
+  internalSecret: string;
+  requestId: string;
+  /** Whose access is checked: the caller of the request being served. */
+  caller: Caller;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface RegistryAccess {
+  canRead(kind: AccessKind, id: string): Promise<boolean>;
+  canWrite(kind: AccessKind, id: string): Promise<boolean>;
+  /** Any check; batched with the others. */
+  can(check: AccessCheck): Promise<boolean>;
+}
+
+export function createRegistryAccess(options: RegistryAccessOptions): RegistryAccess {
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+
+  async function ask(checks: readonly AccessCheck[]): Promise<boolean[]> {
+    const unavailable = (reason: string) =>
+      labError('SERVICE_UNAVAILABLE', `Cannot check access with the registry: ${reason}`, { service: 'registry' });
+    let response: Response;
+    try {
+      response = await doFetch(options.registryUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [REQUEST_ID_HEADER]: options.requestId,
+          [CONTEXT_HEADER]: signContext(options.internalSecret, {
+            requestId: options.requestId,
+            caller: options.caller,
+            query: CAN_ACCESS_QUERY,
+          }),
+        },
+        body: JSON.stringify({ query: CAN_ACCESS_QUERY, variables: { checks } }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (err) {
+      throw unavailable(err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'unreachable');
+    }
+    let body: { data?: { _canAccess?: unknown } | null; errors?: { message?: string }[] };
+    try {
+      body = (await response.json()) as typeof body;
+    } catch {
+      throw unavailable(`unreadable answer (HTTP ${response.status})`);
+    }
+    const answers = body.data?._canAccess;
+    if (!response.ok || body.errors?.length || !Array.isArray(answers) || answers.length !== checks.length) {
+      throw unavailable(`HTTP ${response.status}${body.errors?.[0]?.message ? `: ${body.errors[0].message}` : ''}`);
+    }
+    return answers.map((a) => a === true);
+  }
+
+  const loader = new DataLoader<AccessCheck, boolean, string>((checks) => ask(checks), {
+    cacheKeyFn: (c) => `${c.kind}:${c.need}:${c.id.toLowerCase()}`,
+    maxBatchSize: MAX_CHECKS_PER_CALL,
+  });
+
+  return {
+    can: (check) => loader.load(check),
+    canRead: (kind, id) => loader.load({ kind, id, need: 'READ' }),
+    canWrite: (kind, id) => loader.load({ kind, id, need: 'WRITE' }),
+  };
+}
