@@ -7,8 +7,11 @@ import type { Logger } from '@lab/shared';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient, type User } from '../generated/prisma/client';
+import { DatasetsStore } from './datasetsStore';
 import { ExperimentsStore } from './experimentsStore';
 import { IdentityStore } from './identityStore';
+import { ModelsStore } from './modelsStore';
+import { PromptsStore } from './promptsStore';
 
 export type { User };
 
@@ -32,6 +35,9 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
 export class RegistryStore {
   readonly identity: IdentityStore;
   readonly experiments: ExperimentsStore;
+  readonly models: ModelsStore;
+  readonly datasets: DatasetsStore;
+  readonly prompts: PromptsStore;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -39,6 +45,9 @@ export class RegistryStore {
   ) {
     this.identity = new IdentityStore(prisma);
     this.experiments = new ExperimentsStore(prisma);
+    this.models = new ModelsStore(prisma);
+    this.datasets = new DatasetsStore(prisma);
+    this.prompts = new PromptsStore(prisma);
   }
 
   /** Health check: SELECT 1 through the pool. */

@@ -1,0 +1,111 @@
+/**
+ * SQL shared by the catalog stores (models, datasets, prompt templates): list
+ * filters over a project-scoped table with JSONB containment (GIN indexes),
+ * keyset pages by (sort column, id), and the page's ids in order. Rows are then
+ * read through Prisma by id, so only these helpers know column names.
+ */
+import type { Cursor, Direction } from '../common/pagination';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
+
+/** Tables and sort columns the helpers may name (never user input). */
+export type CatalogTable = 'models' | 'datasets' | 'prompt_templates';
+export type CatalogSort = 'created_at' | 'updated_at' | 'name';
+
+export interface CatalogFilter {
+  /** Projects the caller may read, or 'all'. */
+  readable: string[] | 'all';
+  projectId?: string;
+  /** Case-insensitive substring of the name. */
+  nameSearch?: string;
+  /** The row's tags contain these key-values. */
+  tags?: Record<string, string>;
+  /** The row's metadata contains this JSON object (PostgreSQL @>). */
+  metadataContains?: Record<string, unknown>;
+  createdFrom?: Date;
+  createdTo?: Date;
+}
+
+export interface CatalogPage {
+  sort: CatalogSort;
+  direction: Direction;
+  cursor?: Cursor;
+  /** Rows to fetch (page size + 1 to learn whether there is a next page). */
+  limit: number;
+}
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** The WHERE conditions of a filter; null when nothing can match. */
+export function catalogWhere(filter: CatalogFilter): Prisma.Sql | null {
+  const parts: Prisma.Sql[] = [];
+  if (filter.readable !== 'all') {
+    if (filter.readable.length === 0) return null;
+    parts.push(Prisma.sql`project_id = ANY(${filter.readable}::uuid[])`);
+  }
+  if (filter.projectId !== undefined) parts.push(Prisma.sql`project_id = ${filter.projectId}::uuid`);
+  if (filter.nameSearch) parts.push(Prisma.sql`name ILIKE ${`%${escapeLike(filter.nameSearch)}%`}`);
+  if (filter.tags && Object.keys(filter.tags).length > 0) {
+    parts.push(Prisma.sql`tags @> ${JSON.stringify(filter.tags)}::jsonb`);
+  }
+  if (filter.metadataContains && Object.keys(filter.metadataContains).length > 0) {
+    parts.push(Prisma.sql`metadata @> ${JSON.stringify(filter.metadataContains)}::jsonb`);
+  }
+  if (filter.createdFrom) parts.push(Prisma.sql`created_at >= ${filter.createdFrom.toISOString()}::timestamptz`);
+  if (filter.createdTo) parts.push(Prisma.sql`created_at < ${filter.createdTo.toISOString()}::timestamptz`);
+  return parts.length > 0 ? Prisma.join(parts, ' AND ') : Prisma.sql`TRUE`;
+}
+
+function cursorValue(sort: CatalogSort, v: Cursor['v']): Prisma.Sql {
+  if (sort === 'name') return Prisma.sql`${String(v ?? '')}::text`;
+  const date = new Date(String(v));
+  if (Number.isNaN(date.getTime())) return Prisma.sql`'-infinity'::timestamptz`;
+  return Prisma.sql`${date.toISOString()}::timestamptz`;
+}
+
+/** One keyset page of ids, in page order. */
+export async function catalogPageIds(
+  prisma: PrismaClient,
+  table: CatalogTable,
+  filter: CatalogFilter,
+  page: CatalogPage,
+): Promise<string[]> {
+  const where = catalogWhere(filter);
+  if (where === null || page.limit <= 0) return [];
+  const column = Prisma.raw(page.sort);
+  const dir = Prisma.raw(page.direction === 'ASC' ? 'ASC' : 'DESC');
+  const beyond = Prisma.raw(page.direction === 'ASC' ? '>' : '<');
+  const after = page.cursor
+    ? Prisma.sql`AND (${column}, id) ${beyond} (${cursorValue(page.sort, page.cursor.v)}, ${page.cursor.id}::uuid)`
+    : Prisma.empty;
+  const rows = await prisma.$queryRaw<{ id: string }[]>`
+    SELECT id::text AS id FROM ${Prisma.raw(table)}
+    WHERE ${where} ${after}
+    ORDER BY ${column} ${dir}, id ${dir}
+    LIMIT ${page.limit}`;
+  return rows.map((r) => r.id);
+}
+
+export async function catalogCount(prisma: PrismaClient, table: CatalogTable, filter: CatalogFilter): Promise<number> {
+  const where = catalogWhere(filter);
+  if (where === null) return 0;
+  const rows = await prisma.$queryRaw<{ n: bigint | number }[]>`
+    SELECT count(*) AS n FROM ${Prisma.raw(table)} WHERE ${where}`;
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** Rows by id in the order asked, null where unknown (for DataLoader batch functions). */
+export function inOrder<T extends { id: string }>(ids: readonly string[], rows: T[]): (T | null)[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+}
+
+/** Sorts rows into the order of the ids (after a findMany by id). */
+export function ordered<T extends { id: string }>(ids: string[], rows: T[]): T[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
+/** Interactive transactions that wait in line behind a row lock: roomier limits than Prisma's defaults. */
+export const TX_OPTIONS = { maxWait: 15_000, timeout: 20_000 } as const;

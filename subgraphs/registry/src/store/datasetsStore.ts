@@ -1,0 +1,201 @@
+/** Datasets, their labelled versions and lineage reads (which runs read which version) in PostgreSQL. */
+import type { Cursor } from '../common/pagination';
+import { isUuid } from '../common/validation';
+import type { Dataset, DatasetVersion, DatasetVersionStatus, PrismaClient } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import { type CatalogFilter, type CatalogPage, catalogCount, catalogPageIds, inOrder, ordered } from './catalogQueries';
+
+export type { Dataset, DatasetVersion, DatasetVersionStatus };
+
+export interface NewDataset {
+  projectId: string;
+  name: string;
+  description?: string;
+  tags?: Record<string, string>;
+  metadata?: Record<string, unknown>;
+  createdById: string;
+}
+
+export interface NewDatasetVersion {
+  datasetId: string;
+  label: string;
+  format: string;
+  sizeBytes?: bigint;
+  rowCount?: bigint;
+  checksum?: string;
+  schema?: Record<string, unknown>;
+  metadata?: Record<string, unknown>;
+  createdById: string;
+}
+
+export interface DatasetVersionOutcome {
+  status: 'READY' | 'FAILED';
+  sizeBytes?: bigint;
+  rowCount?: bigint;
+  checksum?: string;
+}
+
+/** A run that read a dataset version (or a version a run read), with the run's project. */
+export interface LineageRow {
+  runId: string;
+  datasetVersionId: string;
+  runProjectId: string;
+  datasetProjectId: string;
+}
+
+function uuids(ids: readonly string[]): string[] {
+  return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+}
+
+export class DatasetsStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  createDataset(input: NewDataset): Promise<Dataset> {
+    return this.prisma.dataset.create({
+      data: {
+        projectId: input.projectId,
+        name: input.name,
+        description: input.description ?? '',
+        tags: input.tags ?? {},
+        metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
+        createdById: input.createdById,
+      },
+    });
+  }
+
+  async datasetsByIds(ids: readonly string[]): Promise<(Dataset | null)[]> {
+    const wanted = uuids(ids);
+    const rows = wanted.length > 0 ? await this.prisma.dataset.findMany({ where: { id: { in: wanted } } }) : [];
+    return inOrder(ids, rows);
+  }
+
+  async listDatasets(filter: CatalogFilter, page: CatalogPage): Promise<Dataset[]> {
+    const ids = await catalogPageIds(this.prisma, 'datasets', filter, page);
+    if (ids.length === 0) return [];
+    return ordered(ids, await this.prisma.dataset.findMany({ where: { id: { in: ids } } }));
+  }
+
+  countDatasets(filter: CatalogFilter): Promise<number> {
+    return catalogCount(this.prisma, 'datasets', filter);
+  }
+
+  createVersion(input: NewDatasetVersion): Promise<DatasetVersion> {
+    return this.prisma.datasetVersion.create({
+      data: {
+        datasetId: input.datasetId,
+        label: input.label,
+        format: input.format,
+        sizeBytes: input.sizeBytes ?? null,
+        rowCount: input.rowCount ?? null,
+        checksum: input.checksum ?? null,
+        schema: (input.schema ?? {}) as Prisma.InputJsonObject,
+        metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
+        createdById: input.createdById,
+      },
+    });
+  }
+
+  /**
+   * Moves a PENDING version to READY or FAILED. The status condition is in the
+   * UPDATE, so of two racing calls one wins; null when the version is not PENDING.
+   */
+  async finishVersion(id: string, outcome: DatasetVersionOutcome): Promise<DatasetVersion | null> {
+    const data: Prisma.DatasetVersionUpdateManyMutationInput = { status: outcome.status };
+    if (outcome.sizeBytes !== undefined) data.sizeBytes = outcome.sizeBytes;
+    if (outcome.rowCount !== undefined) data.rowCount = outcome.rowCount;
+    if (outcome.checksum !== undefined) data.checksum = outcome.checksum;
+    const { count } = await this.prisma.datasetVersion.updateMany({ where: { id, status: 'PENDING' }, data });
+    if (count === 0) return null;
+    return this.prisma.datasetVersion.findUnique({ where: { id } });
+  }
+
+  async versionsByIds(ids: readonly string[]): Promise<(DatasetVersion | null)[]> {
+    const wanted = uuids(ids);
+    const rows = wanted.length > 0 ? await this.prisma.datasetVersion.findMany({ where: { id: { in: wanted } } }) : [];
+    return inOrder(ids, rows);
+  }
+
+  /** Versions by (dataset id, label), in the order asked. */
+  async versionsByLabel(keys: readonly { datasetId: string; label: string }[]): Promise<(DatasetVersion | null)[]> {
+    const valid = keys.filter((k) => isUuid(k.datasetId));
+    const rows =
+      valid.length > 0
+        ? await this.prisma.datasetVersion.findMany({
+            where: { OR: valid.map((k) => ({ datasetId: k.datasetId.toLowerCase(), label: k.label })) },
+          })
+        : [];
+    const byKey = new Map(rows.map((r) => [`${r.datasetId}\n${r.label}`, r]));
+    return keys.map((k) => byKey.get(`${k.datasetId.toLowerCase()}\n${k.label}`) ?? null);
+  }
+
+  /**
+   * One page of versions (newest first) for each of several datasets that share
+   * the page arguments: one query for all of them. `limit` is page size + 1.
+   */
+  async versionPages(datasetIds: readonly string[], cursor: Cursor | undefined, limit: number): Promise<DatasetVersion[][]> {
+    const wanted = uuids(datasetIds);
+    if (wanted.length === 0 || limit <= 0) return datasetIds.map(() => []);
+    const after = cursor
+      ? Prisma.sql`AND (created_at, id) < (${toTimestamp(cursor.v)}::timestamptz, ${cursor.id}::uuid)`
+      : Prisma.empty;
+    const rows = await this.prisma.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM (
+        SELECT id, row_number() OVER (PARTITION BY dataset_id ORDER BY created_at DESC, id DESC) AS rn
+        FROM dataset_versions
+        WHERE dataset_id = ANY(${wanted}::uuid[]) ${after}
+      ) page WHERE rn <= ${limit}`;
+    const ids = rows.map((r) => r.id);
+    const versions =
+      ids.length > 0
+        ? await this.prisma.datasetVersion.findMany({
+            where: { id: { in: ids } },
+            orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          })
+        : [];
+    return datasetIds.map((id) => versions.filter((v) => v.datasetId === id.toLowerCase()));
+  }
+
+  async countVersions(datasetIds: readonly string[]): Promise<number[]> {
+    const wanted = uuids(datasetIds);
+    const groups =
+      wanted.length > 0
+        ? await this.prisma.datasetVersion.groupBy({ by: ['datasetId'], where: { datasetId: { in: wanted } }, _count: true })
+        : [];
+    const byId = new Map(groups.map((g) => [g.datasetId, g._count]));
+    return datasetIds.map((id) => byId.get(id.toLowerCase()) ?? 0);
+  }
+
+  /** Lineage rows (run_inputs) for runs or for dataset versions, with both sides' projects. */
+  async lineage(side: 'run' | 'datasetVersion', ids: readonly string[]): Promise<LineageRow[][]> {
+    const wanted = uuids(ids);
+    if (wanted.length === 0) return ids.map(() => []);
+    const where =
+      side === 'run'
+        ? Prisma.sql`ri.run_id = ANY(${wanted}::uuid[])`
+        : Prisma.sql`ri.dataset_version_id = ANY(${wanted}::uuid[])`;
+    const rows = await this.prisma.$queryRaw<
+      { run_id: string; dataset_version_id: string; run_project_id: string; dataset_project_id: string }[]
+    >`
+      SELECT ri.run_id::text AS run_id, ri.dataset_version_id::text AS dataset_version_id,
+             e.project_id::text AS run_project_id, d.project_id::text AS dataset_project_id
+      FROM run_inputs ri
+      JOIN runs r ON r.id = ri.run_id
+      JOIN experiments e ON e.id = r.experiment_id
+      JOIN dataset_versions dv ON dv.id = ri.dataset_version_id
+      JOIN datasets d ON d.id = dv.dataset_id
+      WHERE ${where}
+      ORDER BY ri.created_at, ri.run_id, ri.dataset_version_id`;
+    const mapped: LineageRow[] = rows.map((r) => ({
+      runId: r.run_id,
+      datasetVersionId: r.dataset_version_id,
+      runProjectId: r.run_project_id,
+      datasetProjectId: r.dataset_project_id,
+    }));
+    return ids.map((id) => mapped.filter((r) => (side === 'run' ? r.runId : r.datasetVersionId) === id.toLowerCase()));
+  }
+}
+
+function toTimestamp(v: Cursor['v']): string {
+  const date = new Date(String(v));
+  return Number.isNaN(date.getTime()) ? '-infinity' : date.toISOString();
+}

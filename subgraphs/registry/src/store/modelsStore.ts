@@ -1,0 +1,173 @@
+/** Models, their gapless numbered versions and their aliases in PostgreSQL. */
+import { isUuid } from '../common/validation';
+import type { Model, ModelAlias, ModelVersion, PrismaClient } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import {
+  type CatalogFilter,
+  type CatalogPage,
+  catalogCount,
+  catalogPageIds,
+  inOrder,
+  ordered,
+  TX_OPTIONS,
+} from './catalogQueries';
+
+export type { Model, ModelAlias, ModelVersion };
+
+export interface NewModel {
+  projectId: string;
+  name: string;
+  description?: string;
+  tags?: Record<string, string>;
+  metadata?: Record<string, unknown>;
+  createdById: string;
+}
+
+export interface NewModelVersion {
+  modelId: string;
+  description?: string;
+  sourceRunId?: string;
+  tags?: Record<string, string>;
+  metadata?: Record<string, unknown>;
+  createdById: string;
+}
+
+function uuids(ids: readonly string[]): string[] {
+  return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+}
+
+export class ModelsStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  createModel(input: NewModel): Promise<Model> {
+    return this.prisma.model.create({
+      data: {
+        projectId: input.projectId,
+        name: input.name,
+        description: input.description ?? '',
+        tags: input.tags ?? {},
+        metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
+        createdById: input.createdById,
+      },
+    });
+  }
+
+  async modelsByIds(ids: readonly string[]): Promise<(Model | null)[]> {
+    const wanted = uuids(ids);
+    const rows = wanted.length > 0 ? await this.prisma.model.findMany({ where: { id: { in: wanted } } }) : [];
+    return inOrder(ids, rows);
+  }
+
+  async listModels(filter: CatalogFilter, page: CatalogPage): Promise<Model[]> {
+    const ids = await catalogPageIds(this.prisma, 'models', filter, page);
+    if (ids.length === 0) return [];
+    return ordered(ids, await this.prisma.model.findMany({ where: { id: { in: ids } } }));
+  }
+
+  countModels(filter: CatalogFilter): Promise<number> {
+    return catalogCount(this.prisma, 'models', filter);
+  }
+
+  /**
+   * The next version of a model. The UPDATE takes the model row's lock, so
+   * concurrent calls queue and each gets the next number; a failed insert rolls
+   * the bump back, so numbers have no gaps. Null when the model is gone.
+   */
+  createVersion(input: NewModelVersion): Promise<ModelVersion | null> {
+    return this.prisma.$transaction(async (tx) => {
+      const bumped = await tx.$queryRaw<{ latest_version: number }[]>`
+        UPDATE models SET latest_version = latest_version + 1, updated_at = now()
+        WHERE id = ${input.modelId}::uuid
+        RETURNING latest_version`;
+      const version = bumped[0]?.latest_version;
+      if (version === undefined) return null;
+      return tx.modelVersion.create({
+        data: {
+          modelId: input.modelId,
+          version,
+          description: input.description ?? '',
+          sourceRunId: input.sourceRunId ?? null,
+          tags: input.tags ?? {},
+          metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
+          createdById: input.createdById,
+        },
+      });
+    }, TX_OPTIONS);
+  }
+
+  async versionsByIds(ids: readonly string[]): Promise<(ModelVersion | null)[]> {
+    const wanted = uuids(ids);
+    const rows = wanted.length > 0 ? await this.prisma.modelVersion.findMany({ where: { id: { in: wanted } } }) : [];
+    return inOrder(ids, rows);
+  }
+
+  /** Versions by (model id, number), in the order asked, null where missing. */
+  async versionsByNumber(keys: readonly { modelId: string; version: number }[]): Promise<(ModelVersion | null)[]> {
+    const valid = keys.filter((k) => isUuid(k.modelId) && Number.isInteger(k.version));
+    const rows =
+      valid.length > 0
+        ? await this.prisma.modelVersion.findMany({
+            where: { OR: valid.map((k) => ({ modelId: k.modelId.toLowerCase(), version: k.version })) },
+          })
+        : [];
+    const byKey = new Map(rows.map((r) => [`${r.modelId}:${r.version}`, r]));
+    return keys.map((k) => byKey.get(`${k.modelId.toLowerCase()}:${k.version}`) ?? null);
+  }
+
+  /** Versions each run produced, newest first, per run id asked. */
+  async versionsBySourceRuns(runIds: readonly string[]): Promise<ModelVersion[][]> {
+    const wanted = uuids(runIds);
+    const rows =
+      wanted.length > 0
+        ? await this.prisma.modelVersion.findMany({
+            where: { sourceRunId: { in: wanted } },
+            orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+          })
+        : [];
+    return runIds.map((id) => rows.filter((r) => r.sourceRunId === id.toLowerCase()));
+  }
+
+  /** Aliases of each model, by name. */
+  async aliasesByModels(modelIds: readonly string[]): Promise<ModelAlias[][]> {
+    const wanted = uuids(modelIds);
+    const rows =
+      wanted.length > 0
+        ? await this.prisma.modelAlias.findMany({ where: { modelId: { in: wanted } }, orderBy: { alias: 'asc' } })
+        : [];
+    return modelIds.map((id) => rows.filter((r) => r.modelId === id.toLowerCase()));
+  }
+
+  /** Aliases pointing at each version. */
+  async aliasesByVersions(versionIds: readonly string[]): Promise<ModelAlias[][]> {
+    const wanted = uuids(versionIds);
+    const rows =
+      wanted.length > 0
+        ? await this.prisma.modelAlias.findMany({ where: { modelVersionId: { in: wanted } }, orderBy: { alias: 'asc' } })
+        : [];
+    return versionIds.map((id) => rows.filter((r) => r.modelVersionId === id.toLowerCase()));
+  }
+
+  /** Points an alias at a version, creating or moving it. */
+  setAlias(modelId: string, alias: string, modelVersionId: string): Promise<ModelAlias> {
+    return this.prisma.modelAlias.upsert({
+      where: { modelId_alias: { modelId, alias } },
+      create: { modelId, alias, modelVersionId },
+      update: { modelVersionId },
+    });
+  }
+
+  /** Removes an alias; false when there was none. */
+  async deleteAlias(modelId: string, alias: string): Promise<boolean> {
+    const { count } = await this.prisma.modelAlias.deleteMany({ where: { modelId, alias } });
+    return count > 0;
+  }
+
+  /** The project of a run (through its experiment), or null when there is no such run. */
+  async runProject(runId: string): Promise<string | null> {
+    if (!isUuid(runId)) return null;
+    const rows = await this.prisma.$queryRaw<{ project_id: string }[]>(Prisma.sql`
+      SELECT e.project_id::text AS project_id FROM runs r JOIN experiments e ON e.id = r.experiment_id
+      WHERE r.id = ${runId}::uuid`);
+    return rows[0]?.project_id ?? null;
+  }
+}
