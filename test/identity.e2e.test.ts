@@ -124,4 +124,16 @@ describe('identity through the gateway', () => {
       for (const secret of secrets) expect(text.includes(secret), `${file} contains a secret`).toBe(false);
     }
   });
+
+  it('answers 503 SERVICE_UNAVAILABLE, not 401, for a key it cannot check while the registry is down', async () => {
+    await platform.services.registry.stop('SIGKILL');
+    const unchecked = `lab_Zz012345_${'q'.repeat(40)}`;
+    const { status, body } = await platform.gql('{ metricsStatus { store } }', undefined, { key: unchecked });
+    expect(status).toBe(503);
+    expect(body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    // the bootstrap admin key does not need the registry
+    const admin = await platform.gql<{ metricsStatus: { store: string } }>('{ metricsStatus { store } }');
+    expect(admin.status).toBe(200);
+    expect(admin.body.data?.metricsStatus.store).toBeTruthy();
+  });
 });
