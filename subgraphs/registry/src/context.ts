@@ -5,14 +5,20 @@
  */
 import type { BaseContext } from '@lab/shared';
 import { Access } from './access/access';
+import { datasetsLoaders } from './domains/datasets/loaders';
 import { experimentsLoaders } from './domains/experiments/loaders';
 import { identityLoaders } from './domains/identity/loaders';
+import { modelsLoaders } from './domains/models/loaders';
+import { promptsLoaders } from './domains/prompts/loaders';
 import type { RegistryStore } from './store/registryStore';
 
 export function createLoaders(store: RegistryStore) {
   return {
     ...identityLoaders(store),
     ...experimentsLoaders(store),
+    ...modelsLoaders(store),
+    ...datasetsLoaders(store),
+    ...promptsLoaders(store),
   };
 }
 

@@ -5,8 +5,12 @@
  */
 import { parse } from 'graphql';
 import { commonSdl } from './common/sdl';
+import { lineageSdl } from './domains/datasets/lineage';
+import { datasetsSdl } from './domains/datasets/sdl';
 import { experimentsSdl } from './domains/experiments/sdl';
 import { identitySdl } from './domains/identity/sdl';
+import { modelsSdl } from './domains/models/sdl';
+import { promptsSdl } from './domains/prompts/sdl';
 
 export { BOOTSTRAP_ADMIN_ID } from './constants';
 
@@ -14,4 +18,6 @@ const FEDERATION = /* GraphQL */ `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible"])
 `;
 
-export const typeDefs = parse([FEDERATION, commonSdl, identitySdl, experimentsSdl].join('\n'));
+export const typeDefs = parse(
+  [FEDERATION, commonSdl, identitySdl, experimentsSdl, modelsSdl, datasetsSdl, promptsSdl, lineageSdl].join('\n'),
+);

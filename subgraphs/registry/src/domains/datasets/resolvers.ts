@@ -1,0 +1,180 @@
+import { labError } from '@lab/shared';
+import { decodeCursor, encodeCursor, type PageArgs, pageSize, sortValueOf } from '../../common/pagination';
+import { writing } from '../../common/prismaErrors';
+import type { RegistryResolvers } from '../../common/resolvers';
+import { checkDescription, checkId, checkJsonObject, checkKey, checkName, checkStringMap } from '../../common/validation';
+import type { RegistryContext } from '../../context';
+import type { Dataset, DatasetVersion } from '../../store/datasetsStore';
+import { type CatalogListArgs, canRead, catalogConnection } from '../models/catalog';
+import { checkChecksum, checkCount, checkFormat } from './validation';
+
+interface CreateDatasetInput {
+  projectId: string;
+  name: string;
+  description?: string | null;
+  tags?: unknown;
+  metadata?: unknown;
+}
+
+interface CreateDatasetVersionInput {
+  datasetId: string;
+  label: string;
+  format: string;
+  sizeBytes?: unknown;
+  rowCount?: unknown;
+  checksum?: string | null;
+  schema?: unknown;
+  metadata?: unknown;
+}
+
+interface UpdateStatusArgs {
+  id: string;
+  status: 'PENDING' | 'READY' | 'FAILED';
+  sizeBytes?: unknown;
+  rowCount?: unknown;
+  checksum?: string | null;
+}
+
+async function readableDataset(ctx: RegistryContext, id: string): Promise<Dataset | null> {
+  const dataset = await ctx.loaders.datasets.load(id);
+  if (!dataset || !(await canRead(ctx, dataset.projectId))) return null;
+  return dataset;
+}
+
+async function requireDataset(ctx: RegistryContext, rawId: string, role: 'VIEWER' | 'EDITOR'): Promise<Dataset> {
+  const id = checkId('dataset', rawId);
+  const dataset = await ctx.loaders.datasets.load(id);
+  if (!dataset) throw labError('NOT_FOUND', `dataset ${id} not found`);
+  await ctx.access.require(dataset.projectId, role, `dataset ${id}`);
+  return dataset;
+}
+
+async function readableVersion(ctx: RegistryContext, id: string): Promise<DatasetVersion | null> {
+  const version = await ctx.loaders.datasetVersions.load(id);
+  if (!version) return null;
+  return (await readableDataset(ctx, version.datasetId)) ? version : null;
+}
+
+export const datasetsResolvers: RegistryResolvers = {
+  Query: {
+    dataset: (_p: unknown, args: { id: string }, ctx: RegistryContext) => requireDataset(ctx, args.id, 'VIEWER'),
+    datasets: (_p: unknown, args: CatalogListArgs, ctx: RegistryContext) =>
+      catalogConnection(
+        ctx,
+        args,
+        (filter, page) => ctx.store.datasets.listDatasets(filter, page),
+        (filter) => ctx.store.datasets.countDatasets(filter),
+      ),
+    datasetVersion: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
+      const id = checkId('dataset version', args.id);
+      const version = await readableVersion(ctx, id);
+      if (!version) throw labError('NOT_FOUND', `dataset version ${id} not found`);
+      return version;
+    },
+  },
+
+  Mutation: {
+    createDataset: async (_p: unknown, { input }: { input: CreateDatasetInput }, ctx: RegistryContext) => {
+      const projectId = checkId('project', input.projectId);
+      const name = checkName('name', input.name);
+      const description = checkDescription('description', input.description);
+      const tags = checkStringMap('tags', input.tags);
+      const metadata = checkJsonObject('metadata', input.metadata);
+      await ctx.access.require(projectId, 'EDITOR', `project ${projectId}`);
+      const createdById = ctx.access.requireUser('create datasets');
+      const dataset = await writing(`dataset "${name}"`, () =>
+        ctx.store.datasets.createDataset({ projectId, name, description, tags, metadata, createdById }),
+      );
+      ctx.loaders.datasets.prime(dataset.id, dataset);
+      return dataset;
+    },
+
+    createDatasetVersion: async (_p: unknown, { input }: { input: CreateDatasetVersionInput }, ctx: RegistryContext) => {
+      const label = checkKey('label', input.label);
+      const format = checkFormat('format', input.format);
+      const sizeBytes = checkCount('sizeBytes', input.sizeBytes);
+      const rowCount = checkCount('rowCount', input.rowCount);
+      const checksum = checkChecksum('checksum', input.checksum);
+      const schema = checkJsonObject('schema', input.schema);
+      const metadata = checkJsonObject('metadata', input.metadata);
+      const dataset = await requireDataset(ctx, input.datasetId, 'EDITOR');
+      const createdById = ctx.access.requireUser('create dataset versions');
+      const version = await writing(`version "${label}" of dataset ${dataset.id}`, () =>
+        ctx.store.datasets.createVersion({
+          datasetId: dataset.id,
+          label,
+          format,
+          sizeBytes,
+          rowCount,
+          checksum,
+          schema,
+          metadata,
+          createdById,
+        }),
+      );
+      ctx.loaders.datasetVersions.prime(version.id, version);
+      return version;
+    },
+
+    updateDatasetVersionStatus: async (_p: unknown, args: UpdateStatusArgs, ctx: RegistryContext) => {
+      if (args.status !== 'READY' && args.status !== 'FAILED') {
+        throw labError('BAD_USER_INPUT', 'status must be READY or FAILED (a version is only ever moved out of PENDING)', {
+          field: 'status',
+        });
+      }
+      const sizeBytes = checkCount('sizeBytes', args.sizeBytes);
+      const rowCount = checkCount('rowCount', args.rowCount);
+      const checksum = checkChecksum('checksum', args.checksum);
+      const id = checkId('dataset version', args.id);
+      const current = await ctx.loaders.datasetVersions.load(id);
+      if (!current) throw labError('NOT_FOUND', `dataset version ${id} not found`);
+      const dataset = await ctx.loaders.datasets.load(current.datasetId);
+      if (!dataset) throw labError('NOT_FOUND', `dataset version ${id} not found`);
+      await ctx.access.require(dataset.projectId, 'EDITOR', `dataset version ${id}`);
+      const updated = await ctx.store.datasets.finishVersion(id, { status: args.status, sizeBytes, rowCount, checksum });
+      ctx.loaders.datasetVersions.clear(id);
+      if (!updated) {
+        const now = await ctx.loaders.datasetVersions.load(id);
+        if (!now) throw labError('NOT_FOUND', `dataset version ${id} not found`);
+        throw labError('CONFLICT', `dataset version ${id} is ${now.status}: only a PENDING version can become READY or FAILED`);
+      }
+      ctx.loaders.datasetVersions.prime(id, updated);
+      return updated;
+    },
+  },
+
+  Dataset: {
+    __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableDataset(ctx, ref.id),
+    versions: async (dataset: Dataset, args: PageArgs, ctx: RegistryContext) => {
+      const first = pageSize(args.first);
+      decodeCursor(args.after); // a bad cursor fails here, not in the batch
+      const rows = await ctx.loaders.datasetVersionPages.load({
+        datasetId: dataset.id,
+        limit: first + 1,
+        after: args.after ?? null,
+      });
+      const edges = rows
+        .slice(0, first)
+        .map((node) => ({ node, cursor: encodeCursor({ v: sortValueOf(node.createdAt), id: node.id }) }));
+      return {
+        edges,
+        pageInfo: {
+          hasNextPage: rows.length > first,
+          hasPreviousPage: Boolean(args.after),
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
+        },
+        totalCount: () => ctx.loaders.datasetVersionCounts.load(dataset.id),
+      };
+    },
+    version: (dataset: Dataset, args: { label: string }, ctx: RegistryContext) =>
+      ctx.loaders.datasetVersionsByLabel.load({ datasetId: dataset.id, label: args.label }),
+    createdBy: (dataset: Dataset, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(dataset.createdById),
+  },
+
+  DatasetVersion: {
+    __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableVersion(ctx, ref.id),
+    dataset: (version: DatasetVersion, _a: unknown, ctx: RegistryContext) => ctx.loaders.datasets.load(version.datasetId),
+    createdBy: (version: DatasetVersion, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(version.createdById),
+  },
+};

@@ -1,0 +1,139 @@
+export const datasetsSdl = /* GraphQL */ `
+  "A dataset: a named line of labelled versions in a project."
+  type Dataset @key(fields: "id") {
+    id: ID!
+    projectId: ID!
+    name: String!
+    description: String!
+    "Key-value tags: a JSON object of strings."
+    tags: JSONObject!
+    metadata: JSONObject!
+    "Versions, newest first."
+    versions(first: Int, after: String): DatasetVersionConnection!
+    "One version by label; null when there is none."
+    version(label: String!): DatasetVersion
+    createdBy: User!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+  }
+
+  "Where a dataset version is: PENDING until its files are in, then READY or FAILED (final)."
+  enum DatasetVersionStatus {
+    PENDING
+    READY
+    FAILED
+  }
+
+  "One version of a dataset, labelled (\\"v1\\", \\"2026-11-25\\") uniquely in its dataset."
+  type DatasetVersion @key(fields: "id") {
+    id: ID!
+    dataset: Dataset!
+    label: String!
+    "One of parquet, csv, jsonl, json, arrow, tfrecord, txt, other."
+    format: String!
+    sizeBytes: BigInt
+    rowCount: BigInt
+    "sha256:<64 lowercase hex digits>."
+    checksum: String
+    "The data's schema, as the writer described it."
+    schema: JSONObject!
+    status: DatasetVersionStatus!
+    metadata: JSONObject!
+    createdBy: User!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+  }
+
+  type DatasetEdge {
+    node: Dataset!
+    cursor: String!
+  }
+
+  type DatasetConnection {
+    edges: [DatasetEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
+  type DatasetVersionEdge {
+    node: DatasetVersion!
+    cursor: String!
+  }
+
+  type DatasetVersionConnection {
+    edges: [DatasetVersionEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
+  input DatasetFilter {
+    projectId: ID
+    "Case-insensitive substring of the name."
+    nameSearch: String
+    "Datasets whose tags contain all these key-values."
+    tags: JSONObject
+    "Datasets whose metadata contains this JSON object."
+    metadataContains: JSONObject
+    created: TimeRange
+  }
+
+  enum DatasetOrderField {
+    CREATED_AT
+    UPDATED_AT
+    NAME
+  }
+
+  input DatasetOrder {
+    field: DatasetOrderField = CREATED_AT
+    direction: SortDirection = DESC
+  }
+
+  input CreateDatasetInput {
+    projectId: ID!
+    name: String!
+    description: String
+    tags: JSONObject
+    metadata: JSONObject
+  }
+
+  input CreateDatasetVersionInput {
+    datasetId: ID!
+    "Unique in the dataset; letters, digits and . _ - / :"
+    label: String!
+    "One of parquet, csv, jsonl, json, arrow, tfrecord, txt, other (any case)."
+    format: String!
+    sizeBytes: BigInt
+    rowCount: BigInt
+    "sha256:<64 hex digits> or the 64 hex digits alone."
+    checksum: String
+    schema: JSONObject
+    metadata: JSONObject
+  }
+
+  extend type Query {
+    "A dataset by id (NOT_FOUND when unknown or not visible)."
+    dataset(id: ID!): Dataset
+    "Datasets in the projects the caller may read."
+    datasets(filter: DatasetFilter, first: Int, after: String, orderBy: DatasetOrder): DatasetConnection!
+    "A dataset version by id (NOT_FOUND when unknown or not visible)."
+    datasetVersion(id: ID!): DatasetVersion
+  }
+
+  extend type Mutation {
+    "Creates a dataset in a project (EDITOR); CONFLICT when the project has a dataset of that name."
+    createDataset(input: CreateDatasetInput!): Dataset!
+    "Adds a PENDING version to a dataset (EDITOR); CONFLICT when the label is taken."
+    createDatasetVersion(input: CreateDatasetVersionInput!): DatasetVersion!
+    """
+    Finishes a PENDING version (EDITOR): status READY or FAILED, optionally with
+    its final size, row count and checksum. CONFLICT when it is no longer PENDING.
+    """
+    updateDatasetVersionStatus(
+      id: ID!
+      status: DatasetVersionStatus!
+      sizeBytes: BigInt
+      rowCount: BigInt
+      checksum: String
+    ): DatasetVersion!
+  }
+`;

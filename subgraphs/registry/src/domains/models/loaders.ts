@@ -1,0 +1,26 @@
+import DataLoader from 'dataloader';
+import type { RegistryStore } from '../../store/registryStore';
+
+export interface ModelVersionKey {
+  modelId: string;
+  version: number;
+}
+
+export function modelsLoaders(store: RegistryStore) {
+  return {
+    /** Models by id. */
+    models: new DataLoader((ids: readonly string[]) => store.models.modelsByIds(ids)),
+    /** Model versions by id. */
+    modelVersions: new DataLoader((ids: readonly string[]) => store.models.versionsByIds(ids)),
+    /** Model versions by (model id, number). */
+    modelVersionsByNumber: new DataLoader((keys: readonly ModelVersionKey[]) => store.models.versionsByNumber(keys), {
+      cacheKeyFn: (k) => `${k.modelId.toLowerCase()}:${k.version}`,
+    }),
+    /** Each model's aliases. */
+    modelAliases: new DataLoader((modelIds: readonly string[]) => store.models.aliasesByModels(modelIds)),
+    /** The aliases pointing at each model version. */
+    modelVersionAliases: new DataLoader((versionIds: readonly string[]) => store.models.aliasesByVersions(versionIds)),
+    /** The model versions each run produced (lineage). */
+    modelVersionsBySourceRun: new DataLoader((runIds: readonly string[]) => store.models.versionsBySourceRuns(runIds)),
+  };
+}

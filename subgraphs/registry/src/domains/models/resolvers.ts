@@ -1,0 +1,178 @@
+import { labError } from '@lab/shared';
+import type { PageArgs } from '../../common/pagination';
+import { writing } from '../../common/prismaErrors';
+import type { RegistryResolvers } from '../../common/resolvers';
+import { checkDescription, checkId, checkJsonObject, checkKey, checkName, checkStringMap } from '../../common/validation';
+import type { RegistryContext } from '../../context';
+import type { Model, ModelAlias, ModelVersion } from '../../store/modelsStore';
+import {
+  type CatalogListArgs,
+  canRead,
+  catalogConnection,
+  checkVersionNumber,
+  isReservedAlias,
+  LATEST_ALIAS,
+  versionNumberPage,
+} from './catalog';
+
+interface RegisterModelInput {
+  projectId: string;
+  name: string;
+  description?: string | null;
+  tags?: unknown;
+  metadata?: unknown;
+}
+
+interface CreateModelVersionInput {
+  modelId: string;
+  description?: string | null;
+  sourceRunId?: string | null;
+  tags?: unknown;
+  metadata?: unknown;
+}
+
+/** A model the caller may read, or null. */
+async function readableModel(ctx: RegistryContext, id: string): Promise<Model | null> {
+  const model = await ctx.loaders.models.load(id);
+  if (!model || !(await canRead(ctx, model.projectId))) return null;
+  return model;
+}
+
+/** A model by id for a read (VIEWER) or write (EDITOR); NOT_FOUND when unknown or invisible. */
+export async function requireModel(ctx: RegistryContext, rawId: string, role: 'VIEWER' | 'EDITOR'): Promise<Model> {
+  const id = checkId('model', rawId);
+  const model = await ctx.loaders.models.load(id);
+  if (!model) throw labError('NOT_FOUND', `model ${id} not found`);
+  await ctx.access.require(model.projectId, role, `model ${id}`);
+  return model;
+}
+
+async function readableVersion(ctx: RegistryContext, id: string): Promise<ModelVersion | null> {
+  const version = await ctx.loaders.modelVersions.load(id);
+  if (!version) return null;
+  return (await readableModel(ctx, version.modelId)) ? version : null;
+}
+
+function versionByNumber(ctx: RegistryContext, modelId: string, version: number) {
+  return ctx.loaders.modelVersionsByNumber.load({ modelId, version });
+}
+
+export const modelsResolvers: RegistryResolvers = {
+  Query: {
+    model: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => requireModel(ctx, args.id, 'VIEWER'),
+    models: (_p: unknown, args: CatalogListArgs, ctx: RegistryContext) =>
+      catalogConnection(
+        ctx,
+        args,
+        (filter, page) => ctx.store.models.listModels(filter, page),
+        (filter) => ctx.store.models.countModels(filter),
+      ),
+    modelVersion: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
+      const id = checkId('model version', args.id);
+      const version = await readableVersion(ctx, id);
+      if (!version) throw labError('NOT_FOUND', `model version ${id} not found`);
+      return version;
+    },
+  },
+
+  Mutation: {
+    registerModel: async (_p: unknown, { input }: { input: RegisterModelInput }, ctx: RegistryContext) => {
+      const projectId = checkId('project', input.projectId);
+      const name = checkName('name', input.name);
+      const description = checkDescription('description', input.description);
+      const tags = checkStringMap('tags', input.tags);
+      const metadata = checkJsonObject('metadata', input.metadata);
+      await ctx.access.require(projectId, 'EDITOR', `project ${projectId}`);
+      const createdById = ctx.access.requireUser('register models');
+      const model = await writing(`model "${name}"`, () =>
+        ctx.store.models.createModel({ projectId, name, description, tags, metadata, createdById }),
+      );
+      ctx.loaders.models.prime(model.id, model);
+      return model;
+    },
+
+    createModelVersion: async (_p: unknown, { input }: { input: CreateModelVersionInput }, ctx: RegistryContext) => {
+      const description = checkDescription('description', input.description);
+      const tags = checkStringMap('tags', input.tags);
+      const metadata = checkJsonObject('metadata', input.metadata);
+      const model = await requireModel(ctx, input.modelId, 'EDITOR');
+      const createdById = ctx.access.requireUser('create model versions');
+      let sourceRunId: string | undefined;
+      if (input.sourceRunId !== undefined && input.sourceRunId !== null) {
+        sourceRunId = checkId('run', input.sourceRunId);
+        const runProject = await ctx.store.models.runProject(sourceRunId);
+        if (runProject === null || !(await canRead(ctx, runProject))) throw labError('NOT_FOUND', `run ${sourceRunId} not found`);
+        if (runProject !== model.projectId) {
+          throw labError('BAD_USER_INPUT', "sourceRunId must be a run of the model's project", { field: 'sourceRunId' });
+        }
+      }
+      const version = await writing(`version of model ${model.id}`, () =>
+        ctx.store.models.createVersion({ modelId: model.id, description, sourceRunId, tags, metadata, createdById }),
+      );
+      if (!version) throw labError('NOT_FOUND', `model ${model.id} not found`);
+      // The model's latestVersion changed: read it again if asked.
+      ctx.loaders.models.clear(model.id);
+      ctx.loaders.modelVersions.prime(version.id, version);
+      return version;
+    },
+
+    setModelAlias: async (_p: unknown, args: { modelId: string; alias: string; version: number }, ctx: RegistryContext) => {
+      const alias = checkKey('alias', args.alias);
+      if (isReservedAlias(alias)) {
+        throw labError('BAD_USER_INPUT', `alias "${LATEST_ALIAS}" is reserved: it always means the newest version`, {
+          field: 'alias',
+        });
+      }
+      const number = checkVersionNumber('version', args.version);
+      const model = await requireModel(ctx, args.modelId, 'EDITOR');
+      const version = await versionByNumber(ctx, model.id, number);
+      if (!version) throw labError('NOT_FOUND', `version ${number} of model ${model.id} not found`);
+      const row = await writing(`alias "${alias}"`, () => ctx.store.models.setAlias(model.id, alias, version.id));
+      ctx.loaders.modelAliases.clear(model.id);
+      ctx.loaders.modelVersionAliases.clearAll();
+      return row;
+    },
+
+    deleteModelAlias: async (_p: unknown, args: { modelId: string; alias: string }, ctx: RegistryContext) => {
+      const alias = checkKey('alias', args.alias);
+      const model = await requireModel(ctx, args.modelId, 'EDITOR');
+      const deleted = await ctx.store.models.deleteAlias(model.id, alias);
+      ctx.loaders.modelAliases.clear(model.id);
+      ctx.loaders.modelVersionAliases.clearAll();
+      return deleted;
+    },
+  },
+
+  Model: {
+    __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableModel(ctx, ref.id),
+    latestVersion: (model: Model, _a: unknown, ctx: RegistryContext) =>
+      model.latestVersion > 0 ? versionByNumber(ctx, model.id, model.latestVersion) : null,
+    version: (model: Model, args: { number: number }, ctx: RegistryContext) =>
+      Number.isInteger(args.number) && args.number >= 1 ? versionByNumber(ctx, model.id, args.number) : null,
+    versions: (model: Model, args: PageArgs, ctx: RegistryContext) =>
+      versionNumberPage(model.latestVersion, args, (numbers) =>
+        ctx.loaders.modelVersionsByNumber.loadMany(numbers.map((version) => ({ modelId: model.id, version }))),
+      ),
+    alias: async (model: Model, args: { name: string }, ctx: RegistryContext) => {
+      if (isReservedAlias(args.name)) {
+        return model.latestVersion > 0 ? versionByNumber(ctx, model.id, model.latestVersion) : null;
+      }
+      const found = (await ctx.loaders.modelAliases.load(model.id)).find((a) => a.alias === args.name);
+      return found ? ctx.loaders.modelVersions.load(found.modelVersionId) : null;
+    },
+    aliases: (model: Model, _a: unknown, ctx: RegistryContext) => ctx.loaders.modelAliases.load(model.id),
+    createdBy: (model: Model, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(model.createdById),
+  },
+
+  ModelVersion: {
+    __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableVersion(ctx, ref.id),
+    model: (version: ModelVersion, _a: unknown, ctx: RegistryContext) => ctx.loaders.models.load(version.modelId),
+    aliases: async (version: ModelVersion, _a: unknown, ctx: RegistryContext) =>
+      (await ctx.loaders.modelVersionAliases.load(version.id)).map((a) => a.alias),
+    createdBy: (version: ModelVersion, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(version.createdById),
+  },
+
+  ModelAlias: {
+    version: (alias: ModelAlias, _a: unknown, ctx: RegistryContext) => ctx.loaders.modelVersions.load(alias.modelVersionId),
+  },
+};

@@ -1,0 +1,127 @@
+export const modelsSdl = /* GraphQL */ `
+  "A registered model (MLflow's model registry): a named line of numbered versions in a project."
+  type Model @key(fields: "id") {
+    id: ID!
+    projectId: ID!
+    name: String!
+    description: String!
+    "Key-value tags: a JSON object of strings."
+    tags: JSONObject!
+    metadata: JSONObject!
+    "The newest version; null before the first."
+    latestVersion: ModelVersion
+    "One version by number; null when there is no such version."
+    version(number: Int!): ModelVersion
+    "Versions, newest first."
+    versions(first: Int, after: String): ModelVersionConnection!
+    "The version an alias points at; the reserved alias \\"latest\\" is the newest version. Null when unset."
+    alias(name: String!): ModelVersion
+    "Every alias of the model, by name."
+    aliases: [ModelAlias!]!
+    createdBy: User!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+  }
+
+  "One immutable version of a model, numbered 1, 2, 3… per model without gaps."
+  type ModelVersion @key(fields: "id") {
+    id: ID!
+    model: Model!
+    version: Int!
+    description: String!
+    tags: JSONObject!
+    metadata: JSONObject!
+    "Names of the aliases pointing at this version."
+    aliases: [String!]!
+    createdBy: User!
+    createdAt: DateTime!
+  }
+
+  "A mutable name (\\"production\\", \\"staging\\") pointing at one version of a model."
+  type ModelAlias {
+    alias: String!
+    version: ModelVersion!
+    updatedAt: DateTime!
+  }
+
+  type ModelEdge {
+    node: Model!
+    cursor: String!
+  }
+
+  type ModelConnection {
+    edges: [ModelEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
+  type ModelVersionEdge {
+    node: ModelVersion!
+    cursor: String!
+  }
+
+  type ModelVersionConnection {
+    edges: [ModelVersionEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
+  input ModelFilter {
+    projectId: ID
+    "Case-insensitive substring of the name."
+    nameSearch: String
+    "Models whose tags contain all these key-values."
+    tags: JSONObject
+    "Models whose metadata contains this JSON object."
+    metadataContains: JSONObject
+    created: TimeRange
+  }
+
+  enum ModelOrderField {
+    CREATED_AT
+    UPDATED_AT
+    NAME
+  }
+
+  input ModelOrder {
+    field: ModelOrderField = CREATED_AT
+    direction: SortDirection = DESC
+  }
+
+  input RegisterModelInput {
+    projectId: ID!
+    name: String!
+    description: String
+    tags: JSONObject
+    metadata: JSONObject
+  }
+
+  input CreateModelVersionInput {
+    modelId: ID!
+    description: String
+    "The run that produced this version: a run of the model's project."
+    sourceRunId: ID
+    tags: JSONObject
+    metadata: JSONObject
+  }
+
+  extend type Query {
+    "A model by id (NOT_FOUND when unknown or not visible)."
+    model(id: ID!): Model
+    "Models in the projects the caller may read."
+    models(filter: ModelFilter, first: Int, after: String, orderBy: ModelOrder): ModelConnection!
+    "A model version by id (NOT_FOUND when unknown or not visible)."
+    modelVersion(id: ID!): ModelVersion
+  }
+
+  extend type Mutation {
+    "Registers a model in a project (EDITOR); CONFLICT when the project has a model of that name."
+    registerModel(input: RegisterModelInput!): Model!
+    "Adds the next version of a model (EDITOR)."
+    createModelVersion(input: CreateModelVersionInput!): ModelVersion!
+    "Points an alias at a version, creating it or moving it (EDITOR)."
+    setModelAlias(modelId: ID!, alias: String!, version: Int!): ModelAlias!
+    "Removes an alias (EDITOR); false when there was none."
+    deleteModelAlias(modelId: ID!, alias: String!): Boolean!
+  }
+`;
