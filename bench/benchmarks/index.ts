@@ -1,5 +1,6 @@
 import type { Benchmark } from '../harness';
+import { federatedList } from './federatedList';
 import { gatewayOverhead } from './gatewayOverhead';
 
 /** Every benchmark `npm run bench` runs, in order. Later work adds its own here. */
-export const benchmarks: Benchmark[] = [gatewayOverhead];
+export const benchmarks: Benchmark[] = [gatewayOverhead, federatedList];
