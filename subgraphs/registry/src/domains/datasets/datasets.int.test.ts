@@ -9,7 +9,7 @@ let viewer: Caller;
 let outsider: Caller;
 let projectId: string;
 
-const CREATE = `mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id name projectId tags metadata createdBy { id } } }`;
+const CREATE = `mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id name projectId project { id } tags metadata createdBy { id } } }`;
 const CREATE_VERSION = `mutation($input: CreateDatasetVersionInput!) {
   createDatasetVersion(input: $input) { id label format sizeBytes rowCount checksum schema status metadata dataset { id } }
 }`;
@@ -53,7 +53,7 @@ describe('datasets', () => {
     const data = await reg.ok<{ createDataset: Record<string, unknown> }>(CREATE, editor, {
       input: { projectId, name: 'wiki', tags: { lang: 'en' }, metadata: { source: 'dump' } },
     });
-    expect(data.createDataset).toMatchObject({ name: 'wiki', projectId, tags: { lang: 'en' }, createdBy: { id: editor.id } });
+    expect(data.createDataset).toMatchObject({ name: 'wiki', projectId, project: { id: projectId }, tags: { lang: 'en' }, createdBy: { id: editor.id } });
     expect((await reg.fails(CREATE, editor, { input: { projectId, name: 'wiki' } })).extensions?.code).toBe('CONFLICT');
     expect((await reg.fails(CREATE, outsider, { input: { projectId, name: 'x' } })).extensions?.code).toBe('NOT_FOUND');
     expect((await reg.fails(CREATE, viewer, { input: { projectId, name: 'x' } })).extensions?.code).toBe('FORBIDDEN');

@@ -170,6 +170,7 @@ export const datasetsResolvers: RegistryResolvers = {
     version: (dataset: Dataset, args: { label: string }, ctx: RegistryContext) =>
       ctx.loaders.datasetVersionsByLabel.load({ datasetId: dataset.id, label: args.label }),
     createdBy: (dataset: Dataset, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(dataset.createdById),
+    project: (dataset: Dataset, _a: unknown, ctx: RegistryContext) => ctx.loaders.projects.load(dataset.projectId),
   },
 
   DatasetVersion: {

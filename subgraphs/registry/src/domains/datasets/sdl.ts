@@ -3,6 +3,7 @@ export const datasetsSdl = /* GraphQL */ `
   type Dataset @key(fields: "id") {
     id: ID!
     projectId: ID!
+    project: Project!
     name: String!
     description: String!
     "Key-value tags: a JSON object of strings."

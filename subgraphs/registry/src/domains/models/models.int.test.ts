@@ -12,7 +12,7 @@ let projectId: string;
 let otherProjectId: string;
 
 const REGISTER = `mutation($input: RegisterModelInput!) {
-  registerModel(input: $input) { id projectId name description tags metadata latestVersion { id } createdBy { id } }
+  registerModel(input: $input) { id projectId project { id } name description tags metadata latestVersion { id } createdBy { id } }
 }`;
 const CREATE_VERSION = `mutation($input: CreateModelVersionInput!) {
   createModelVersion(input: $input) { id version description tags metadata model { id latestVersion { version } } sourceRun { id name } }
@@ -58,6 +58,7 @@ describe('registerModel', () => {
     });
     expect(data.registerModel).toMatchObject({
       projectId,
+      project: { id: projectId },
       name: 'llama-ft',
       description: 'fine-tuned',
       tags: { team: 'nlp' },

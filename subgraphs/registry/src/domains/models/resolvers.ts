@@ -162,6 +162,7 @@ export const modelsResolvers: RegistryResolvers = {
     },
     aliases: (model: Model, _a: unknown, ctx: RegistryContext) => ctx.loaders.modelAliases.load(model.id),
     createdBy: (model: Model, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(model.createdById),
+    project: (model: Model, _a: unknown, ctx: RegistryContext) => ctx.loaders.projects.load(model.projectId),
   },
 
   ModelVersion: {

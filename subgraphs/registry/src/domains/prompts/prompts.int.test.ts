@@ -9,7 +9,7 @@ let viewer: Caller;
 let outsider: Caller;
 let projectId: string;
 
-const CREATE = `mutation($input: CreatePromptTemplateInput!) { createPromptTemplate(input: $input) { id name tags latestVersion { id } } }`;
+const CREATE = `mutation($input: CreatePromptTemplateInput!) { createPromptTemplate(input: $input) { id name project { id } tags latestVersion { id } } }`;
 const CREATE_VERSION = `mutation($input: CreatePromptVersionInput!) {
   createPromptVersion(input: $input) { id version template variables commitMessage promptTemplate { id latestVersion { version } } }
 }`;
@@ -55,7 +55,7 @@ describe('prompt templates', () => {
     const data = await reg.ok<{ createPromptTemplate: Record<string, unknown> }>(CREATE, editor, {
       input: { projectId, name: 'summarise', description: 'Summaries', tags: { task: 'summary' } },
     });
-    expect(data.createPromptTemplate).toMatchObject({ name: 'summarise', tags: { task: 'summary' }, latestVersion: null });
+    expect(data.createPromptTemplate).toMatchObject({ name: 'summarise', project: { id: projectId }, tags: { task: 'summary' }, latestVersion: null });
     expect((await reg.fails(CREATE, editor, { input: { projectId, name: 'summarise' } })).extensions?.code).toBe('CONFLICT');
     expect((await reg.fails(CREATE, outsider, { input: { projectId, name: 'x' } })).extensions?.code).toBe('NOT_FOUND');
     expect((await reg.fails(CREATE, viewer, { input: { projectId, name: 'x' } })).extensions?.code).toBe('FORBIDDEN');

@@ -190,6 +190,7 @@ export const promptsResolvers: RegistryResolvers = {
     alias: (template: PromptTemplate, args: { name: string }, ctx: RegistryContext) => versionByAlias(ctx, template, args.name),
     aliases: (template: PromptTemplate, _a: unknown, ctx: RegistryContext) => ctx.loaders.promptAliases.load(template.id),
     createdBy: (template: PromptTemplate, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(template.createdById),
+    project: (template: PromptTemplate, _a: unknown, ctx: RegistryContext) => ctx.loaders.projects.load(template.projectId),
   },
 
   PromptVersion: {
