@@ -53,7 +53,13 @@ describe('datasets', () => {
     const data = await reg.ok<{ createDataset: Record<string, unknown> }>(CREATE, editor, {
       input: { projectId, name: 'wiki', tags: { lang: 'en' }, metadata: { source: 'dump' } },
     });
-    expect(data.createDataset).toMatchObject({ name: 'wiki', projectId, project: { id: projectId }, tags: { lang: 'en' }, createdBy: { id: editor.id } });
+    expect(data.createDataset).toMatchObject({
+      name: 'wiki',
+      projectId,
+      project: { id: projectId },
+      tags: { lang: 'en' },
+      createdBy: { id: editor.id },
+    });
     expect((await reg.fails(CREATE, editor, { input: { projectId, name: 'wiki' } })).extensions?.code).toBe('CONFLICT');
     expect((await reg.fails(CREATE, outsider, { input: { projectId, name: 'x' } })).extensions?.code).toBe('NOT_FOUND');
     expect((await reg.fails(CREATE, viewer, { input: { projectId, name: 'x' } })).extensions?.code).toBe('FORBIDDEN');

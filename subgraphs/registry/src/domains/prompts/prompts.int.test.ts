@@ -55,7 +55,12 @@ describe('prompt templates', () => {
     const data = await reg.ok<{ createPromptTemplate: Record<string, unknown> }>(CREATE, editor, {
       input: { projectId, name: 'summarise', description: 'Summaries', tags: { task: 'summary' } },
     });
-    expect(data.createPromptTemplate).toMatchObject({ name: 'summarise', project: { id: projectId }, tags: { task: 'summary' }, latestVersion: null });
+    expect(data.createPromptTemplate).toMatchObject({
+      name: 'summarise',
+      project: { id: projectId },
+      tags: { task: 'summary' },
+      latestVersion: null,
+    });
     expect((await reg.fails(CREATE, editor, { input: { projectId, name: 'summarise' } })).extensions?.code).toBe('CONFLICT');
     expect((await reg.fails(CREATE, outsider, { input: { projectId, name: 'x' } })).extensions?.code).toBe('NOT_FOUND');
     expect((await reg.fails(CREATE, viewer, { input: { projectId, name: 'x' } })).extensions?.code).toBe('FORBIDDEN');
