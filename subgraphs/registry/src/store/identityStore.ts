@@ -30,8 +30,12 @@ export interface Page {
   cursor: Cursor | undefined;
 }
 
+export type UserOrderField = 'createdAt' | 'email' | 'name';
+
 export interface UserListOptions extends Page {
   search?: string;
+  field: UserOrderField;
+  direction: Direction;
   /** Only users in one of these projects (plus `alsoUserId`), or every user. */
   inProjects: string[] | 'all';
   alsoUserId?: string;
@@ -95,9 +99,10 @@ export class IdentityStore {
     return { AND: and };
   }
 
-  /** One page of users, newest first. */
+  /** One page of users. */
   async listUsers(options: UserListOptions): Promise<User[]> {
-    const page = keysetArgs('createdAt', 'DESC', options.cursor, options.first, (v) => new Date(String(v)));
+    const toValue = options.field === 'createdAt' ? (v: Cursor['v']) => new Date(String(v)) : (v: Cursor['v']) => v;
+    const page = keysetArgs(options.field, options.direction, options.cursor, options.first, toValue);
     return this.prisma.user.findMany({
       where: { AND: [this.userWhere(options), ...(page.after ? [page.after as Prisma.UserWhereInput] : [])] },
       orderBy: page.orderBy as Prisma.UserOrderByWithRelationInput[],

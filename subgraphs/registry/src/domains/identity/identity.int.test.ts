@@ -131,6 +131,24 @@ describe('users', () => {
   });
 });
 
+describe('users, ordered and paged', () => {
+  it('pages by email ascending with stable cursors', async () => {
+    const q =
+      'query($after: String) { users(first: 2, after: $after, orderBy: { field: EMAIL, direction: ASC }) { edges { node { email } } pageInfo { hasNextPage endCursor } } }';
+    type Page = { users: { edges: { node: { email: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    const emails: string[] = [];
+    let after: string | undefined;
+    for (let i = 0; i < 5; i++) {
+      const page: Page = await ok<Page>(admin, q, { after });
+      emails.push(...page.users.edges.map((e) => e.node.email));
+      if (!page.users.pageInfo.hasNextPage) break;
+      after = page.users.pageInfo.endCursor;
+    }
+    expect(emails).toEqual([...emails].sort());
+    expect(emails).toEqual(expect.arrayContaining(['admin@lab.local', 'alice@lab.test', 'bob@lab.test', 'carol@lab.test']));
+  });
+});
+
 describe('projects and roles', () => {
   it('makes the creator OWNER', async () => {
     const data = await ok<{ createProject: { id: string; myRole: string; members: { role: string; user: { id: string } }[] } }>(

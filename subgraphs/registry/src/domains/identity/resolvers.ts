@@ -6,7 +6,7 @@ import type { RegistryResolvers } from '../../common/resolvers';
 import { checkDescription, checkId, checkJsonObject, checkName } from '../../common/validation';
 import type { RegistryContext } from '../../context';
 import type { User } from '../../generated/prisma/client';
-import type { ApiKey, EntityKind, Project, ProjectMember, ProjectOrderField } from '../../store/identityStore';
+import type { ApiKey, EntityKind, Project, ProjectMember, ProjectOrderField, UserOrderField } from '../../store/identityStore';
 import { newApiKeySecret } from './apiKeys';
 import {
   checkAccessChecks,
@@ -25,6 +25,7 @@ interface PageArgs {
 }
 
 const ORDER_FIELDS: Record<string, ProjectOrderField> = { CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt', NAME: 'name' };
+const USER_ORDER_FIELDS: Record<string, UserOrderField> = { CREATED_AT: 'createdAt', EMAIL: 'email', NAME: 'name' };
 const NEED: Record<'READ' | 'WRITE', Role> = { READ: 'VIEWER', WRITE: 'EDITOR' };
 
 const isAdmin = (ctx: RegistryContext) => ctx.caller.kind === 'admin';
@@ -74,19 +75,28 @@ export const identityResolvers: RegistryResolvers = {
 
     user: (_p: unknown, args: { id: string }, ctx: RegistryContext) => visibleUser(ctx, args.id),
 
-    users: async (_p: unknown, args: PageArgs & { filter?: { search?: string | null } | null }, ctx: RegistryContext) => {
+    users: async (
+      _p: unknown,
+      args: PageArgs & {
+        filter?: { search?: string | null } | null;
+        orderBy?: { field?: string | null; direction?: 'ASC' | 'DESC' | null } | null;
+      },
+      ctx: RegistryContext,
+    ) => {
       const first = pageSize(args.first);
       const cursor = decodeCursor(args.after);
+      const field = USER_ORDER_FIELDS[args.orderBy?.field ?? 'CREATED_AT'] ?? 'createdAt';
+      const direction = args.orderBy?.direction ?? 'DESC';
       const scope = {
         search: checkSearch('filter.search', args.filter?.search),
         inProjects: await ctx.access.readableProjects(),
         alsoUserId: ctx.caller.id,
       };
-      const rows = await ctx.store.identity.listUsers({ ...scope, first, cursor });
+      const rows = await ctx.store.identity.listUsers({ ...scope, field, direction, first, cursor });
       return toConnection(
         rows,
         first,
-        (u) => sortValueOf(u.createdAt),
+        (u) => sortValueOf(u[field]),
         () => ctx.store.identity.countUsers(scope),
         cursor !== undefined,
       );

@@ -26,6 +26,17 @@ export const identitySdl = /* GraphQL */ `
     search: String
   }
 
+  enum UserOrderField {
+    CREATED_AT
+    EMAIL
+    NAME
+  }
+
+  input UserOrder {
+    field: UserOrderField = CREATED_AT
+    direction: SortDirection = DESC
+  }
+
   input CreateUserInput {
     email: String!
     name: String!
@@ -170,8 +181,8 @@ export const identitySdl = /* GraphQL */ `
     me: User
     "A user the caller can see (themself, users sharing a project, anyone for admins); NOT_FOUND otherwise."
     user(id: ID!): User!
-    "Users the caller can see, newest first."
-    users(first: Int, after: String, filter: UserFilter): UserConnection!
+    "Users the caller can see (newest first unless ordered otherwise)."
+    users(first: Int, after: String, filter: UserFilter, orderBy: UserOrder): UserConnection!
     "A project the caller is a member of (any project for admins); NOT_FOUND otherwise."
     project(id: ID!): Project!
     "Projects the caller is a member of (all for admins)."
