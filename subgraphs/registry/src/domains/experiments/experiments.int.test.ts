@@ -37,7 +37,7 @@ async function fails(query: string, caller: Caller, variables?: Record<string, u
 }
 
 const CREATE = `mutation($input: CreateExperimentInput!) {
-  createExperiment(input: $input) { id name description status config tags owner { id name } createdAt updatedAt runCount }
+  createExperiment(input: $input) { id project { id name } name description status config tags owner { id name } createdAt updatedAt runCount }
 }`;
 const UPDATE = `mutation($id: ID!, $input: UpdateExperimentInput!) { updateExperiment(id: $id, input: $input) { id name status tags config } }`;
 const START = `mutation($input: StartRunInput!) {
@@ -107,6 +107,7 @@ describe('createExperiment', () => {
       config: { lr: [0.1, 0.01] },
       tags: { team: 'nlp', seed: '7' },
       owner: { id: ids.bob, name: 'Bob' },
+      project: { id: ids.p1, name: 'project-p1' },
       runCount: 0,
     });
     const id = data.createExperiment.id as string;

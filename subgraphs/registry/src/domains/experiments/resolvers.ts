@@ -353,6 +353,7 @@ export const experimentsResolvers: RegistryResolvers = {
   Experiment: {
     __resolveReference: async (ref: { id: string }, ctx: RegistryContext) =>
       isUuid(ref.id) ? visible(ctx, await ctx.loaders.experiments.load(ref.id.toLowerCase())) : null,
+    project: (e: Experiment, _a: unknown, ctx: RegistryContext) => ctx.loaders.projects.load(e.projectId),
     owner: (e: Experiment, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(e.ownerId),
     runs: runsOfExperiment,
     runCount: (e: Experiment, _a: unknown, ctx: RegistryContext) =>

@@ -34,6 +34,7 @@ export const experimentsSdl = /* GraphQL */ `
   "A named study in a project, grouping runs."
   type Experiment @key(fields: "id") {
     id: ID!
+    project: Project!
     "Unique in its project."
     name: String!
     description: String!
