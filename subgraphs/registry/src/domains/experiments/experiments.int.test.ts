@@ -188,6 +188,20 @@ describe('updateExperiment', () => {
     expect(again.message).toMatch(/from ARCHIVED to RUNNING; from ARCHIVED it may go to DRAFT/);
   });
 
+  it('lets one of two concurrent status changes win, the other is CONFLICT', async () => {
+    // from RUNNING both are legal, but neither is legal after the other
+    for (let i = 0; i < 5; i++) {
+      const { id } = await createExperiment({ name: `raced-${i}` });
+      await ok(UPDATE, bob, { id, input: { status: 'RUNNING' } });
+      const results = await Promise.all(['COMPLETED', 'FAILED'].map((status) => reg.run(UPDATE, bob, { id, input: { status } })));
+      const won = results.filter((r) => !r.errors);
+      expect(won).toHaveLength(1);
+      expect(results.filter((r) => r.errors?.[0]?.extensions?.code === 'CONFLICT')).toHaveLength(1);
+      const stored = await reg.prisma.experiment.findUniqueOrThrow({ where: { id } });
+      expect(stored.status).toBe((won[0]?.data?.updateExperiment as { status: string }).status);
+    }
+  });
+
   it('changes name, tags and config; a taken name is CONFLICT; a VIEWER is FORBIDDEN', async () => {
     const { id } = await createExperiment({ name: 'renamable' });
     await createExperiment({ name: 'taken' });
@@ -354,6 +368,15 @@ describe('runs', () => {
     const again = await fails(FINISH, bob, { id: run.id });
     expect(again.extensions?.code).toBe('CONFLICT');
     expect(again.message).toMatch(/is FAILED: only a RUNNING run can be finished/);
+  });
+
+  it('finishes a run once when finishRun races with itself', async () => {
+    const { id } = await startRun({ experimentId, name: 'raced-run' });
+    const results = await Promise.all(
+      (['COMPLETED', 'FAILED', 'KILLED', 'COMPLETED', 'FAILED'] as const).map((status) => reg.run(FINISH, bob, { id, status })),
+    );
+    expect(results.filter((r) => !r.errors)).toHaveLength(1);
+    expect(results.filter((r) => r.errors?.[0]?.extensions?.code === 'CONFLICT')).toHaveLength(4);
   });
 
   it('refuses inputs from another project or unknown, writing nothing', async () => {
