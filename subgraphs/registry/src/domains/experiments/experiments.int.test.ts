@@ -198,7 +198,8 @@ describe('updateExperiment', () => {
       expect(won).toHaveLength(1);
       expect(results.filter((r) => r.errors?.[0]?.extensions?.code === 'CONFLICT')).toHaveLength(1);
       const stored = await reg.prisma.experiment.findUniqueOrThrow({ where: { id } });
-      expect(stored.status).toBe((won[0]?.data?.updateExperiment as { status: string }).status);
+      const winner = won[0]?.data?.updateExperiment as { status: string } | undefined;
+      expect(stored.status).toBe(winner?.status);
     }
   });
 
