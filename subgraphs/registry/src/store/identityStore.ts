@@ -64,6 +64,11 @@ export interface NewApiKey {
 /** Why a membership write was refused (the resolver turns it into an error). */
 export type MembershipRefusal = 'LAST_OWNER' | 'NOT_MEMBER';
 
+/** A literal for Prisma's `contains` (a LIKE pattern Prisma does not escape): \\, % and _ match themselves. */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, '\\$&');
+}
+
 export class IdentityStore {
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -86,8 +91,8 @@ export class IdentityStore {
     if (options.search) {
       and.push({
         OR: [
-          { email: { contains: options.search, mode: 'insensitive' } },
-          { name: { contains: options.search, mode: 'insensitive' } },
+          { email: { contains: likeLiteral(options.search), mode: 'insensitive' } },
+          { name: { contains: likeLiteral(options.search), mode: 'insensitive' } },
         ],
       });
     }
@@ -219,8 +224,8 @@ export class IdentityStore {
     if (options.search) {
       and.push({
         OR: [
-          { name: { contains: options.search, mode: 'insensitive' } },
-          { description: { contains: options.search, mode: 'insensitive' } },
+          { name: { contains: likeLiteral(options.search), mode: 'insensitive' } },
+          { description: { contains: likeLiteral(options.search), mode: 'insensitive' } },
         ],
       });
     }

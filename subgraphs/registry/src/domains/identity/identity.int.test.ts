@@ -128,6 +128,16 @@ describe('users', () => {
       '{ users(filter: { search: "o\'nei" }) { edges { node { email } } } }',
     );
     expect(found.users.edges.map((e) => e.node.email)).toEqual(['carol@lab.test']);
+    for (const wildcard of ['%', '_', '\\']) {
+      const none = await ok<{ users: { totalCount: number } }>(
+        admin,
+        'query($s: String) { users(filter: { search: $s }) { totalCount } }',
+        {
+          s: wildcard,
+        },
+      );
+      expect(none.users.totalCount, wildcard).toBe(0);
+    }
   });
 });
 
