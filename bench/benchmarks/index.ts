@@ -1,6 +1,7 @@
 import type { Benchmark } from '../harness';
 import { federatedList } from './federatedList';
 import { gatewayOverhead } from './gatewayOverhead';
+import { modelVersions } from './modelVersions';
 
 /** Every benchmark `npm run bench` runs, in order. Later work adds its own here. */
-export const benchmarks: Benchmark[] = [gatewayOverhead, federatedList];
+export const benchmarks: Benchmark[] = [gatewayOverhead, federatedList, modelVersions];

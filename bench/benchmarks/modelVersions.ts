@@ -1,0 +1,111 @@
+/**
+ * Model version creation through the gateway, where versions are numbered
+ * under the model row's lock: every connection adding versions to ONE model
+ * (the calls queue on the lock) beside every connection adding versions to
+ * its own model (no queue), at the same concurrency for the same time. The
+ * ratio is what the gapless numbering costs under contention. Afterwards the
+ * contended model's versions are checked to be exactly 1..n.
+ */
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { PrismaClient } from '../../subgraphs/registry/src/generated/prisma/client';
+import { type Benchmark, figure, type LoadResult } from '../harness';
+
+const CREATE_VERSION = 'mutation($i: CreateModelVersionInput!) { createModelVersion(input: $i) { version } }';
+
+/** `connections` loops calling `work(connection)` for `seconds`. */
+async function closedLoop(
+  work: (connection: number) => Promise<void>,
+  seconds: number,
+  connections: number,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async (_, connection) => {
+      while (performance.now() < end) {
+        const started = performance.now();
+        try {
+          await work(connection);
+          latencies.push(performance.now() - started);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  return { requestsPerSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99), errors, non2xx: 0 };
+}
+
+export const modelVersions: Benchmark = {
+  name: 'model-versions',
+  description: 'createModelVersion through the gateway: all connections on one model (row lock) vs one model per connection',
+  async run({ platform, durationSeconds, connections }) {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${platform.adminApiKey}` };
+    const call = async (query: string, variables: Record<string, unknown>) => {
+      const res = await fetch(platform.graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+      const body = (await res.json()) as { data?: Record<string, Record<string, unknown>>; errors?: unknown };
+      if (body.errors || !body.data) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 300)}`);
+      return body.data;
+    };
+    const suffix = Date.now().toString(36);
+    const project = await call('mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }', {
+      i: { name: `bench-models-${suffix}` },
+    });
+    const projectId = project.createProject?.id as string;
+    const register = async (name: string) =>
+      (await call('mutation($i: RegisterModelInput!) { registerModel(input: $i) { id } }', { i: { projectId, name } }))
+        .registerModel?.id as string;
+    const shared = await register('contended');
+    const own = await Promise.all(Array.from({ length: connections }, (_, i) => register(`own-${i}`)));
+
+    const contended = await closedLoop(
+      async () => {
+        await call(CREATE_VERSION, { i: { modelId: shared } });
+      },
+      durationSeconds,
+      connections,
+    );
+    const uncontended = await closedLoop(
+      async (connection) => {
+        await call(CREATE_VERSION, { i: { modelId: own[connection] } });
+      },
+      durationSeconds,
+      connections,
+    );
+
+    // The contended model's versions must be exactly 1..latest.
+    const url = platform.serviceEnv.DATABASE_URL;
+    if (!url) throw new Error('the platform has no DATABASE_URL');
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    try {
+      const model = await prisma.model.findUniqueOrThrow({ where: { id: shared } });
+      const stats = await prisma.modelVersion.aggregate({ where: { modelId: shared }, _count: true, _max: { version: true } });
+      if (stats._count !== model.latestVersion || (stats._max.version ?? 0) !== model.latestVersion) {
+        throw new Error(
+          `versions are not gapless: ${stats._count} rows, max ${stats._max.version}, latest ${model.latestVersion}`,
+        );
+      }
+    } finally {
+      await prisma.$disconnect();
+      await pool.end();
+    }
+
+    const baselineThroughput = { name: 'one model per connection', value: uncontended.requestsPerSecond };
+    const baselineP99 = { name: 'one model per connection', value: uncontended.p99Ms };
+    return [
+      figure(
+        `throughput, ${connections} connections on one model`,
+        'req/s',
+        contended.requestsPerSecond,
+        baselineThroughput,
+        'higher',
+      ),
+      figure(`p99 latency, ${connections} connections on one model`, 'ms', contended.p99Ms, baselineP99, 'lower'),
+    ];
+  },
+};
