@@ -301,6 +301,10 @@ describe('API keys', () => {
     });
     expect(forBob.createApiKey.apiKey).toMatchObject({ user: { id: bob.id }, scopes: ['*'] });
     expect(await code(alice, CREATE_KEY, { i: { name: 'bad', scopes: ['Not A Scope'] } })).toBe('BAD_USER_INPUT');
+    const limited: Caller = { ...alice, scopes: ['registry:read'] };
+    expect(await code(limited, CREATE_KEY, { i: { name: 'escalate', scopes: ['*'] } })).toBe('FORBIDDEN');
+    const same = await ok<{ createApiKey: { apiKey: { scopes: string[] } } }>(limited, CREATE_KEY, { i: { name: 'same' } });
+    expect(same.createApiKey.apiKey.scopes).toEqual(['registry:read']);
     expect(await code(alice, CREATE_KEY, { i: { name: 'old', expiresAt: '2001-01-01T00:00:00Z' } })).toBe('BAD_USER_INPUT');
   });
 

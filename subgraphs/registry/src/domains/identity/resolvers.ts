@@ -189,7 +189,13 @@ export const identityResolvers: RegistryResolvers = {
     ) => {
       const callerId = ctx.access.requireUser('create API keys');
       const name = checkKeyName('input.name', args.input.name);
-      const scopes = checkScopes('input.scopes', args.input.scopes);
+      // A key grants at most the scopes of the key that created it (left out: the same scopes).
+      const own = ctx.caller.scopes;
+      const scopes = args.input.scopes == null ? [...own] : checkScopes('input.scopes', args.input.scopes);
+      const beyond = own.includes('*') ? [] : scopes.filter((scope) => !own.includes(scope));
+      if (beyond.length > 0) {
+        throw labError('FORBIDDEN', `A key may not grant scopes its creator lacks: ${beyond.join(', ')}`);
+      }
       const expiresAt = checkExpiresAt('input.expiresAt', args.input.expiresAt);
       const userId = args.input.userId ? checkId('user', args.input.userId) : callerId;
       if (userId !== callerId && !isAdmin(ctx)) throw labError('FORBIDDEN', 'Only admins may create API keys for other users');

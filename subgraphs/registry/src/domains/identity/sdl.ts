@@ -63,7 +63,7 @@ export const identitySdl = /* GraphQL */ `
 
   input CreateApiKeyInput {
     name: String!
-    "Defaults to [*]."
+    "At most the caller's own scopes; defaults to them ([*] for a key with every scope)."
     scopes: [String!]
     "A future instant; never expires when left out."
     expiresAt: DateTime
