@@ -60,9 +60,11 @@ describe('GraphiQL in a real browser', () => {
     await page.keyboard.insertText(query);
     await page.locator('.graphiql-execute-button').click();
     const result = page.locator('.result-window');
-    await expect.poll(async () => result.innerText(), { timeout: 30_000 }).toContain('artifactsStatus');
-    // The editor renders spaces as non-breaking ones.
-    const shown = JSON.parse((await result.innerText()).replace(/\u00a0/g, ' '));
+    // Playwright's innerText (the text as shown, lines kept), not the DOM property biome means.
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method
+    const shownText = async () => (await result.innerText()).replace(/\u00a0/g, ' '); // the editor shows non-breaking spaces
+    await expect.poll(shownText, { timeout: 30_000 }).toContain('artifactsStatus');
+    const shown = JSON.parse(await shownText());
     expect(shown.errors).toBeUndefined();
     expect(shown.data.me.isAdmin).toBe(true);
     expect(shown.data.artifactsStatus.store).toBe('s3');

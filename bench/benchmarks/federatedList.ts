@@ -8,7 +8,7 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 // The registry's generated client (bench reads the same database directly for its baseline).
-import { PrismaClient } from '../../subgraphs/registry/src/generated/prisma/client';
+import { PrismaClient } from '@lab/registry/prisma';
 import { type Benchmark, figure, type LoadResult, load } from '../harness';
 
 const EXPERIMENTS = 100;

@@ -18,7 +18,8 @@ export function mergeResolvers(maps: RegistryResolvers[]): GraphQLResolverMap<Re
         merged[type] = fields as Record<string, unknown>; // a scalar
         continue;
       }
-      const target = (merged[type] ??= {});
+      merged[type] ??= {};
+      const target = merged[type];
       for (const [field, resolver] of Object.entries(fields)) {
         if (field in target) throw new Error(`resolver ${type}.${field} defined twice`);
         target[field] = resolver;
