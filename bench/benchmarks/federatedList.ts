@@ -5,10 +5,11 @@
  * at the same concurrency for the same time. The ratio is what GraphQL,
  * federation, HTTP and access checks cost over a bare ORM call.
  */
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
+
 // The registry's generated client (bench reads the same database directly for its baseline).
 import { PrismaClient } from '@lab/registry/prisma';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import { type Benchmark, figure, type LoadResult, load } from '../harness';
 
 const EXPERIMENTS = 100;
