@@ -71,12 +71,35 @@ export class RegistryStore {
 export interface StoreOptions {
   maxConnections?: number;
   log?: Pick<Logger, 'warn'>;
+  /** Sees every SQL statement sent (tests count them to prove batching). */
+  onStatement?: (sql: string) => void;
+}
+
+/** The pg pool and the Prisma client over it. */
+export function createDatabaseClient(databaseUrl: string, options: StoreOptions = {}): { prisma: PrismaClient; pool: pg.Pool } {
+  const onStatement = options.onStatement;
+  let Client = pg.Client;
+  if (onStatement) {
+    const query = pg.Client.prototype.query;
+    Client = class CountingClient extends pg.Client {};
+    Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+      const first = args[0];
+      onStatement(typeof first === 'string' ? first : String((first as { text?: string } | undefined)?.text ?? ''));
+      return Reflect.apply(query, this, args);
+    } as typeof query;
+  }
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.maxConnections ?? 10,
+    connectionTimeoutMillis: 5000,
+    Client,
+  });
+  // An idle client losing its connection (server restart) must not crash the process.
+  pool.on('error', (err) => options.log?.warn({ err }, 'idle PostgreSQL connection failed'));
+  return { prisma: new PrismaClient({ adapter: new PrismaPg(pool) }), pool };
 }
 
 export function openRegistryStore(databaseUrl: string, options: StoreOptions = {}): RegistryStore {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections ?? 10, connectionTimeoutMillis: 5000 });
-  // An idle client losing its connection (server restart) must not crash the process.
-  pool.on('error', (err) => options.log?.warn({ err }, 'idle PostgreSQL connection failed'));
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const { prisma, pool } = createDatabaseClient(databaseUrl, options);
   return new RegistryStore(prisma, pool);
 }

@@ -5,7 +5,7 @@
  */
 import type { Caller } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRegistry, type TestRegistry } from './testRegistry';
+import { startTestRegistry, type TestRegistry } from '../../testing/testRegistry';
 
 let reg: TestRegistry;
 const viewer = '00000000-0000-4000-8000-00000000b001';

@@ -1,7 +1,7 @@
 /** Experiments and runs through the registry's schema on embedded PostgreSQL: writes, rules, roles, lists, search. */
 import type { Caller } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRegistry, type TestRegistry } from './testRegistry';
+import { startTestRegistry, type TestRegistry } from '../../testing/testRegistry';
 
 let reg: TestRegistry;
 const ids = {

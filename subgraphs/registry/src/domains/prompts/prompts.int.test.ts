@@ -1,7 +1,7 @@
 /** Prompt templates, immutable versions, aliases and rendering through the registry's GraphQL API on embedded PostgreSQL. */
 import type { Caller } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CatalogRegistry, startCatalogRegistry } from '../models/testCatalog';
+import { type CatalogRegistry, startCatalogRegistry } from '../../testing/testCatalog';
 
 let reg: CatalogRegistry;
 let editor: Caller;

@@ -1,20 +1,12 @@
 /**
- * For the catalog's integration tests (models, datasets, prompts): the whole
- * registry schema over a fresh embedded PostgreSQL, served in-process and
- * called with signed contexts; SQL statements counted at the pg client; and
- * seeding of users, projects, memberships and runs straight through Prisma.
+ * For the catalog's integration tests (models, datasets, prompts): the test
+ * registry (testing/testRegistry.ts) plus assertions on results and seeding of
+ * users, projects, memberships and runs straight through Prisma.
  */
-import { type Caller, CONTEXT_HEADER, createLogger, signContext, startSubgraph } from '@lab/shared';
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
-import type { Role } from '../../access/access';
-import { createContext, type RegistryContext } from '../../context';
-import { PrismaClient } from '../../generated/prisma/client';
-import { createResolvers } from '../../resolvers';
-import { typeDefs } from '../../schema';
-import { migrate } from '../../store/migrate';
-import { RegistryStore } from '../../store/registryStore';
-import { startTempPostgres } from '../../store/tempPostgres';
+import type { Caller } from '@lab/shared';
+import type { Role } from '../access/access';
+import type { PrismaClient } from '../generated/prisma/client';
+import { startTestRegistry } from './testRegistry';
 
 export interface GqlError {
   message: string;
@@ -42,51 +34,12 @@ export interface CatalogRegistry {
   stop(): Promise<void>;
 }
 
-const secret = 'c'.repeat(32);
-const log = createLogger('registry-test', { logLevel: 'silent', logFormat: 'json' });
-
 export async function startCatalogRegistry(): Promise<CatalogRegistry> {
-  const server = await startTempPostgres();
-  const url = server.databaseUrl('lab');
-  await migrate(url, { info: () => {}, warn: () => {} });
-  const statements: string[] = [];
-  class CountingClient extends pg.Client {}
-  const originalQuery = pg.Client.prototype.query;
-  CountingClient.prototype.query = function query(this: pg.Client, ...args: unknown[]) {
-    const first = args[0];
-    statements.push(typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''));
-    return Reflect.apply(originalQuery, this, args);
-  } as typeof originalQuery;
-  const pool = new pg.Pool({ connectionString: url, max: 10, Client: CountingClient });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
-  const store = new RegistryStore(prisma, pool);
-  const running = await startSubgraph<RegistryContext>(
-    {
-      name: 'registry',
-      typeDefs,
-      resolvers: createResolvers(),
-      log,
-      internalSecret: secret,
-      context: createContext(store),
-      health: {},
-      onClose: () => store.close(),
-    },
-    0,
-    '127.0.0.1',
-  );
-  let n = 0;
+  const registry = await startTestRegistry();
+  const { prisma, statements } = registry;
   let seq = 0;
-  const gql = async (query: string, caller: Caller, variables?: Record<string, unknown>): Promise<GqlResult> => {
-    const res = await fetch(`${running.url}/graphql`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [CONTEXT_HEADER]: signContext(secret, { requestId: `catalog-${++n}`, caller, query }),
-      },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as GqlResult;
-  };
+  const gql = (query: string, caller: Caller, variables?: Record<string, unknown>): Promise<GqlResult> =>
+    registry.run(query, caller, variables);
   return {
     prisma,
     statements,
@@ -122,9 +75,6 @@ export async function startCatalogRegistry(): Promise<CatalogRegistry> {
       const run = await prisma.run.create({ data: { experimentId: experiment.id, name, createdById: owner.id } });
       return run.id;
     },
-    stop: async () => {
-      await running.close().catch(() => {});
-      await server.stop();
-    },
+    stop: registry.stop,
   };
 }

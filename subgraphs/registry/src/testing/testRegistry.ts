@@ -4,15 +4,13 @@
  * statement sent to PostgreSQL counted (at the pg client, below Prisma).
  */
 import { type Caller, CONTEXT_HEADER, createLogger, signContext, startSubgraph } from '@lab/shared';
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
-import { createContext, type RegistryContext } from '../../context';
-import { PrismaClient } from '../../generated/prisma/client';
-import { createResolvers } from '../../resolvers';
-import { typeDefs } from '../../schema';
-import { migrate } from '../../store/migrate';
-import { RegistryStore } from '../../store/registryStore';
-import { startTempPostgres, type TempPostgres } from '../../store/tempPostgres';
+import { createContext, type RegistryContext } from '../context';
+import type { PrismaClient } from '../generated/prisma/client';
+import { createResolvers } from '../resolvers';
+import { typeDefs } from '../schema';
+import { migrate } from '../store/migrate';
+import { createDatabaseClient, RegistryStore } from '../store/registryStore';
+import { startTempPostgres, type TempPostgres } from '../store/tempPostgres';
 
 export interface ExecutionResult {
   data?: Record<string, unknown> | null;
@@ -36,15 +34,7 @@ export async function startTestRegistry(database = 'lab'): Promise<TestRegistry>
   const url = server.databaseUrl(database);
   await migrate(url, { info: () => {}, warn: () => {} });
   const statements: string[] = [];
-  class CountingClient extends pg.Client {}
-  const originalQuery = pg.Client.prototype.query;
-  CountingClient.prototype.query = function query(this: pg.Client, ...args: unknown[]) {
-    const first = args[0];
-    statements.push(typeof first === 'string' ? first : String((first as { text?: string })?.text ?? ''));
-    return Reflect.apply(originalQuery, this, args);
-  } as typeof originalQuery;
-  const pool = new pg.Pool({ connectionString: url, max: 10, Client: CountingClient });
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const { prisma, pool } = createDatabaseClient(url, { onStatement: (sql) => statements.push(sql) });
   const store = new RegistryStore(prisma, pool);
   const running = await startSubgraph<RegistryContext>(
     {
@@ -76,7 +66,7 @@ export async function startTestRegistry(database = 'lab'): Promise<TestRegistry>
       return (await res.json()) as ExecutionResult;
     },
     stop: async () => {
-      await running.close().catch(() => {});
+      await running.close().catch(() => {}); // closes the store's pool too
       await server.stop();
     },
   };
