@@ -109,3 +109,22 @@ export function ordered<T extends { id: string }>(ids: string[], rows: T[]): T[]
 
 /** Interactive transactions that wait in line behind a row lock: roomier limits than Prisma's defaults. */
 export const TX_OPTIONS = { maxWait: 15_000, timeout: 20_000 } as const;
+
+/**
+ * Issues the next version number of a model or prompt template. The UPDATE
+ * takes the parent row's lock, so concurrent callers queue and each gets the
+ * next number; run inside the transaction that inserts the version, so a failed
+ * insert rolls the bump back and numbers have no gaps. Undefined when the
+ * parent is gone.
+ */
+export async function nextVersion(
+  tx: Pick<PrismaClient, '$queryRaw'>,
+  table: 'models' | 'prompt_templates',
+  id: string,
+): Promise<number | undefined> {
+  const bumped = await tx.$queryRaw<{ latest_version: number }[]>`
+    UPDATE ${Prisma.raw(table)} SET latest_version = latest_version + 1, updated_at = now()
+    WHERE id = ${id}::uuid
+    RETURNING latest_version`;
+  return bumped[0]?.latest_version;
+}

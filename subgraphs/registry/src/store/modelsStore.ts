@@ -8,6 +8,7 @@ import {
   catalogCount,
   catalogPageIds,
   inOrder,
+  nextVersion,
   ordered,
   TX_OPTIONS,
 } from './catalogQueries';
@@ -75,11 +76,7 @@ export class ModelsStore {
    */
   createVersion(input: NewModelVersion): Promise<ModelVersion | null> {
     return this.prisma.$transaction(async (tx) => {
-      const bumped = await tx.$queryRaw<{ latest_version: number }[]>`
-        UPDATE models SET latest_version = latest_version + 1, updated_at = now()
-        WHERE id = ${input.modelId}::uuid
-        RETURNING latest_version`;
-      const version = bumped[0]?.latest_version;
+      const version = await nextVersion(tx, 'models', input.modelId);
       if (version === undefined) return null;
       return tx.modelVersion.create({
         data: {

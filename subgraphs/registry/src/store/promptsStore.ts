@@ -7,6 +7,7 @@ import {
   catalogCount,
   catalogPageIds,
   inOrder,
+  nextVersion,
   ordered,
   TX_OPTIONS,
 } from './catalogQueries';
@@ -71,11 +72,7 @@ export class PromptsStore {
    */
   createVersion(input: NewPromptVersion): Promise<PromptVersion | null> {
     return this.prisma.$transaction(async (tx) => {
-      const bumped = await tx.$queryRaw<{ latest_version: number }[]>`
-        UPDATE prompt_templates SET latest_version = latest_version + 1, updated_at = now()
-        WHERE id = ${input.templateId}::uuid
-        RETURNING latest_version`;
-      const version = bumped[0]?.latest_version;
+      const version = await nextVersion(tx, 'prompt_templates', input.templateId);
       if (version === undefined) return null;
       return tx.promptVersion.create({
         data: {
