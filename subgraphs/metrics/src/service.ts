@@ -4,12 +4,16 @@
  * schema up to date, and serves the subgraph. main.ts runs it as a process.
  */
 import { type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
+import type { IngestContext } from './ingest/logMetrics';
+import { INGEST_PATH, ingestHandler } from './ingest/ndjson';
+import { createRunAccess } from './ingest/runAccess';
 import { createResolvers } from './resolvers';
 import { typeDefs } from './schema';
-import { openMetricsStore } from './store/metricsStore';
+import { type MetricsStore, openMetricsStore } from './store/metricsStore';
 
 export interface RunningMetrics {
   url: string;
+  store: MetricsStore;
   stop(): Promise<void>;
 }
 
@@ -26,18 +30,24 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
     await store.close().catch(() => {});
     throw err;
   }
-  const running = await startSubgraph(
+  const runAccess = (requestId: string, caller: IngestContext['caller']) =>
+    createRunAccess({ registryUrl: config.subgraphUrls.registry, internalSecret, requestId, caller });
+  const running = await startSubgraph<IngestContext>(
     {
       name: 'metrics',
       typeDefs,
       resolvers: createResolvers(store),
       log,
       internalSecret,
+      context: (base) => ({ ...base, runs: runAccess(base.requestId, base.caller) }),
+      routes: (app) => {
+        app.post(INGEST_PATH, ingestHandler({ store: store.ingest, internalSecret, log, runAccess }));
+      },
       health: { clickhouse: (signal) => store.ping(signal) },
       onClose: () => store.close(),
     },
     config.ports.metrics,
     config.host,
   );
-  return { url: running.url, stop: running.close };
+  return { url: running.url, store, stop: running.close };
 }

@@ -5,17 +5,23 @@
  */
 import { type ClickHouseClient, type Config, createClickHouse, type Logger } from '@lab/shared';
 import type { StoreStatus } from '@lab/shared/sdl';
+import { IngestStore } from './ingestStore';
 import { type MigrateResult, migrate } from './migrate';
 
 export type { StoreStatus };
 
 export class MetricsStore {
+  /** Metric point inserts (batched, deduplicated). */
+  readonly ingest: IngestStore;
+
   constructor(
     private readonly client: ClickHouseClient,
     /** "clickhouse" or "chdb (embedded ClickHouse)". */
     readonly kind: string,
     private readonly options: { database: string; cluster: string | undefined },
-  ) {}
+  ) {
+    this.ingest = new IngestStore(client, options.database, kind === 'clickhouse');
+  }
 
   migrate(log?: Logger): Promise<MigrateResult> {
     return migrate(this.client, { ...this.options, log });

@@ -19,8 +19,10 @@ describe('migration SQL, single node', () => {
     expect(sql).toContain('ENGINE = ReplacingMergeTree\n');
   });
 
-  it('is idempotent by construction: every statement is IF NOT EXISTS', () => {
-    for (const statement of all(single)) expect(statement).toMatch(/^CREATE (DATABASE|TABLE) IF NOT EXISTS /);
+  it('is idempotent by construction: every statement is IF NOT EXISTS or a MODIFY SETTING', () => {
+    for (const statement of all(single)) {
+      expect(statement).toMatch(/^CREATE (DATABASE|TABLE) IF NOT EXISTS |^ALTER TABLE `lab`\.`\w+` MODIFY SETTING /);
+    }
   });
 
   it('creates the database first, then the bookkeeping table', () => {
@@ -37,7 +39,9 @@ describe('migration SQL, cluster mode', () => {
     expect(statements[0]).toBe('CREATE DATABASE IF NOT EXISTS `lab` ON CLUSTER `lab-cluster`');
     for (const statement of statements) expect(statement).toContain(' ON CLUSTER `lab-cluster`');
     for (const statement of statements.slice(1)) {
-      expect(statement).toMatch(/^CREATE TABLE IF NOT EXISTS `lab`\.`\w+` ON CLUSTER `lab-cluster` \(/);
+      expect(statement).toMatch(
+        /^CREATE TABLE IF NOT EXISTS `lab`\.`\w+` ON CLUSTER `lab-cluster` \(|^ALTER TABLE `lab`\.`\w+` ON CLUSTER `lab-cluster` MODIFY SETTING /,
+      );
     }
   });
 

@@ -101,5 +101,16 @@ ORDER BY (entity_type, entity_id, event_id)`,
   ],
 };
 
+const deduplication: Migration = {
+  version: 2,
+  name: 'insert deduplication window on experiment_metrics',
+  statements: (o) => [
+    // Retried metric inserts carry insert_deduplication_token; a single-node
+    // MergeTree only honours it with a deduplication window (Replicated tables
+    // dedupe by default and ignore this setting). Idempotent: re-setting it is a no-op.
+    `ALTER TABLE ${qualified(o, 'experiment_metrics')}${onCluster(o)} MODIFY SETTING non_replicated_deduplication_window = 10000`,
+  ],
+};
+
 /** Every migration, in version order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial];
+export const MIGRATIONS: readonly Migration[] = [initial, deduplication];

@@ -1,0 +1,274 @@
+/**
+ * Metrics ingestion end to end in one process: chdb in a temp dir, and a real
+ * registry subgraph (its service over an embedded PostgreSQL) answering the
+ * run lookups and write-permission checks.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { startRegistry } from '@lab/registry';
+import { PrismaClient } from '@lab/registry/prisma';
+import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '@lab/stack';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningMetrics, startMetrics } from '../service';
+import { INGEST_SIGNED_DOCUMENT } from './ndjson';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'metrics-ingest-'));
+const secret = 'i'.repeat(32);
+const log = createLogger('metrics-ingest-test', { logLevel: 'silent', logFormat: 'json' });
+let pg: EmbeddedPostgres;
+let prisma: PrismaClient;
+let registry: { url: string; stop(): Promise<void> };
+let metrics: RunningMetrics;
+let editor: Caller;
+let viewer: Caller;
+let runId: string;
+let experimentId: string;
+
+const LOG = `mutation($runId: ID!, $points: [MetricPointInput!]!, $key: String) {
+  logMetrics(runId: $runId, points: $points, idempotencyKey: $key) { accepted duplicate }
+}`;
+
+interface GqlResult {
+  data?: { logMetrics?: { accepted: number; duplicate: boolean | null } } | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+async function gql(caller: Caller, variables: Record<string, unknown>, rawBody?: string): Promise<GqlResult> {
+  const res = await fetch(`${metrics.url}/graphql`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      [CONTEXT_HEADER]: signContext(secret, { requestId: randomUUID(), caller, query: LOG }),
+    },
+    body: rawBody ?? JSON.stringify({ query: LOG, variables }),
+  });
+  return (await res.json()) as GqlResult;
+}
+
+async function ndjson(caller: Caller, body: string, headers: Record<string, string> = {}, gzip = true) {
+  const res = await fetch(`${metrics.url}/v1/metrics`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-ndjson',
+      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+      [CONTEXT_HEADER]: signContext(secret, { requestId: randomUUID(), caller, query: INGEST_SIGNED_DOCUMENT }),
+      ...headers,
+    },
+    body: gzip ? gzipSync(body) : body,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+const count = (id: string) => metrics.store.ingest.countRun(id);
+
+async function newRun(name: string): Promise<string> {
+  const run = await prisma.run.create({ data: { experimentId, name, createdById: editor.id } });
+  return run.id;
+}
+
+/** Timestamps are fixed per file: a retry must resend the same points to be recognised. */
+const T0 = Date.now();
+
+function lines(run: string, n: number, bad?: number): string {
+  const out: string[] = [];
+  const now = T0;
+  for (let i = 1; i <= n; i++) {
+    out.push(
+      i === bad
+        ? JSON.stringify({ runId: run, name: 'loss', value: 'NaN', step: i })
+        : JSON.stringify({ runId: run, name: i % 2 ? 'loss' : 'acc', value: i / 7, step: i, timestamp: now - i }),
+    );
+  }
+  return `${out.join('\n')}\n`;
+}
+
+beforeAll(async () => {
+  pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg') });
+  const databaseUrl = new URL(pg.url);
+  databaseUrl.pathname = '/lab';
+  const base = { LAB_DATA_DIR: dir, LAB_INTERNAL_SECRET: secret, LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl.href };
+  registry = await startRegistry(loadConfig({ ...base, REGISTRY_PORT: '0' }), log);
+  prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl.href }) });
+  metrics = await startMetrics(loadConfig({ ...base, METRICS_PORT: '0', REGISTRY_URL: `${registry.url}/graphql` }), log);
+  const [e, v] = await Promise.all(
+    ['editor', 'viewer'].map((name) => prisma.user.create({ data: { email: `${name}@lab.test`, name } })),
+  );
+  editor = { id: e?.id as string, kind: 'user', scopes: ['*'] };
+  viewer = { id: v?.id as string, kind: 'user', scopes: ['*'] };
+  const project = await prisma.project.create({ data: { name: 'metrics', createdById: editor.id } });
+  await prisma.projectMember.createMany({
+    data: [
+      { projectId: project.id, userId: editor.id, role: 'EDITOR' },
+      { projectId: project.id, userId: viewer.id, role: 'VIEWER' },
+    ],
+  });
+  const experiment = await prisma.experiment.create({ data: { projectId: project.id, name: 'exp', ownerId: editor.id } });
+  experimentId = experiment.id;
+  runId = await newRun('run');
+});
+
+afterAll(async () => {
+  await metrics?.stop();
+  await prisma?.$disconnect();
+  await registry?.stop();
+  await pg?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Mutation.logMetrics', () => {
+  it('stores a valid batch with its values, experiment and tags', async () => {
+    const run = await newRun('valid');
+    const points = [
+      {
+        name: 'train/loss',
+        value: 0.75,
+        step: 0,
+        timestamp: '2026-11-25T10:00:00.125Z',
+        tags: [{ key: 'split', value: 'train' }],
+      },
+      { name: 'train/loss', value: 0.5, step: 1 },
+      { name: 'val.acc', value: -3e-7, step: 2 ** 40 },
+    ];
+    const result = await gql(editor, { runId: run, points });
+    expect(result.errors).toBeUndefined();
+    expect(result.data?.logMetrics).toMatchObject({ accepted: 3 });
+    expect(await count(run)).toBe(3);
+    const rows = await metrics.store.ingest.rowsOfRun(run);
+    expect(rows[0]).toMatchObject({ metric_name: 'train/loss', metric_value: 0.75, experiment_id: experimentId });
+    expect(rows.map((r) => Number(r.step))).toEqual([0, 1, 2 ** 40]);
+    expect(rows[0]?.timestamp).toBe('2026-11-25 10:00:00.125');
+    expect(rows[0]?.tags).toEqual({ split: 'train' });
+    expect(rows[2]).toMatchObject({ metric_name: 'val.acc', metric_value: -3e-7 });
+  });
+
+  it('rejects a non-finite value naming the point, storing nothing', async () => {
+    const run = await newRun('nan');
+    const query = LOG;
+    // JSON has no NaN: a literal overflowing to Infinity is the closest a client can send.
+    const raw = `{"query":${JSON.stringify(query)},"variables":{"runId":"${run}","points":[{"name":"a","value":1,"step":0},{"name":"a","value":1e999,"step":1}]}}`;
+    const result = await gql(editor, {}, raw);
+    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(result.errors?.[0]?.message).toMatch(/points\[1\]\.value/);
+    expect(await count(run)).toBe(0);
+  });
+
+  it('rejects bad names, steps and timestamps with every index and reason, storing nothing', async () => {
+    const run = await newRun('bad');
+    const points = [
+      { name: 'ok', value: 1, step: 0 },
+      { name: 'bad name!', value: 1, step: 1 },
+      { name: 'ok', value: 1, step: -1 },
+      { name: 'ok', value: 1, step: 1.5 },
+      { name: 'ok', value: 1, step: 4, timestamp: '2001-01-01T00:00:00Z' },
+      { name: 'ok', value: 1, step: 5, timestamp: 'soon' },
+    ];
+    const result = await gql(editor, { runId: run, points });
+    const error = result.errors?.[0];
+    expect(error?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(error?.extensions?.errorCount).toBe(5);
+    const errors = error?.extensions?.errors as { index: number; reason: string }[];
+    expect(errors.map((e) => e.index)).toEqual([1, 2, 3, 4, 5]);
+    expect(errors[0]?.reason).toMatch(/name/);
+    expect(errors[1]?.reason).toMatch(/step/);
+    expect(errors[3]?.reason).toMatch(/older/);
+    expect(errors[4]?.reason).toMatch(/ISO-8601/);
+    expect(await count(run)).toBe(0);
+  });
+
+  it('refuses more than 10,000 points', async () => {
+    const points = Array.from({ length: 10_001 }, (_, step) => ({ name: 'x', value: 1, step }));
+    const result = await gql(editor, { runId, points });
+    expect(result.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(result.errors?.[0]?.message).toMatch(/10000|10,000/);
+  });
+
+  it('answers NOT_FOUND for an unknown run and FORBIDDEN for a viewer', async () => {
+    const points = [{ name: 'x', value: 1, step: 0 }];
+    const unknown = await gql(editor, { runId: randomUUID(), points });
+    expect(unknown.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const run = await newRun('viewer');
+    const forbidden = await gql(viewer, { runId: run, points });
+    expect(forbidden.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(await count(run)).toBe(0);
+  });
+
+  it('stores a retried batch once per idempotency key, and twice without one', async () => {
+    const run = await newRun('retry');
+    const points = Array.from({ length: 500 }, (_, step) => ({
+      name: 'loss',
+      value: step / 3,
+      step,
+      timestamp: '2026-11-20T00:00:00Z',
+    }));
+    const first = await gql(editor, { runId: run, points, key: 'batch-1' });
+    const second = await gql(editor, { runId: run, points, key: 'batch-1' });
+    expect(first.data?.logMetrics?.accepted).toBe(500);
+    expect(second.data?.logMetrics?.accepted).toBe(500);
+    // chdb does not say whether a block was deduplicated (a ClickHouse server does): unknown, null.
+    expect(second.data?.logMetrics?.duplicate).toBeNull();
+    expect(await count(run)).toBe(500);
+    await gql(editor, { runId: run, points: points.slice(0, 10) });
+    await gql(editor, { runId: run, points: points.slice(0, 10) });
+    expect(await count(run)).toBe(520);
+  });
+});
+
+describe('POST /v1/metrics', () => {
+  it('refuses a request not signed for the route', async () => {
+    const res = await fetch(`${metrics.url}/v1/metrics`, {
+      method: 'POST',
+      headers: { [CONTEXT_HEADER]: signContext(secret, { requestId: 'r', caller: editor, query: '{ x }' }) },
+      body: lines(runId, 1),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it('stores a gzip NDJSON stream of 200,000 lines, and a retry with the same key adds nothing', async () => {
+    const run = await newRun('stream');
+    const body = lines(run, 200_000);
+    const started = performance.now();
+    const first = await ndjson(editor, body, { 'idempotency-key': 'stream-1' });
+    const seconds = (performance.now() - started) / 1000;
+    expect(first).toEqual({ status: 200, body: { accepted: 200_000 } });
+    expect(await count(run)).toBe(200_000);
+    console.log(
+      `POST /v1/metrics: 200,000 gzip NDJSON lines in ${seconds.toFixed(2)} s (${Math.round(200_000 / seconds)} rows/s)`,
+    );
+    const retry = await ndjson(editor, body, { 'idempotency-key': 'stream-1' });
+    expect(retry).toEqual({ status: 200, body: { accepted: 200_000 } });
+    expect(await count(run)).toBe(200_000);
+  });
+
+  it('answers 400 naming a bad line, keeps the chunks before it, and a fixed retry completes without duplicates', async () => {
+    const run = await newRun('bad-line');
+    const bad = await ndjson(editor, lines(run, 120_000, 70_001), { 'idempotency-key': 'stream-2' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.accepted).toBe(50_000);
+    expect(bad.body.errors).toEqual([{ line: 70_001, reason: expect.stringMatching(/finite/) }]);
+    expect(await count(run)).toBe(50_000);
+    const fixed = await ndjson(editor, lines(run, 120_000), { 'idempotency-key': 'stream-2' });
+    expect(fixed).toEqual({ status: 200, body: { accepted: 120_000 } });
+    expect(await count(run)).toBe(120_000);
+  });
+
+  it('names lines of unknown or read-only runs, and accepts plain (not gzip) bodies', async () => {
+    const run = await newRun('plain');
+    const body = `${JSON.stringify({ runId: run, name: 'a', value: 1, step: 0 })}\n${JSON.stringify({ runId: randomUUID(), name: 'a', value: 1, step: 1 })}\nnot json\n`;
+    const res = await ndjson(editor, body, {}, false);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { line: 2, reason: expect.stringMatching(/not found/) },
+      { line: 3, reason: 'not valid JSON' },
+    ]);
+    const viewerRes = await ndjson(viewer, lines(run, 3), {}, false);
+    expect(viewerRes.status).toBe(400);
+    expect((viewerRes.body.errors as { reason: string }[])[0]?.reason).toMatch(/no write access/);
+    expect(await count(run)).toBe(0);
+    expect(await ndjson(editor, lines(run, 3), {}, false)).toEqual({ status: 200, body: { accepted: 3 } });
+  });
+});

@@ -1,0 +1,55 @@
+/** Mutation.logMetrics: up to MAX_POINTS points of one run, all or nothing. */
+import { type BaseContext, labError } from '@lab/shared';
+import type { IngestStore, MetricRow } from '../store/ingestStore';
+import type { RunAccess } from './runAccess';
+import { chunkToken, IDEMPOTENCY_KEY } from './tokens';
+import { isUuid, type MetricPointInput, validatePoints } from './validate';
+
+export const MAX_POINTS = 10_000;
+
+export interface IngestContext extends BaseContext {
+  runs: RunAccess;
+}
+
+export interface LogMetricsArgs {
+  runId: string;
+  points: (Omit<MetricPointInput, 'tags'> & { tags?: { key: string; value: string }[] | null })[];
+  idempotencyKey?: string | null;
+}
+
+export async function logMetrics(store: IngestStore, args: LogMetricsArgs, ctx: IngestContext) {
+  const { runId, points, idempotencyKey } = args;
+  if (points.length > MAX_POINTS) {
+    throw labError(
+      'BAD_USER_INPUT',
+      `At most ${MAX_POINTS} points per call (got ${points.length}); use POST /v1/metrics for more`,
+    );
+  }
+  if (!isUuid(runId)) throw labError('BAD_USER_INPUT', 'runId must be a UUID', { field: 'runId' });
+  if (idempotencyKey != null && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw labError('BAD_USER_INPUT', 'idempotencyKey must be 1 to 128 printable ASCII characters', { field: 'idempotencyKey' });
+  }
+  const inputs: MetricPointInput[] = [];
+  const duplicateTags: number[] = [];
+  points.forEach((p, index) => {
+    const tags: Record<string, string> = {};
+    for (const t of p.tags ?? []) {
+      if (Object.hasOwn(tags, t.key)) duplicateTags.push(index);
+      tags[t.key] = t.value;
+    }
+    inputs.push({ ...p, tags });
+  });
+  const { points: valid, errors } = validatePoints(inputs);
+  for (const index of duplicateTags) errors.add(index, 'tag keys must be distinct');
+  if (!errors.empty) {
+    throw labError('BAD_USER_INPUT', errors.summary(), { errors: errors.errors, errorCount: errors.count });
+  }
+  const verdict = await ctx.runs.check(runId);
+  if (!verdict.ok) throw labError(verdict.code, verdict.reason);
+  const rows: MetricRow[] = valid.map((p) => ({ ...p, runId, experimentId: verdict.experimentId }));
+  const token = idempotencyKey ? chunkToken('graphql', ctx.caller.id, `${runId}:${idempotencyKey}`, 0, rows) : undefined;
+  const { written } = await store.insert(rows, token);
+  // No key: nothing is deduplicated. With one: whether ClickHouse dropped the block, when it says (null on chdb).
+  const duplicate = !token || rows.length === 0 ? false : written === undefined ? null : written === 0;
+  return { accepted: rows.length, duplicate };
+}

@@ -1,0 +1,203 @@
+/**
+ * POST /v1/metrics: NDJSON metric points for large volumes (training jobs).
+ *
+ * Signed by the gateway like GraphQL: `x-lab-context` must verify with the
+ * internal secret, bound to the literal document 'POST /v1/metrics'.
+ * The body (`Content-Encoding: gzip` accepted) is read as a stream, split into
+ * lines by hand with a bounded line length, and cut into chunks of
+ * CHUNK_LINES lines; each chunk is validated as a whole and inserted before
+ * more of the body is read (backpressure), so memory stays bounded by one
+ * chunk. A chunk is atomic: a bad line fails its chunk (nothing of it is
+ * stored) with 400 `{ errors: [{ line, reason }], accepted }`, `accepted`
+ * counting the rows of the chunks stored before it. With `Idempotency-Key`,
+ * each chunk's dedup token is derived from the key, the chunk index and its
+ * rows, so a retry of the same stream stores each chunk once.
+ */
+import { PassThrough } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { type Caller, CONTEXT_HEADER, type Logger, verifyContext } from '@lab/shared';
+import type { Request, Response } from 'express';
+import type { IngestStore, MetricRow } from '../store/ingestStore';
+import type { RunAccess } from './runAccess';
+import { chunkToken, IDEMPOTENCY_KEY } from './tokens';
+import { ErrorList, isUuid, validatePoint } from './validate';
+
+/** The document the gateway signs the caller context for, on this route. */
+export const INGEST_SIGNED_DOCUMENT = 'POST /v1/metrics';
+export const INGEST_PATH = '/v1/metrics';
+export const CHUNK_LINES = 50_000;
+export const MAX_LINE_BYTES = 64 * 1024;
+
+export interface IngestRouteOptions {
+  store: IngestStore;
+  internalSecret: string;
+  log: Logger;
+  runAccess(requestId: string, caller: Caller): RunAccess;
+}
+
+class Rejection extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(String(body.message ?? 'rejected'));
+  }
+}
+
+export function ingestHandler(options: IngestRouteOptions) {
+  return async (req: Request, res: Response): Promise<void> => {
+    const header = req.headers[CONTEXT_HEADER];
+    const verdict = verifyContext(
+      options.internalSecret,
+      typeof header === 'string' ? header : undefined,
+      INGEST_SIGNED_DOCUMENT,
+    );
+    if (!verdict.ok) {
+      req.resume();
+      res
+        .status(401)
+        .json({ code: 'UNAUTHENTICATED', message: `accepts only requests signed by the gateway: ${verdict.reason}` });
+      return;
+    }
+    const { requestId, caller } = verdict.context;
+    const log = options.log.child({ requestId });
+    const keyHeader = req.headers['idempotency-key'];
+    const key = typeof keyHeader === 'string' ? keyHeader : undefined;
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
+      req.resume();
+      res
+        .status(400)
+        .json({ code: 'BAD_USER_INPUT', message: 'Idempotency-Key must be 1 to 128 printable ASCII characters', accepted: 0 });
+      return;
+    }
+    const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding !== 'identity' && encoding !== 'gzip') {
+      req.resume();
+      res.status(415).json({ code: 'BAD_USER_INPUT', message: 'Content-Encoding must be gzip or absent', accepted: 0 });
+      return;
+    }
+    // Never iterate req itself: leaving the loop early would destroy it with its
+    // socket, and the 400 could not be sent. On a rejection the rest of the body is drained.
+    const input = req.pipe(encoding === 'gzip' ? createGunzip() : new PassThrough());
+    const runs = options.runAccess(requestId, caller);
+    let accepted = 0;
+    let chunkIndex = 0;
+    let lineNo = 0;
+    let chunk: { line: number; raw: string }[] = [];
+    const now = Date.now();
+
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const errors = new ErrorList();
+      const rows: (MetricRow & { line: number })[] = [];
+      const runIds = new Set<string>();
+      for (const { line, raw } of chunk) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(raw);
+        } catch {
+          errors.add(line, 'not valid JSON');
+          continue;
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+          errors.add(line, 'each line must be a JSON object');
+          continue;
+        }
+        const p = parsed as Record<string, unknown>;
+        const point = validatePoint(p as never, now);
+        const reasons = 'reasons' in point ? [...point.reasons] : [];
+        if (!isUuid(p.runId)) reasons.unshift('runId must be a UUID');
+        if (reasons.length > 0) {
+          errors.add(line, reasons.join('; '));
+          continue;
+        }
+        runIds.add((p.runId as string).toLowerCase());
+        rows.push({
+          ...(point as Exclude<typeof point, { reasons: string[] }>),
+          runId: p.runId as string,
+          experimentId: '',
+          line,
+        });
+      }
+      const verdicts = new Map<string, Awaited<ReturnType<RunAccess['check']>>>();
+      await Promise.all([...runIds].map(async (id) => verdicts.set(id, await runs.check(id))));
+      for (const row of rows) {
+        const v = verdicts.get(row.runId.toLowerCase());
+        if (v?.ok) row.experimentId = v.experimentId;
+        else if (v) errors.add(row.line, v.reason);
+      }
+      if (!errors.empty) {
+        errors.errors.sort((a, b) => a.index - b.index);
+        throw new Rejection(400, {
+          code: 'BAD_USER_INPUT',
+          message: `${errors.summary('line')} of chunk ${chunkIndex} (lines ${chunk[0]?.line}–${chunk.at(-1)?.line}); earlier chunks are stored`,
+          errors: errors.errors.map((e) => ({ line: e.index, reason: e.reason })),
+          errorCount: errors.count,
+          accepted,
+        });
+      }
+      const stored: MetricRow[] = rows.map(({ line: _line, ...row }) => row);
+      const token = key ? chunkToken('ndjson', caller.id, key, chunkIndex, stored) : undefined;
+      chunk = [];
+      await options.store.insert(stored, token);
+      accepted += stored.length;
+      chunkIndex++;
+    };
+
+    const pushLine = async (raw: string) => {
+      lineNo++;
+      const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+      if (text.trim().length === 0) return;
+      chunk.push({ line: lineNo, raw: text });
+      if (chunk.length >= CHUNK_LINES) await flush();
+    };
+
+    try {
+      let rest = '';
+      const decoder = new TextDecoder('utf-8');
+      for await (const part of input as AsyncIterable<Buffer>) {
+        rest += decoder.decode(part, { stream: true });
+        let nl = rest.indexOf('\n');
+        let start = 0;
+        while (nl >= 0) {
+          await pushLine(rest.slice(start, nl));
+          start = nl + 1;
+          nl = rest.indexOf('\n', start);
+        }
+        rest = rest.slice(start);
+        if (rest.length > MAX_LINE_BYTES) {
+          throw new Rejection(400, {
+            code: 'BAD_USER_INPUT',
+            message: `line ${lineNo + 1} is longer than ${MAX_LINE_BYTES} bytes`,
+            errors: [{ line: lineNo + 1, reason: `longer than ${MAX_LINE_BYTES} bytes` }],
+            accepted,
+          });
+        }
+      }
+      rest += decoder.decode();
+      if (rest.length > 0) await pushLine(rest);
+      await flush();
+      log.info({ accepted, chunks: chunkIndex }, 'metrics ingested');
+      res.status(200).json({ accepted });
+    } catch (err) {
+      req.unpipe();
+      input.destroy();
+      req.resume();
+      if (err instanceof Rejection) {
+        res.status(err.status).json(err.body);
+        return;
+      }
+      const code = (err as { extensions?: { code?: string } }).extensions?.code;
+      if (code === 'SERVICE_UNAVAILABLE') {
+        res.status(503).json({ code, message: (err as Error).message, accepted });
+        return;
+      }
+      if ((err as { code?: string }).code === 'Z_DATA_ERROR' || (err as { code?: string }).code === 'Z_BUF_ERROR') {
+        res.status(400).json({ code: 'BAD_USER_INPUT', message: 'body is not valid gzip', accepted });
+        return;
+      }
+      log.error({ err }, 'metrics ingest failed');
+      res.status(500).json({ code: 'INTERNAL', message: `Internal error (request id ${requestId})`, accepted });
+    }
+  };
+}

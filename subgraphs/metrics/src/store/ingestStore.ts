@@ -1,0 +1,108 @@
+/**
+ * Inserting metric rows: in large batches (never one insert per point), and
+ * exactly once per idempotency token.
+ *
+ * Format, measured on chdb through @clickhouse/client (2 cores, 100k rows of
+ * experiment_metrics per insert, two runs): JSONEachRow (objects) 54k–88k
+ * rows/s; JSONCompactEachRow (arrays) 127k–171k rows/s; TabSeparated (text
+ * built here) 102k–128k rows/s; CSV 80k–131k rows/s. RowBinary is not possible
+ * through chdb's connection (it turns the insert body into a UTF-8 string).
+ * JSONCompactEachRow is the fastest and needs no hand-written escaping.
+ *
+ * Exactly once: every chunk carries an `insert_deduplication_token`; a
+ * retried chunk with the same token is dropped by ClickHouse (Replicated
+ * tables dedupe by default; single-node MergeTree needs
+ * non_replicated_deduplication_window, set by migration 2). A token is always
+ * sent: chdb applies settings as session-wide SETs (a previous token would
+ * linger), and with the window set, a block without a token is deduplicated by
+ * its content hash — so batches sent without an idempotency key get a random
+ * token, which means "no deduplication".
+ */
+import { randomUUID } from 'node:crypto';
+import type { ClickHouseClient } from '@lab/shared';
+import type { ValidPoint } from '../ingest/validate';
+import { qualified } from './ddl';
+
+/** Largest insert; callers send chunks of at most this many rows. */
+export const MAX_INSERT_ROWS = 100_000;
+
+export interface MetricRow extends ValidPoint {
+  runId: string;
+  experimentId: string;
+}
+
+const COLUMNS = ['timestamp', 'experiment_id', 'run_id', 'metric_name', 'step', 'metric_value', 'tags'];
+
+/** DateTime64(3, 'UTC') text: "YYYY-MM-DD hh:mm:ss.sss". */
+function clickhouseTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+export class IngestStore {
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly database: string,
+    /**
+     * Whether the insert summary's written_rows can be trusted to tell a
+     * deduplicated block (0): true for a ClickHouse server; chdb reports 0 for
+     * every insert, so there duplicates are unknown (null).
+     */
+    private readonly reportsWrites: boolean,
+  ) {}
+
+  /**
+   * Inserts rows (at most MAX_INSERT_ROWS) as one block. `token` deduplicates
+   * a retry; undefined means none (a random token is sent).
+   * Returns the rows ClickHouse reports written (0: deduplicated), when it can tell.
+   */
+  async insert(rows: readonly MetricRow[], token: string | undefined): Promise<{ written: number | undefined }> {
+    if (rows.length === 0) return { written: 0 };
+    if (rows.length > MAX_INSERT_ROWS) throw new Error(`insert of ${rows.length} rows exceeds ${MAX_INSERT_ROWS}`);
+    const result = await this.client.insert({
+      table: qualified({ database: this.database }, 'experiment_metrics'),
+      format: 'JSONCompactEachRow',
+      columns: COLUMNS as [string, ...string[]],
+      values: rows.map((r) => [clickhouseTime(r.timestampMs), r.experimentId, r.runId, r.name, r.step, r.value, r.tags]),
+      clickhouse_settings: {
+        insert_deduplicate: 1,
+        insert_deduplication_token: token ?? `none:${randomUUID()}`,
+      },
+    });
+    const written = Number(result.summary?.written_rows);
+    return { written: this.reportsWrites && Number.isFinite(written) ? written : undefined };
+  }
+
+  /** Rows of a run (tests and checks). */
+  async countRun(runId: string): Promise<number> {
+    const result = await this.client.query({
+      query: `SELECT count() AS n FROM ${qualified({ database: this.database }, 'experiment_metrics')} WHERE run_id = {runId:UUID}`,
+      query_params: { runId },
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ n: string }>();
+    return Number(row?.n ?? 0);
+  }
+
+  /** A run's rows in (metric, step) order (tests and checks). */
+  async rowsOfRun(
+    runId: string,
+    limit = 1000,
+  ): Promise<
+    {
+      timestamp: string;
+      experiment_id: string;
+      metric_name: string;
+      step: string | number;
+      metric_value: number;
+      tags: Record<string, string>;
+    }[]
+  > {
+    const result = await this.client.query({
+      query: `SELECT timestamp, experiment_id, metric_name, step, metric_value, tags FROM ${qualified({ database: this.database }, 'experiment_metrics')}
+WHERE run_id = {runId:UUID} ORDER BY metric_name, step LIMIT {limit:UInt32}`,
+      query_params: { runId, limit },
+      format: 'JSONEachRow',
+    });
+    return result.json();
+  }
+}
