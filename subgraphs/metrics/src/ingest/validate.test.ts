@@ -13,6 +13,11 @@ describe('validatePoint', () => {
       timestampMs: now - 12 * 3600_000 + 250,
     });
     expect(validatePoint({ ...ok, timestamp: now - 5 }, now)).toMatchObject({ timestampMs: now - 5 });
+    expect(validatePoint({ ...ok, timestamp: '2026-05-31T12:00:00' }, now)).toMatchObject({ timestampMs: now - 12 * 3600_000 });
+    expect(validatePoint({ ...ok, timestamp: '2026-05-31T14:00:00+02:00' }, now)).toMatchObject({
+      timestampMs: now - 12 * 3600_000,
+    });
+    expect(validatePoint({ ...ok, timestamp: '2026-05-31' }, now)).toMatchObject({ timestampMs: now - 24 * 3600_000 });
     expect(validatePoint({ ...ok, timestamp: String(now - 5) }, now)).toMatchObject({ timestampMs: now - 5 });
   });
   it.each([

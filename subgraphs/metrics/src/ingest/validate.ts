@@ -7,7 +7,7 @@
  *    (JSON cannot carry them; a string "NaN" or an overflowing literal such as
  *    1e999, which JSON.parse reads as Infinity, are refused with a reason).
  *  - step: a non-negative safe integer (0 to 2^53 − 1).
- *  - timestamp: ISO-8601 string or epoch milliseconds, within
+ *  - timestamp: ISO-8601 string (UTC when it names no zone) or epoch milliseconds, within
  *    [now − 1 year + 1 day, now + 1 day] (older rows would fall to the table's
  *    1-year TTL at once); default now.
  *  - tags: at most 20, string keys (1 to 256 characters) and string values (up to 256).
@@ -25,6 +25,7 @@ export const MAX_FUTURE_MS = DAY_MS;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 const EPOCH_MS = /^\d{1,16}$/;
+const HAS_ZONE = /(?:Z|[+-]\d{2}:?\d{2})$/;
 
 /** A point as a client sends it. */
 export interface MetricPointInput {
@@ -59,7 +60,9 @@ function parseTimestamp(raw: unknown, now: number): number | string {
   let ms: number;
   if (typeof raw === 'number') ms = raw;
   else if (typeof raw === 'string' && EPOCH_MS.test(raw)) ms = Number(raw);
-  else if (typeof raw === 'string' && ISO_8601.test(raw)) ms = Date.parse(raw);
+  // Without a zone, an ISO date-time is read as UTC (Date.parse would use the server's local time).
+  else if (typeof raw === 'string' && ISO_8601.test(raw))
+    ms = Date.parse(HAS_ZONE.test(raw) || raw.length === 10 ? raw : `${raw}Z`);
   else return 'timestamp must be an ISO-8601 string or epoch milliseconds';
   if (!Number.isFinite(ms) || !Number.isInteger(Math.floor(ms))) return 'timestamp is not a valid date';
   if (ms < now - MAX_AGE_MS) return 'timestamp is older than 1 year minus 1 day (the retention window)';
