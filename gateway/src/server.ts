@@ -1,7 +1,8 @@
 /**
  * The gateway: Apollo Gateway over the committed supergraph inside Apollo
  * Server on express. Routes: POST/GET /graphql (authenticated), GET /graphql
- * from a browser (GraphiQL), /graphiql/* (its assets), GET /health.
+ * from a browser (GraphiQL), /graphiql/* (its assets), GET /health, and
+ * POST /v1/metrics (authenticated, streamed to the metrics subgraph).
  */
 import http from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
@@ -9,13 +10,14 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { type Config, type Logger, listen, maskError, type RunningServer } from '@lab/shared';
+import { type Config, INGEST_PATH, type Logger, listen, maskError, type RunningServer } from '@lab/shared';
 import express from 'express';
 import { type Authenticator, adminKeyAuthenticator, authenticateRequest, chainAuthenticators } from './authenticate';
 import { isSubgraphName } from './constants';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
+import { metricsIngest } from './metricsIngest';
 import { registryAuthenticator } from './registryAuthenticator';
 import { assignRequestId, currentScope, enterRequestScope, logRequest, scopeOf } from './requestId';
 import { type GatewayContext, SignedDataSource } from './signedDataSource';
@@ -92,6 +94,15 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     const report = await platformHealth(config.subgraphUrls, options.healthTimeoutMs ?? DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS);
     res.status(report.status === 'up' ? 200 : 503).json(report);
   });
+  app.post(
+    INGEST_PATH,
+    metricsIngest({
+      authenticator,
+      ingestUrl: new URL(INGEST_PATH, config.subgraphUrls.metrics).toString(),
+      internalSecret: secret,
+      log,
+    }),
+  );
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
   const page = graphiqlPage({ endpoint: '/graphql' });
   app.get('/graphql', (req, res, next) => {

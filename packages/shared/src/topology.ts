@@ -18,3 +18,8 @@ export type StoreName = keyof typeof STORE_OWNERS;
 
 /** The user LAB_ADMIN_API_KEY authenticates as; the registry seeds a user row with this id. */
 export const BOOTSTRAP_ADMIN_ID = '00000000-0000-4000-8000-000000000001';
+
+/** The metrics ingest endpoint the gateway forwards to the metrics subgraph. */
+export const INGEST_PATH = '/v1/metrics';
+/** What the gateway signs the caller context for on an ingest request (it has no GraphQL document). */
+export const INGEST_SIGNED_DOCUMENT = 'POST /v1/metrics';

@@ -15,16 +15,15 @@
  */
 import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { type Caller, CONTEXT_HEADER, type Logger, verifyContext } from '@lab/shared';
+import { type Caller, CONTEXT_HEADER, INGEST_PATH, INGEST_SIGNED_DOCUMENT, type Logger, verifyContext } from '@lab/shared';
 import type { Request, Response } from 'express';
 import type { IngestStore, MetricRow } from '../store/ingestStore';
 import type { RunAccess } from './runAccess';
 import { chunkToken, IDEMPOTENCY_KEY } from './tokens';
 import { ErrorList, isUuid, validatePoint } from './validate';
 
-/** The document the gateway signs the caller context for, on this route. */
-export const INGEST_SIGNED_DOCUMENT = 'POST /v1/metrics';
-export const INGEST_PATH = '/v1/metrics';
+/** The document the gateway signs the caller context for on this route, and the route (both in @lab/shared). */
+export { INGEST_PATH, INGEST_SIGNED_DOCUMENT };
 export const CHUNK_LINES = 50_000;
 export const MAX_LINE_BYTES = 64 * 1024;
 

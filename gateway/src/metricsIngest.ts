@@ -1,0 +1,96 @@
+/**
+ * POST /v1/metrics at the gateway, so a training job needs one URL and one
+ * key: the caller is authenticated like any GraphQL request, then the body is
+ * streamed unchanged (gzip or not) to the metrics subgraph with a caller
+ * context signed for the ingest route. Nothing is buffered here: back-pressure
+ * from the subgraph reaches the client.
+ */
+import { Readable, Transform } from 'node:stream';
+import { CONTEXT_HEADER, INGEST_SIGNED_DOCUMENT, type Logger, REQUEST_ID_HEADER, signContext } from '@lab/shared';
+import type { Request, RequestHandler, Response } from 'express';
+import { type Authenticator, authenticateRequest } from './authenticate';
+import { scopeOf } from './requestId';
+
+/** Largest ingest body accepted (compressed bytes as sent), default 1 GiB. */
+export const DEFAULT_INGEST_LIMIT_BYTES = 1024 ** 3;
+
+export interface MetricsIngestOptions {
+  authenticator: Authenticator;
+  /** The metrics subgraph's ingest URL, e.g. http://127.0.0.1:4002/v1/metrics */
+  ingestUrl: string;
+  internalSecret: string;
+  log: Logger;
+  limitBytes?: number;
+}
+
+const FORWARDED = ['content-type', 'content-encoding', 'idempotency-key'] as const;
+
+function answer(res: Response, status: number, code: string, message: string): void {
+  if (!res.headersSent) res.status(status).json({ code, message });
+  else res.destroy();
+}
+
+/** Counts bytes and fails the stream past the limit. */
+function limited(limitBytes: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > limitBytes) done(Object.assign(new Error(`body larger than ${limitBytes} bytes`), { tooLarge: true }));
+      else done(null, chunk);
+    },
+  });
+}
+
+export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
+  const limitBytes = options.limitBytes ?? DEFAULT_INGEST_LIMIT_BYTES;
+  return async (req: Request, res: Response) => {
+    const { requestId, log } = scopeOf(res);
+    let caller: Awaited<ReturnType<typeof authenticateRequest>>;
+    try {
+      caller = await authenticateRequest(options.authenticator, req.headers.authorization);
+    } catch (err) {
+      const code = String((err as { extensions?: { code?: unknown } }).extensions?.code ?? 'UNAUTHENTICATED');
+      if (code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Bearer');
+      req.resume(); // drain what the client already sent
+      return answer(res, code === 'SERVICE_UNAVAILABLE' ? 503 : 401, code, (err as Error).message);
+    }
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limitBytes) {
+      req.resume();
+      return answer(res, 413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${limitBytes} bytes`);
+    }
+    const headers: Record<string, string> = {
+      [CONTEXT_HEADER]: signContext(options.internalSecret, { requestId, caller, query: INGEST_SIGNED_DOCUMENT }),
+      [REQUEST_ID_HEADER]: requestId,
+    };
+    for (const name of FORWARDED) {
+      const value = req.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const body = req.pipe(limited(limitBytes));
+    let tooLarge = false;
+    body.on('error', (err) => {
+      tooLarge = (err as { tooLarge?: boolean }).tooLarge === true;
+    });
+    let upstream: globalThis.Response;
+    try {
+      upstream = await fetch(options.ingestUrl, {
+        method: 'POST',
+        headers,
+        body: Readable.toWeb(body) as ReadableStream,
+        duplex: 'half',
+      } as RequestInit);
+    } catch (err) {
+      if (tooLarge) return answer(res, 413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${limitBytes} bytes`);
+      log.warn({ err }, 'metrics subgraph unreachable for ingest');
+      return answer(res, 503, 'SERVICE_UNAVAILABLE', 'The metrics service is unreachable; retry with the same Idempotency-Key');
+    }
+    res.status(upstream.status);
+    const type = upstream.headers.get('content-type');
+    if (type) res.setHeader('content-type', type);
+    if (upstream.body) Readable.fromWeb(upstream.body as import('node:stream/web').ReadableStream).pipe(res);
+    else res.end();
+    options.log.debug({ requestId, status: upstream.status, callerId: caller.id }, 'metrics ingest forwarded');
+  };
+}
