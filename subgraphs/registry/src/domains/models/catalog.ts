@@ -15,7 +15,7 @@ import {
   sortValueOf,
   toConnection,
 } from '../../common/pagination';
-import { checkJsonObject, checkStringMap, isUuid, MAX_NAME_LENGTH } from '../../common/validation';
+import { checkJsonObject, checkKey, checkStringMap, isUuid, MAX_NAME_LENGTH } from '../../common/validation';
 import type { RegistryContext } from '../../context';
 import type { CatalogFilter, CatalogPage, CatalogSort } from '../../store/catalogQueries';
 
@@ -144,4 +144,15 @@ export function checkVersionNumber(field: string, value: number): number {
 /** An alias name: a key that is not the reserved "latest". */
 export function isReservedAlias(alias: string): boolean {
   return alias.toLowerCase() === LATEST_ALIAS;
+}
+
+/** An alias a caller may set: a well-formed key that is not the reserved `latest`. */
+export function checkSettableAlias(value: string): string {
+  const alias = checkKey('alias', value);
+  if (isReservedAlias(alias)) {
+    throw labError('BAD_USER_INPUT', `alias "${LATEST_ALIAS}" is reserved: it always means the newest version`, {
+      field: 'alias',
+    });
+  }
+  return alias;
 }

@@ -9,9 +9,9 @@ import {
   type CatalogListArgs,
   canRead,
   catalogConnection,
+  checkSettableAlias,
   checkVersionNumber,
   isReservedAlias,
-  LATEST_ALIAS,
   versionNumberPage,
 } from './catalog';
 
@@ -117,12 +117,7 @@ export const modelsResolvers: RegistryResolvers = {
     },
 
     setModelAlias: async (_p: unknown, args: { modelId: string; alias: string; version: number }, ctx: RegistryContext) => {
-      const alias = checkKey('alias', args.alias);
-      if (isReservedAlias(alias)) {
-        throw labError('BAD_USER_INPUT', `alias "${LATEST_ALIAS}" is reserved: it always means the newest version`, {
-          field: 'alias',
-        });
-      }
+      const alias = checkSettableAlias(args.alias);
       const number = checkVersionNumber('version', args.version);
       const model = await requireModel(ctx, args.modelId, 'EDITOR');
       const version = await versionByNumber(ctx, model.id, number);

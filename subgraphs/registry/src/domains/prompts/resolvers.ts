@@ -9,6 +9,7 @@ import {
   type CatalogListArgs,
   canRead,
   catalogConnection,
+  checkSettableAlias,
   checkVersionNumber,
   isReservedAlias,
   LATEST_ALIAS,
@@ -151,12 +152,7 @@ export const promptsResolvers: RegistryResolvers = {
     },
 
     setPromptAlias: async (_p: unknown, args: { templateId: string; alias: string; version: number }, ctx: RegistryContext) => {
-      const alias = checkKey('alias', args.alias);
-      if (isReservedAlias(alias)) {
-        throw labError('BAD_USER_INPUT', `alias "${LATEST_ALIAS}" is reserved: it always means the newest version`, {
-          field: 'alias',
-        });
-      }
+      const alias = checkSettableAlias(args.alias);
       const number = checkVersionNumber('version', args.version);
       const template = await requireTemplate(ctx, args.templateId, 'EDITOR');
       const version = await versionByNumber(ctx, template.id, number);
