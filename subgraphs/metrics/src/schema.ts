@@ -10,8 +10,84 @@ export const typeDefs = parse(/* GraphQL */ `
 
   ${STORE_STATUS_SDL}
 
+  "An instant, as an ISO 8601 string in UTC."
+  scalar DateTime
+
   type Query {
     metricsStatus: StoreStatus!
+    "One metric of several runs, downsampled alike (README, Metrics queries): 1 to 100 run ids, maxPoints 1 to 10,000."
+    compareRuns(runIds: [ID!]!, name: String!, maxPoints: Int = 1000): [RunSeries!]!
+  }
+
+  "One metric of a run: its last point and its extent. Counts are Float: they may exceed 2^31."
+  type MetricSummary {
+    name: String!
+    "Value of the point with the largest step (then timestamp)."
+    last: Float!
+    min: Float!
+    max: Float!
+    "Points logged."
+    count: Float!
+    lastStep: Float!
+    lastTimestamp: DateTime!
+  }
+
+  "A point of a series; when downsampled, one bucket of consecutive steps."
+  type SeriesPoint {
+    "Step of the bucket's last point (the drawn one)."
+    step: Float!
+    timestamp: DateTime!
+    "Value of the bucket's last point."
+    value: Float!
+    "Smallest value in the bucket (spikes survive downsampling here)."
+    min: Float!
+    "Largest value in the bucket."
+    max: Float!
+    "Points in the bucket (1 when exact)."
+    count: Float!
+  }
+
+  "One metric of one run, in step order."
+  type MetricSeries {
+    name: String!
+    "True when every point is returned as logged; false when bucketed to at most maxPoints."
+    exact: Boolean!
+    points: [SeriesPoint!]!
+  }
+
+  type RunSeries {
+    runId: ID!
+    run: Run
+    "Null (with a NOT_FOUND error) when the run does not exist or the caller may not read it."
+    series: MetricSeries
+  }
+
+  "Over the last value of one metric in each of an experiment's runs."
+  type ExperimentMetricSummary {
+    name: String!
+    "Runs that logged the metric."
+    runs: Int!
+    min: Float!
+    max: Float!
+    mean: Float!
+    "The run whose last value is the smallest."
+    minRunId: ID!
+    "The run whose last value is the largest."
+    maxRunId: ID!
+  }
+
+  type Run @key(fields: "id") {
+    id: ID!
+    "One summary per metric name, by name; null (NOT_FOUND) when the caller may not read the run."
+    metrics: [MetricSummary!]
+    "A metric downsampled to at most maxPoints (1 to 10,000) buckets over step; from inclusive, to exclusive. Null (NOT_FOUND) when the caller may not read the run."
+    metricSeries(name: String!, maxPoints: Int = 1000, from: DateTime, to: DateTime): MetricSeries
+  }
+
+  type Experiment @key(fields: "id") {
+    id: ID!
+    "Last values of a metric across the runs; null when no run logged it, or (NOT_FOUND) when the caller may not read the experiment."
+    metricSummary(name: String!): ExperimentMetricSummary
   }
 
   input MetricTagInput {

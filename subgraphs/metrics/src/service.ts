@@ -3,11 +3,12 @@
  * config.clickhouse.embeddedPath when CLICKHOUSE_URL is unset), brings the
  * schema up to date, and serves the subgraph. main.ts runs it as a process.
  */
-import { type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
+import { type Config, createRegistryAccess, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
 import type { IngestContext } from './ingest/logMetrics';
 import { INGEST_PATH, ingestHandler } from './ingest/ndjson';
 import { createRunAccess } from './ingest/runAccess';
-import { createResolvers } from './resolvers';
+import { createMetricsLoaders } from './query/loaders';
+import { createResolvers, type MetricsContext } from './resolvers';
 import { typeDefs } from './schema';
 import { type MetricsStore, openMetricsStore } from './store/metricsStore';
 
@@ -32,14 +33,21 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
   }
   const runAccess = (requestId: string, caller: IngestContext['caller']) =>
     createRunAccess({ registryUrl: config.subgraphUrls.registry, internalSecret, requestId, caller });
-  const running = await startSubgraph<IngestContext>(
+  const running = await startSubgraph<MetricsContext>(
     {
       name: 'metrics',
       typeDefs,
       resolvers: createResolvers(store),
       log,
       internalSecret,
-      context: (base) => ({ ...base, runs: runAccess(base.requestId, base.caller) }),
+      context: (base) => ({
+        ...base,
+        runs: runAccess(base.requestId, base.caller),
+        metrics: createMetricsLoaders(
+          store.query,
+          createRegistryAccess({ registryUrl: config.subgraphUrls.registry, internalSecret, ...base }),
+        ),
+      }),
       routes: (app) => {
         app.post(INGEST_PATH, ingestHandler({ store: store.ingest, internalSecret, log, runAccess }));
       },

@@ -7,12 +7,15 @@ import { type ClickHouseClient, type Config, createClickHouse, type Logger } fro
 import type { StoreStatus } from '@lab/shared/sdl';
 import { IngestStore } from './ingestStore';
 import { type MigrateResult, migrate } from './migrate';
+import { QueryStore } from './queryStore';
 
 export type { StoreStatus };
 
 export class MetricsStore {
   /** Metric point inserts (batched, deduplicated). */
   readonly ingest: IngestStore;
+  /** Metric reads (summaries, series), batched; `query.onQuery` observes each query. */
+  readonly query: QueryStore;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -21,6 +24,7 @@ export class MetricsStore {
     private readonly options: { database: string; cluster: string | undefined },
   ) {
     this.ingest = new IngestStore(client, options.database, kind === 'clickhouse');
+    this.query = new QueryStore(client, options.database);
   }
 
   migrate(log?: Logger): Promise<MigrateResult> {
