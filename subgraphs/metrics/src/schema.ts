@@ -22,7 +22,7 @@ export const typeDefs = parse(/* GraphQL */ `
   "One metric of a run: its last point and its extent. Counts are Float: they may exceed 2^31."
   type MetricSummary {
     name: String!
-    "Value of the point with the largest step (then timestamp)."
+    "Value of the point with the largest step (any one of several logged at that step)."
     last: Float!
     min: Float!
     max: Float!

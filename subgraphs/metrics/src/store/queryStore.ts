@@ -8,8 +8,13 @@
  * comes back whole (exact); a longer one is cut into at most maxPoints buckets
  * of equal width over step, bucket = intDiv(step - minStep, width) with
  * width = ceil((maxStep - minStep + 1) / maxPoints); a bucket reports its last
- * point (largest step, then timestamp) as the drawn value, and min, max and
- * count over all its points, so spikes survive in min/max.
+ * point (largest step) as the drawn value, and min, max and count over all its
+ * points, so spikes survive in min/max.
+ *
+ * "Last" is argMax(value, step): among points logged twice at the same step
+ * any one may win. Ordering by (step, timestamp) instead was measured 3-4x
+ * slower on chdb (tuple comparison): ~410 ms vs ~150 ms for a 1,000-bucket
+ * series over 1M points, ~400 ms vs ~110 ms for summaries.
  *
  * Numbers: UInt64/Int64 come back from JSON formats as strings; steps and
  * counts are converted with Number (exact up to 2^53, the ingest limit for steps).
@@ -96,8 +101,8 @@ export class QueryStore {
   async summaries(runIds: readonly string[]): Promise<MetricSummaryRow[]> {
     if (runIds.length === 0) return [];
     const query = `SELECT toString(run_id) AS rid, metric_name,
-  argMax(metric_value, (step, timestamp)) AS last_value, min(metric_value) AS lo_value, max(metric_value) AS hi_value,
-  count() AS n, max(step) AS last_step, toUnixTimestamp64Milli(argMax(timestamp, (step, timestamp))) AS last_ts
+  argMax(metric_value, step) AS last_value, min(metric_value) AS lo_value, max(metric_value) AS hi_value,
+  count() AS n, max(step) AS last_step, toUnixTimestamp64Milli(argMax(timestamp, step)) AS last_ts
 FROM ${this.table}
 WHERE run_id IN {runIds:Array(UUID)}
 GROUP BY run_id, metric_name
@@ -142,7 +147,7 @@ ORDER BY run_id, metric_name`;
       params.toMs = p.toMs;
     }
     const where = `run_id IN {runIds:Array(UUID)} AND metric_name = {name:String}${window}`;
-    // Exact series (n <= maxPoints): one group per (step, timestamp), i.e. per
+    // Exact series (n <= maxPoints): one group per step, i.e. per
     // point (two rows equal in both are the same point logged twice).
     const query = `WITH stats AS (
   SELECT run_id, count() <= {maxPoints:UInt32} AS exact, min(step) AS lo,
@@ -152,8 +157,8 @@ ORDER BY run_id, metric_name`;
 SELECT toString(m.run_id) AS rid, s.exact AS exact,
   if(s.exact, m.step - s.lo, intDiv(m.step - s.lo, s.width)) AS bucket,
   if(s.exact, toUnixTimestamp64Milli(m.timestamp), 0) AS tkey,
-  max(m.step) AS last_step, toUnixTimestamp64Milli(argMax(m.timestamp, (m.step, m.timestamp))) AS ts,
-  argMax(m.metric_value, (m.step, m.timestamp)) AS value,
+  max(m.step) AS last_step, toUnixTimestamp64Milli(argMax(m.timestamp, m.step)) AS ts,
+  argMax(m.metric_value, m.step) AS value,
   min(m.metric_value) AS lo_value, max(m.metric_value) AS hi_value, count() AS n
 FROM ${this.table} AS m INNER JOIN stats AS s ON m.run_id = s.run_id
 WHERE ${where.replace(/\b(run_id|metric_name|timestamp)\b/g, 'm.$1')}
@@ -201,7 +206,7 @@ ORDER BY rid, bucket, tkey`;
     const query = `SELECT toString(experiment_id) AS eid, count() AS runs, min(last) AS lo_value, max(last) AS hi_value,
   avg(last) AS mean, toString(argMin(run_id, last)) AS min_run, toString(argMax(run_id, last)) AS max_run
 FROM (
-  SELECT experiment_id, run_id, argMax(metric_value, (step, timestamp)) AS last
+  SELECT experiment_id, run_id, argMax(metric_value, step) AS last
   FROM ${this.table}
   WHERE experiment_id IN {experimentIds:Array(UUID)} AND metric_name = {name:String}
   GROUP BY experiment_id, run_id
