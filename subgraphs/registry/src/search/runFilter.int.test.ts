@@ -1,9 +1,9 @@
 /** Run filters against a real (embedded) PostgreSQL with the registry's migrations: each selects exactly the runs it should. */
-import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prisma, PrismaClient } from '../generated/prisma/client';
+import { Prisma, type PrismaClient } from '../generated/prisma/client';
 import { migrate } from '../store/migrate';
+import { createDatabaseClient } from '../store/registryStore';
 import { startTempPostgres, type TempPostgres } from '../store/tempPostgres';
 import { runFilterToSql } from './index';
 
@@ -197,8 +197,8 @@ beforeAll(async () => {
   server = await startTempPostgres();
   const url = server.databaseUrl('run_filter');
   await migrate(url, log);
-  pool = new pg.Pool({ connectionString: url, max: 4 });
-  prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  // The store's own client: its pool handles a connection the server ends.
+  ({ prisma, pool } = createDatabaseClient(url, { maxConnections: 4 }));
   const one = async (sql: string, values: unknown[]) => (await pool.query<{ id: string }>(sql, values)).rows[0]?.id as string;
   const userId = await one("INSERT INTO users (email, name, updated_at) VALUES ('a@lab.test', 'A', now()) RETURNING id", []);
   const projectId = await one("INSERT INTO projects (name, created_by_id, updated_at) VALUES ('p', $1, now()) RETURNING id", [

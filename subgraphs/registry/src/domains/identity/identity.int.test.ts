@@ -91,6 +91,7 @@ beforeAll(async () => {
     log,
   );
   db = new pg.Client({ connectionString: url });
+  db.on('error', () => {}); // the server ends this connection at teardown
   await db.connect();
   const make = async (email: string, name: string) =>
     asUser((await ok<{ createUser: { id: string } }>(admin, CREATE_USER, { i: { email, name } })).createUser.id);
