@@ -37,3 +37,9 @@ export const PAGE_INFO_SDL = /* GraphQL */ `
     endCursor: String
   }
 `;
+
+/** The DateTime scalar; subgraphs declaring it must describe it identically for composition. */
+export const DATE_TIME_SDL = /* GraphQL */ `
+  "An instant, as an ISO 8601 string in UTC."
+  scalar DateTime
+`;

@@ -2,7 +2,7 @@
  * The metrics subgraph's SDL. Kept free of runtime imports beyond graphql's
  * parser: the gateway's compose script imports it as `@lab/metrics/schema`.
  */
-import { STORE_STATUS_SDL } from '@lab/shared/sdl';
+import { DATE_TIME_SDL, STORE_STATUS_SDL } from '@lab/shared/sdl';
 import { parse } from 'graphql';
 
 export const typeDefs = parse(/* GraphQL */ `
@@ -10,8 +10,7 @@ export const typeDefs = parse(/* GraphQL */ `
 
   ${STORE_STATUS_SDL}
 
-  "An instant, as an ISO 8601 string in UTC."
-  scalar DateTime
+  ${DATE_TIME_SDL}
 
   type Query {
     metricsStatus: StoreStatus!

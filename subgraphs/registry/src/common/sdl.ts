@@ -1,9 +1,8 @@
-import { PAGE_INFO_SDL, STORE_STATUS_SDL } from '@lab/shared/sdl';
+import { DATE_TIME_SDL, PAGE_INFO_SDL, STORE_STATUS_SDL } from '@lab/shared/sdl';
 
 /** Scalars, paging and sorting shared by every domain of the registry. */
 export const commonSdl = /* GraphQL */ `
-  "An instant, as an ISO 8601 string in UTC."
-  scalar DateTime
+  ${DATE_TIME_SDL}
   "A JSON object."
   scalar JSONObject
   "An integer that may exceed 2^31 (sizes, row counts)."
