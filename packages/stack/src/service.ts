@@ -78,7 +78,8 @@ export class ServiceProcess {
           resolve(message.url);
         }
       });
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': by then its output is read, so the error can show it.
+      child.once('close', (code, signal) => {
         clearTimeout(timer);
         reject(new Error(`${spec.name} exited during start (${signal ?? `code ${code}`})${this.lastOutput()}`));
       });
