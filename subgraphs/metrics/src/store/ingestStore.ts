@@ -39,6 +39,13 @@ function clickhouseTime(ms: number): string {
 }
 
 export class IngestStore {
+  /**
+   * Called after each insert ClickHouse accepted (not for a block it reports
+   * deduplicated), with its rows: live streams listen here, so both ingest
+   * paths feed them.
+   */
+  onInserted: ((rows: readonly MetricRow[]) => void) | undefined;
+
   constructor(
     private readonly client: ClickHouseClient,
     private readonly database: string,
@@ -68,8 +75,10 @@ export class IngestStore {
         insert_deduplication_token: token ?? `none:${randomUUID()}`,
       },
     });
-    const written = Number(result.summary?.written_rows);
-    return { written: this.reportsWrites && Number.isFinite(written) ? written : undefined };
+    const reported = Number(result.summary?.written_rows);
+    const written = this.reportsWrites && Number.isFinite(reported) ? reported : undefined;
+    if (written !== 0) this.onInserted?.(rows);
+    return { written };
   }
 
   /** Rows of a run (tests and checks). */
