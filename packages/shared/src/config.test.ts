@@ -62,4 +62,17 @@ describe('loadConfig', () => {
     expect(config.clickhouse).toMatchObject({ url: 'http://ch:8123', user: 'lab', password: 'pw', database: 'metrics' });
     expect(config.s3).toMatchObject({ endpoint: 'http://minio:9000', accessKeyId: 'a', secretAccessKey: 'b' });
   });
+
+  it("reads the artifacts upload settings in MiB and refuses parts below S3's 5 MiB minimum", () => {
+    expect(loadConfig({}).artifacts).toEqual({
+      multipartThresholdBytes: 64 * 1024 * 1024,
+      partSizeBytes: 64 * 1024 * 1024,
+      sweepIntervalMs: 3_600_000,
+    });
+    expect(loadConfig({ ARTIFACTS_MULTIPART_THRESHOLD_MIB: '16', ARTIFACTS_PART_SIZE_MIB: '8' }).artifacts).toMatchObject({
+      multipartThresholdBytes: 16 * 1024 * 1024,
+      partSizeBytes: 8 * 1024 * 1024,
+    });
+    expect(problemsOf({ ARTIFACTS_PART_SIZE_MIB: '1' }).join('\n')).toMatch(/ARTIFACTS_PART_SIZE_MIB must be 5 to 5120/);
+  });
 });

@@ -45,6 +45,14 @@ const bool = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : ['true', '1', 'yes'].includes(v)));
 
+const mebibytes = (fallback: number, min: number, max: number) =>
+  z.coerce
+    .number({ invalid_type_error: 'must be a number of MiB' })
+    .int('must be a whole number of MiB')
+    .min(min, `must be ${min} to ${max} (MiB)`)
+    .max(max, `must be ${min} to ${max} (MiB)`)
+    .default(fallback);
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -97,9 +105,23 @@ const envSchema = z.object({
   S3_FORCE_PATH_STYLE: bool(true),
   /** Whether `npm start` launches the embedded stores it needs (set false to insist on real servers). */
   LAB_EMBEDDED_STORES: bool(true),
+
+  /** Files larger than this (MiB) are uploaded in parts; smaller ones with one PUT. */
+  ARTIFACTS_MULTIPART_THRESHOLD_MIB: mebibytes(64, 5, 5 * 1024),
+  /** Smallest part size (MiB) of a multipart upload; larger files get larger parts so that 10,000 parts hold them. */
+  ARTIFACTS_PART_SIZE_MIB: mebibytes(64, 5, 5 * 1024),
+  /** Minutes between two sweeps of abandoned multipart uploads (0 turns the timer off). */
+  ARTIFACTS_SWEEP_INTERVAL_MINUTES: z.coerce
+    .number({ invalid_type_error: 'must be a number of minutes' })
+    .int('must be an integer')
+    .min(0, 'must be 0 (off) or more')
+    .max(24 * 60, 'must be at most 1440 (a day)')
+    .default(60),
 });
 
 export type Env = z.infer<typeof envSchema>;
+
+const MIB = 1024 * 1024;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -137,6 +159,14 @@ export interface Config {
     accessKeyId: string | undefined;
     secretAccessKey: string | undefined;
     forcePathStyle: boolean;
+  };
+  artifacts: {
+    /** Bytes above which an upload is multipart. */
+    multipartThresholdBytes: number;
+    /** Smallest part size in bytes. */
+    partSizeBytes: number;
+    /** Milliseconds between sweeps of abandoned multipart uploads; 0 = no timer. */
+    sweepIntervalMs: number;
   };
 }
 
@@ -201,6 +231,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       accessKeyId: e.S3_ACCESS_KEY_ID,
       secretAccessKey: e.S3_SECRET_ACCESS_KEY,
       forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    },
+    artifacts: {
+      multipartThresholdBytes: e.ARTIFACTS_MULTIPART_THRESHOLD_MIB * MIB,
+      partSizeBytes: e.ARTIFACTS_PART_SIZE_MIB * MIB,
+      sweepIntervalMs: e.ARTIFACTS_SWEEP_INTERVAL_MINUTES * 60_000,
     },
   };
 }

@@ -1,11 +1,15 @@
 /** The S3 client: S3_ENDPOINT (MinIO, S3, or the embedded s3rver) with path-style addressing by default. */
-import { S3Client } from '@aws-sdk/client-s3';
+import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Config } from '../config';
 
 /** Credentials the embedded S3 server accepts (it does not check signatures). */
 export const EMBEDDED_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
-export function createS3(config: Pick<Config, 's3'>): S3Client {
+/**
+ * `overrides` adjust the client, e.g. `{ endpoint: publicEndpoint, requestChecksumCalculation: 'WHEN_REQUIRED' }`
+ * for one that presigns URLs (the SDK's default checksum would bake the CRC32 of an empty body into a PUT URL).
+ */
+export function createS3(config: Pick<Config, 's3'>, overrides: Partial<S3ClientConfig> = {}): S3Client {
   const s3 = config.s3;
   if (!s3.endpoint) throw new Error('S3_ENDPOINT is not set (npm start sets it to the embedded S3 server)');
   return new S3Client({
@@ -16,5 +20,6 @@ export function createS3(config: Pick<Config, 's3'>): S3Client {
       s3.accessKeyId && s3.secretAccessKey
         ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }
         : EMBEDDED_S3_CREDENTIALS,
+    ...overrides,
   });
 }
