@@ -2,7 +2,8 @@ import type { Benchmark } from '../harness';
 import { federatedList } from './federatedList';
 import { gatewayOverhead } from './gatewayOverhead';
 import { metricsIngest } from './metricsIngest';
+import { metricsSeries } from './metricsSeries';
 import { modelVersions } from './modelVersions';
 
 /** Every benchmark `npm run bench` runs, in order. Later work adds its own here. */
-export const benchmarks: Benchmark[] = [gatewayOverhead, federatedList, modelVersions, metricsIngest];
+export const benchmarks: Benchmark[] = [gatewayOverhead, federatedList, modelVersions, metricsIngest, metricsSeries];
