@@ -1,4 +1,11 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+// One graphql for source and dependencies: Vite would resolve `graphql` for
+// our files by its "module" field (index.mjs) while Node loads its "main"
+// (index.js) for packages such as graphql-ws, and `instanceof GraphQLError`
+// fails across the two copies. Node's choice wins, as it does in production.
+const resolve = { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }] };
 
 // Tests are split by suffix:
 //   *.test.ts      unit: no store, no process, milliseconds each
@@ -8,6 +15,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        resolve,
         test: {
           name: 'unit',
           sequence: { groupOrder: 0 },
@@ -16,6 +24,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'integration',
           sequence: { groupOrder: 1 },
@@ -27,6 +36,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'e2e',
           sequence: { groupOrder: 2 },

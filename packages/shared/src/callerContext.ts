@@ -12,6 +12,13 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 export const CONTEXT_HEADER = 'x-lab-context';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
+/**
+ * What the gateway signs (as the internal service caller) in connection_init
+ * when it opens a subscription socket to a subgraph; each subscription then
+ * carries its own context, signed for its document.
+ */
+export const SUBSCRIPTION_CONNECTION_DOCUMENT = 'WS /graphql';
+
 /** Seconds a signed context stays valid. */
 export const CONTEXT_TTL_SECONDS = 60;
 /** Clock skew tolerated between gateway and subgraph, in seconds. */

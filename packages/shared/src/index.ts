@@ -10,4 +10,5 @@ export * from './sdl';
 export * from './stores/clickhouse';
 export * from './stores/s3';
 export * from './subgraphServer';
+export * from './subscriptionServer';
 export * from './topology';

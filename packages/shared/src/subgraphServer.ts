@@ -19,6 +19,7 @@ import type { Config } from './config';
 import { isExpectedErrorCode, labHttpError, maskError } from './errors';
 import { checkHealth, type HealthCheck } from './health';
 import { listen, type RunningServer } from './httpServer';
+import { type SubscriptionServer, serveSubscriptions } from './subscriptionServer';
 
 /** What every resolver of every subgraph receives. */
 export interface BaseContext {
@@ -45,6 +46,12 @@ export interface SubgraphOptions<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** Largest JSON body accepted on /graphql (default 10 MiB). */
   bodyLimit?: string;
+  /**
+   * Serve the schema's Subscription fields over graphql-ws on /graphql
+   * (subscriptionServer.ts; gateway-signed sockets only). Default: when the
+   * schema has a Subscription type.
+   */
+  subscriptions?: boolean;
   /** Releases the subgraph's store: called after the server stops, or when it fails to start. */
   onClose?: () => unknown;
 }
@@ -61,6 +68,8 @@ export function requireInternalSecret(config: Pick<Config, 'internalSecret'>, se
 
 export interface RunningSubgraph extends RunningServer {
   apollo: ApolloServer<TContextAny>;
+  /** The graphql-ws server, when the subgraph serves subscriptions. */
+  subscriptions: SubscriptionServer | undefined;
 }
 // biome-ignore lint/suspicious/noExplicitAny: the running handle does not depend on the context type
 type TContextAny = any;
@@ -130,8 +139,20 @@ async function serve<TContext extends BaseContext>(
 
   options.routes?.(app);
 
+  const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> });
+  const subscriptions =
+    (options.subscriptions ?? Boolean(schema.getSubscriptionType()))
+      ? serveSubscriptions<TContext>({
+          name: options.name,
+          schema,
+          httpServer,
+          internalSecret: options.internalSecret,
+          log,
+          context: options.context,
+        })
+      : undefined;
   const apollo = new ApolloServer<TContext>({
-    schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    schema,
     csrfPrevention: true,
     logger: log,
     includeStacktraceInErrorResponses: false,
@@ -178,7 +199,9 @@ async function serve<TContext extends BaseContext>(
   return {
     ...running,
     apollo,
+    subscriptions,
     close: async () => {
+      await subscriptions?.close();
       await apollo.stop();
       await running.close();
       await options.onClose?.();

@@ -115,6 +115,29 @@ export const typeDefs = parse(/* GraphQL */ `
     duplicate: Boolean
   }
 
+  type MetricTag {
+    key: String!
+    value: String!
+  }
+
+  "A point as it was stored, delivered live by Subscription.metricStream."
+  type MetricPoint {
+    runId: ID!
+    run: Run!
+    name: String!
+    step: Float!
+    value: Float!
+    timestamp: DateTime!
+    tags: [MetricTag!]!
+    "Points of this metric not delivered just before this one (the subscriber fell behind, or they arrived after a later step); they are stored: refetch Run.metricSeries to fill the gap. 0 normally."
+    skipped: Float!
+  }
+
+  type Subscription {
+    "Points of a run as they are stored, through either ingest path, per metric in step order; names filters (at most 100; all metrics when absent). Needs READ on the run. A slow subscriber is coalesced to the latest point per metric (README, Live streams)."
+    metricStream(runId: ID!, names: [String!]): MetricPoint!
+  }
+
   type Mutation {
     "Stores up to 10,000 points of a run (EDITOR), all or nothing; the same idempotencyKey with the same points is stored once."
     logMetrics(runId: ID!, points: [MetricPointInput!]!, idempotencyKey: String): LogMetricsResult!

@@ -11,10 +11,15 @@ import { createMetricsLoaders } from './query/loaders';
 import { createResolvers, type MetricsContext } from './resolvers';
 import { typeDefs } from './schema';
 import { type MetricsStore, openMetricsStore } from './store/metricsStore';
+import { MetricStreamHub } from './stream/metricStreamHub';
 
 export interface RunningMetrics {
   url: string;
   store: MetricsStore;
+  /** Live streams (Subscription.metricStream). */
+  streams: MetricStreamHub;
+  /** Subscriptions running on the subgraph's graphql-ws socket(s). */
+  activeSubscriptions(): number;
   stop(): Promise<void>;
 }
 
@@ -33,11 +38,13 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
   }
   const runAccess = (requestId: string, caller: IngestContext['caller']) =>
     createRunAccess({ registryUrl: config.subgraphUrls.registry, internalSecret, requestId, caller });
+  const streams = new MetricStreamHub();
+  store.ingest.onInserted = (rows) => streams.publish(rows);
   const running = await startSubgraph<MetricsContext>(
     {
       name: 'metrics',
       typeDefs,
-      resolvers: createResolvers(store),
+      resolvers: createResolvers(store, streams),
       log,
       internalSecret,
       context: (base) => ({
@@ -52,10 +59,19 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
         app.post(INGEST_PATH, ingestHandler({ store: store.ingest, internalSecret, log, runAccess }));
       },
       health: { clickhouse: (signal) => store.ping(signal) },
-      onClose: () => store.close(),
+      onClose: () => {
+        streams.close();
+        return store.close();
+      },
     },
     config.ports.metrics,
     config.host,
   );
-  return { url: running.url, store, stop: running.close };
+  return {
+    url: running.url,
+    store,
+    streams,
+    activeSubscriptions: () => running.subscriptions?.active ?? 0,
+    stop: running.close,
+  };
 }

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { MetricRow } from '../store/ingestStore';
+import { MetricStreamHub, type StreamPoint } from './metricStreamHub';
+
+const RUN = '0b7e6a52-3c1f-4d55-9a7e-1f2d3c4b5a60';
+const OTHER = '7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+
+const row = (name: string, step: number, runId = RUN): MetricRow => ({
+  runId,
+  experimentId: 'e',
+  name,
+  step,
+  value: step / 10,
+  timestampMs: 1_700_000_000_000 + step,
+  tags: {},
+});
+
+/** Up to n points: stops early when nothing more is queued. */
+async function take(it: AsyncIterator<StreamPoint>, n: number): Promise<StreamPoint[]> {
+  const out: StreamPoint[] = [];
+  const idle = Symbol('idle');
+  for (let i = 0; i < n; i++) {
+    const r = await Promise.race([it.next(), new Promise<typeof idle>((resolve) => setTimeout(resolve, 50, idle))]);
+    if (r === idle || r.done) break;
+    out.push(r.value);
+  }
+  return out;
+}
+
+describe('MetricStreamHub', () => {
+  it('delivers a run’s points per metric in step order, filtered by name, and nothing of other runs', async () => {
+    const hub = new MetricStreamHub();
+    const sub = hub.subscribe(RUN.toUpperCase(), ['loss', 'acc']);
+    hub.publish([row('loss', 2), row('lr', 1), row('loss', 1), row('acc', 5), row('loss', 3, OTHER)]);
+    const got = await take(sub, 3);
+    expect(got.map((p) => [p.name, p.step])).toEqual([
+      ['acc', 5],
+      ['loss', 1],
+      ['loss', 2],
+    ]);
+    await sub.return?.();
+    expect(hub.size).toBe(0);
+  });
+
+  it('a waiting subscriber is woken by the next publish', async () => {
+    const hub = new MetricStreamHub();
+    const sub = hub.subscribe(RUN);
+    const pending = sub.next();
+    hub.publish([row('loss', 7)]);
+    expect((await pending).value).toMatchObject({ name: 'loss', step: 7, value: 0.7, skipped: 0 });
+  });
+
+  it('a late lower step is not delivered but counted on the next point', async () => {
+    const hub = new MetricStreamHub();
+    const sub = hub.subscribe(RUN);
+    hub.publish([row('loss', 10)]);
+    hub.publish([row('loss', 4), row('loss', 5)]);
+    hub.publish([row('loss', 11)]);
+    const got = await take(sub, 2);
+    expect(got.map((p) => [p.step, p.skipped])).toEqual([
+      [10, 0],
+      [11, 2],
+    ]);
+  });
+
+  it('a slow subscriber is coalesced to the latest point per metric, never queueing more than the bound', async () => {
+    const hub = new MetricStreamHub({ maxQueued: 100 });
+    const sub = hub.subscribe(RUN);
+    const rows = Array.from({ length: 10_000 }, (_, i) => row(i % 2 ? 'loss' : 'acc', i));
+    hub.publish(rows);
+    const got = await take(sub, 200);
+    expect(got.length).toBeLessThanOrEqual(101);
+    const last = got.filter((p) => p.name === 'loss').at(-1);
+    expect(last?.step).toBe(9999);
+    // Every point is either delivered or counted as skipped.
+    expect(got.reduce((n, p) => n + 1 + p.skipped, 0)).toBe(10_000);
+    const steps = got.filter((p) => p.name === 'acc').map((p) => p.step);
+    expect(steps).toEqual([...steps].sort((a, b) => a - b));
+  });
+
+  it('a subscriber behind on more metrics than the bound is ended with SERVICE_UNAVAILABLE', async () => {
+    const hub = new MetricStreamHub({ maxQueued: 3 });
+    const sub = hub.subscribe(RUN);
+    hub.publish(['a', 'b', 'c', 'd', 'e'].map((n) => row(n, 1)));
+    await expect(sub.next()).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(hub.size).toBe(0);
+    expect((await sub.next()).done).toBe(true);
+  });
+
+  it('close ends every subscription', async () => {
+    const hub = new MetricStreamHub();
+    const a = hub.subscribe(RUN);
+    const b = hub.subscribe(OTHER);
+    const waiting = a.next();
+    hub.close();
+    expect((await waiting).done).toBe(true);
+    expect((await b.next()).done).toBe(true);
+    expect(hub.size).toBe(0);
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * Live metric streams: Subscription.metricStream's source.
+ *
+ * Both ingest paths (logMetrics and POST /v1/metrics) end in one insert
+ * (IngestStore.onInserted), which publishes the rows here once ClickHouse has
+ * accepted them, so a subscriber sees only stored points and sees them within
+ * one insert of being logged.
+ *
+ * Order: a published batch is delivered per metric in step order; a point
+ * whose step is lower than the last one delivered for its metric (a late
+ * batch) is not delivered but counted in the next point's `skipped`.
+ *
+ * Slow subscribers never grow memory without bound: each has a queue of at
+ * most `maxQueued` points. When it is full, the queue is coalesced to the
+ * latest point per metric (the points in between count as `skipped` on the
+ * point that replaces them); a subscriber so far behind that even that
+ * exceeds the bound is ended with SERVICE_UNAVAILABLE. Skipped points are
+ * stored: a client refetches Run.metricSeries to fill the gap.
+ *
+ * The hub is in-process: with several metrics replicas, subscribers see the
+ * points ingested by their replica (README, Live streams).
+ */
+import { labError } from '@lab/shared';
+import type { MetricRow } from '../store/ingestStore';
+
+export interface StreamPoint {
+  runId: string;
+  name: string;
+  step: number;
+  value: number;
+  timestampMs: number;
+  tags: Record<string, string>;
+  /** Points of this metric not delivered just before this one (0 normally). */
+  skipped: number;
+}
+
+export interface MetricStreamOptions {
+  /** Points a subscriber may have queued before the queue is coalesced (default 10,000). */
+  maxQueued?: number;
+}
+
+export const DEFAULT_MAX_QUEUED = 10_000;
+
+type Waiter = (result: IteratorResult<StreamPoint>) => void;
+
+/** One subscription: a bounded queue drained by its async iterator. */
+class Subscriber implements AsyncIterableIterator<StreamPoint> {
+  private queue: StreamPoint[] = [];
+  private waiter: { resolve: Waiter; reject: (err: unknown) => void } | undefined;
+  private failure: Error | undefined;
+  private done = false;
+  /** Last step delivered or queued, per metric. */
+  private readonly lastStep = new Map<string, number>();
+  /** Points of a metric dropped for step order, carried onto its next point. */
+  private readonly pendingSkips = new Map<string, number>();
+
+  constructor(
+    readonly runId: string,
+    private readonly names: ReadonlySet<string> | undefined,
+    private readonly maxQueued: number,
+    private readonly release: (s: Subscriber) => void,
+  ) {}
+
+  wants(name: string): boolean {
+    return this.names === undefined || this.names.has(name);
+  }
+
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  push(row: MetricRow): void {
+    if (this.done || !this.wants(row.name)) return;
+    const last = this.lastStep.get(row.name);
+    if (last !== undefined && row.step < last) {
+      this.pendingSkips.set(row.name, (this.pendingSkips.get(row.name) ?? 0) + 1);
+      return;
+    }
+    this.lastStep.set(row.name, row.step);
+    const skipped = this.pendingSkips.get(row.name) ?? 0;
+    if (skipped > 0) this.pendingSkips.delete(row.name);
+    const point: StreamPoint = {
+      runId: this.runId,
+      name: row.name,
+      step: row.step,
+      value: row.value,
+      timestampMs: row.timestampMs,
+      tags: row.tags,
+      skipped,
+    };
+    if (this.waiter) {
+      const { resolve } = this.waiter;
+      this.waiter = undefined;
+      resolve({ value: point, done: false });
+      return;
+    }
+    this.queue.push(point);
+    if (this.queue.length > this.maxQueued) this.coalesce();
+  }
+
+  /** Keeps the latest queued point per metric; the others become its `skipped`. */
+  private coalesce(): void {
+    const latest = new Map<string, StreamPoint>();
+    for (const p of this.queue) {
+      const kept = latest.get(p.name);
+      latest.set(p.name, kept ? { ...p, skipped: kept.skipped + 1 + p.skipped } : p);
+    }
+    if (latest.size > this.maxQueued) {
+      this.fail(
+        labError(
+          'SERVICE_UNAVAILABLE',
+          `metricStream ended: the subscriber fell more than ${this.maxQueued} metrics behind; resubscribe and refetch Run.metricSeries`,
+          { service: 'metrics' },
+        ),
+      );
+      return;
+    }
+    this.queue = [...latest.values()];
+  }
+
+  private fail(err: Error): void {
+    this.queue = [];
+    this.failure = err;
+    this.finish();
+    if (this.waiter) {
+      const { reject } = this.waiter;
+      this.waiter = undefined;
+      this.failure = undefined;
+      reject(err);
+    }
+  }
+
+  private finish(): void {
+    if (!this.done) {
+      this.done = true;
+      this.release(this);
+    }
+  }
+
+  next(): Promise<IteratorResult<StreamPoint>> {
+    const point = this.queue.shift();
+    if (point) return Promise.resolve({ value: point, done: false });
+    if (this.failure) {
+      const err = this.failure;
+      this.failure = undefined;
+      return Promise.reject(err);
+    }
+    if (this.done) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+  }
+
+  return(): Promise<IteratorResult<StreamPoint>> {
+    this.queue = [];
+    this.finish();
+    if (this.waiter) {
+      const { resolve } = this.waiter;
+      this.waiter = undefined;
+      resolve({ value: undefined, done: true });
+    }
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(err: unknown): Promise<IteratorResult<StreamPoint>> {
+    void this.return();
+    return Promise.reject(err);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+const byNameThenStep = (a: MetricRow, b: MetricRow) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.step - b.step);
+
+export class MetricStreamHub {
+  private readonly runs = new Map<string, Set<Subscriber>>();
+  private readonly maxQueued: number;
+
+  constructor(options: MetricStreamOptions = {}) {
+    this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
+  }
+
+  /** Subscriptions open now. */
+  get size(): number {
+    let n = 0;
+    for (const set of this.runs.values()) n += set.size;
+    return n;
+  }
+
+  /** Points of a run as they are stored; `names` filters (undefined: every metric). */
+  subscribe(runId: string, names?: readonly string[]): AsyncIterableIterator<StreamPoint> {
+    const key = runId.toLowerCase();
+    const subscriber = new Subscriber(key, names ? new Set(names) : undefined, this.maxQueued, (s) => {
+      const set = this.runs.get(key);
+      set?.delete(s);
+      if (set?.size === 0) this.runs.delete(key);
+    });
+    const set = this.runs.get(key);
+    if (set) set.add(subscriber);
+    else this.runs.set(key, new Set([subscriber]));
+    return subscriber;
+  }
+
+  /** Delivers stored rows to the subscribers of their runs, per metric in step order. */
+  publish(rows: readonly MetricRow[]): void {
+    if (this.runs.size === 0) return;
+    const byRun = new Map<string, MetricRow[]>();
+    for (const row of rows) {
+      const key = row.runId.toLowerCase();
+      if (!this.runs.has(key)) continue;
+      const list = byRun.get(key);
+      if (list) list.push(row);
+      else byRun.set(key, [row]);
+    }
+    for (const [key, list] of byRun) {
+      list.sort(byNameThenStep);
+      for (const subscriber of [...(this.runs.get(key) ?? [])]) {
+        for (const row of list) subscriber.push(row);
+      }
+    }
+  }
+
+  /** Ends every subscription (the service is stopping). */
+  close(): void {
+    for (const set of [...this.runs.values()]) for (const s of [...set]) void s.return();
+  }
+}

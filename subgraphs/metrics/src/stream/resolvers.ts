@@ -1,0 +1,46 @@
+/**
+ * Subscription.metricStream: the run's points as they are stored, from the
+ * hub both ingest paths publish to. The caller must be able to READ the run
+ * when the subscription starts (NOT_FOUND otherwise, as for queries).
+ */
+import { labError } from '@lab/shared';
+import { isUuid, METRIC_NAME } from '../ingest/validate';
+import type { QueryContext } from '../query/resolvers';
+import type { MetricStreamHub, StreamPoint } from './metricStreamHub';
+
+export const MAX_STREAM_NAMES = 100;
+
+interface MetricStreamArgs {
+  runId: string;
+  names?: string[] | null;
+}
+
+export function streamResolvers(hub: MetricStreamHub) {
+  return {
+    Subscription: {
+      metricStream: {
+        subscribe: async (_: unknown, { runId, names }: MetricStreamArgs, ctx: QueryContext) => {
+          if (names && (names.length === 0 || names.length > MAX_STREAM_NAMES)) {
+            throw labError('BAD_USER_INPUT', `names must list 1 to ${MAX_STREAM_NAMES} metric names (or be omitted)`, {
+              field: 'names',
+            });
+          }
+          const badName = names?.find((n) => !METRIC_NAME.test(n));
+          if (badName !== undefined) {
+            throw labError('BAD_USER_INPUT', `"${badName.slice(0, 200)}" is not a metric name`, { field: 'names' });
+          }
+          if (!isUuid(runId) || !(await ctx.metrics.access.canRead('RUN', runId))) {
+            throw labError('NOT_FOUND', `run ${runId} not found`);
+          }
+          return hub.subscribe(runId, names ?? undefined);
+        },
+        resolve: (point: StreamPoint) => point,
+      },
+    },
+    MetricPoint: {
+      run: (p: StreamPoint) => ({ __typename: 'Run', id: p.runId }),
+      timestamp: (p: StreamPoint) => new Date(p.timestampMs).toISOString(),
+      tags: (p: StreamPoint) => Object.entries(p.tags).map(([key, value]) => ({ key, value })),
+    },
+  };
+}
