@@ -75,4 +75,50 @@ describe('metrics ingestion through the gateway', () => {
     expect(anonymous.status).toBe(401);
     expect(((await anonymous.json()) as { code: string }).code).toBe('UNAUTHENTICATED');
   });
+
+  it('logs 10,000 tagged points in one logMetrics call and reads them back with the run from the registry', async () => {
+    const points = Array.from({ length: 10_000 }, (_, i) => ({
+      name: 'val/loss',
+      value: 1 / (i + 1),
+      step: i,
+      tags: [
+        { key: 'split', value: 'validation' },
+        { key: 'dataset', value: 'held-out-2026' },
+      ],
+    }));
+    const logged = await platform.gql<{ logMetrics: { accepted: number } }>(
+      'mutation($r: ID!, $p: [MetricPointInput!]!) { logMetrics(runId: $r, points: $p, idempotencyKey: "val-1") { accepted } }',
+      { r: runId, p: points },
+    );
+    expect(logged.status).toBe(200);
+    expect(logged.body.errors).toBeUndefined();
+    expect(logged.body.data?.logMetrics.accepted).toBe(10_000);
+
+    const read = await platform.gql<{
+      run: {
+        name: string;
+        experiment: { name: string };
+        metrics: { name: string; count: number; last: number; lastStep: number }[];
+        metricSeries: { exact: boolean; points: { step: number; min: number; max: number }[] };
+      };
+    }>(
+      `query($r: ID!) { run(id: $r) { name experiment { name }
+         metrics { name count last lastStep }
+         metricSeries(name: "val/loss", maxPoints: 100) { exact points { step min max } } } }`,
+      { r: runId },
+    );
+    expect(read.body.errors).toBeUndefined();
+    const run = read.body.data?.run;
+    expect(run?.experiment.name).toBe('e');
+    expect(run?.metrics.find((m) => m.name === 'val/loss')).toEqual({
+      name: 'val/loss',
+      count: 10_000,
+      last: 1 / 10_000,
+      lastStep: 9_999,
+    });
+    expect(run?.metrics.find((m) => m.name === 'loss')?.count).toBe(5_000);
+    expect(run?.metricSeries.exact).toBe(false);
+    expect(run?.metricSeries.points.length).toBeLessThanOrEqual(100);
+    expect(run?.metricSeries.points[0]?.max).toBe(1);
+  });
 });
