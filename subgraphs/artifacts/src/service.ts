@@ -1,33 +1,68 @@
 /**
  * The artifacts service: opens the store (S3 at S3_ENDPOINT: MinIO, S3, or the
- * embedded s3rver), makes sure the bucket exists, and serves the subgraph.
+ * embedded s3rver), makes sure the bucket exists, serves the subgraph, and
+ * sweeps abandoned multipart uploads every ARTIFACTS_SWEEP_INTERVAL_MINUTES.
  * main.ts runs it as a process.
  */
 import { type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
+import { type ArtifactsContext, createArtifactsRequest } from './context';
+import { createOwnerLocator } from './files/locator';
 import { createResolvers } from './resolvers';
 import { typeDefs } from './schema';
-import { openArtifactsStore } from './store/artifactsStore';
+import { type ArtifactsStore, openArtifactsStore } from './store/artifactsStore';
 
 export interface RunningArtifacts {
   url: string;
+  store: ArtifactsStore;
   stop(): Promise<void>;
+}
+
+function startSweeper(store: ArtifactsStore, intervalMs: number, log: Logger): () => void {
+  if (intervalMs <= 0) return () => {};
+  let running = false;
+  const timer = setInterval(async () => {
+    if (running) return;
+    running = true;
+    try {
+      const result = await store.uploads.sweep();
+      if (result.aborted > 0) log.info(result, 'aborted abandoned multipart uploads');
+    } catch (err) {
+      log.warn({ err }, 'sweep of abandoned multipart uploads failed; next try at the next interval');
+    } finally {
+      running = false;
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 export async function startArtifacts(config: Config, log: Logger): Promise<RunningArtifacts> {
   const internalSecret = requireInternalSecret(config, 'artifacts');
   const store = await openArtifactsStore(config, log);
-  const running = await startSubgraph(
+  const registryUrl = config.subgraphUrls.registry;
+  const locator = createOwnerLocator({ registryUrl, internalSecret });
+  const settings = {
+    internalSecret,
+    multipartThresholdBytes: config.artifacts.multipartThresholdBytes,
+    partSizeBytes: config.artifacts.partSizeBytes,
+  };
+  const stopSweeper = startSweeper(store, config.artifacts.sweepIntervalMs, log);
+  const running = await startSubgraph<ArtifactsContext>(
     {
       name: 'artifacts',
       typeDefs,
       resolvers: createResolvers(store),
       log,
       internalSecret,
+      context: (base) => ({ ...base, artifacts: createArtifactsRequest(base, { store, locator, settings, registryUrl }) }),
       health: { s3: (signal) => store.ping(signal) },
-      onClose: () => store.close(),
+      onClose: () => {
+        stopSweeper();
+        store.close();
+      },
     },
     config.ports.artifacts,
     config.host,
   );
-  return { url: running.url, stop: running.close };
+  return { url: running.url, store, stop: running.close };
 }

@@ -6,6 +6,10 @@ import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Config, createS3, type Logger } from '@lab/shared';
 import type { StoreStatus } from '@lab/shared/sdl';
 import { type BucketCapabilities, ensureBucket } from './bucket';
+import { FilesStore } from './filesStore';
+import type { S3Handle } from './handle';
+import { createLimit } from './limit';
+import { UploadsStore } from './uploadsStore';
 
 export type { StoreStatus };
 
@@ -19,13 +23,30 @@ export function describeServer(endpoint: string, capabilities: BucketCapabilitie
   return `${server ? `${server} at ` : ''}${host} (${features.join(', ')})`;
 }
 
+/** Concurrent S3 calls of listings and HEADs, per process. */
+export const S3_CONCURRENCY = 16;
+
 export class ArtifactsStore {
+  readonly files: FilesStore;
+  readonly uploads: UploadsStore;
+  private readonly s3: S3Client;
+
   constructor(
-    private readonly s3: S3Client,
-    readonly bucket: string,
+    private readonly handle: S3Handle,
     readonly endpoint: string,
-    readonly capabilities: BucketCapabilities,
-  ) {}
+  ) {
+    this.s3 = handle.s3;
+    this.files = new FilesStore(handle);
+    this.uploads = new UploadsStore(handle);
+  }
+
+  get bucket(): string {
+    return this.handle.bucket;
+  }
+
+  get capabilities(): BucketCapabilities {
+    return this.handle.capabilities;
+  }
 
   /** HeadBucket, returning the server's `Server` header when it sends one (MinIO, AmazonS3; s3rver sends none). */
   private async head(signal?: AbortSignal): Promise<string | undefined> {
@@ -62,6 +83,7 @@ export class ArtifactsStore {
 
   close(): void {
     this.s3.destroy();
+    this.handle.presigner.destroy();
   }
 }
 
@@ -72,11 +94,17 @@ export async function openArtifactsStore(config: Pick<Config, 's3'>, log: Logger
     throw new Error('S3_ENDPOINT is not set: the artifacts subgraph needs an S3 server (npm start sets it to the embedded one)');
   }
   const s3 = createS3(config);
+  // Clients reach S3 at S3_PUBLIC_ENDPOINT when set; no default checksum (it would sign the CRC32 of an empty body).
+  const presigner = createS3(config, {
+    endpoint: config.s3.publicEndpoint ?? endpoint,
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+  });
   try {
     const capabilities = await ensureBucket(s3, bucket, log);
-    return new ArtifactsStore(s3, bucket, endpoint, capabilities);
+    return new ArtifactsStore({ s3, presigner, bucket, capabilities, limit: createLimit(S3_CONCURRENCY) }, endpoint);
   } catch (err) {
     s3.destroy();
+    presigner.destroy();
     throw err;
   }
 }

@@ -1,0 +1,196 @@
+/**
+ * Uploads straight from clients to S3: presigned PUTs, multipart uploads with
+ * presigned part URLs, completion and abort, and the sweep of abandoned ones.
+ *
+ * Every multipart upload the platform starts leaves a small marker object at
+ * uploads/pending/{upload id} until it is completed or aborted: the sweep
+ * aborts those older than a day. This works on servers without
+ * ListMultipartUploads (s3rver); where the server has it, the sweep also
+ * aborts old uploads it finds there (started by anything).
+ */
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { META_SHA256, META_UPLOADED_BY, type S3Handle } from './handle';
+import { describeError, errorName, httpStatus } from './s3Errors';
+
+export const PENDING_PREFIX = 'uploads/pending/';
+export const SWEEP_AGE_MS = 24 * 60 * 60 * 1000;
+
+export interface NewObject {
+  key: string;
+  size: number;
+  contentType: string;
+  sha256?: string | undefined;
+  uploadedBy: string;
+}
+
+export interface SweepResult {
+  /** Multipart uploads aborted. */
+  aborted: number;
+  /** Whether the server's own list of uploads was searched too (not on s3rver). */
+  serverListed: boolean;
+}
+
+const metadata = (o: NewObject) => ({
+  [META_UPLOADED_BY]: o.uploadedBy,
+  ...(o.sha256 ? { [META_SHA256]: o.sha256 } : {}),
+});
+
+const markerKey = (uploadId: string) => `${PENDING_PREFIX}${Buffer.from(uploadId, 'utf8').toString('base64url')}`;
+
+const isMissing = (err: unknown) => httpStatus(err) === 404 || ['NoSuchUpload', 'NotFound', 'NoSuchKey'].includes(errorName(err));
+
+export class UploadsStore {
+  constructor(private readonly h: S3Handle) {}
+
+  /** One presigned PUT; content-length and content-type are signed (S3 refuses other values). */
+  putUrl(o: NewObject, expiresIn: number): Promise<string> {
+    return getSignedUrl(
+      this.h.presigner,
+      new PutObjectCommand({
+        Bucket: this.h.bucket,
+        Key: o.key,
+        ContentLength: o.size,
+        ContentType: o.contentType,
+        Metadata: metadata(o),
+      }),
+      { expiresIn },
+    );
+  }
+
+  /** Starts a multipart upload and leaves its marker; answers the S3 upload id. */
+  async startMultipart(o: NewObject): Promise<string> {
+    const out = await this.h.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: this.h.bucket, Key: o.key, ContentType: o.contentType, Metadata: metadata(o) }),
+    );
+    const uploadId = out.UploadId as string;
+    await this.h.s3.send(
+      new PutObjectCommand({
+        Bucket: this.h.bucket,
+        Key: markerKey(uploadId),
+        Body: JSON.stringify({ key: o.key, uploadId, size: o.size }),
+        ContentType: 'application/json',
+      }),
+    );
+    return uploadId;
+  }
+
+  partUrl(key: string, uploadId: string, partNumber: number, expiresIn: number): Promise<string> {
+    return getSignedUrl(
+      this.h.presigner,
+      new UploadPartCommand({ Bucket: this.h.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }),
+      { expiresIn },
+    );
+  }
+
+  /** Whether the platform still considers this multipart upload open (its marker is there). */
+  async isOpen(uploadId: string): Promise<boolean> {
+    try {
+      await this.h.s3.send(new HeadObjectCommand({ Bucket: this.h.bucket, Key: markerKey(uploadId) }));
+      return true;
+    } catch (err) {
+      if (isMissing(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Completes with the parts' ETags; answers the new version id, when the server versions objects. */
+  async completeMultipart(
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string }[],
+  ): Promise<{ versionId: string | undefined }> {
+    const out = await this.h.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: this.h.bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+      }),
+    );
+    await this.dropMarker(uploadId);
+    return { versionId: out.VersionId && out.VersionId !== 'null' ? out.VersionId : undefined };
+  }
+
+  /** Aborts (an unknown or finished upload is not an error) and drops the marker. */
+  async abortMultipart(key: string, uploadId: string): Promise<void> {
+    try {
+      await this.h.s3.send(new AbortMultipartUploadCommand({ Bucket: this.h.bucket, Key: key, UploadId: uploadId }));
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+    await this.dropMarker(uploadId);
+  }
+
+  private async dropMarker(uploadId: string): Promise<void> {
+    await this.h.s3.send(new DeleteObjectCommand({ Bucket: this.h.bucket, Key: markerKey(uploadId) }));
+  }
+
+  /** Aborts multipart uploads started before `now - olderThanMs`. */
+  async sweep(olderThanMs = SWEEP_AGE_MS, now = Date.now()): Promise<SweepResult> {
+    const cutoff = now - olderThanMs;
+    let aborted = 0;
+    let token: string | undefined;
+    do {
+      const out = await this.h.s3.send(
+        new ListObjectsV2Command({
+          Bucket: this.h.bucket,
+          Prefix: PENDING_PREFIX,
+          ...(token ? { ContinuationToken: token } : {}),
+        }),
+      );
+      for (const marker of out.Contents ?? []) {
+        if ((marker.LastModified?.getTime() ?? 0) > cutoff) continue;
+        const uploadId = Buffer.from((marker.Key as string).slice(PENDING_PREFIX.length), 'base64url').toString('utf8');
+        const body = await this.h.s3
+          .send(new GetObjectCommand({ Bucket: this.h.bucket, Key: marker.Key }))
+          .then((o) => o.Body?.transformToString())
+          .catch(() => undefined);
+        const key = body ? (JSON.parse(body) as { key?: string }).key : undefined;
+        if (key) await this.abortMultipart(key, uploadId);
+        else await this.dropMarker(uploadId);
+        aborted++;
+      }
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+
+    let serverListed = false;
+    try {
+      let keyMarker: string | undefined;
+      let idMarker: string | undefined;
+      for (;;) {
+        const out = await this.h.s3.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.h.bucket,
+            ...(keyMarker ? { KeyMarker: keyMarker } : {}),
+            ...(idMarker ? { UploadIdMarker: idMarker } : {}),
+          }),
+        );
+        serverListed = true;
+        for (const u of out.Uploads ?? []) {
+          if (!u.Key || !u.UploadId || (u.Initiated?.getTime() ?? now) > cutoff) continue;
+          await this.abortMultipart(u.Key, u.UploadId);
+          aborted++;
+        }
+        if (!out.IsTruncated) break;
+        keyMarker = out.NextKeyMarker;
+        idMarker = out.NextUploadIdMarker;
+      }
+    } catch (err) {
+      if (errorName(err) !== 'NotImplemented')
+        throw new Error(`ListMultipartUploads failed: ${describeError(err)}`, { cause: err });
+    }
+    return { aborted, serverListed };
+  }
+}
