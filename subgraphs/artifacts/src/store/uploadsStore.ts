@@ -49,6 +49,8 @@ const metadata = (o: NewObject) => ({
 
 const markerKey = (uploadId: string) => `${PENDING_PREFIX}${Buffer.from(uploadId, 'utf8').toString('base64url')}`;
 
+const UNSUPPORTED = new Set(['MethodNotAllowed', 'NotImplemented']);
+
 const isMissing = (err: unknown) => httpStatus(err) === 404 || ['NoSuchUpload', 'NotFound', 'NoSuchKey'].includes(errorName(err));
 
 export class UploadsStore {
@@ -123,12 +125,16 @@ export class UploadsStore {
     return { versionId: out.VersionId && out.VersionId !== 'null' ? out.VersionId : undefined };
   }
 
-  /** Aborts (an unknown or finished upload is not an error) and drops the marker. */
+  /**
+   * Aborts (an unknown or finished upload is not an error) and drops the marker.
+   * s3rver has no AbortMultipartUpload (MethodNotAllowed): there the upload is
+   * only forgotten, and its parts stay in the server's folder.
+   */
   async abortMultipart(key: string, uploadId: string): Promise<void> {
     try {
       await this.h.s3.send(new AbortMultipartUploadCommand({ Bucket: this.h.bucket, Key: key, UploadId: uploadId }));
     } catch (err) {
-      if (!isMissing(err)) throw err;
+      if (!isMissing(err) && !UNSUPPORTED.has(errorName(err))) throw err;
     }
     await this.dropMarker(uploadId);
   }
