@@ -1,4 +1,5 @@
 import type { Benchmark } from '../harness';
+import { artifacts } from './artifacts';
 import { federatedList } from './federatedList';
 import { gatewayOverhead } from './gatewayOverhead';
 import { metricsIngest } from './metricsIngest';
@@ -6,4 +7,4 @@ import { metricsSeries } from './metricsSeries';
 import { modelVersions } from './modelVersions';
 
 /** Every benchmark `npm run bench` runs, in order. Later work adds its own here. */
-export const benchmarks: Benchmark[] = [gatewayOverhead, federatedList, modelVersions, metricsIngest, metricsSeries];
+export const benchmarks: Benchmark[] = [gatewayOverhead, federatedList, modelVersions, metricsIngest, metricsSeries, artifacts];
