@@ -9,13 +9,23 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startRegistry } from '@lab/registry';
 import { PrismaClient } from '@lab/registry/prisma';
-import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
+import {
+  type Caller,
+  type ClickHouseClient,
+  CONTEXT_HEADER,
+  type Config,
+  createClickHouse,
+  createLogger,
+  loadConfig,
+  signContext,
+} from '@lab/shared';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '@lab/stack';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidPoint } from '../ingest/validate';
 import { type RunningMetrics, startMetrics } from '../service';
-import type { QueryEvent } from '../store/queryStore';
+import { STEP_BLOCK } from '../store/migrations';
+import type { QueryEvent, SeriesPointRow } from '../store/queryStore';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'metrics-query-'));
 const secret = 'q'.repeat(32);
@@ -28,6 +38,9 @@ let editor: Caller;
 let viewer: Caller;
 let stranger: Caller;
 let experimentId: string;
+let config: Config;
+/** A second client on the same engine (chdb allows several at one path): plans and projection checks. */
+let raw: ClickHouseClient;
 
 interface GqlResult {
   // biome-ignore lint/suspicious/noExplicitAny: test answers are checked field by field
@@ -94,7 +107,9 @@ beforeAll(async () => {
   const base = { LAB_DATA_DIR: dir, LAB_INTERNAL_SECRET: secret, LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl.href };
   registry = await startRegistry(loadConfig({ ...base, REGISTRY_PORT: '0' }), log);
   prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl.href }) });
-  metrics = await startMetrics(loadConfig({ ...base, METRICS_PORT: '0', REGISTRY_URL: `${registry.url}/graphql` }), log);
+  config = loadConfig({ ...base, METRICS_PORT: '0', REGISTRY_URL: `${registry.url}/graphql` });
+  metrics = await startMetrics(config, log);
+  raw = await createClickHouse(config);
   metrics.store.query.onQuery = (e) => queries.push(e);
   const [e, v, s] = await Promise.all(
     ['editor', 'viewer', 'stranger'].map((name) => prisma.user.create({ data: { email: `${name}@lab.test`, name } })),
@@ -127,6 +142,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  await raw?.close();
   await metrics?.stop();
   await prisma?.$disconnect();
   await registry?.stop();
@@ -222,6 +238,117 @@ describe('Run.metricSeries', () => {
     }
     const compare = await gql(viewer, COMPARE, { ids: [small], name: 'loss', max: 20_000 });
     expect(compare.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
+
+/** The documented bucketing, in JS: what a long series must be, point for point. */
+function expectedSeries(points: { step: number; value: number }[], maxPoints: number): Partial<SeriesPointRow>[] {
+  const lo = points.reduce((m, p) => Math.min(m, p.step), Number.POSITIVE_INFINITY);
+  const hi = points.reduce((m, p) => Math.max(m, p.step), 0);
+  const narrow = Math.ceil((hi - lo + 1) / maxPoints);
+  const blocked = narrow >= STEP_BLOCK;
+  const origin = blocked ? lo - (lo % STEP_BLOCK) : lo;
+  const width = blocked ? STEP_BLOCK * Math.ceil(Math.ceil((hi - origin + 1) / maxPoints) / STEP_BLOCK) : narrow;
+  const buckets = new Map<number, { step: number; value: number; min: number; max: number; count: number }>();
+  for (const p of points) {
+    const key = Math.floor((p.step - origin) / width);
+    const b = buckets.get(key);
+    if (!b) buckets.set(key, { step: p.step, value: p.value, min: p.value, max: p.value, count: 1 });
+    else {
+      if (p.step > b.step) Object.assign(b, { step: p.step, value: p.value });
+      b.min = Math.min(b.min, p.value);
+      b.max = Math.max(b.max, p.value);
+      b.count++;
+    }
+  }
+  return [...buckets.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);
+}
+
+describe('long series from step blocks', () => {
+  let blocky: string;
+  // 300,001 points from step 1,007 (not a multiple of 256), one spike, logged
+  // as odd steps then even steps: every block spans two parts.
+  const points = line('loss', 300_001, (s) => (s === 123_457 ? -1e9 : Math.round(Math.sin(s / 777) * 1e6) / 1e6), 1007);
+
+  beforeAll(async () => {
+    blocky = await newRun('blocky');
+    await insert(
+      blocky,
+      points.filter((p) => p.step % 2 === 1),
+    );
+    await insert(
+      blocky,
+      points.filter((p) => p.step % 2 === 0),
+    );
+  }, 60_000);
+
+  const series = async (max: number) => {
+    const result = await gql(viewer, ENTITY_SERIES, { ...runs(blocky), name: 'loss', max });
+    expect(result.errors).toBeUndefined();
+    return result.data._entities[0].metricSeries as { exact: boolean; points: (SeriesPointRow & { timestamp: string })[] };
+  };
+
+  it('cuts at multiples of 256 steps, point for point as the documented rule says', async () => {
+    for (const max of [1000, 300, 7, 1]) {
+      const { exact, points: got } = await series(max);
+      expect(exact).toBe(false);
+      expect(got.length).toBeLessThanOrEqual(max);
+      expect(got.map(({ step, value, min, max, count }) => ({ step, value, min, max, count }))).toEqual(
+        expectedSeries(points, max),
+      );
+      expect(got.filter((p) => p.min === -1e9)).toHaveLength(1);
+      for (const p of got) expect(p.timestamp).toBe(new Date(T0 + p.step * 1000).toISOString());
+    }
+  });
+
+  it('keeps the narrow rule under 256 steps a bucket', async () => {
+    const { points: got } = await series(2000); // 151 steps a bucket, from the first step
+    expect(got[0]).toMatchObject({ step: 1007 + 150, count: 151 });
+    expect(got.map(({ step, value, min, max, count }) => ({ step, value, min, max, count }))).toEqual(
+      expectedSeries(points, 2000),
+    );
+  });
+
+  it('reads the step_blocks projection, and answers the same from rows where a part lacks it', async () => {
+    queries.length = 0;
+    const before = await series(1000);
+    const event = queries.find((q) => q.kind === 'series') as QueryEvent;
+    const plan = await raw.query({ query: `EXPLAIN ${event.query}`, query_params: event.params, format: 'TabSeparatedRaw' });
+    expect(await plan.text()).toContain('ReadFromMergeTree (step_blocks)');
+    const table = `\`${config.clickhouse.database}\`.experiment_metrics`;
+    const partition = new Date(T0).toISOString().slice(0, 7).replace('-', '');
+    await raw.command({
+      query: `ALTER TABLE ${table} CLEAR PROJECTION step_blocks IN PARTITION ${partition}`,
+      clickhouse_settings: { mutations_sync: '2' },
+    });
+    try {
+      expect(await series(1000)).toEqual(before);
+    } finally {
+      await raw.command({
+        query: `ALTER TABLE ${table} MATERIALIZE PROJECTION step_blocks`,
+        clickhouse_settings: { mutations_sync: '2' },
+      });
+    }
+    expect(await series(1000)).toEqual(before);
+  });
+
+  it('serves Run.metrics from the projection too', async () => {
+    queries.length = 0;
+    const result = await gql(viewer, ENTITY_METRICS, runs(blocky));
+    expect(result.data._entities[0].metrics).toEqual([
+      {
+        name: 'loss',
+        last: points.at(-1)?.value,
+        min: -1e9,
+        max: points.reduce((m, p) => Math.max(m, p.value), Number.NEGATIVE_INFINITY),
+        count: 300_001,
+        lastStep: 301_007,
+        lastTimestamp: new Date(T0 + 301_007_000).toISOString(),
+      },
+    ]);
+    const event = queries.find((q) => q.kind === 'summaries') as QueryEvent;
+    const plan = await raw.query({ query: `EXPLAIN ${event.query}`, query_params: event.params, format: 'TabSeparatedRaw' });
+    expect(await plan.text()).toContain('ReadFromMergeTree (step_blocks)');
   });
 });
 

@@ -6,10 +6,18 @@
  *
  * Downsampling happens in ClickHouse: a series with at most maxPoints points
  * comes back whole (exact); a longer one is cut into at most maxPoints buckets
- * of equal width over step, bucket = intDiv(step - minStep, width) with
- * width = ceil((maxStep - minStep + 1) / maxPoints); a bucket reports its last
- * point (largest step) as the drawn value, and min, max and count over all its
- * points, so spikes survive in min/max.
+ * of equal width over step. With lo and hi its first and last step and
+ * narrow = ceil((hi - lo + 1) / maxPoints): under STEP_BLOCK (256), buckets are
+ * `narrow` steps wide from lo; from there on they are whole blocks of the
+ * step_blocks projection: origin = lo rounded down to a multiple of 256, width
+ * = ceil((hi - origin + 1) / maxPoints) rounded up to a multiple of 256, so
+ * ClickHouse regroups the projection's per-block aggregates (n / 256 rows)
+ * instead of reading every point. bucket = intDiv(step - origin, width). A
+ * bucket reports its last point (largest step) as the drawn value, and min,
+ * max and count over all its points, so spikes survive in min/max. Measured
+ * (bench metrics-series, chdb, 2 cores): a 1,000-point series over 10M
+ * points in about the time of the raw min/max query or less, where reading
+ * every row took 4-5 times as long.
  *
  * "Last" is argMax(value, step): among points logged twice at the same step
  * any one may win. Ordering by (step, timestamp) instead was measured 3-4x
@@ -21,6 +29,9 @@
  */
 import type { ClickHouseClient } from '@lab/shared';
 import { qualified } from './ddl';
+import { STEP_BLOCK } from './migrations';
+
+const B = STEP_BLOCK;
 
 export interface MetricSummaryRow {
   runId: string;
@@ -70,10 +81,11 @@ export interface ExperimentSummaryRow {
   maxRunId: string;
 }
 
-/** What the onQuery hook is told: which kind of read, and its SQL. */
+/** What the onQuery hook is told: which kind of read, its SQL and its parameters. */
 export interface QueryEvent {
   kind: 'summaries' | 'series' | 'experimentSummaries';
   query: string;
+  params: Record<string, unknown>;
 }
 
 const num = (v: string | number) => Number(v);
@@ -92,7 +104,7 @@ export class QueryStore {
   }
 
   private async rows<T>(kind: QueryEvent['kind'], query: string, params: Record<string, unknown>): Promise<T[]> {
-    this.onQuery?.({ kind, query });
+    this.onQuery?.({ kind, query, params });
     const result = await this.client.query({ query, query_params: params, format: 'JSONEachRow' });
     return result.json<T>();
   }
@@ -147,22 +159,44 @@ ORDER BY run_id, metric_name`;
       params.toMs = p.toMs;
     }
     const where = `run_id IN {runIds:Array(UUID)} AND metric_name = {name:String}${window}`;
-    // Exact series (n <= maxPoints): one group per step, i.e. per
-    // point (two rows equal in both are the same point logged twice).
+    const m = (sql: string) => sql.replace(/\b(run_id|metric_name|timestamp)\b/g, 'm.$1');
+    // Per run: exact (n <= maxPoints: one group per point), or buckets of
+    // `width` steps from `origin`. Narrow buckets (under STEP_BLOCK steps)
+    // start at the first step; wider ones are whole blocks of the step_blocks
+    // projection (origin and width multiples of STEP_BLOCK), so the second
+    // branch regroups at most n / STEP_BLOCK block rows instead of n rows.
     const query = `WITH stats AS (
-  SELECT run_id, count() <= {maxPoints:UInt32} AS exact, min(step) AS lo,
-    intDiv(max(step) - min(step) + {maxPoints:UInt32}, {maxPoints:UInt32}) AS width
+  SELECT run_id, count() <= {maxPoints:UInt32} AS exact, min(step) AS lo, max(step) AS hi
   FROM ${this.table} WHERE ${where} GROUP BY run_id
+), grid AS (
+  SELECT run_id, exact, intDiv(hi - lo + {maxPoints:UInt32}, {maxPoints:UInt32}) AS narrow,
+    narrow >= ${B} AS blocked, if(blocked, lo - lo % ${B}, lo) AS origin,
+    if(blocked, ${B} * intDiv(intDiv(hi - origin + {maxPoints:UInt32}, {maxPoints:UInt32}) + ${B - 1}, ${B}), narrow) AS width
+  FROM stats
 )
-SELECT toString(m.run_id) AS rid, s.exact AS exact,
-  if(s.exact, m.step - s.lo, intDiv(m.step - s.lo, s.width)) AS bucket,
-  if(s.exact, toUnixTimestamp64Milli(m.timestamp), 0) AS tkey,
+SELECT * FROM (
+SELECT toString(m.run_id) AS rid, g.exact AS exact,
+  if(g.exact, m.step - g.origin, intDiv(m.step - g.origin, g.width)) AS bucket,
+  if(g.exact, toUnixTimestamp64Milli(m.timestamp), 0) AS tkey,
   max(m.step) AS last_step, toUnixTimestamp64Milli(argMax(m.timestamp, m.step)) AS ts,
   argMax(m.metric_value, m.step) AS value,
   min(m.metric_value) AS lo_value, max(m.metric_value) AS hi_value, count() AS n
-FROM ${this.table} AS m INNER JOIN stats AS s ON m.run_id = s.run_id
-WHERE ${where.replace(/\b(run_id|metric_name|timestamp)\b/g, 'm.$1')}
-GROUP BY m.run_id, s.exact, bucket, tkey
+FROM ${this.table} AS m INNER JOIN (SELECT * FROM grid WHERE exact OR NOT blocked) AS g ON m.run_id = g.run_id
+WHERE ${m(where)} AND m.run_id IN (SELECT run_id FROM grid WHERE exact OR NOT blocked)
+GROUP BY m.run_id, g.exact, bucket, tkey
+UNION ALL
+SELECT toString(b.run_id) AS rid, false AS exact, intDiv(b.block * ${B} - g.origin, g.width) AS bucket, 0 AS tkey,
+  max(b.last_step) AS last_step, toUnixTimestamp64Milli(argMax(b.ts, b.last_step)) AS ts,
+  argMax(b.value, b.last_step) AS value, min(b.lo_value) AS lo_value, max(b.hi_value) AS hi_value, sum(b.n) AS n
+FROM (
+  SELECT run_id, intDiv(step, ${B}) AS block, max(step) AS last_step, count() AS n,
+    min(metric_value) AS lo_value, max(metric_value) AS hi_value,
+    argMax(metric_value, step) AS value, argMax(timestamp, step) AS ts
+  FROM ${this.table} WHERE ${where}
+  GROUP BY run_id, metric_name, intDiv(step, ${B})
+) AS b INNER JOIN (SELECT * FROM grid WHERE NOT exact AND blocked) AS g ON b.run_id = g.run_id
+GROUP BY b.run_id, bucket
+)
 ORDER BY rid, bucket, tkey`;
     type Row = {
       rid: string;
