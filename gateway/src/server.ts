@@ -13,7 +13,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { type Config, INGEST_PATH, type Logger, listen, maskError, type RunningServer } from '@lab/shared';
 import express from 'express';
 import { type Authenticator, adminKeyAuthenticator, authenticateRequest, chainAuthenticators } from './authenticate';
-import { isSubgraphName } from './constants';
+import { isSubgraphName, SUBGRAPH_NAMES } from './constants';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
@@ -21,6 +21,10 @@ import { metricsIngest } from './metricsIngest';
 import { registryAuthenticator } from './registryAuthenticator';
 import { assignRequestId, currentScope, enterRequestScope, logRequest, scopeOf } from './requestId';
 import { type GatewayContext, SignedDataSource } from './signedDataSource';
+import { SubscriptionPlanner } from './subscriptions/planner';
+import { SubscriptionTopics } from './subscriptions/topics';
+import { UpstreamSubscriptions } from './subscriptions/upstream';
+import { type SubscriptionsServer, useSubscriptions } from './subscriptions/useSubscriptions';
 import { readSupergraph } from './supergraph';
 
 /** Room for Mutation.logMetrics' 10,000 points with a few tags each (about 1.5 MB of JSON). */
@@ -41,6 +45,8 @@ export interface GatewayOptions {
 
 export interface RunningGateway extends RunningServer {
   apollo: ApolloServer<GatewayContext>;
+  /** Subscriptions: client topics, upstream subscriptions to subgraphs, the WebSocket server. */
+  subscriptions: { topics: SubscriptionTopics; upstream: UpstreamSubscriptions; websocket: SubscriptionsServer };
 }
 
 export async function startGateway(options: GatewayOptions, port: number, host: string): Promise<RunningGateway> {
@@ -62,8 +68,9 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   }
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
 
+  const supergraphSdl = options.supergraphSdl ?? (await readSupergraph());
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl ?? (await readSupergraph()),
+    supergraphSdl,
     logger: log.child({ component: 'apollo-gateway' }),
     buildService: ({ name }) => {
       if (!isSubgraphName(name)) throw new Error(`the supergraph names an unknown subgraph "${name}"`);
@@ -89,6 +96,15 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     },
   });
   await apollo.start();
+
+  // Subscriptions over graphql-ws on /graphql, planned and executed by the gateway (subscriptions/).
+  const planner = new SubscriptionPlanner(supergraphSdl);
+  const upstream = new UpstreamSubscriptions({ urls: config.subgraphUrls, secret, log });
+  const services = Object.fromEntries(
+    SUBGRAPH_NAMES.map((name) => [name, new SignedDataSource(name, config.subgraphUrls[name], secret, log)]),
+  );
+  const topics = new SubscriptionTopics({ planner, upstream, services });
+  const websocket = useSubscriptions({ httpServer, path: '/graphql', planner, topics, authenticator, apollo, log });
 
   app.use(assignRequestId(log), logRequest);
   app.get('/health', async (_req, res) => {
@@ -142,7 +158,10 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   return {
     ...running,
     apollo,
+    subscriptions: { topics, upstream, websocket },
     close: async () => {
+      await websocket.close();
+      await upstream.close();
       await apollo.stop();
       await running.close();
     },

@@ -36,6 +36,8 @@ export interface SubscriptionServerOptions<TContext extends BaseContext> {
 export interface SubscriptionServer {
   /** Subscriptions running now. */
   readonly active: number;
+  /** Sockets open now. */
+  readonly sockets: number;
   close(): Promise<void>;
 }
 
@@ -122,6 +124,9 @@ export function serveSubscriptions<TContext extends BaseContext>(
   return {
     get active() {
       return active;
+    },
+    get sockets() {
+      return wss.clients.size;
     },
     async close() {
       await dispose.dispose();

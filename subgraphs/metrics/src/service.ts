@@ -18,8 +18,8 @@ export interface RunningMetrics {
   store: MetricsStore;
   /** Live streams (Subscription.metricStream). */
   streams: MetricStreamHub;
-  /** Subscriptions running on the subgraph's graphql-ws socket(s). */
-  activeSubscriptions(): number;
+  /** The graphql-ws server: subscriptions running and sockets open (from the gateway). */
+  subscriptions: { readonly active: number; readonly sockets: number };
   stop(): Promise<void>;
 }
 
@@ -71,7 +71,7 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
     url: running.url,
     store,
     streams,
-    activeSubscriptions: () => running.subscriptions?.active ?? 0,
+    subscriptions: running.subscriptions ?? { active: 0, sockets: 0 },
     stop: running.close,
   };
 }

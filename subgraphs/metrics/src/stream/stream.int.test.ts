@@ -119,7 +119,7 @@ describe('Subscription.metricStream', () => {
     });
     await events.return?.();
     await subscribed(0);
-    await eventually(() => t.metrics.streams.size === 0 && t.metrics.activeSubscriptions() === 0);
+    await eventually(() => t.metrics.streams.size === 0 && t.metrics.subscriptions.active === 0);
   });
 
   it('a caller who may not read the run gets NOT_FOUND; a bad names list gets BAD_USER_INPUT', async () => {
@@ -163,6 +163,6 @@ describe('Subscription.metricStream', () => {
     await subscribed(1);
     await other.dispose();
     await subscribed(0);
-    await eventually(() => t.metrics.activeSubscriptions() === 0);
+    await eventually(() => t.metrics.subscriptions.active === 0);
   });
 });

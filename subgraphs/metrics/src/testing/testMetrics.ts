@@ -24,6 +24,8 @@ export interface GqlResult {
 export interface TestMetrics {
   metrics: RunningMetrics;
   prisma: PrismaClient;
+  /** The registry subgraph's GraphQL URL. */
+  registryUrl: string;
   /** The internal secret the services share (tests sign with it). */
   secret: string;
   editor: Caller;
@@ -77,6 +79,7 @@ export async function startTestMetrics(name: string): Promise<TestMetrics> {
     return {
       metrics,
       prisma: db,
+      registryUrl: `${registry.url}/graphql`,
       secret,
       editor,
       viewer: user(v?.id),

@@ -1,0 +1,135 @@
+/**
+ * GraphQL over WebSocket (graphql-transport-ws) on the gateway's /graphql.
+ *
+ * The client authenticates in connection_init: `{ "Authorization": "Bearer
+ * <API key or token>" }` (the same credentials as over HTTP; `authorization`
+ * accepted too). A socket without valid credentials is closed with 4403
+ * Forbidden before it can subscribe. Each operation gets its own request id.
+ *
+ * Subscriptions are planned over the supergraph and executed by topics.ts
+ * (shared upstream subscription per identical subscription of one caller).
+ * Queries and mutations sent over the socket run through the HTTP path's
+ * Apollo Server (same plugins, same execution).
+ */
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import { type Caller, type Logger, labError, maskError } from '@lab/shared';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError, print } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { type Authenticator, authenticateRequest } from '../authenticate';
+import type { GatewayContext } from '../signedDataSource';
+import type { SubscriptionPlanner } from './planner';
+import type { SubscriptionTopics } from './topics';
+
+export interface SubscriptionsOptions {
+  httpServer: http.Server;
+  path: string;
+  planner: SubscriptionPlanner;
+  topics: SubscriptionTopics;
+  authenticator: Authenticator;
+  apollo: ApolloServer<GatewayContext>;
+  log: Logger;
+  /** Largest message accepted from a client (default 1 MiB). */
+  maxPayloadBytes?: number;
+}
+
+export interface SubscriptionsServer {
+  /** Client sockets open now. */
+  readonly sockets: number;
+  close(): Promise<void>;
+}
+
+function authorizationOf(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const value = params?.Authorization ?? params?.authorization;
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsServer {
+  const { log } = options;
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: options.path,
+    maxPayload: options.maxPayloadBytes ?? 1024 * 1024,
+  });
+  const callers = new WeakMap<object, Caller>();
+
+  const dispose = useServer<Record<string, unknown>>(
+    {
+      schema: options.planner.schema,
+      onConnect: async (ctx) => {
+        try {
+          const caller = await authenticateRequest(options.authenticator, authorizationOf(ctx.connectionParams));
+          callers.set(ctx, caller);
+          return true;
+        } catch (err) {
+          log.info({ reason: err instanceof Error ? err.message : String(err) }, 'refused WebSocket connection');
+          return false;
+        }
+      },
+      context: (ctx, _id, payload): GatewayContext => {
+        const caller = callers.get(ctx) as Caller;
+        const requestId = randomUUID();
+        const requestLog = log.child({ requestId, callerId: caller.id });
+        requestLog.info({ operation: payload.operationName ?? undefined }, 'websocket operation');
+        return { requestId, caller, log: requestLog };
+      },
+      subscribe: (args: ExecutionArgs) => {
+        const context = args.contextValue as GatewayContext;
+        try {
+          return options.topics.subscribe({
+            document: args.document,
+            query: print(args.document),
+            operationName: args.operationName ?? undefined,
+            variables: (args.variableValues ?? {}) as Record<string, unknown>,
+            caller: context.caller,
+            requestId: context.requestId,
+            log: context.log,
+          }) as AsyncIterableIterator<ExecutionResult>;
+        } catch (err) {
+          context.log.error({ err }, 'cannot plan subscription');
+          return { errors: [labError('INTERNAL', `Internal error (request id ${context.requestId})`)] };
+        }
+      },
+      execute: async (args: ExecutionArgs) => {
+        const context = args.contextValue as GatewayContext;
+        const response = await options.apollo.executeOperation(
+          {
+            query: print(args.document),
+            operationName: args.operationName ?? undefined,
+            variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
+          },
+          { contextValue: context },
+        );
+        if (response.body.kind !== 'single') {
+          return { errors: [labError('BAD_USER_INPUT', 'Incremental delivery (@defer) is not supported over WebSocket')] };
+        }
+        return response.body.singleResult as ExecutionResult;
+      },
+      // Topic results carry formatted errors already; graphql-ws would call toJSON on them.
+      onNext: (_ctx, _id, _payload, _args, result) => ({
+        ...result,
+        ...(result.errors ? { errors: result.errors.map((e) => (e instanceof GraphQLError ? e.toJSON() : e)) } : {}),
+      }),
+      // Documents the gateway refused (validation): BAD_USER_INPUT with graphql's message.
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((e) => {
+          const formatted = e.toJSON();
+          const code = formatted.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED';
+          return maskError({ ...formatted, extensions: { ...formatted.extensions, code } }, undefined);
+        }),
+    },
+    wss,
+  );
+
+  return {
+    get sockets() {
+      return wss.clients.size;
+    },
+    async close() {
+      await dispose.dispose();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
