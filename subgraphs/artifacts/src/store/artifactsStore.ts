@@ -5,6 +5,7 @@
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { type Config, createS3, type Logger } from '@lab/shared';
 import type { StoreStatus } from '@lab/shared/sdl';
+import { BackupsStore } from './backupsStore';
 import { type BucketCapabilities, ensureBucket } from './bucket';
 import { FilesStore } from './filesStore';
 import type { S3Handle } from './handle';
@@ -29,6 +30,7 @@ export const S3_CONCURRENCY = 16;
 export class ArtifactsStore {
   readonly files: FilesStore;
   readonly uploads: UploadsStore;
+  readonly backups: BackupsStore;
   private readonly s3: S3Client;
 
   constructor(
@@ -38,6 +40,7 @@ export class ArtifactsStore {
     this.s3 = handle.s3;
     this.files = new FilesStore(handle);
     this.uploads = new UploadsStore(handle);
+    this.backups = new BackupsStore(handle);
   }
 
   get bucket(): string {

@@ -1,0 +1,111 @@
+/**
+ * `npm run backup` / `npm run restore`: the registry's database (read and
+ * written by the registry's backup module) to and from the bucket (written by
+ * this package, the S3 owner), under backups/postgresql/{date}/.
+ *
+ * Without DATABASE_URL / S3_ENDPOINT they reach the embedded stores of a
+ * running `npm start` (LAB_POSTGRES_PORT, LAB_S3_PORT).
+ */
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { databaseName, dropDatabase, dumpDatabase, hasTables, restoreDatabase } from '@lab/registry/backup';
+import type { Config, Logger } from '@lab/shared';
+import { EMBEDDED_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '@lab/stack';
+import { openArtifactsStore } from '../store/artifactsStore';
+import { backupKey, type StoredBackup } from '../store/backupsStore';
+
+export function databaseUrlOf(config: Config): string {
+  return (
+    config.postgres.url ??
+    `postgresql://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${config.ports.postgres}/${EMBEDDED_DATABASE}`
+  );
+}
+
+function withS3(config: Config): Config {
+  return config.s3.endpoint ? config : { ...config, s3: { ...config.s3, endpoint: `http://127.0.0.1:${config.ports.s3}` } };
+}
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(name)}`;
+  return u.toString();
+}
+
+export interface BackupResult {
+  key: string;
+  size: number;
+  tables: number;
+  rows: number;
+}
+
+export async function backup(config: Config, log: Logger): Promise<BackupResult> {
+  const databaseUrl = databaseUrlOf(config);
+  const store = await openArtifactsStore(withS3(config), log);
+  try {
+    const key = backupKey(databaseName(databaseUrl));
+    const gzip = createGzip();
+    // A failed dump destroys the stream, so the upload is aborted rather than completed short.
+    const [summary, written] = await Promise.all([
+      dumpDatabase(databaseUrl, gzip).then(
+        (s) => {
+          gzip.end();
+          return s;
+        },
+        (err) => {
+          gzip.destroy(err);
+          throw err;
+        },
+      ),
+      store.backups.write(key, gzip).catch((err) => {
+        gzip.destroy();
+        throw err;
+      }),
+    ]);
+    return { key, size: written.size, ...summary };
+  } finally {
+    store.close();
+  }
+}
+
+export async function listBackups(config: Config, log: Logger): Promise<StoredBackup[]> {
+  const store = await openArtifactsStore(withS3(config), log);
+  try {
+    return await store.backups.list();
+  } finally {
+    store.close();
+  }
+}
+
+export interface RestoreOptions {
+  /** Key of the backup (default: the newest). */
+  from?: string | undefined;
+  /** Database to restore into (default: the configured one); it must be new or empty unless `replace`. */
+  into?: string | undefined;
+  /** Drop the target database first (its connections are closed). */
+  replace?: boolean;
+}
+
+export async function restore(
+  config: Config,
+  log: Logger,
+  options: RestoreOptions = {},
+): Promise<{ key: string; database: string; tables: number; rows: number }> {
+  const configured = databaseUrlOf(config);
+  const target = options.into ? withDatabase(configured, options.into) : configured;
+  const store = await openArtifactsStore(withS3(config), log);
+  try {
+    const key = options.from ?? (await store.backups.list())[0]?.key;
+    if (!key) throw new Error('there is no backup under backups/postgresql/ in the bucket');
+    const database = databaseName(target);
+    if (options.replace) await dropDatabase(target, database);
+    else if (await hasTables(target).catch(() => false)) {
+      throw new Error(`database "${database}" already has tables: restore --into a new name, or --replace it`);
+    }
+    const gunzip = createGunzip();
+    const body = await store.backups.read(key);
+    const [summary] = await Promise.all([restoreDatabase(target, gunzip, log), pipeline(body, gunzip)]);
+    return { key, database, tables: summary.tables, rows: summary.rows };
+  } finally {
+    store.close();
+  }
+}
