@@ -129,10 +129,21 @@ describe('federated subscriptions', () => {
     await eventually(() => gateway.subscriptions.topics.size === 0 && t.metrics.subscriptions.active === 0);
   });
 
-  it('refuses a socket without valid credentials, and an invalid subscription with BAD_USER_INPUT', async () => {
+  it('refuses a socket with bad credentials, an operation without any, and an invalid subscription', async () => {
     const runId = await t.newRun('refused');
-    await expect(stream(connect(undefined), runId).next()).rejects.toMatchObject({ code: 4403 });
     await expect(stream(connect('nobody'), runId).next()).rejects.toMatchObject({ code: 4403 });
+    const anonymous = connect(undefined);
+    await expect(stream(anonymous, runId).next()).rejects.toSatisfy(
+      (errors: unknown) =>
+        Array.isArray(errors) && (errors[0] as { extensions?: { code?: string } }).extensions?.code === 'UNAUTHENTICATED',
+    );
+    // GraphiQL's way: no credentials at connection_init, its headers with each operation.
+    const graphiql = anonymous.iterate({
+      query: 'query($id: ID!) { run(id: $id) { name } }',
+      variables: { id: runId },
+      extensions: { headers: { Authorization: 'Bearer viewer' } },
+    });
+    expect(((await graphiql.next()).value as { data?: { run: { name: string } } }).data?.run.name).toBe('refused');
     const invalid = stream(connect('viewer'), runId, 'subscription($runId: ID!) { metricStream(runId: $runId) { nope } }');
     await expect(invalid.next()).rejects.toSatisfy(
       (errors: unknown) =>

@@ -3,8 +3,12 @@
  *
  * The client authenticates in connection_init: `{ "Authorization": "Bearer
  * <API key or token>" }` (the same credentials as over HTTP; `authorization`
- * accepted too). A socket without valid credentials is closed with 4403
- * Forbidden before it can subscribe. Each operation gets its own request id.
+ * accepted too); invalid credentials close the socket with 4403 Forbidden.
+ * A client that sends none there (GraphiQL sends its headers with each
+ * operation instead) must put them in each operation's
+ * `extensions.headers.Authorization`; an operation with no valid credentials
+ * either way is refused with UNAUTHENTICATED. Each operation gets its own
+ * request id.
  *
  * Subscriptions are planned over the supergraph and executed by topics.ts
  * (shared upstream subscription per identical subscription of one caller).
@@ -53,23 +57,44 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
     path: options.path,
     maxPayload: options.maxPayloadBytes ?? 1024 * 1024,
   });
-  const callers = new WeakMap<object, Caller>();
+  /** The caller a socket authenticated as in connection_init, if it did. */
+  const socketCallers = new WeakMap<object, Caller>();
+  /** Per socket, the caller of each operation (the socket's, or its own `extensions.headers`). */
+  const operationCallers = new WeakMap<object, Map<string, Caller>>();
 
   const dispose = useServer<Record<string, unknown>>(
     {
       schema: options.planner.schema,
       onConnect: async (ctx) => {
+        const authorization = authorizationOf(ctx.connectionParams);
+        if (authorization === undefined) return true;
         try {
-          const caller = await authenticateRequest(options.authenticator, authorizationOf(ctx.connectionParams));
-          callers.set(ctx, caller);
+          socketCallers.set(ctx, await authenticateRequest(options.authenticator, authorization));
           return true;
         } catch (err) {
           log.info({ reason: err instanceof Error ? err.message : String(err) }, 'refused WebSocket connection');
           return false;
         }
       },
-      context: (ctx, _id, payload): GatewayContext => {
-        const caller = callers.get(ctx) as Caller;
+      onSubscribe: async (ctx, id, payload) => {
+        let caller = socketCallers.get(ctx);
+        const headers = payload.extensions?.headers as Record<string, unknown> | undefined;
+        const authorization = authorizationOf(headers);
+        if (authorization !== undefined || !caller) {
+          try {
+            caller = await authenticateRequest(options.authenticator, authorization);
+          } catch (err) {
+            return [err instanceof GraphQLError ? err : labError('UNAUTHENTICATED', 'Invalid credentials')];
+          }
+        }
+        const socket = operationCallers.get(ctx) ?? new Map<string, Caller>();
+        operationCallers.set(ctx, socket.set(id, caller));
+      },
+      onComplete: (ctx, id) => {
+        operationCallers.get(ctx)?.delete(id);
+      },
+      context: (ctx, id, payload): GatewayContext => {
+        const caller = operationCallers.get(ctx)?.get(id) as Caller;
         const requestId = randomUUID();
         const requestLog = log.child({ requestId, callerId: caller.id });
         requestLog.info({ operation: payload.operationName ?? undefined }, 'websocket operation');
