@@ -1,16 +1,18 @@
 /**
  * Who is calling. Every GraphQL operation carries `Authorization: Bearer <key>`;
  * an Authenticator turns the key into a Caller. The chain tries the bootstrap
- * admin's key (LAB_ADMIN_API_KEY) first, then API keys kept in the registry
+ * admin's key (LAB_ADMIN_API_KEY) first, then JWTs when configured
+ * (jwtAuthenticator.ts), then API keys kept in the registry
  * (registryAuthenticator.ts). An authenticator throws only when it cannot
- * tell (e.g. SERVICE_UNAVAILABLE when the registry is down).
+ * tell (e.g. SERVICE_UNAVAILABLE when the registry is down), or to refuse a
+ * credential it owns with the reason (an expired JWT: UNAUTHENTICATED).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Caller, labHttpError } from '@lab/shared';
 import { BOOTSTRAP_ADMIN_ID } from './constants';
 
 export interface Authenticator {
-  /** The caller the key belongs to, or undefined when the key is unknown. Must not throw for unknown keys; may throw when it cannot tell. */
+  /** The caller the key belongs to, or undefined when the key is unknown. Must not throw for unknown keys; may throw when it cannot tell, or UNAUTHENTICATED with a reason for a key it recognises and refuses. */
   authenticate(key: string): Promise<Caller | undefined>;
 }
 

@@ -17,6 +17,7 @@ import { isSubgraphName, SUBGRAPH_NAMES } from './constants';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
+import { jwtAuthenticatorFromConfig } from './jwtAuthenticator';
 import { metricsIngest } from './metricsIngest';
 import { registryAuthenticator } from './registryAuthenticator';
 import { assignRequestId, currentScope, enterRequestScope, logRequest, scopeOf } from './requestId';
@@ -31,9 +32,9 @@ import { readSupergraph } from './supergraph';
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export interface GatewayOptions {
-  config: Pick<Config, 'internalSecret' | 'adminApiKey' | 'subgraphUrls'>;
+  config: Pick<Config, 'internalSecret' | 'adminApiKey' | 'subgraphUrls'> & Partial<Pick<Config, 'jwt'>>;
   log: Logger;
-  /** Who may call; defaults to the bootstrap admin key (config.adminApiKey), then API keys kept in the registry. */
+  /** Who may call; defaults to the bootstrap admin key (config.adminApiKey), JWTs (config.jwt), then API keys kept in the registry. */
   authenticator?: Authenticator;
   /** Defaults to schema/supergraph.graphql. */
   supergraphSdl?: string;
@@ -57,10 +58,12 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
       'LAB_INTERNAL_SECRET is required: the gateway signs every subgraph request with it (32+ characters, the same for every service)',
     );
   }
+  const jwt = options.authenticator ? undefined : await jwtAuthenticatorFromConfig(config.jwt);
   const authenticator =
     options.authenticator ??
     chainAuthenticators(
       adminKeyAuthenticator(config.adminApiKey),
+      ...(jwt ? [jwt] : []),
       registryAuthenticator({ registryUrl: config.subgraphUrls.registry, internalSecret: secret, log }),
     );
   if (!options.authenticator && !config.adminApiKey) {

@@ -75,4 +75,29 @@ describe('loadConfig', () => {
     });
     expect(problemsOf({ ARTIFACTS_PART_SIZE_MIB: '1' }).join('\n')).toMatch(/ARTIFACTS_PART_SIZE_MIB must be 5 to 5120/);
   });
+
+  it('accepts JWTs only with a key, an issuer and an audience', () => {
+    expect(loadConfig({}).jwt).toBeUndefined();
+    const jwt = loadConfig({
+      LAB_JWT_SECRET: 'j'.repeat(32),
+      LAB_JWT_ISSUER: 'https://login.lab.test/',
+      LAB_JWT_AUDIENCE: 'lab-api, lab-console',
+    }).jwt;
+    expect(jwt).toEqual({
+      secret: 'j'.repeat(32),
+      jwksUrl: undefined,
+      jwksFile: undefined,
+      issuer: 'https://login.lab.test/',
+      audience: ['lab-api', 'lab-console'],
+      clockToleranceSeconds: 30,
+    });
+    expect(problemsOf({ LAB_JWT_JWKS_URL: 'https://login.lab.test/jwks.json' }).join('\n')).toMatch(
+      /LAB_JWT_ISSUER and LAB_JWT_AUDIENCE must be set/,
+    );
+    expect(problemsOf({ LAB_JWT_ISSUER: 'x', LAB_JWT_AUDIENCE: 'y' }).join('\n')).toMatch(/need a key/);
+    const bad = problemsOf({ LAB_JWT_SECRET: 'short-secret', LAB_JWT_CLOCK_TOLERANCE_SECONDS: '3600' }).join('\n');
+    expect(bad).toMatch(/LAB_JWT_SECRET must be at least 32 characters/);
+    expect(bad).not.toContain('short-secret');
+    expect(bad).toMatch(/LAB_JWT_CLOCK_TOLERANCE_SECONDS must be 0 to 300/);
+  });
 });

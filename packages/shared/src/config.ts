@@ -67,6 +67,21 @@ const envSchema = z.object({
   LAB_INTERNAL_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
     message: 'must be at least 32 characters',
   }),
+  /** JWT bearer tokens for front ends (README, JWT): HS256 with a shared secret, RS256/ES256 with a JWKS. */
+  LAB_JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
+    message: 'must be at least 32 characters (256 bits for HS256)',
+  }),
+  LAB_JWT_JWKS_URL: optionalUrl(['http:', 'https:']),
+  LAB_JWT_JWKS_FILE: optionalString,
+  LAB_JWT_ISSUER: optionalString,
+  /** One audience, or several separated by commas. */
+  LAB_JWT_AUDIENCE: optionalString,
+  LAB_JWT_CLOCK_TOLERANCE_SECONDS: z.coerce
+    .number({ invalid_type_error: 'must be a number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(0, 'must be 0 to 300 (seconds)')
+    .max(300, 'must be 0 to 300 (seconds)')
+    .default(30),
   GATEWAY_PORT: port(4000),
   REGISTRY_PORT: port(4001),
   METRICS_PORT: port(4002),
@@ -138,6 +153,8 @@ export interface Config {
   host: string;
   adminApiKey: string | undefined;
   internalSecret: string | undefined;
+  /** JWT bearer tokens; undefined when no key source (secret, JWKS URL or file) is set. */
+  jwt: JwtConfig | undefined;
   embeddedStores: boolean;
   ports: { gateway: number; registry: number; metrics: number; artifacts: number; postgres: number; s3: number };
   subgraphUrls: { registry: string; metrics: string; artifacts: string };
@@ -170,6 +187,18 @@ export interface Config {
   };
 }
 
+export interface JwtConfig {
+  /** HS256 shared secret. */
+  secret: string | undefined;
+  /** RS256/ES256 keys: a remote JWKS (fetched and cached, refetched for an unknown kid) ... */
+  jwksUrl: string | undefined;
+  /** ... or a local JWKS file, read at start. */
+  jwksFile: string | undefined;
+  issuer: string;
+  audience: string[];
+  clockToleranceSeconds: number;
+}
+
 /** Validates `source` (process.env by default) and returns the typed configuration, or throws ConfigError. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source);
@@ -188,6 +217,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if ((e.S3_ACCESS_KEY_ID === undefined) !== (e.S3_SECRET_ACCESS_KEY === undefined)) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together');
   }
+  const jwtKeys = [e.LAB_JWT_SECRET, e.LAB_JWT_JWKS_URL, e.LAB_JWT_JWKS_FILE].some((v) => v !== undefined);
+  if (jwtKeys && (e.LAB_JWT_ISSUER === undefined || e.LAB_JWT_AUDIENCE === undefined)) {
+    problems.push(
+      'LAB_JWT_ISSUER and LAB_JWT_AUDIENCE must be set when JWTs are accepted (LAB_JWT_SECRET, LAB_JWT_JWKS_URL or LAB_JWT_JWKS_FILE)',
+    );
+  }
+  if (!jwtKeys && (e.LAB_JWT_ISSUER !== undefined || e.LAB_JWT_AUDIENCE !== undefined)) {
+    problems.push(
+      'LAB_JWT_ISSUER and LAB_JWT_AUDIENCE need a key to check tokens with: LAB_JWT_SECRET, LAB_JWT_JWKS_URL or LAB_JWT_JWKS_FILE',
+    );
+  }
+  if (e.LAB_JWT_AUDIENCE !== undefined && !e.LAB_JWT_AUDIENCE.split(',').some((a) => a.trim())) {
+    problems.push('LAB_JWT_AUDIENCE must name at least one audience (several separated by commas)');
+  }
+  if (e.LAB_JWT_JWKS_URL !== undefined && e.LAB_JWT_JWKS_FILE !== undefined) {
+    problems.push('LAB_JWT_JWKS_URL and LAB_JWT_JWKS_FILE are alternatives: set one');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(e.LAB_DATA_DIR);
@@ -200,6 +246,19 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     host: e.LAB_HOST,
     adminApiKey: e.LAB_ADMIN_API_KEY,
     internalSecret: e.LAB_INTERNAL_SECRET,
+    jwt: jwtKeys
+      ? {
+          secret: e.LAB_JWT_SECRET,
+          jwksUrl: e.LAB_JWT_JWKS_URL,
+          jwksFile: e.LAB_JWT_JWKS_FILE && path.resolve(e.LAB_JWT_JWKS_FILE),
+          issuer: e.LAB_JWT_ISSUER as string,
+          audience: (e.LAB_JWT_AUDIENCE as string)
+            .split(',')
+            .map((a) => a.trim())
+            .filter(Boolean),
+          clockToleranceSeconds: e.LAB_JWT_CLOCK_TOLERANCE_SECONDS,
+        }
+      : undefined,
     embeddedStores: e.LAB_EMBEDDED_STORES,
     ports: {
       gateway: e.GATEWAY_PORT,
