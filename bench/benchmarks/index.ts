@@ -5,6 +5,15 @@ import { gatewayOverhead } from './gatewayOverhead';
 import { metricsIngest } from './metricsIngest';
 import { metricsSeries } from './metricsSeries';
 import { modelVersions } from './modelVersions';
+import { subscriptionFanout } from './subscriptionFanout';
 
 /** Every benchmark `npm run bench` runs, in order. Later work adds its own here. */
-export const benchmarks: Benchmark[] = [gatewayOverhead, federatedList, modelVersions, metricsIngest, metricsSeries, artifacts];
+export const benchmarks: Benchmark[] = [
+  gatewayOverhead,
+  federatedList,
+  modelVersions,
+  metricsIngest,
+  metricsSeries,
+  artifacts,
+  subscriptionFanout,
+];

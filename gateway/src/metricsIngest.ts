@@ -10,6 +10,7 @@ import { CONTEXT_HEADER, INGEST_SIGNED_DOCUMENT, type Logger, REQUEST_ID_HEADER,
 import type { Request, RequestHandler, Response } from 'express';
 import { type Authenticator, authenticateRequest } from './authenticate';
 import { scopeOf } from './requestId';
+import type { RateLimiter } from './useRateLimit';
 
 /** Largest ingest body accepted (compressed bytes as sent), default 1 GiB. */
 export const DEFAULT_INGEST_LIMIT_BYTES = 1024 ** 3;
@@ -20,7 +21,10 @@ export interface MetricsIngestOptions {
   ingestUrl: string;
   internalSecret: string;
   log: Logger;
+  /** Largest body, in bytes (default DEFAULT_INGEST_LIMIT_BYTES). */
   limitBytes?: number;
+  /** Per-caller rate limit: an empty bucket answers 429 RATE_LIMITED with Retry-After. */
+  rateLimit?: Pick<RateLimiter, 'take' | 'message'>;
 }
 
 const FORWARDED = ['content-type', 'content-encoding', 'idempotency-key'] as const;
@@ -54,6 +58,12 @@ export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
       if (code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Bearer');
       req.resume(); // drain what the client already sent
       return answer(res, code === 'SERVICE_UNAVAILABLE' ? 503 : 401, code, (err as Error).message);
+    }
+    const decision = options.rateLimit?.take(caller.id, 'ingest');
+    if (decision && !decision.allowed) {
+      res.setHeader('Retry-After', String(decision.retryAfterSeconds));
+      req.resume();
+      return answer(res, 429, 'RATE_LIMITED', options.rateLimit?.message(decision.retryAfterSeconds) ?? 'Rate limit exceeded');
     }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limitBytes) {

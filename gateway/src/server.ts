@@ -27,12 +27,15 @@ import { SubscriptionTopics } from './subscriptions/topics';
 import { UpstreamSubscriptions } from './subscriptions/upstream';
 import { type SubscriptionsServer, useSubscriptions } from './subscriptions/useSubscriptions';
 import { readSupergraph } from './supergraph';
+import { useOperationLimits } from './useOperationLimits';
+import { usePersistedQueries } from './usePersistedQueries';
+import { useRateLimit } from './useRateLimit';
 
 /** Room for Mutation.logMetrics' 10,000 points with a few tags each (about 1.5 MB of JSON). */
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export interface GatewayOptions {
-  config: Pick<Config, 'internalSecret' | 'adminApiKey' | 'subgraphUrls'> & Partial<Pick<Config, 'jwt'>>;
+  config: Pick<Config, 'internalSecret' | 'adminApiKey' | 'subgraphUrls'> & Partial<Pick<Config, 'jwt' | 'protection'>>;
   log: Logger;
   /** Who may call; defaults to the bootstrap admin key (config.adminApiKey), JWTs (config.jwt), then API keys kept in the registry. */
   authenticator?: Authenticator;
@@ -69,7 +72,11 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   if (!options.authenticator && !config.adminApiKey) {
     log.warn('LAB_ADMIN_API_KEY is not set: only API keys kept in the registry can authenticate');
   }
-  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const protection = config.protection;
+  const bodyLimit = options.bodyLimitBytes ?? protection?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const rateLimit = useRateLimit(protection?.rateLimit);
+  const limits = useOperationLimits<GatewayContext>(protection?.operationLimits);
+  const persisted = usePersistedQueries(protection?.persistedQueries);
 
   const supergraphSdl = options.supergraphSdl ?? (await readSupergraph());
   const gateway = new ApolloGateway({
@@ -90,7 +97,14 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     csrfPrevention: true,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    persistedQueries: persisted.persistedQueries,
+    parseOptions: limits.parseOptions,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      persisted.plugin,
+      limits.plugin,
+    ],
     formatError: (formatted, error) => {
       const scope = currentScope();
       return maskError(formatted, scope?.requestId, () =>
@@ -121,6 +135,8 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
       ingestUrl: new URL(INGEST_PATH, config.subgraphUrls.metrics).toString(),
       internalSecret: secret,
       log,
+      limitBytes: protection?.ingestLimitBytes,
+      rateLimit,
     }),
   );
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
@@ -136,7 +152,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     ensureBody,
     enterRequestScope,
     expressMiddleware(apollo, {
-      context: async ({ req, res }) => {
+      context: rateLimit.context(async ({ req, res }) => {
         const { requestId, log: requestLog } = scopeOf(res);
         try {
           const caller = await authenticateRequest(authenticator, req.headers.authorization);
@@ -151,7 +167,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
           requestLog.info({ reason: err instanceof Error ? err.message : String(err) }, 'unauthenticated request');
           throw err;
         }
-      },
+      }),
     }),
   );
   app.use(bodyErrors(bodyLimit));

@@ -100,4 +100,32 @@ describe('loadConfig', () => {
     expect(bad).not.toContain('short-secret');
     expect(bad).toMatch(/LAB_JWT_CLOCK_TOLERANCE_SECONDS must be 0 to 300/);
   });
+
+  it('reads the gateway protection settings, 0 turning a limit off', () => {
+    expect(loadConfig({}).protection).toEqual({
+      bodyLimitBytes: 4 * 1024 * 1024,
+      ingestLimitBytes: 1024 * 1024 * 1024,
+      operationLimits: { maxDepth: 12, maxAliases: 30, maxTokens: 5000, maxCost: 50_000, defaultListSize: 20 },
+      rateLimit: { perSecond: 100, burst: 200 },
+      persistedQueries: { cacheBytes: 16 * 1024 * 1024, allowlistPath: undefined, allowIntrospection: true },
+    });
+    const protection = loadConfig({
+      GATEWAY_BODY_LIMIT_MIB: '8',
+      GATEWAY_MAX_DEPTH: '0',
+      GATEWAY_RATE_LIMIT_PER_SECOND: '0.5',
+      GATEWAY_APQ_CACHE_MIB: '0',
+      GATEWAY_OPERATION_ALLOWLIST: 'ops.json',
+      GATEWAY_ALLOWLIST_INTROSPECTION: 'false',
+    }).protection;
+    expect(protection).toMatchObject({
+      bodyLimitBytes: 8 * 1024 * 1024,
+      operationLimits: { maxDepth: 0 },
+      rateLimit: { perSecond: 0.5 },
+      persistedQueries: { cacheBytes: 0, allowlistPath: expect.stringMatching(/\/ops\.json$/), allowIntrospection: false },
+    });
+    const bad = problemsOf({ GATEWAY_MAX_COST: '-1', GATEWAY_RATE_LIMIT_BURST: '0', GATEWAY_MAX_TOKENS: 'many' }).join('\n');
+    expect(bad).toMatch(/GATEWAY_MAX_COST must be 0 to/);
+    expect(bad).toMatch(/GATEWAY_RATE_LIMIT_BURST must be at least 1/);
+    expect(bad).toMatch(/GATEWAY_MAX_TOKENS must be a whole number/);
+  });
 });

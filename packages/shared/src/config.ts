@@ -53,6 +53,15 @@ const mebibytes = (fallback: number, min: number, max: number) =>
     .max(max, `must be ${min} to ${max} (MiB)`)
     .default(fallback);
 
+/** A whole number from 0 (often: the check is off) to max. */
+const count = (fallback: number, max: number) =>
+  z.coerce
+    .number({ invalid_type_error: 'must be a whole number' })
+    .int('must be a whole number')
+    .min(0, `must be 0 to ${max}`)
+    .max(max, `must be 0 to ${max}`)
+    .default(fallback);
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -132,6 +141,25 @@ const envSchema = z.object({
     .min(0, 'must be 0 (off) or more')
     .max(24 * 60, 'must be at most 1440 (a day)')
     .default(60),
+
+  /** Gateway protection (README, Gateway protection). */
+  GATEWAY_BODY_LIMIT_MIB: mebibytes(4, 1, 1024),
+  GATEWAY_INGEST_LIMIT_MIB: mebibytes(1024, 1, 64 * 1024),
+  GATEWAY_MAX_DEPTH: count(12, 1000),
+  GATEWAY_MAX_ALIASES: count(30, 10_000),
+  GATEWAY_MAX_TOKENS: count(5_000, 1_000_000),
+  GATEWAY_MAX_COST: count(50_000, 1e12),
+  GATEWAY_DEFAULT_LIST_SIZE: count(20, 10_000),
+  GATEWAY_RATE_LIMIT_PER_SECOND: z.coerce
+    .number({ invalid_type_error: 'must be a number of requests per second' })
+    .min(0, 'must be 0 (off) or more')
+    .max(1e6, 'must be at most 1000000')
+    .default(100),
+  GATEWAY_RATE_LIMIT_BURST: count(200, 1e6).refine((v) => v >= 1, { message: 'must be at least 1' }),
+  GATEWAY_APQ_CACHE_MIB: mebibytes(16, 0, 1024),
+  /** Path of an operation manifest; when set, only its operations run. */
+  GATEWAY_OPERATION_ALLOWLIST: optionalString,
+  GATEWAY_ALLOWLIST_INTROSPECTION: bool(true),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -185,6 +213,18 @@ export interface Config {
     /** Milliseconds between sweeps of abandoned multipart uploads; 0 = no timer. */
     sweepIntervalMs: number;
   };
+  /** Gateway protection; in each limit 0 turns the check off. */
+  protection: ProtectionConfig;
+}
+
+export interface ProtectionConfig {
+  /** Largest JSON body on /graphql, in bytes. */
+  bodyLimitBytes: number;
+  /** Largest body on POST /v1/metrics (as sent, compressed or not), in bytes. */
+  ingestLimitBytes: number;
+  operationLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; defaultListSize: number };
+  rateLimit: { perSecond: number; burst: number };
+  persistedQueries: { cacheBytes: number; allowlistPath: string | undefined; allowIntrospection: boolean };
 }
 
 export interface JwtConfig {
@@ -295,6 +335,23 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       multipartThresholdBytes: e.ARTIFACTS_MULTIPART_THRESHOLD_MIB * MIB,
       partSizeBytes: e.ARTIFACTS_PART_SIZE_MIB * MIB,
       sweepIntervalMs: e.ARTIFACTS_SWEEP_INTERVAL_MINUTES * 60_000,
+    },
+    protection: {
+      bodyLimitBytes: e.GATEWAY_BODY_LIMIT_MIB * MIB,
+      ingestLimitBytes: e.GATEWAY_INGEST_LIMIT_MIB * MIB,
+      operationLimits: {
+        maxDepth: e.GATEWAY_MAX_DEPTH,
+        maxAliases: e.GATEWAY_MAX_ALIASES,
+        maxTokens: e.GATEWAY_MAX_TOKENS,
+        maxCost: e.GATEWAY_MAX_COST,
+        defaultListSize: e.GATEWAY_DEFAULT_LIST_SIZE,
+      },
+      rateLimit: { perSecond: e.GATEWAY_RATE_LIMIT_PER_SECOND, burst: e.GATEWAY_RATE_LIMIT_BURST },
+      persistedQueries: {
+        cacheBytes: e.GATEWAY_APQ_CACHE_MIB * MIB,
+        allowlistPath: e.GATEWAY_OPERATION_ALLOWLIST && path.resolve(e.GATEWAY_OPERATION_ALLOWLIST),
+        allowIntrospection: e.GATEWAY_ALLOWLIST_INTROSPECTION,
+      },
     },
   };
 }

@@ -1,0 +1,114 @@
+/**
+ * Rate limiting per caller (the authenticated user or the bootstrap admin):
+ * one token bucket each, refilled at `perSecond` and holding at most `burst`.
+ * A GraphQL request or a POST /v1/metrics takes one token; an empty bucket
+ * answers 429 RATE_LIMITED with Retry-After (whole seconds until a token is
+ * back). Buckets live in this process, in an LRU map of at most `maxCallers`,
+ * each dropped once idle long enough to be full again (so forgetting it
+ * changes nothing).
+ */
+import { HeaderMap } from '@apollo/server';
+import { type Caller, ERROR_CODES } from '@lab/shared';
+import { GraphQLError } from 'graphql';
+import { LRUCache } from 'lru-cache';
+
+export interface RateLimitOptions {
+  /** Tokens added to each caller's bucket per second (may be fractional). Default 100; 0 turns rate limiting off. */
+  perSecond?: number;
+  /** Bucket size: requests a caller may make at once after being idle. Default 200. */
+  burst?: number;
+  /** Most callers whose buckets are kept (least recently seen dropped first). Default 100,000. */
+  maxCallers?: number;
+  /** Called for each refused request, e.g. to count it. */
+  onLimited?: (callerId: string, route: RateLimitedRoute) => void;
+  /** Milliseconds now; for tests. Default performance.now. */
+  now?: () => number;
+}
+
+export type RateLimitedRoute = 'graphql' | 'ingest';
+
+export const RATE_LIMIT_DEFAULTS = { perSecond: 100, burst: 200, maxCallers: 100_000 } as const;
+
+export type RateDecision = { allowed: true; remaining: number } | { allowed: false; retryAfterSeconds: number };
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export interface RateLimiter {
+  /** Takes a token from the caller's bucket. */
+  take(callerId: string, route: RateLimitedRoute): RateDecision;
+  /**
+   * Wraps Apollo's context function: once the caller is known, takes a token
+   * or throws RATE_LIMITED (429, Retry-After), before the operation is parsed.
+   * (The context function is the earliest place Apollo answers a thrown
+   * error with its HTTP status and headers; a plugin's requestDidStart is not.)
+   */
+  context<TArgs, TContext extends { caller: Caller }>(fn: (args: TArgs) => Promise<TContext>): (args: TArgs) => Promise<TContext>;
+  /** The message of a refusal. */
+  message(retryAfterSeconds: number): string;
+  readonly enabled: boolean;
+}
+
+export function useRateLimit(options: RateLimitOptions = {}): RateLimiter {
+  const perSecond = options.perSecond ?? RATE_LIMIT_DEFAULTS.perSecond;
+  const burst = Math.max(1, options.burst ?? RATE_LIMIT_DEFAULTS.burst);
+  const now = options.now ?? (() => performance.now());
+  const enabled = perSecond > 0;
+  const fullAfterMs = Math.ceil((burst / Math.max(perSecond, 1e-9)) * 1000);
+  const buckets = new LRUCache<string, Bucket>({
+    max: options.maxCallers ?? RATE_LIMIT_DEFAULTS.maxCallers,
+    ttl: Math.max(1, Math.min(fullAfterMs, 2 ** 31 - 1)),
+    ttlAutopurge: false,
+    updateAgeOnGet: true,
+    perf: { now },
+  });
+
+  const message = (retryAfterSeconds: number) =>
+    `Rate limit exceeded: ${perSecond} requests per second with bursts of ${burst} per caller; retry after ${retryAfterSeconds} s`;
+
+  const take = (callerId: string, route: RateLimitedRoute): RateDecision => {
+    if (!enabled) return { allowed: true, remaining: burst };
+    const at = now();
+    const bucket = buckets.get(callerId) ?? { tokens: burst, at };
+    bucket.tokens = Math.min(burst, bucket.tokens + ((at - bucket.at) / 1000) * perSecond);
+    bucket.at = at;
+    buckets.set(callerId, bucket);
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      return { allowed: true, remaining: Math.floor(bucket.tokens) };
+    }
+    options.onLimited?.(callerId, route);
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) };
+  };
+
+  return {
+    enabled,
+    take,
+    message,
+    context(fn) {
+      if (!enabled) return fn;
+      return async (args) => {
+        const context = await fn(args);
+        const decision = take(context.caller.id, 'graphql');
+        if (!decision.allowed) throw rateLimitedError(message(decision.retryAfterSeconds), decision.retryAfterSeconds);
+        return context;
+      };
+    },
+  };
+}
+
+/** RATE_LIMITED with HTTP 429 and a Retry-After header, for Apollo Server. */
+export function rateLimitedError(message: string, retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: {
+      code: 'RATE_LIMITED',
+      retryAfter: retryAfterSeconds,
+      http: {
+        status: ERROR_CODES.RATE_LIMITED.httpStatus,
+        headers: new HeaderMap([['retry-after', String(retryAfterSeconds)]]),
+      },
+    },
+  });
+}
