@@ -72,4 +72,53 @@ describe('GraphiQL in a real browser', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'graphiql.png') });
     expect(external).toEqual([]);
   });
+
+  it('runs a subscription over WebSocket with the headers of its Headers tab', async () => {
+    const project = await platform.gql<{ createProject: { id: string } }>(
+      'mutation { createProject(input: { name: "graphiql-live" }) { id } }',
+    );
+    const experiment = await platform.gql<{ createExperiment: { id: string } }>(
+      'mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "watched" }) { id } }',
+      { p: project.body.data?.createProject.id },
+    );
+    const run = await platform.gql<{ startRun: { id: string } }>(
+      'mutation($e: ID!) { startRun(input: { experimentId: $e, name: "in-graphiql" }) { id } }',
+      { e: experiment.body.data?.createExperiment.id },
+    );
+    const runId = run.body.data?.startRun.id as string;
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.addInitScript(
+      (headers) => localStorage.setItem('graphiql:headers', headers),
+      JSON.stringify({ Authorization: `Bearer ${platform.adminApiKey}` }),
+    );
+    await page.goto(platform.graphqlUrl);
+    const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+    await editor.click({ timeout: 30_000 });
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(
+      `subscription { metricStream(runId: "${runId}") { name step run { name experiment { name } } } }`,
+    );
+    await page.locator('.graphiql-execute-button').click();
+    const result = page.locator('.result-window');
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method
+    const shownText = async () => (await result.innerText()).replace(/\u00a0/g, ' ');
+    let step = 0;
+    await expect
+      .poll(
+        async () => {
+          await platform.gql('mutation($r: ID!, $p: [MetricPointInput!]!) { logMetrics(runId: $r, points: $p) { accepted } }', {
+            r: runId,
+            p: [{ name: 'loss', value: 0.5, step: step++ }],
+          });
+          return shownText();
+        },
+        { timeout: 30_000, intervals: [500] },
+      )
+      .toContain('in-graphiql');
+    const shown = JSON.parse(await shownText());
+    expect(shown.errors).toBeUndefined();
+    expect(shown.data.metricStream.run).toEqual({ name: 'in-graphiql', experiment: { name: 'watched' } });
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'graphiql-subscription.png') });
+  });
 });
