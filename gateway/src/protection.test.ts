@@ -81,7 +81,10 @@ async function post(gateway: RunningGateway, body: unknown, key = 'key-alice'): 
 
 async function get(gateway: RunningGateway, params: Record<string, unknown>, key = 'key-alice'): Promise<Answer> {
   const search = new URLSearchParams(
-    Object.entries(params).map(([name, value]) => [name, typeof value === 'string' ? value : JSON.stringify(value)]),
+    Object.entries(params).map(([name, value]): [string, string] => [
+      name,
+      typeof value === 'string' ? value : JSON.stringify(value),
+    ]),
   );
   const response = await fetch(`${gateway.url}/graphql?${search}`, {
     headers: { authorization: `Bearer ${key}`, 'apollo-require-preflight': 'true' },
