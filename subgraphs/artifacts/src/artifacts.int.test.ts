@@ -190,6 +190,11 @@ describe('single-part uploads', () => {
     expect(download.headers.get('content-disposition')).toBe(
       `attachment; filename="summary (final).json"; filename*=UTF-8''summary%20%28final%29.json`,
     );
+    // The name is taken now: replacing it must be asked for.
+    expect(codes((await request(editor, { name: 'eval/summary (final).json', sizeBytes: 1 })).result)).toEqual(['CONFLICT']);
+    expect(
+      (await request(editor, { name: 'eval/summary (final).json', sizeBytes: 1, overwrite: true })).result.errors,
+    ).toBeUndefined();
     // A viewer reads it too.
     const viewed = await gql(viewer, DOWNLOAD, { id: done.data.completeUpload.id });
     expect(viewed.errors).toBeUndefined();

@@ -109,6 +109,8 @@ export const typeDefs = parse(/* GraphQL */ `
     checksum: String
     "Seconds the upload URLs stay valid: 60 to 43,200 (default 3,600). More part URLs: uploadPartUrls."
     expiresIn: Int
+    "Replace a file of the same name (CONFLICT otherwise). With versioning the old bytes stay as an older version; without (the embedded server) they are gone."
+    overwrite: Boolean = false
   }
 
   enum UploadMethod {

@@ -28,6 +28,7 @@ interface RequestUploadInput {
   sizeBytes: number;
   checksum?: string | null;
   expiresIn?: number | null;
+  overwrite?: boolean | null;
 }
 
 function checkExpiresIn(expiresIn: number | null | undefined): number {
@@ -91,6 +92,11 @@ export const uploadsResolvers = {
       const key = prefixOf(owner) + name;
       if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
         throw labError('BAD_USER_INPUT', `name is too long: the object key would pass S3's ${MAX_KEY_BYTES} bytes`, {
+          field: 'name',
+        });
+      }
+      if (!input.overwrite && (await ctx.artifacts.store.files.head(key))) {
+        throw labError('CONFLICT', `${name} already exists under this owner; pass overwrite: true to replace it`, {
           field: 'name',
         });
       }
