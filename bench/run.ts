@@ -33,6 +33,8 @@ const env = {
   ARTIFACTS_PORT: '0',
   LAB_POSTGRES_PORT: '0',
   LAB_S3_PORT: '0',
+  // Load from one key is the point here: no per-caller rate limit unless asked for.
+  GATEWAY_RATE_LIMIT_PER_SECOND: process.env.GATEWAY_RATE_LIMIT_PER_SECOND ?? '0',
 };
 const durationSeconds = Number(values.duration ?? process.env.BENCH_DURATION ?? 5);
 const connections = Number(values.connections ?? process.env.BENCH_CONNECTIONS ?? 20);
