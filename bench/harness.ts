@@ -45,6 +45,10 @@ export function figure(
 export interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;
+  /** From each response's time (autocannon's summary has no p95); absent where the driver is not autocannon. */
+  p95Ms?: number;
+  /** Each response's time, sorted, so phases of one measurement can be merged; absent where the driver is not autocannon. */
+  latenciesMs?: number[];
   p99Ms: number;
   errors: number;
   non2xx: number;
@@ -58,20 +62,38 @@ export async function load(options: {
   body?: string;
   durationSeconds: number;
   connections: number;
+  /** Seconds before a request counts as timed out (autocannon's default 10). */
+  timeoutSeconds?: number;
 }): Promise<LoadResult> {
-  const result = await autocannon({
-    url: options.url,
-    method: options.method ?? 'POST',
-    headers: options.headers ?? {},
-    ...(options.body ? { body: options.body } : {}),
-    duration: options.durationSeconds,
-    connections: options.connections,
+  const times: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        method: options.method ?? 'POST',
+        headers: options.headers ?? {},
+        ...(options.body ? { body: options.body } : {}),
+        duration: options.durationSeconds,
+        connections: options.connections,
+        ...(options.timeoutSeconds ? { timeout: options.timeoutSeconds } : {}),
+      },
+      (err, done) => (err ? reject(err) : resolve(done)),
+    );
+    instance.on('response', (_client, _status, _bytes, ms) => times.push(ms));
   });
+  times.sort((a, b) => a - b);
   return {
     requestsPerSecond: result.requests.average,
     p50Ms: result.latency.p50,
+    p95Ms: percentile(times, 0.95),
+    latenciesMs: times,
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
   };
+}
+
+/** The q-quantile (0..1) of sorted values; NaN when there are none. */
+export function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 }

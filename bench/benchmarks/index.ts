@@ -2,6 +2,7 @@ import type { Benchmark } from '../harness';
 import { artifacts } from './artifacts';
 import { federatedList } from './federatedList';
 import { gatewayOverhead } from './gatewayOverhead';
+import { gatewaySpeed } from './gatewaySpeed';
 import { metricsIngest } from './metricsIngest';
 import { metricsSeries } from './metricsSeries';
 import { modelVersions } from './modelVersions';
@@ -10,6 +11,7 @@ import { subscriptionFanout } from './subscriptionFanout';
 /** Every benchmark `npm run bench` runs, in order. Later work adds its own here. */
 export const benchmarks: Benchmark[] = [
   gatewayOverhead,
+  gatewaySpeed,
   federatedList,
   modelVersions,
   metricsIngest,

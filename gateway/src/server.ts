@@ -5,7 +5,6 @@
  * POST /v1/metrics (authenticated, streamed to the metrics subgraph).
  */
 import http from 'node:http';
-import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -13,7 +12,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { type Config, INGEST_PATH, type Logger, listen, maskError, type RunningServer } from '@lab/shared';
 import express from 'express';
 import { type Authenticator, adminKeyAuthenticator, authenticateRequest, chainAuthenticators } from './authenticate';
-import { isSubgraphName, SUBGRAPH_NAMES } from './constants';
+import { createGatewayExecutor } from './gatewayExecutor';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
@@ -21,7 +20,7 @@ import { jwtAuthenticatorFromConfig } from './jwtAuthenticator';
 import { metricsIngest } from './metricsIngest';
 import { registryAuthenticator } from './registryAuthenticator';
 import { assignRequestId, currentScope, enterRequestScope, logRequest, scopeOf } from './requestId';
-import { type GatewayContext, SignedDataSource } from './signedDataSource';
+import type { GatewayContext } from './signedDataSource';
 import { SubscriptionPlanner } from './subscriptions/planner';
 import { SubscriptionTopics } from './subscriptions/topics';
 import { UpstreamSubscriptions } from './subscriptions/upstream';
@@ -79,14 +78,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   const persisted = usePersistedQueries(protection?.persistedQueries);
 
   const supergraphSdl = options.supergraphSdl ?? (await readSupergraph());
-  const gateway = new ApolloGateway({
-    supergraphSdl,
-    logger: log.child({ component: 'apollo-gateway' }),
-    buildService: ({ name }) => {
-      if (!isSubgraphName(name)) throw new Error(`the supergraph names an unknown subgraph "${name}"`);
-      return new SignedDataSource(name, config.subgraphUrls[name], secret, log);
-    },
-  });
+  const { gateway, services } = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log });
 
   const app = express();
   app.disable('x-powered-by');
@@ -117,9 +109,6 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   // Subscriptions over graphql-ws on /graphql, planned and executed by the gateway (subscriptions/).
   const planner = new SubscriptionPlanner(supergraphSdl);
   const upstream = new UpstreamSubscriptions({ urls: config.subgraphUrls, secret, log });
-  const services = Object.fromEntries(
-    SUBGRAPH_NAMES.map((name) => [name, new SignedDataSource(name, config.subgraphUrls[name], secret, log)]),
-  );
   const topics = new SubscriptionTopics({ planner, upstream, services });
   const websocket = useSubscriptions({ httpServer, path: '/graphql', planner, topics, authenticator, apollo, log });
 

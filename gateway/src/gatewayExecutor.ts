@@ -1,0 +1,41 @@
+/**
+ * The gateway's execution stack, built in one place: Apollo Gateway over a
+ * supergraph, with one signed data source per subgraph. The platform's
+ * server (server.ts) and the gateway-speed benchmark both build it here, so
+ * the benchmark measures what the platform runs.
+ */
+import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
+import type { Logger } from '@lab/shared';
+import { type GatewayContext, SignedDataSource } from './signedDataSource';
+
+export interface GatewayExecutorOptions {
+  supergraphSdl: string;
+  /** Each subgraph's URL by name; a subgraph the supergraph names but this lacks is refused at start. */
+  subgraphUrls: Readonly<Record<string, string>>;
+  /** LAB_INTERNAL_SECRET: every subgraph request is signed with it. */
+  secret: string;
+  log: Logger;
+}
+
+export interface GatewayExecutor {
+  gateway: ApolloGateway;
+  /** One data source per subgraph, shared by the gateway's query plans and the subscription executor. */
+  services: Record<string, GraphQLDataSource<GatewayContext>>;
+}
+
+export function createGatewayExecutor(options: GatewayExecutorOptions): GatewayExecutor {
+  const { supergraphSdl, subgraphUrls, secret, log } = options;
+  const services: Record<string, GraphQLDataSource<GatewayContext>> = Object.fromEntries(
+    Object.entries(subgraphUrls).map(([name, url]) => [name, new SignedDataSource(name, url, secret, log)]),
+  );
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    logger: log.child({ component: 'apollo-gateway' }),
+    buildService: ({ name }) => {
+      const service = Object.hasOwn(services, name) ? services[name] : undefined;
+      if (!service) throw new Error(`the supergraph names an unknown subgraph "${name}"`);
+      return service;
+    },
+  });
+  return { gateway, services };
+}
