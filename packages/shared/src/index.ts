@@ -1,3 +1,4 @@
+export * from './apiUsage';
 export * from './callerContext';
 export * from './config';
 export * from './errors';

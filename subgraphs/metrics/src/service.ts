@@ -3,7 +3,14 @@
  * config.clickhouse.embeddedPath when CLICKHOUSE_URL is unset), brings the
  * schema up to date, and serves the subgraph. main.ts runs it as a process.
  */
-import { type Config, createRegistryAccess, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
+import {
+  API_USAGE_PATH,
+  type Config,
+  createRegistryAccess,
+  type Logger,
+  requireInternalSecret,
+  startSubgraph,
+} from '@lab/shared';
 import type { IngestContext } from './ingest/logMetrics';
 import { INGEST_PATH, ingestHandler } from './ingest/ndjson';
 import { createRunAccess } from './ingest/runAccess';
@@ -12,6 +19,7 @@ import { createResolvers, type MetricsContext } from './resolvers';
 import { typeDefs } from './schema';
 import { type MetricsStore, openMetricsStore } from './store/metricsStore';
 import { MetricStreamHub } from './stream/metricStreamHub';
+import { usageHandler } from './usage/usageRoute';
 
 export interface RunningMetrics {
   url: string;
@@ -57,6 +65,7 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
       }),
       routes: (app) => {
         app.post(INGEST_PATH, ingestHandler({ store: store.ingest, internalSecret, log, runAccess }));
+        app.post(API_USAGE_PATH, usageHandler({ store: store.usage, internalSecret, log }));
       },
       health: { clickhouse: (signal) => store.ping(signal) },
       onClose: () => {

@@ -8,6 +8,7 @@ import type { StoreStatus } from '@lab/shared/sdl';
 import { IngestStore } from './ingestStore';
 import { type MigrateResult, migrate } from './migrate';
 import { QueryStore } from './queryStore';
+import { UsageStore } from './usageStore';
 
 export type { StoreStatus };
 
@@ -16,6 +17,8 @@ export class MetricsStore {
   readonly ingest: IngestStore;
   /** Metric reads (summaries, series), batched; `query.onQuery` observes each query. */
   readonly query: QueryStore;
+  /** API usage records from the gateway (the api_usage table). */
+  readonly usage: UsageStore;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -25,6 +28,7 @@ export class MetricsStore {
   ) {
     this.ingest = new IngestStore(client, options.database, kind === 'clickhouse');
     this.query = new QueryStore(client, options.database);
+    this.usage = new UsageStore(client, options.database);
   }
 
   migrate(log?: Logger): Promise<MigrateResult> {

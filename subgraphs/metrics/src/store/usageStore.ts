@@ -1,0 +1,80 @@
+/**
+ * The api_usage table (migration 1): one row per GraphQL operation through the
+ * gateway, written in the batches the gateway sends. A batch carries an id the
+ * gateway keeps across its retries; it is the insert_deduplication_token, so a
+ * retried batch is stored once wherever ClickHouse deduplicates (Replicated
+ * tables, or a MergeTree with a deduplication window). A token is always sent:
+ * chdb applies settings session-wide, and another insert's token must not linger.
+ */
+import type { ApiUsageRecord, ClickHouseClient } from '@lab/shared';
+import { qualified } from './ddl';
+
+const COLUMNS = [
+  'timestamp',
+  'request_id',
+  'caller_id',
+  'operation_name',
+  'operation_type',
+  'duration_ms',
+  'status',
+  'error_code',
+] as const;
+
+/** A row as read back (tests and checks). */
+export interface ApiUsageRow {
+  timestamp: string;
+  request_id: string;
+  caller_id: string;
+  operation_name: string;
+  operation_type: string;
+  duration_ms: number;
+  status: string;
+  error_code: string;
+}
+
+/** DateTime64(3, 'UTC') text: "YYYY-MM-DD hh:mm:ss.sss". */
+function clickhouseTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+}
+
+export class UsageStore {
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly database: string,
+  ) {}
+
+  private get table(): string {
+    return qualified({ database: this.database }, 'api_usage');
+  }
+
+  /** Inserts one batch as one block. */
+  async insert(records: readonly ApiUsageRecord[], batchId: string): Promise<void> {
+    if (records.length === 0) return;
+    await this.client.insert({
+      table: this.table,
+      format: 'JSONCompactEachRow',
+      columns: [...COLUMNS],
+      values: records.map((r) => [
+        clickhouseTime(r.timestampMs),
+        r.requestId,
+        r.callerId,
+        r.operationName,
+        r.operationType,
+        r.durationMs,
+        r.status,
+        r.errorCode,
+      ]),
+      clickhouse_settings: { insert_deduplicate: 1, insert_deduplication_token: `api_usage:${batchId}` },
+    });
+  }
+
+  /** The rows of some requests, oldest first (tests and checks). */
+  async byRequestIds(requestIds: readonly string[]): Promise<ApiUsageRow[]> {
+    const result = await this.client.query({
+      query: `SELECT ${COLUMNS.join(', ')} FROM ${this.table} WHERE request_id IN {ids:Array(String)} ORDER BY timestamp`,
+      query_params: { ids: requestIds },
+      format: 'JSONEachRow',
+    });
+    return result.json<ApiUsageRow>();
+  }
+}

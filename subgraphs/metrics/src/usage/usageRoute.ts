@@ -1,0 +1,138 @@
+/**
+ * POST /internal/api-usage: the gateway's batches of API usage records
+ * (one per GraphQL operation), stored in the api_usage table as one insert
+ * per batch. Only the gateway may call it: `x-lab-context` must verify with
+ * the internal secret, signed for API_USAGE_SIGNED_DOCUMENT by a service
+ * caller. A batch is checked whole; a bad one is refused with 400 naming the
+ * first bad records (the gateway does not retry a 400), a store failure is
+ * 503 (the gateway retries the same batch id).
+ */
+import {
+  API_USAGE_MAX_BATCH,
+  API_USAGE_MAX_NAME,
+  API_USAGE_SIGNED_DOCUMENT,
+  type ApiUsageRecord,
+  CONTEXT_HEADER,
+  type Logger,
+  verifyContext,
+} from '@lab/shared';
+import type { Request, RequestHandler, Response } from 'express';
+import type { UsageStore } from '../store/usageStore';
+
+export interface UsageRouteOptions {
+  store: UsageStore;
+  internalSecret: string;
+  log: Logger;
+  now?: () => number;
+}
+
+/** Room for API_USAGE_MAX_BATCH records of a few hundred bytes each. */
+export const USAGE_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+const BATCH_ID = /^[\x21-\x7e]{1,128}$/;
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+const OPERATION_TYPES = new Set(['query', 'mutation', 'subscription', 'unknown']);
+const STATUSES = new Set(['ok', 'partial', 'error']);
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+
+const text = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
+
+/** Why a record is refused, or undefined when it is fine. */
+export function checkUsageRecord(r: unknown, now: number): string | undefined {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return 'must be an object';
+  const x = r as Record<string, unknown>;
+  if (typeof x.timestampMs !== 'number' || !Number.isFinite(x.timestampMs)) return 'timestampMs must be epoch milliseconds';
+  if (x.timestampMs < now - YEAR_MS || x.timestampMs > now + DAY_MS) return 'timestampMs is outside [now - 1 year, now + 1 day]';
+  if (!text(x.requestId, 128) || x.requestId === '') return 'requestId must be 1 to 128 characters';
+  if (!text(x.callerId, 128) || x.callerId === '') return 'callerId must be 1 to 128 characters';
+  if (!text(x.operationName, API_USAGE_MAX_NAME))
+    return `operationName must be a string of at most ${API_USAGE_MAX_NAME} characters`;
+  if (typeof x.operationType !== 'string' || !OPERATION_TYPES.has(x.operationType)) {
+    return `operationType must be one of ${[...OPERATION_TYPES].join(', ')}`;
+  }
+  if (typeof x.durationMs !== 'number' || !Number.isFinite(x.durationMs) || x.durationMs < 0) {
+    return 'durationMs must be a finite number ≥ 0';
+  }
+  if (typeof x.status !== 'string' || !STATUSES.has(x.status)) return `status must be one of ${[...STATUSES].join(', ')}`;
+  if (typeof x.errorCode !== 'string' || (x.errorCode !== '' && !ERROR_CODE.test(x.errorCode))) {
+    return 'errorCode must be an error code (A-Z, 0-9, _) or empty';
+  }
+  return undefined;
+}
+
+/**
+ * The body as JSON, or undefined when it is larger than the limit or not JSON.
+ * Past the limit the rest is read and discarded: leaving the loop early would
+ * destroy the request with its socket, and the answer could not be sent.
+ */
+async function readJson(req: Request, limit: number): Promise<unknown> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const part of req as AsyncIterable<Buffer>) {
+    size += part.length;
+    if (size <= limit) parts.push(part);
+  }
+  if (size > limit) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(parts).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function usageHandler(options: UsageRouteOptions): RequestHandler {
+  const now = options.now ?? Date.now;
+  return async (req: Request, res: Response) => {
+    const header = req.headers[CONTEXT_HEADER];
+    const verdict = verifyContext(
+      options.internalSecret,
+      typeof header === 'string' ? header : undefined,
+      API_USAGE_SIGNED_DOCUMENT,
+    );
+    if (!verdict.ok || verdict.context.caller.kind !== 'service') {
+      const reason = verdict.ok ? 'only the gateway may record API usage' : verdict.reason;
+      req.resume();
+      res.status(401).json({ code: 'UNAUTHENTICATED', message: `accepts only requests signed by the gateway: ${reason}` });
+      return;
+    }
+    const body = (await readJson(req, USAGE_BODY_LIMIT_BYTES)) as { batchId?: unknown; records?: unknown } | undefined;
+    if (body === undefined) {
+      res.status(400).json({ code: 'BAD_USER_INPUT', message: `body must be JSON of at most ${USAGE_BODY_LIMIT_BYTES} bytes` });
+      return;
+    }
+    if (typeof body.batchId !== 'string' || !BATCH_ID.test(body.batchId)) {
+      res.status(400).json({ code: 'BAD_USER_INPUT', message: 'batchId must be 1 to 128 printable ASCII characters' });
+      return;
+    }
+    const records = body.records;
+    if (!Array.isArray(records) || records.length > API_USAGE_MAX_BATCH) {
+      res.status(400).json({ code: 'BAD_USER_INPUT', message: `records must be an array of at most ${API_USAGE_MAX_BATCH}` });
+      return;
+    }
+    const at = now();
+    const errors: { index: number; reason: string }[] = [];
+    let errorCount = 0;
+    records.forEach((r, index) => {
+      const reason = checkUsageRecord(r, at);
+      if (!reason) return;
+      errorCount++;
+      if (errors.length < 20) errors.push({ index, reason });
+    });
+    if (errorCount > 0) {
+      res
+        .status(400)
+        .json({ code: 'BAD_USER_INPUT', message: `${errorCount} of ${records.length} records are invalid`, errors, errorCount });
+      return;
+    }
+    const log = options.log.child({ requestId: verdict.context.requestId });
+    try {
+      await options.store.insert(records as ApiUsageRecord[], body.batchId);
+    } catch (err) {
+      log.warn({ err, records: records.length }, 'api usage batch not stored');
+      res.status(503).json({ code: 'SERVICE_UNAVAILABLE', message: 'ClickHouse did not take the batch; retry it' });
+      return;
+    }
+    log.debug({ records: records.length, batchId: body.batchId }, 'api usage stored');
+    res.status(200).json({ stored: records.length });
+  };
+}
