@@ -7,6 +7,7 @@
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import type { Logger } from '@lab/shared';
 import { type GatewayContext, SignedDataSource } from './signedDataSource';
+import { type SubgraphFetcherOptions, subgraphFetcher } from './subgraphFetcher';
 
 export interface GatewayExecutorOptions {
   supergraphSdl: string;
@@ -15,19 +16,28 @@ export interface GatewayExecutorOptions {
   /** LAB_INTERNAL_SECRET: every subgraph request is signed with it. */
   secret: string;
   log: Logger;
+  /** Connections to the subgraphs (subgraphFetcher.ts, its defaults). */
+  fetcher?: SubgraphFetcherOptions;
 }
 
 export interface GatewayExecutor {
   gateway: ApolloGateway;
   /** One data source per subgraph, shared by the gateway's query plans and the subscription executor. */
   services: Record<string, GraphQLDataSource<GatewayContext>>;
+  /** Closes the idle subgraph connections. */
+  close(): void;
 }
 
 export function createGatewayExecutor(options: GatewayExecutorOptions): GatewayExecutor {
   const { supergraphSdl, subgraphUrls, secret, log } = options;
-  const services: Record<string, GraphQLDataSource<GatewayContext>> = Object.fromEntries(
-    Object.entries(subgraphUrls).map(([name, url]) => [name, new SignedDataSource(name, url, secret, log)]),
-  );
+  // Keep-alive connections instead of RemoteGraphQLDataSource's make-fetch-happen.
+  const fetcher = subgraphFetcher(options.fetcher);
+  const services: Record<string, GraphQLDataSource<GatewayContext>> = {};
+  for (const [name, url] of Object.entries(subgraphUrls)) {
+    const source = new SignedDataSource(name, url, secret, log);
+    source.fetcher = fetcher;
+    services[name] = source;
+  }
   const gateway = new ApolloGateway({
     supergraphSdl,
     logger: log.child({ component: 'apollo-gateway' }),
@@ -37,5 +47,5 @@ export function createGatewayExecutor(options: GatewayExecutorOptions): GatewayE
       return service;
     },
   });
-  return { gateway, services };
+  return { gateway, services, close: fetcher.close };
 }

@@ -78,14 +78,14 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   const persisted = usePersistedQueries(protection?.persistedQueries);
 
   const supergraphSdl = options.supergraphSdl ?? (await readSupergraph());
-  const { gateway, services } = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log });
+  const executor = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log });
 
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
 
   const apollo = new ApolloServer<GatewayContext>({
-    gateway,
+    gateway: executor.gateway,
     csrfPrevention: true,
     introspection: true,
     includeStacktraceInErrorResponses: false,
@@ -109,7 +109,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   // Subscriptions over graphql-ws on /graphql, planned and executed by the gateway (subscriptions/).
   const planner = new SubscriptionPlanner(supergraphSdl);
   const upstream = new UpstreamSubscriptions({ urls: config.subgraphUrls, secret, log });
-  const topics = new SubscriptionTopics({ planner, upstream, services });
+  const topics = new SubscriptionTopics({ planner, upstream, services: executor.services });
   const websocket = useSubscriptions({ httpServer, path: '/graphql', planner, topics, authenticator, apollo, log });
 
   app.use(assignRequestId(log), logRequest);
@@ -172,6 +172,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
       await upstream.close();
       await apollo.stop();
       await running.close();
+      executor.close();
     },
   };
 }
