@@ -52,7 +52,7 @@ export const logRequest: RequestHandler = (req, res, next) => {
     const path = req.originalUrl.split('?')[0] ?? '';
     const entry = { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) };
     const { log } = scopeOf(res);
-    if (path === '/health' || path.startsWith('/graphiql/')) log.debug(entry, 'request');
+    if (path === '/health' || path === '/metrics' || path.startsWith('/graphiql/')) log.debug(entry, 'request');
     else log.info(entry, 'request');
   });
   next();

@@ -9,10 +9,12 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { type Config, INGEST_PATH, type Logger, listen, maskError, type RunningServer } from '@lab/shared';
+import { API_USAGE_PATH, type Config, INGEST_PATH, type Logger, listen, maskError, type RunningServer } from '@lab/shared';
 import express from 'express';
+import { type ApiUsageOptions, ApiUsageRecorder } from './apiUsage';
 import { type Authenticator, adminKeyAuthenticator, authenticateRequest, chainAuthenticators } from './authenticate';
 import { createGatewayExecutor } from './gatewayExecutor';
+import { gatewayMetrics } from './gatewayMetrics';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
@@ -26,6 +28,7 @@ import { SubscriptionTopics } from './subscriptions/topics';
 import { UpstreamSubscriptions } from './subscriptions/upstream';
 import { type SubscriptionsServer, useSubscriptions } from './subscriptions/useSubscriptions';
 import { readSupergraph } from './supergraph';
+import { metricsEndpoint, useMetrics } from './useMetrics';
 import { useOperationLimits } from './useOperationLimits';
 import { usePersistedQueries } from './usePersistedQueries';
 import { useRateLimit } from './useRateLimit';
@@ -34,7 +37,8 @@ import { useRateLimit } from './useRateLimit';
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export interface GatewayOptions {
-  config: Pick<Config, 'internalSecret' | 'adminApiKey' | 'subgraphUrls'> & Partial<Pick<Config, 'jwt' | 'protection'>>;
+  config: Pick<Config, 'internalSecret' | 'adminApiKey' | 'subgraphUrls'> &
+    Partial<Pick<Config, 'jwt' | 'metricsToken' | 'protection'>>;
   log: Logger;
   /** Who may call; defaults to the bootstrap admin key (config.adminApiKey), JWTs (config.jwt), then API keys kept in the registry. */
   authenticator?: Authenticator;
@@ -44,6 +48,8 @@ export interface GatewayOptions {
   bodyLimitBytes?: number;
   /** Timeout of each subgraph's health check in GET /health (default 3000 ms). */
   healthTimeoutMs?: number;
+  /** API usage records sent to the metrics subgraph (apiUsage.ts, its defaults); false keeps none. */
+  apiUsage?: false | Pick<ApiUsageOptions, 'maxBatch' | 'flushIntervalMs' | 'maxBuffered' | 'retryDelayMs' | 'maxRetryDelayMs'>;
 }
 
 export interface RunningGateway extends RunningServer {
@@ -84,6 +90,18 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
 
+  const usage =
+    options.apiUsage === false
+      ? undefined
+      : new ApiUsageRecorder({
+          url: new URL(API_USAGE_PATH, config.subgraphUrls.metrics).toString(),
+          internalSecret: secret,
+          log: log.child({ component: 'api-usage' }),
+          metrics: gatewayMetrics,
+          ...options.apiUsage,
+        });
+  const observability = useMetrics({ usage });
+
   const apollo = new ApolloServer<GatewayContext>({
     gateway: executor.gateway,
     csrfPrevention: true,
@@ -94,6 +112,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      observability.plugin,
       persisted.plugin,
       limits.plugin,
     ],
@@ -117,6 +136,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     const report = await platformHealth(config.subgraphUrls, options.healthTimeoutMs ?? DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS);
     res.status(report.status === 'up' ? 200 : 503).json(report);
   });
+  app.get('/metrics', metricsEndpoint({ token: config.metricsToken }));
   app.post(
     INGEST_PATH,
     metricsIngest({
@@ -137,6 +157,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   });
   app.use(
     '/graphql',
+    observability.observe,
     express.json({ limit: bodyLimit }),
     ensureBody,
     enterRequestScope,
@@ -173,6 +194,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
       await apollo.stop();
       await running.close();
       executor.close();
+      await usage?.close();
     },
   };
 }

@@ -17,6 +17,8 @@ import {
   signContext,
 } from '@lab/shared';
 import type { GraphQLError } from 'graphql';
+import { unavailableAnswer } from './unavailableFields';
+import { observeSubgraphFetch } from './useMetrics';
 
 type FetcherResponse = Parameters<RemoteGraphQLDataSource['didEncounterError']>[2];
 
@@ -35,6 +37,27 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     private readonly log: Logger,
   ) {
     super({ url });
+  }
+
+  /**
+   * Every fetch is timed and counted per subgraph in /metrics (useMetrics.ts). An
+   * unreachable subgraph answers SERVICE_UNAVAILABLE at each field it would have
+   * filled, with its path (unavailableFields.ts), rather than one error without one.
+   */
+  override process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
+    return observeSubgraphFetch(this.name, async () => {
+      try {
+        return await super.process(options);
+      } catch (err) {
+        const code = (err as GraphQLError).extensions?.code;
+        const answer =
+          code === 'SERVICE_UNAVAILABLE' && 'incomingRequestContext' in options
+            ? unavailableAnswer(err as GraphQLError, options.document ?? options.request.query, options.request.variables)
+            : undefined;
+        if (answer) return answer;
+        throw err;
+      }
+    });
   }
 
   override willSendRequest(options: GraphQLDataSourceProcessOptions<GatewayContext>): void {

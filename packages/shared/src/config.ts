@@ -72,6 +72,10 @@ const envSchema = z.object({
   LAB_ADMIN_API_KEY: optionalString.refine((v) => v === undefined || v.length >= 16, {
     message: 'must be at least 16 characters',
   }),
+  /** Bearer token of GET /metrics on the gateway (Prometheus scrapers); /metrics is off without it. */
+  LAB_METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, {
+    message: 'must be at least 16 characters',
+  }),
   /** HMAC secret the gateway signs the caller context with; subgraphs check it. */
   LAB_INTERNAL_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
     message: 'must be at least 32 characters',
@@ -180,6 +184,8 @@ export interface Config {
   dataDir: string;
   host: string;
   adminApiKey: string | undefined;
+  /** The bearer token GET /metrics asks for; undefined turns /metrics off. */
+  metricsToken: string | undefined;
   internalSecret: string | undefined;
   /** JWT bearer tokens; undefined when no key source (secret, JWKS URL or file) is set. */
   jwt: JwtConfig | undefined;
@@ -247,7 +253,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       parsed.error.issues.map((issue) => {
         const name = issue.path.join('.');
         const value = source[name];
-        const shown = value === undefined || /SECRET|PASSWORD|KEY/.test(name) ? '' : ` (got "${value}")`;
+        const shown = value === undefined || /SECRET|PASSWORD|KEY|TOKEN/.test(name) ? '' : ` (got "${value}")`;
         return `${name} ${issue.message}${shown}`;
       }),
     );
@@ -285,6 +291,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     host: e.LAB_HOST,
     adminApiKey: e.LAB_ADMIN_API_KEY,
+    metricsToken: e.LAB_METRICS_TOKEN,
     internalSecret: e.LAB_INTERNAL_SECRET,
     jwt: jwtKeys
       ? {

@@ -1,0 +1,181 @@
+/**
+ * Observability of GraphQL over HTTP: every request to /graphql is counted and
+ * timed in the Prometheus metrics (gatewayMetrics.ts) once its answer is sent,
+ * and every authenticated operation becomes an API usage record (apiUsage.ts).
+ *
+ * Two parts: `observe`, an express middleware placed first on /graphql (so it
+ * also sees requests refused before Apollo: body too large, not JSON,
+ * unauthenticated), and `plugin`, an Apollo plugin that notes what only Apollo
+ * knows (operation name and type, the caller, the errors' codes) on the
+ * request's scope. A request Apollo never saw is labelled from its HTTP status.
+ *
+ * GET /metrics (`metricsEndpoint`): the Prometheus text format, behind a bearer
+ * token of its own (LAB_METRICS_TOKEN), never an API key: a scraper's
+ * credentials should open nothing else. Without the token set, /metrics is off (404).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { API_USAGE_MAX_NAME, type ApiUsageStatus, ERROR_CODES } from '@lab/shared';
+import type { RequestHandler } from 'express';
+import type { ApiUsageRecorder } from './apiUsage';
+import { type GatewayMetrics, gatewayMetrics } from './gatewayMetrics';
+import { currentScope, type RequestScope } from './requestId';
+import type { GatewayContext } from './signedDataSource';
+
+export interface UseMetricsOptions {
+  /** Default: the process's gatewayMetrics. */
+  metrics?: GatewayMetrics;
+  /** Where API usage records go; none are kept without it. */
+  usage?: ApiUsageRecorder;
+}
+
+/** What Apollo tells about an operation, kept on its request scope until the answer is sent. */
+interface OperationNote {
+  operationName: string | undefined;
+  operationType: string | undefined;
+  callerId: string;
+  errorCodes: string[];
+  status: ApiUsageStatus;
+}
+
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+/** What the metrics subgraph accepts as an error code in api_usage. */
+const CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** The registered code a whole-request failure with this HTTP status answers. */
+function codeOfStatus(status: number): string {
+  const found = Object.entries(ERROR_CODES).find(([, c]) => c.httpStatus === status)?.[0];
+  return found ?? (status >= 500 ? 'INTERNAL' : 'BAD_USER_INPUT');
+}
+
+function nameOf(value: unknown): string | undefined {
+  return typeof value === 'string' && GRAPHQL_NAME.test(value) ? value : undefined;
+}
+
+export function useMetrics(options: UseMetricsOptions = {}): {
+  observe: RequestHandler;
+  plugin: ApolloServerPlugin<GatewayContext>;
+} {
+  const metrics = options.metrics ?? gatewayMetrics;
+  const notes = new WeakMap<RequestScope, OperationNote>();
+
+  const plugin: ApolloServerPlugin<GatewayContext> = {
+    async requestDidStart({ request, contextValue }) {
+      return {
+        async willSendResponse({ response, operation, operationName }) {
+          const scope = currentScope();
+          if (!scope) return;
+          const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
+          const errors = result.errors ?? [];
+          const errorCodes = errors.map((e) => String(e.extensions?.code ?? 'INTERNAL'));
+          const hasData = result.data !== undefined && result.data !== null;
+          notes.set(scope, {
+            operationName: operationName ?? nameOf(request.operationName),
+            operationType: operation?.operation,
+            callerId: contextValue.caller.id,
+            errorCodes,
+            status: errors.length === 0 ? 'ok' : hasData ? 'partial' : 'error',
+          });
+        },
+      };
+    },
+  };
+
+  const observe: RequestHandler = (req, res, next) => {
+    const started = performance.now();
+    const startedAt = Date.now();
+    res.once('close', () => {
+      const durationMs = performance.now() - started;
+      const scope = res.locals.scope as RequestScope | undefined;
+      const note = scope ? notes.get(scope) : undefined;
+      if (!note) {
+        // Refused before Apollo ran (or Apollo answered without an operation context).
+        const failed = res.statusCode >= 400;
+        metrics.observeOperation({
+          operationName: nameOf((req.body as { operationName?: unknown } | undefined)?.operationName),
+          operationType: undefined,
+          seconds: durationMs / 1000,
+          errorCodes: failed ? [codeOfStatus(res.statusCode)] : [],
+        });
+        return;
+      }
+      metrics.observeOperation({
+        operationName: note.operationName,
+        operationType: note.operationType,
+        seconds: durationMs / 1000,
+        errorCodes: note.errorCodes,
+      });
+      options.usage?.record({
+        timestampMs: startedAt,
+        requestId: scope?.requestId ?? '',
+        callerId: note.callerId.slice(0, 128),
+        operationName: (note.operationName ?? '').slice(0, API_USAGE_MAX_NAME),
+        operationType: note.operationType ?? 'unknown',
+        durationMs: Math.round(durationMs * 1000) / 1000,
+        status: note.status,
+        errorCode: note.errorCodes[0] === undefined ? '' : CODE.test(note.errorCodes[0]) ? note.errorCodes[0] : 'INTERNAL',
+      });
+    });
+    next();
+  };
+
+  return { observe, plugin };
+}
+
+/** The error code of a failed subgraph fetch: the one the data source threw, INTERNAL otherwise. */
+function thrownCode(err: unknown): string {
+  const code = (err as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  return typeof code === 'string' ? code : 'INTERNAL';
+}
+
+/**
+ * Times one fetch to a subgraph and counts it, with the first error code of a
+ * failure or of an answer carrying errors. The data source wraps its process() in it.
+ */
+export async function observeSubgraphFetch<T extends { errors?: readonly { extensions?: Record<string, unknown> }[] }>(
+  subgraph: string,
+  fetch: () => Promise<T>,
+  metrics: GatewayMetrics = gatewayMetrics,
+): Promise<T> {
+  const started = performance.now();
+  try {
+    const response = await fetch();
+    const code = response.errors?.[0] ? String(response.errors[0].extensions?.code ?? 'INTERNAL') : undefined;
+    metrics.observeSubgraphFetch(subgraph, (performance.now() - started) / 1000, code);
+    return response;
+  } catch (err) {
+    metrics.observeSubgraphFetch(subgraph, (performance.now() - started) / 1000, thrownCode(err));
+    throw err;
+  }
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * GET /metrics: the Prometheus text format, for `Authorization: Bearer <token>`
+ * only. Without a token configured it answers 404 saying how to turn it on.
+ */
+export function metricsEndpoint(options: { token: string | undefined; metrics?: GatewayMetrics }): RequestHandler {
+  const metrics = options.metrics ?? gatewayMetrics;
+  const expected = options.token === undefined ? undefined : digest(options.token);
+  return async (req, res) => {
+    if (!expected) {
+      res.status(404).json({
+        code: 'NOT_FOUND',
+        message: 'GET /metrics is off: set LAB_METRICS_TOKEN and send it as "Authorization: Bearer <token>"',
+      });
+      return;
+    }
+    const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
+    if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+      res
+        .status(401)
+        .json({ code: 'UNAUTHENTICATED', message: 'GET /metrics needs "Authorization: Bearer <LAB_METRICS_TOKEN>"' });
+      return;
+    }
+    res.setHeader('Content-Type', metrics.contentType);
+    res.setHeader('Cache-Control', 'no-store');
+    res.send(await metrics.text());
+  };
+}
