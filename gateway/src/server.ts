@@ -28,6 +28,7 @@ import { SubscriptionTopics } from './subscriptions/topics';
 import { UpstreamSubscriptions } from './subscriptions/upstream';
 import { type SubscriptionsServer, useSubscriptions } from './subscriptions/useSubscriptions';
 import { readSupergraph } from './supergraph';
+import { authorizationCheck, enforcedSupergraph, useAuthorization } from './useAuthorization';
 import { metricsEndpoint, useMetrics } from './useMetrics';
 import { useOperationLimits } from './useOperationLimits';
 import { usePersistedQueries } from './usePersistedQueries';
@@ -83,7 +84,8 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   const limits = useOperationLimits<GatewayContext>(protection?.operationLimits);
   const persisted = usePersistedQueries(protection?.persistedQueries);
 
-  const supergraphSdl = options.supergraphSdl ?? (await readSupergraph());
+  // Authorization directives are enforced by useAuthorization, so the gateway may accept them.
+  const supergraphSdl = enforcedSupergraph(options.supergraphSdl ?? (await readSupergraph()));
   const executor = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log });
 
   const app = express();
@@ -115,6 +117,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
       observability.plugin,
       persisted.plugin,
       limits.plugin,
+      useAuthorization({ supergraphSdl }),
     ],
     formatError: (formatted, error) => {
       const scope = currentScope();
@@ -129,7 +132,16 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   const planner = new SubscriptionPlanner(supergraphSdl);
   const upstream = new UpstreamSubscriptions({ urls: config.subgraphUrls, secret, log });
   const topics = new SubscriptionTopics({ planner, upstream, services: executor.services });
-  const websocket = useSubscriptions({ httpServer, path: '/graphql', planner, topics, authenticator, apollo, log });
+  const websocket = useSubscriptions({
+    httpServer,
+    path: '/graphql',
+    planner,
+    topics,
+    authenticator,
+    apollo,
+    log,
+    authorize: authorizationCheck(supergraphSdl),
+  });
 
   app.use(assignRequestId(log), logRequest);
   app.get('/health', async (_req, res) => {

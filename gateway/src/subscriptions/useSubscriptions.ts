@@ -24,6 +24,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { type Authenticator, authenticateRequest } from '../authenticate';
 import type { GatewayContext } from '../signedDataSource';
+import type { authorizationCheck } from '../useAuthorization';
 import type { SubscriptionPlanner } from './planner';
 import type { SubscriptionTopics } from './topics';
 
@@ -37,6 +38,8 @@ export interface SubscriptionsOptions {
   log: Logger;
   /** Largest message accepted from a client (default 1 MiB). */
   maxPayloadBytes?: number;
+  /** Errors refusing a subscription the caller may not see whole (authorizationCheck in useAuthorization.ts). */
+  authorize?: ReturnType<typeof authorizationCheck>;
 }
 
 export interface SubscriptionsServer {
@@ -102,6 +105,8 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
       },
       subscribe: (args: ExecutionArgs) => {
         const context = args.contextValue as GatewayContext;
+        const refused = options.authorize?.({ ...args, schema: options.planner.schema, caller: context.caller });
+        if (refused) return { errors: refused };
         try {
           return options.topics.subscribe({
             document: args.document,

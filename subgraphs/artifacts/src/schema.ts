@@ -6,7 +6,7 @@ import { DATE_TIME_SDL, PAGE_INFO_SDL, STORE_STATUS_SDL } from '@lab/shared/sdl'
 import { parse } from 'graphql';
 
 export const typeDefs = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@requiresScopes"])
 
   ${STORE_STATUS_SDL}
 
@@ -15,9 +15,9 @@ export const typeDefs = parse(/* GraphQL */ `
   ${DATE_TIME_SDL}
 
   type Query {
-    artifactsStatus: StoreStatus!
+    artifactsStatus: StoreStatus! @requiresScopes(scopes: [["read"]])
     "A file by id; NOT_FOUND when it does not exist or the caller may not read its owner."
-    artifact(id: ID!): Artifact!
+    artifact(id: ID!): Artifact! @requiresScopes(scopes: [["read"]])
   }
 
   "What a file belongs to; each has its own prefix in the bucket (README, Artifacts)."
@@ -169,14 +169,14 @@ export const typeDefs = parse(/* GraphQL */ `
 
   type Mutation {
     "Presigned URL(s) to upload a file straight to S3: one PUT up to the multipart threshold (64 MiB by default), parts above. Needs EDITOR on the owner."
-    requestUpload(input: RequestUploadInput!): UploadPlan!
+    requestUpload(input: RequestUploadInput!): UploadPlan! @requiresScopes(scopes: [["write"]])
     "URLs of parts firstPart .. firstPart + count - 1 (count 1 to 1000, default 100) of a multipart upload."
-    uploadPartUrls(uploadId: ID!, firstPart: Int = 1, count: Int = 100, expiresIn: Int): [UploadPartUrl!]!
+    uploadPartUrls(uploadId: ID!, firstPart: Int = 1, count: Int = 100, expiresIn: Int): [UploadPartUrl!]! @requiresScopes(scopes: [["write"]])
     "Checks the uploaded object (size; SHA-256 when declared), completes a multipart upload with its parts' ETags, and answers the file. A mismatching upload is deleted (BAD_USER_INPUT)."
-    completeUpload(uploadId: ID!, parts: [CompletedPartInput!]): Artifact!
+    completeUpload(uploadId: ID!, parts: [CompletedPartInput!]): Artifact! @requiresScopes(scopes: [["write"]])
     "Cancels a multipart upload (its parts are dropped); for a single PUT nothing is stored, the URL simply expires."
-    abortUpload(uploadId: ID!): Boolean!
+    abortUpload(uploadId: ID!): Boolean! @requiresScopes(scopes: [["write"]])
     "Admins: aborts multipart uploads started more than olderThanHours (default 24) ago. The service also runs it periodically."
-    sweepIncompleteUploads(olderThanHours: Float = 24): SweepResult!
+    sweepIncompleteUploads(olderThanHours: Float = 24): SweepResult! @requiresScopes(scopes: [["admin"]])
   }
 `);

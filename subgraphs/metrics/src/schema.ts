@@ -6,16 +6,16 @@ import { DATE_TIME_SDL, STORE_STATUS_SDL } from '@lab/shared/sdl';
 import { parse } from 'graphql';
 
 export const typeDefs = parse(/* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable"])
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@requiresScopes"])
 
   ${STORE_STATUS_SDL}
 
   ${DATE_TIME_SDL}
 
   type Query {
-    metricsStatus: StoreStatus!
+    metricsStatus: StoreStatus! @requiresScopes(scopes: [["read"]])
     "One metric of several runs, downsampled alike (README, Metrics queries): 1 to 100 run ids, maxPoints 1 to 10,000."
-    compareRuns(runIds: [ID!]!, name: String!, maxPoints: Int = 1000): [RunSeries!]!
+    compareRuns(runIds: [ID!]!, name: String!, maxPoints: Int = 1000): [RunSeries!]! @requiresScopes(scopes: [["read"]])
   }
 
   "One metric of a run: its last point and its extent. Counts are Float: they may exceed 2^31."
@@ -135,11 +135,11 @@ export const typeDefs = parse(/* GraphQL */ `
 
   type Subscription {
     "Points of a run as they are stored, through either ingest path, per metric in step order; names filters (at most 100; all metrics when absent). Needs READ on the run. A slow subscriber is coalesced to the latest point per metric (README, Live streams)."
-    metricStream(runId: ID!, names: [String!]): MetricPoint!
+    metricStream(runId: ID!, names: [String!]): MetricPoint! @requiresScopes(scopes: [["read"]])
   }
 
   type Mutation {
     "Stores up to 10,000 points of a run (EDITOR), all or nothing; the same idempotencyKey with the same points is stored once."
-    logMetrics(runId: ID!, points: [MetricPointInput!]!, idempotencyKey: String): LogMetricsResult!
+    logMetrics(runId: ID!, points: [MetricPointInput!]!, idempotencyKey: String): LogMetricsResult! @requiresScopes(scopes: [["write"]])
   }
 `);

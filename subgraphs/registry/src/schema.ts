@@ -15,7 +15,7 @@ import { promptsSdl } from './domains/prompts/sdl';
 export { BOOTSTRAP_ADMIN_ID } from './constants';
 
 const FEDERATION = /* GraphQL */ `
-  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible"])
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key", "@shareable", "@inaccessible", "@requiresScopes"])
 `;
 
 export const typeDefs = parse(

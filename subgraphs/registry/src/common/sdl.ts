@@ -20,6 +20,6 @@ export const commonSdl = /* GraphQL */ `
   }
 
   type Query {
-    registryStatus: StoreStatus!
+    registryStatus: StoreStatus! @requiresScopes(scopes: [["read"]])
   }
 `;

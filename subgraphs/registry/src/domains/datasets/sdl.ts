@@ -113,18 +113,18 @@ export const datasetsSdl = /* GraphQL */ `
 
   extend type Query {
     "A dataset by id (NOT_FOUND when unknown or not visible)."
-    dataset(id: ID!): Dataset
+    dataset(id: ID!): Dataset @requiresScopes(scopes: [["read"]])
     "Datasets in the projects the caller may read."
-    datasets(filter: DatasetFilter, first: Int, after: String, orderBy: DatasetOrder): DatasetConnection!
+    datasets(filter: DatasetFilter, first: Int, after: String, orderBy: DatasetOrder): DatasetConnection! @requiresScopes(scopes: [["read"]])
     "A dataset version by id (NOT_FOUND when unknown or not visible)."
-    datasetVersion(id: ID!): DatasetVersion
+    datasetVersion(id: ID!): DatasetVersion @requiresScopes(scopes: [["read"]])
   }
 
   extend type Mutation {
     "Creates a dataset in a project (EDITOR); CONFLICT when the project has a dataset of that name."
-    createDataset(input: CreateDatasetInput!): Dataset!
+    createDataset(input: CreateDatasetInput!): Dataset! @requiresScopes(scopes: [["write"]])
     "Adds a PENDING version to a dataset (EDITOR); CONFLICT when the label is taken."
-    createDatasetVersion(input: CreateDatasetVersionInput!): DatasetVersion!
+    createDatasetVersion(input: CreateDatasetVersionInput!): DatasetVersion! @requiresScopes(scopes: [["write"]])
     """
     Finishes a PENDING version (EDITOR): status READY or FAILED, optionally with
     its final size, row count and checksum. CONFLICT when it is no longer PENDING.
@@ -135,6 +135,6 @@ export const datasetsSdl = /* GraphQL */ `
       sizeBytes: BigInt
       rowCount: BigInt
       checksum: String
-    ): DatasetVersion!
+    ): DatasetVersion! @requiresScopes(scopes: [["write"]])
   }
 `;

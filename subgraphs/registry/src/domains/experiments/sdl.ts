@@ -195,23 +195,23 @@ export const experimentsSdl = /* GraphQL */ `
 
   extend type Query {
     "An experiment; NOT_FOUND when it does not exist or the caller cannot read its project."
-    experiment(id: ID!): Experiment!
+    experiment(id: ID!): Experiment! @requiresScopes(scopes: [["read"]])
     "Experiments of the projects the caller can read."
-    experiments(filter: ExperimentFilter, first: Int, after: String, orderBy: ExperimentOrder): ExperimentConnection!
+    experiments(filter: ExperimentFilter, first: Int, after: String, orderBy: ExperimentOrder): ExperimentConnection! @requiresScopes(scopes: [["read"]])
     "A run; NOT_FOUND when it does not exist or the caller cannot read its project."
-    run(id: ID!): Run!
+    run(id: ID!): Run! @requiresScopes(scopes: [["read"]])
     "Runs of the projects the caller can read; \`search\` as on Experiment.runs."
-    runs(filter: RunFilter, search: String, first: Int, after: String, orderBy: RunOrder): RunConnection!
+    runs(filter: RunFilter, search: String, first: Int, after: String, orderBy: RunOrder): RunConnection! @requiresScopes(scopes: [["read"]])
   }
 
   extend type Mutation {
     "Creates a DRAFT experiment owned by the caller (EDITOR in the project)."
-    createExperiment(input: CreateExperimentInput!): Experiment!
+    createExperiment(input: CreateExperimentInput!): Experiment! @requiresScopes(scopes: [["write"]])
     "Changes an experiment (EDITOR); status only along the legal steps, else CONFLICT."
-    updateExperiment(id: ID!, input: UpdateExperimentInput!): Experiment!
+    updateExperiment(id: ID!, input: UpdateExperimentInput!): Experiment! @requiresScopes(scopes: [["write"]])
     "Starts a RUNNING run in an experiment (EDITOR), recording the dataset versions it reads."
-    startRun(input: StartRunInput!): Run!
+    startRun(input: StartRunInput!): Run! @requiresScopes(scopes: [["write"]])
     "Ends a RUNNING run (EDITOR); CONFLICT when it is not RUNNING. endTime defaults to now."
-    finishRun(id: ID!, status: RunEndStatus = COMPLETED, endTime: DateTime): Run!
+    finishRun(id: ID!, status: RunEndStatus = COMPLETED, endTime: DateTime): Run! @requiresScopes(scopes: [["write"]])
   }
 `;

@@ -6,8 +6,8 @@ export const identitySdl = /* GraphQL */ `
     name: String!
     isAdmin: Boolean!
     createdAt: DateTime!
-    "The user's API keys, newest first (never their secret or hash). Only the user and admins may list them: FORBIDDEN for others."
-    apiKeys: [ApiKey!]!
+    "The user's API keys, newest first (never their secret or hash). Only the user and admins may list them, with the admin scope: null (FORBIDDEN) otherwise."
+    apiKeys: [ApiKey!] @requiresScopes(scopes: [["admin"]])
   }
 
   type UserEdge {
@@ -178,15 +178,15 @@ export const identitySdl = /* GraphQL */ `
 
   extend type Query {
     "The calling user; null for callers that are not users (internal services)."
-    me: User
+    me: User @requiresScopes(scopes: [["read"]])
     "A user the caller can see (themself, users sharing a project, anyone for admins); NOT_FOUND otherwise."
-    user(id: ID!): User!
+    user(id: ID!): User! @requiresScopes(scopes: [["read"]])
     "Users the caller can see (newest first unless ordered otherwise)."
-    users(first: Int, after: String, filter: UserFilter, orderBy: UserOrder): UserConnection!
+    users(first: Int, after: String, filter: UserFilter, orderBy: UserOrder): UserConnection! @requiresScopes(scopes: [["read"]])
     "A project the caller is a member of (any project for admins); NOT_FOUND otherwise."
-    project(id: ID!): Project!
+    project(id: ID!): Project! @requiresScopes(scopes: [["read"]])
     "Projects the caller is a member of (all for admins)."
-    projects(first: Int, after: String, filter: ProjectFilter, orderBy: ProjectOrder): ProjectConnection!
+    projects(first: Int, after: String, filter: ProjectFilter, orderBy: ProjectOrder): ProjectConnection! @requiresScopes(scopes: [["read"]])
     "Internal (gateway): the caller a live API key authenticates, by the SHA-256 hex of the key; null when unknown, revoked or expired."
     _authenticate(keyHash: String!): AuthenticatedCaller @inaccessible
     "Internal (subgraphs): whether the signed caller may read or write each entity; false for unknown ids."
@@ -195,20 +195,20 @@ export const identitySdl = /* GraphQL */ `
 
   extend type Mutation {
     "Admins only."
-    createUser(input: CreateUserInput!): User!
+    createUser(input: CreateUserInput!): User! @requiresScopes(scopes: [["admin"]])
     "A new API key for the caller (or, for admins, another user)."
-    createApiKey(input: CreateApiKeyInput!): CreatedApiKey!
+    createApiKey(input: CreateApiKeyInput!): CreatedApiKey! @requiresScopes(scopes: [["admin"]])
     "Revokes a key (its owner or an admin); revoking a revoked key changes nothing."
-    revokeApiKey(id: ID!): ApiKey!
+    revokeApiKey(id: ID!): ApiKey! @requiresScopes(scopes: [["write"]])
     "A new project; the caller becomes its OWNER."
-    createProject(input: CreateProjectInput!): Project!
+    createProject(input: CreateProjectInput!): Project! @requiresScopes(scopes: [["write"]])
     "EDITOR or OWNER."
-    updateProject(id: ID!, input: UpdateProjectInput!): Project!
+    updateProject(id: ID!, input: UpdateProjectInput!): Project! @requiresScopes(scopes: [["write"]])
     "OWNER only."
-    addProjectMember(projectId: ID!, userId: ID!, role: ProjectRole!): ProjectMember!
+    addProjectMember(projectId: ID!, userId: ID!, role: ProjectRole!): ProjectMember! @requiresScopes(scopes: [["admin"]])
     "OWNER only; the last OWNER cannot be demoted (CONFLICT)."
-    updateProjectMember(projectId: ID!, userId: ID!, role: ProjectRole!): ProjectMember!
+    updateProjectMember(projectId: ID!, userId: ID!, role: ProjectRole!): ProjectMember! @requiresScopes(scopes: [["admin"]])
     "OWNER only (or a member leaving); the last OWNER cannot be removed (CONFLICT)."
-    removeProjectMember(projectId: ID!, userId: ID!): Project!
+    removeProjectMember(projectId: ID!, userId: ID!): Project! @requiresScopes(scopes: [["admin"]])
   }
 `;

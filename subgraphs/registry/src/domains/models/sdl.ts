@@ -108,21 +108,21 @@ export const modelsSdl = /* GraphQL */ `
 
   extend type Query {
     "A model by id (NOT_FOUND when unknown or not visible)."
-    model(id: ID!): Model
+    model(id: ID!): Model @requiresScopes(scopes: [["read"]])
     "Models in the projects the caller may read."
-    models(filter: ModelFilter, first: Int, after: String, orderBy: ModelOrder): ModelConnection!
+    models(filter: ModelFilter, first: Int, after: String, orderBy: ModelOrder): ModelConnection! @requiresScopes(scopes: [["read"]])
     "A model version by id (NOT_FOUND when unknown or not visible)."
-    modelVersion(id: ID!): ModelVersion
+    modelVersion(id: ID!): ModelVersion @requiresScopes(scopes: [["read"]])
   }
 
   extend type Mutation {
     "Registers a model in a project (EDITOR); CONFLICT when the project has a model of that name."
-    registerModel(input: RegisterModelInput!): Model!
+    registerModel(input: RegisterModelInput!): Model! @requiresScopes(scopes: [["write"]])
     "Adds the next version of a model (EDITOR)."
-    createModelVersion(input: CreateModelVersionInput!): ModelVersion!
+    createModelVersion(input: CreateModelVersionInput!): ModelVersion! @requiresScopes(scopes: [["write"]])
     "Points an alias at a version, creating it or moving it (EDITOR)."
-    setModelAlias(modelId: ID!, alias: String!, version: Int!): ModelAlias!
+    setModelAlias(modelId: ID!, alias: String!, version: Int!): ModelAlias! @requiresScopes(scopes: [["write"]])
     "Removes an alias (EDITOR); false when there was none."
-    deleteModelAlias(modelId: ID!, alias: String!): Boolean!
+    deleteModelAlias(modelId: ID!, alias: String!): Boolean! @requiresScopes(scopes: [["write"]])
   }
 `;

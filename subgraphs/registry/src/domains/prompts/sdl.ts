@@ -118,32 +118,32 @@ export const promptsSdl = /* GraphQL */ `
 
   extend type Query {
     "A prompt template by id (NOT_FOUND when unknown or not visible)."
-    promptTemplate(id: ID!): PromptTemplate
+    promptTemplate(id: ID!): PromptTemplate @requiresScopes(scopes: [["read"]])
     "Prompt templates in the projects the caller may read."
     promptTemplates(
       filter: PromptTemplateFilter
       first: Int
       after: String
       orderBy: PromptTemplateOrder
-    ): PromptTemplateConnection!
+    ): PromptTemplateConnection! @requiresScopes(scopes: [["read"]])
     "A prompt version by id (NOT_FOUND when unknown or not visible)."
-    promptVersion(id: ID!): PromptVersion
+    promptVersion(id: ID!): PromptVersion @requiresScopes(scopes: [["read"]])
     """
     Fills a template's version with values: the version by number, or the one an
     alias points at, or (neither given) the newest. Every variable needs a value
     (BAD_USER_INPUT naming the missing ones); extra values are reported in unusedValues.
     """
-    renderPrompt(templateId: ID!, version: Int, alias: String, values: JSONObject!): RenderedPrompt!
+    renderPrompt(templateId: ID!, version: Int, alias: String, values: JSONObject!): RenderedPrompt! @requiresScopes(scopes: [["read"]])
   }
 
   extend type Mutation {
     "Creates a prompt template in a project (EDITOR); CONFLICT when the project has one of that name."
-    createPromptTemplate(input: CreatePromptTemplateInput!): PromptTemplate!
+    createPromptTemplate(input: CreatePromptTemplateInput!): PromptTemplate! @requiresScopes(scopes: [["write"]])
     "Adds the next immutable version of a template (EDITOR)."
-    createPromptVersion(input: CreatePromptVersionInput!): PromptVersion!
+    createPromptVersion(input: CreatePromptVersionInput!): PromptVersion! @requiresScopes(scopes: [["write"]])
     "Points an alias at a version, creating it or moving it (EDITOR)."
-    setPromptAlias(templateId: ID!, alias: String!, version: Int!): PromptAlias!
+    setPromptAlias(templateId: ID!, alias: String!, version: Int!): PromptAlias! @requiresScopes(scopes: [["write"]])
     "Removes an alias (EDITOR); false when there was none."
-    deletePromptAlias(templateId: ID!, alias: String!): Boolean!
+    deletePromptAlias(templateId: ID!, alias: String!): Boolean! @requiresScopes(scopes: [["write"]])
   }
 `;
