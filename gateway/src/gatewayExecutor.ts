@@ -6,6 +6,7 @@
  */
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import type { Logger } from '@lab/shared';
+import { dedupeSubgraphRequests } from './dedupeSubgraphRequests';
 import { type GatewayContext, SignedDataSource } from './signedDataSource';
 import { type SubgraphFetcherOptions, subgraphFetcher } from './subgraphFetcher';
 
@@ -18,6 +19,8 @@ export interface GatewayExecutorOptions {
   log: Logger;
   /** Connections to the subgraphs (subgraphFetcher.ts, its defaults). */
   fetcher?: SubgraphFetcherOptions;
+  /** Send identical in-flight subgraph queries of one caller once (dedupeSubgraphRequests.ts). Default true. */
+  dedupe?: boolean;
 }
 
 export interface GatewayExecutor {
@@ -36,7 +39,7 @@ export function createGatewayExecutor(options: GatewayExecutorOptions): GatewayE
   for (const [name, url] of Object.entries(subgraphUrls)) {
     const source = new SignedDataSource(name, url, secret, log);
     source.fetcher = fetcher;
-    services[name] = source;
+    services[name] = options.dedupe === false ? source : dedupeSubgraphRequests(name, source);
   }
   const gateway = new ApolloGateway({
     supergraphSdl,
