@@ -140,5 +140,16 @@ const stepBlocks: Migration = {
   ],
 };
 
+const usageDeduplication: Migration = {
+  version: 4,
+  name: 'insert deduplication window on api_usage',
+  statements: (o) => [
+    // The gateway retries an api_usage batch whose answer it did not get, with
+    // the same insert_deduplication_token (its batch id): with a window, a
+    // single-node MergeTree stores it once, as Replicated tables already do.
+    `ALTER TABLE ${qualified(o, 'api_usage')}${onCluster(o)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
+  ],
+};
+
 /** Every migration, in version order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, deduplication, stepBlocks];
+export const MIGRATIONS: readonly Migration[] = [initial, deduplication, stepBlocks, usageDeduplication];

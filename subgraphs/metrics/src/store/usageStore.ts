@@ -2,8 +2,8 @@
  * The api_usage table (migration 1): one row per GraphQL operation through the
  * gateway, written in the batches the gateway sends. A batch carries an id the
  * gateway keeps across its retries; it is the insert_deduplication_token, so a
- * retried batch is stored once wherever ClickHouse deduplicates (Replicated
- * tables, or a MergeTree with a deduplication window). A token is always sent:
+ * retried batch is stored once (Replicated tables deduplicate by default, a
+ * single-node MergeTree within the window migration 4 sets). A token is always sent:
  * chdb applies settings session-wide, and another insert's token must not linger.
  */
 import type { ApiUsageRecord, ClickHouseClient } from '@lab/shared';

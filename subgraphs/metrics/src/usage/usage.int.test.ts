@@ -95,6 +95,17 @@ describe('POST /internal/api-usage', () => {
     console.log(`api usage: 10,000 records stored in ${Math.round(ms)} ms`);
   });
 
+  it('stores a retried batch once (same batch id; migration 4 gives api_usage a deduplication window)', async () => {
+    const batch = { batchId: randomUUID(), records: [record(), record()] };
+    expect((await send(batch)).status).toBe(200);
+    expect((await send(batch)).status).toBe(200);
+    const ids = batch.records.map((r) => r.requestId);
+    expect(await t.metrics.store.usage.byRequestIds(ids)).toHaveLength(2);
+    // Another batch id with the same records is another batch: stored.
+    expect((await send({ ...batch, batchId: randomUUID() })).status).toBe(200);
+    expect(await t.metrics.store.usage.byRequestIds(ids)).toHaveLength(4);
+  });
+
   it('refuses callers other than the gateway service, and contexts signed for another route', async () => {
     const body = { batchId: randomUUID(), records: [record()] };
     expect((await send(body, t.editor)).status).toBe(401);
