@@ -43,6 +43,14 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).not.toContain('also-short');
   });
 
+  it('takes LAB_METRICS_TOKEN for GET /metrics (16+ characters, never echoed); unset turns /metrics off', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ LAB_METRICS_TOKEN: 'scrape-token-0123456789' }).metricsToken).toBe('scrape-token-0123456789');
+    const problems = problemsOf({ LAB_METRICS_TOKEN: 'short-token' }).join('\n');
+    expect(problems).toMatch(/LAB_METRICS_TOKEN must be at least 16 characters/);
+    expect(problems).not.toContain('short-token');
+  });
+
   it('wants S3 credentials in pairs', () => {
     expect(problemsOf({ S3_ACCESS_KEY_ID: 'AKIA' })).toEqual(['S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together']);
   });
