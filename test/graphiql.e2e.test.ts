@@ -113,7 +113,7 @@ describe('GraphiQL in a real browser', () => {
           });
           return shownText();
         },
-        { timeout: 30_000, intervals: [500] },
+        { timeout: 30_000, interval: 500 },
       )
       .toContain('in-graphiql');
     const shown = JSON.parse(await shownText());

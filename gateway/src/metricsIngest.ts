@@ -9,6 +9,7 @@ import { Readable, Transform } from 'node:stream';
 import { CONTEXT_HEADER, INGEST_SIGNED_DOCUMENT, type Logger, REQUEST_ID_HEADER, signContext } from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
 import { type Authenticator, authenticateRequest } from './authenticate';
+import { effectiveScopes } from './authorizeOperation';
 import { scopeOf } from './requestId';
 import type { RateLimiter } from './useRateLimit';
 
@@ -58,6 +59,12 @@ export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
       if (code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Bearer');
       req.resume(); // drain what the client already sent
       return answer(res, code === 'SERVICE_UNAVAILABLE' ? 503 : 401, code, (err as Error).message);
+    }
+    // Logging metrics is a write (README, Scopes): the same scope logMetrics needs.
+    const scopes = effectiveScopes(caller);
+    if (scopes && !scopes.has('write')) {
+      req.resume();
+      return answer(res, 403, 'FORBIDDEN', "POST /v1/metrics needs the scope write; the caller's scopes do not grant it");
     }
     const decision = options.rateLimit?.take(caller.id, 'ingest');
     if (decision && !decision.allowed) {

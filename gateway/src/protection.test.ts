@@ -31,8 +31,9 @@ const storeOf = (name: SubgraphName) => Object.entries(STORE_OWNERS).find(([, ow
 /** Callers by key: each key its own caller, so each has its own bucket. */
 const authenticator: Authenticator = {
   async authenticate(key) {
-    const match = key.match(/^key-(\w+)$/);
-    return match ? ({ id: match[1] as string, kind: 'user', scopes: ['*'] } satisfies Caller) : undefined;
+    const match = key.match(/^(key|readonly)-(\w+)$/);
+    if (!match) return undefined;
+    return { id: match[2] as string, kind: 'user', scopes: match[1] === 'readonly' ? ['read'] : ['*'] } satisfies Caller;
   },
 };
 
@@ -392,6 +393,16 @@ describe('rate limits and body limits', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('5');
     expect(await refused.json()).toEqual({ code: 'RATE_LIMITED', message: expect.stringMatching(/^Rate limit exceeded/) });
+  });
+
+  it('refuses POST /v1/metrics to a caller without the write scope, with 403 FORBIDDEN', async () => {
+    const response = await fetch(`${gateway.url}/v1/metrics`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer readonly-viewer', 'content-type': 'application/x-ndjson' },
+      body: '{}\n',
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ code: 'FORBIDDEN', message: expect.stringContaining('needs the scope write') });
   });
 
   it('refuses a GraphQL body over the configured limit with 413', async () => {

@@ -14,7 +14,7 @@ import express from 'express';
 import { type ApiUsageOptions, ApiUsageRecorder } from './apiUsage';
 import { type Authenticator, adminKeyAuthenticator, authenticateRequest, chainAuthenticators } from './authenticate';
 import { createGatewayExecutor } from './gatewayExecutor';
-import { gatewayMetrics } from './gatewayMetrics';
+import { countRateLimited, gatewayMetrics, trackSubscription } from './gatewayMetrics';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
@@ -80,7 +80,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   }
   const protection = config.protection;
   const bodyLimit = options.bodyLimitBytes ?? protection?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const rateLimit = useRateLimit(protection?.rateLimit);
+  const rateLimit = useRateLimit({ ...protection?.rateLimit, onLimited: () => countRateLimited() });
   const limits = useOperationLimits<GatewayContext>(protection?.operationLimits);
   const persisted = usePersistedQueries(protection?.persistedQueries);
 
@@ -131,7 +131,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   // Subscriptions over graphql-ws on /graphql, planned and executed by the gateway (subscriptions/).
   const planner = new SubscriptionPlanner(supergraphSdl);
   const upstream = new UpstreamSubscriptions({ urls: config.subgraphUrls, secret, log });
-  const topics = new SubscriptionTopics({ planner, upstream, services: executor.services });
+  const topics = new SubscriptionTopics({ planner, upstream, services: executor.services, onClient: trackSubscription });
   const websocket = useSubscriptions({
     httpServer,
     path: '/graphql',
@@ -141,6 +141,8 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     apollo,
     log,
     authorize: authorizationCheck(supergraphSdl),
+    rateLimit,
+    operationLimits: protection?.operationLimits ?? {},
   });
 
   app.use(assignRequestId(log), logRequest);

@@ -151,6 +151,21 @@ describe('federated subscriptions', () => {
     );
   });
 
+  it('applies the operation limits to subscription documents', async () => {
+    const runId = await t.newRun('limits');
+    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: name`).join(' ');
+    const [refused] = await Promise.all([
+      stream(connect('viewer'), runId, `subscription($runId: ID!) { metricStream(runId: $runId) { ${aliases} } }`).next(),
+    ]);
+    expect(refused.value?.errors?.[0]?.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      limit: 'aliases',
+      actual: 31,
+      max: 30,
+    });
+    expect(t.metrics.subscriptions.active).toBe(0);
+  });
+
   it('runs queries over the same socket through the HTTP path', async () => {
     const runId = await t.newRun('query-over-ws');
     const result = (await connect('viewer')

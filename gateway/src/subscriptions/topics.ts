@@ -51,7 +51,15 @@ class ClientStream implements AsyncIterableIterator<Result> {
   private waiting: ((r: IteratorResult<Result>) => void) | undefined;
   private ended = false;
 
+  private readonly onEnded: (() => void)[] = [];
+
   constructor(private readonly leave: (c: ClientStream) => void) {}
+
+  /** Runs `f` once when the client leaves. */
+  onEnd(f: () => void): void {
+    if (this.ended) f();
+    else this.onEnded.push(f);
+  }
 
   push(result: Result): void {
     if (this.ended) return;
@@ -74,6 +82,7 @@ class ClientStream implements AsyncIterableIterator<Result> {
     if (this.ended) return;
     this.ended = true;
     this.leave(this);
+    for (const f of this.onEnded.splice(0)) f();
     const resolve = this.waiting;
     this.waiting = undefined;
     resolve?.({ value: undefined, done: true });
@@ -237,6 +246,8 @@ export interface TopicsOptions {
   upstream: UpstreamSubscriptions;
   /** Data sources of the subgraphs, for the fetches that complete each event. */
   services: ServiceMap;
+  /** Called when a client joins a topic; the function it returns when the client leaves (e.g. a gauge). */
+  onClient?: () => () => void;
 }
 
 export class SubscriptionTopics {
@@ -273,7 +284,10 @@ export class SubscriptionTopics {
       topic = created;
       this.topics.set(key, topic);
     }
-    return topic.join();
+    const client = topic.join();
+    const left = this.options.onClient?.();
+    if (left) client.onEnd(left);
+    return client;
   }
 
   /** Runs `Sequence[primary, rest]` with the primary fetch answered by the event. */

@@ -19,12 +19,14 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import { type Caller, type Logger, labError, maskError } from '@lab/shared';
-import { type ExecutionArgs, type ExecutionResult, GraphQLError, print } from 'graphql';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST, print } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { type Authenticator, authenticateRequest } from '../authenticate';
 import type { GatewayContext } from '../signedDataSource';
 import type { authorizationCheck } from '../useAuthorization';
+import { exceededLimit, limitError, measureOperation, type OperationLimitsOptions } from '../useOperationLimits';
+import { type RateLimiter, rateLimitedError } from '../useRateLimit';
 import type { SubscriptionPlanner } from './planner';
 import type { SubscriptionTopics } from './topics';
 
@@ -38,6 +40,10 @@ export interface SubscriptionsOptions {
   log: Logger;
   /** Largest message accepted from a client (default 1 MiB). */
   maxPayloadBytes?: number;
+  /** Per-caller rate limit, shared with HTTP: each operation over the socket takes a token. */
+  rateLimit?: Pick<RateLimiter, 'take' | 'message'>;
+  /** Depth, alias and cost limits for subscription documents (queries over the socket get them from Apollo's plugin). */
+  operationLimits?: OperationLimitsOptions;
   /** Errors refusing a subscription the caller may not see whole (authorizationCheck in useAuthorization.ts). */
   authorize?: ReturnType<typeof authorizationCheck>;
 }
@@ -64,6 +70,30 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
   const socketCallers = new WeakMap<object, Caller>();
   /** Per socket, the caller of each operation (the socket's, or its own `extensions.headers`). */
   const operationCallers = new WeakMap<object, Map<string, Caller>>();
+
+  const rateLimited = (caller: Caller): GraphQLError[] | undefined => {
+    const decision = options.rateLimit?.take(caller.id, 'graphql');
+    if (!decision || decision.allowed) return undefined;
+    return [
+      rateLimitedError(
+        options.rateLimit?.message(decision.retryAfterSeconds) ?? 'Rate limit exceeded',
+        decision.retryAfterSeconds,
+      ),
+    ];
+  };
+  const overLimit = (args: ExecutionArgs): GraphQLError[] | undefined => {
+    const operation = getOperationAST(args.document, args.operationName);
+    if (!operation || !options.operationLimits) return undefined;
+    const measure = measureOperation(
+      options.planner.schema,
+      args.document,
+      operation,
+      (args.variableValues ?? {}) as Record<string, unknown>,
+      options.operationLimits,
+    );
+    const exceeded = exceededLimit(measure, options.operationLimits);
+    return exceeded ? [limitError(exceeded.limit, exceeded.actual, exceeded.max)] : undefined;
+  };
 
   const dispose = useServer<Record<string, unknown>>(
     {
@@ -105,7 +135,10 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
       },
       subscribe: (args: ExecutionArgs) => {
         const context = args.contextValue as GatewayContext;
-        const refused = options.authorize?.({ ...args, schema: options.planner.schema, caller: context.caller });
+        const refused =
+          rateLimited(context.caller) ??
+          overLimit(args) ??
+          options.authorize?.({ ...args, schema: options.planner.schema, caller: context.caller });
         if (refused) return { errors: refused };
         try {
           return options.topics.subscribe({
@@ -124,6 +157,8 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
       },
       execute: async (args: ExecutionArgs) => {
         const context = args.contextValue as GatewayContext;
+        const limited = rateLimited(context.caller);
+        if (limited) return { errors: limited };
         const response = await options.apollo.executeOperation(
           {
             query: print(args.document),
