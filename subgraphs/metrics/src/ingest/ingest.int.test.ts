@@ -15,7 +15,8 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from '@lab/stack';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningMetrics, startMetrics } from '../service';
-import { INGEST_SIGNED_DOCUMENT } from './ndjson';
+import type { MetricRow } from '../store/ingestStore';
+import { CHUNK_LINES, INGEST_SIGNED_DOCUMENT } from './ndjson';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'metrics-ingest-'));
 const secret = 'i'.repeat(32);
@@ -270,5 +271,70 @@ describe('POST /v1/metrics', () => {
     expect((viewerRes.body.errors as { reason: string }[])[0]?.reason).toMatch(/no write access/);
     expect(await count(run)).toBe(0);
     expect(await ndjson(editor, lines(run, 3), {}, false)).toEqual({ status: 200, body: { accepted: 3 } });
+  });
+
+  it('inserts one chunk while validating the next, at most one at a time; a failed insert stops the stream', async () => {
+    const run = await newRun('pipelined');
+    const store = metrics.store.ingest;
+    const insert = store.insert.bind(store);
+    let calls = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    store.insert = async (batch, token) => {
+      calls++;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        if (calls === 2) throw new Error('disk full');
+        return await insert(batch, token);
+      } finally {
+        inFlight--;
+      }
+    };
+    try {
+      const res = await ndjson(editor, lines(run, 3 * CHUNK_LINES + 100));
+      expect(res).toEqual({ status: 500, body: { code: 'INTERNAL', message: expect.any(String), accepted: CHUNK_LINES } });
+      expect(calls).toBe(2);
+      expect(maxInFlight).toBe(1);
+      expect(await count(run)).toBe(CHUNK_LINES);
+    } finally {
+      store.insert = insert;
+    }
+  });
+});
+
+describe('IngestStore', () => {
+  it('stores every field as given: millisecond timestamps, extreme values, tags that need escaping; onInserted sees the rows', async () => {
+    const run = await newRun('encoding');
+    const base = Date.UTC(2026, 10, 1, 12, 0, 0);
+    const rows: MetricRow[] = [0, 5, 50, 999].map((ms, i) => ({
+      runId: run,
+      experimentId,
+      name: `m/${i}`,
+      step: i === 3 ? Number.MAX_SAFE_INTEGER : i,
+      value: [1e-7, -0.5, 1.7976931348623157e308, -123456789.125][i] as number,
+      timestampMs: base + ms,
+      tags: (i === 2 ? { 'quote"key': 'line\nbreak \\ "é" \u2028' } : {}) as Record<string, string>,
+    }));
+    const seen: (readonly MetricRow[])[] = [];
+    metrics.store.ingest.onInserted = (r) => seen.push(r);
+    try {
+      await metrics.store.ingest.insert(rows, undefined);
+    } finally {
+      metrics.store.ingest.onInserted = undefined;
+    }
+    expect(seen).toEqual([rows]);
+    const stored = await metrics.store.ingest.rowsOfRun(run);
+    expect(
+      stored.map((r) => ({ t: r.timestamp, name: r.metric_name, step: String(r.step), value: r.metric_value, tags: r.tags })),
+    ).toEqual(
+      rows.map((r) => ({
+        t: new Date(r.timestampMs).toISOString().replace('T', ' ').replace('Z', ''),
+        name: r.name,
+        step: String(r.step),
+        value: r.value,
+        tags: r.tags,
+      })),
+    );
   });
 });

@@ -1,6 +1,6 @@
 /** Mutation.logMetrics: up to MAX_POINTS points of one run, all or nothing. */
 import { type BaseContext, labError } from '@lab/shared';
-import type { IngestStore, MetricRow } from '../store/ingestStore';
+import { encode, type IngestStore, type MetricRow } from '../store/ingestStore';
 import type { RunAccess } from './runAccess';
 import { chunkToken, IDEMPOTENCY_KEY } from './tokens';
 import { isUuid, type MetricPointInput, validatePoints } from './validate';
@@ -37,7 +37,7 @@ export async function logMetrics(store: IngestStore, args: LogMetricsArgs, ctx: 
       if (Object.hasOwn(tags, t.key)) duplicateTags.push(index);
       tags[t.key] = t.value;
     }
-    inputs.push({ ...p, tags });
+    inputs.push({ name: p.name, value: p.value, step: p.step, timestamp: p.timestamp, tags });
   });
   const { points: valid, errors } = validatePoints(inputs);
   for (const index of duplicateTags) errors.add(index, 'tag keys must be distinct');
@@ -46,9 +46,19 @@ export async function logMetrics(store: IngestStore, args: LogMetricsArgs, ctx: 
   }
   const verdict = await ctx.runs.check(runId);
   if (!verdict.ok) throw labError(verdict.code, verdict.reason);
-  const rows: MetricRow[] = valid.map((p) => ({ ...p, runId, experimentId: verdict.experimentId }));
-  const token = idempotencyKey ? chunkToken('graphql', ctx.caller.id, `${runId}:${idempotencyKey}`, 0, rows) : undefined;
-  const { written } = await store.insert(rows, token);
+  const { experimentId } = verdict;
+  const rows: MetricRow[] = valid.map((p) => ({
+    name: p.name,
+    value: p.value,
+    step: p.step,
+    timestampMs: p.timestampMs,
+    tags: p.tags,
+    runId,
+    experimentId,
+  }));
+  const batch = encode(rows);
+  const token = idempotencyKey ? chunkToken('graphql', ctx.caller.id, `${runId}:${idempotencyKey}`, 0, batch.body) : undefined;
+  const { written } = await store.insert(batch, token);
   // No key: nothing is deduplicated. With one: whether ClickHouse dropped the block, when it says (null on chdb).
   const duplicate = !token || rows.length === 0 ? false : written === undefined ? null : written === 0;
   return { accepted: rows.length, duplicate };

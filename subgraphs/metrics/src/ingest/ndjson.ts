@@ -5,26 +5,27 @@
  * internal secret, bound to the literal document 'POST /v1/metrics'.
  * The body (`Content-Encoding: gzip` accepted) is read as a stream, split into
  * lines by hand with a bounded line length, and cut into chunks of
- * CHUNK_LINES lines; each chunk is validated as a whole and inserted before
- * more of the body is read (backpressure), so memory stays bounded by one
- * chunk. A chunk is atomic: a bad line fails its chunk (nothing of it is
+ * CHUNK_LINES lines; each chunk is validated as a whole and inserted as one
+ * block. The next chunk is read and validated while one is being inserted, and
+ * no further (backpressure), so memory stays bounded by two chunks. A chunk is atomic: a bad line fails its chunk (nothing of it is
  * stored) with 400 `{ errors: [{ line, reason }], accepted }`, `accepted`
- * counting the rows of the chunks stored before it. With `Idempotency-Key`,
- * each chunk's dedup token is derived from the key, the chunk index and its
- * rows, so a retry of the same stream stores each chunk once.
+ * counting the rows of the chunks stored before it; a failed insert stops the
+ * stream the same way. With `Idempotency-Key`, each chunk's dedup token is
+ * derived from the key, the chunk index and its rows, so a retry of the same
+ * stream stores each chunk once.
  */
 import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type Caller, CONTEXT_HEADER, INGEST_PATH, INGEST_SIGNED_DOCUMENT, type Logger, verifyContext } from '@lab/shared';
 import type { Request, Response } from 'express';
-import type { IngestStore, MetricRow } from '../store/ingestStore';
+import { encode, type IngestStore, type MetricRow } from '../store/ingestStore';
 import type { RunAccess } from './runAccess';
 import { chunkToken, IDEMPOTENCY_KEY } from './tokens';
-import { ErrorList, isUuid, validatePoint } from './validate';
+import { ErrorList, isUuid, type MetricPointInput, validatePoint } from './validate';
 
 /** The document the gateway signs the caller context for on this route, and the route (both in @lab/shared). */
 export { INGEST_PATH, INGEST_SIGNED_DOCUMENT };
-export const CHUNK_LINES = 50_000;
+export const CHUNK_LINES = 25_000;
 export const MAX_LINE_BYTES = 64 * 1024;
 
 export interface IngestRouteOptions {
@@ -83,14 +84,17 @@ export function ingestHandler(options: IngestRouteOptions) {
     let chunkIndex = 0;
     let lineNo = 0;
     let chunk: { line: number; raw: string }[] = [];
+    /** The insert in flight (at most one), and the rows it stores. */
+    let inFlight: Promise<number> | undefined;
     const now = Date.now();
 
-    const flush = async () => {
-      if (chunk.length === 0) return;
+    /** Parses, validates and encodes one chunk; throws a Rejection naming its bad lines. */
+    const prepare = async (lines: { line: number; raw: string }[], index: number) => {
       const errors = new ErrorList();
-      const rows: (MetricRow & { line: number })[] = [];
+      const rows: MetricRow[] = [];
+      const rowLines: number[] = [];
       const runIds = new Set<string>();
-      for (const { line, raw } of chunk) {
+      for (const { line, raw } of lines) {
         let parsed: unknown;
         try {
           parsed = JSON.parse(raw);
@@ -102,45 +106,73 @@ export function ingestHandler(options: IngestRouteOptions) {
           errors.add(line, 'each line must be a JSON object');
           continue;
         }
-        const p = parsed as Record<string, unknown>;
-        const point = validatePoint(p as never, now);
-        const reasons = 'reasons' in point ? [...point.reasons] : [];
-        if (!isUuid(p.runId)) reasons.unshift('runId must be a UUID');
-        if (reasons.length > 0) {
+        const p = parsed as MetricPointInput & { runId?: unknown };
+        const point = validatePoint(p, now);
+        const runOk = isUuid(p.runId);
+        if ('reasons' in point || !runOk) {
+          const reasons = 'reasons' in point ? point.reasons : [];
+          if (!runOk) reasons.unshift('runId must be a UUID');
           errors.add(line, reasons.join('; '));
           continue;
         }
-        runIds.add((p.runId as string).toLowerCase());
+        const runId = (p.runId as string).toLowerCase();
+        runIds.add(runId);
         rows.push({
-          ...(point as Exclude<typeof point, { reasons: string[] }>),
-          runId: p.runId as string,
+          name: point.name,
+          value: point.value,
+          step: point.step,
+          timestampMs: point.timestampMs,
+          tags: point.tags,
+          runId,
           experimentId: '',
-          line,
         });
+        rowLines.push(line);
       }
+      const first = lines[0]?.line;
+      const last = lines.at(-1)?.line;
+      lines.length = 0; // the raw text is no longer needed: free it before waiting on the registry and the insert
       const verdicts = new Map<string, Awaited<ReturnType<RunAccess['check']>>>();
       await Promise.all([...runIds].map(async (id) => verdicts.set(id, await runs.check(id))));
-      for (const row of rows) {
-        const v = verdicts.get(row.runId.toLowerCase());
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i] as MetricRow;
+        const v = verdicts.get(row.runId);
         if (v?.ok) row.experimentId = v.experimentId;
-        else if (v) errors.add(row.line, v.reason);
+        else if (v) errors.add(rowLines[i] as number, v.reason);
       }
       if (!errors.empty) {
         errors.errors.sort((a, b) => a.index - b.index);
         throw new Rejection(400, {
           code: 'BAD_USER_INPUT',
-          message: `${errors.summary('line')} of chunk ${chunkIndex} (lines ${chunk[0]?.line}–${chunk.at(-1)?.line}); earlier chunks are stored`,
+          message: `${errors.summary('line')} of chunk ${index} (lines ${first}–${last}); earlier chunks are stored`,
           errors: errors.errors.map((e) => ({ line: e.index, reason: e.reason })),
           errorCount: errors.count,
-          accepted,
         });
       }
-      const stored: MetricRow[] = rows.map(({ line: _line, ...row }) => row);
-      const token = key ? chunkToken('ndjson', caller.id, key, chunkIndex, stored) : undefined;
+      const batch = encode(rows);
+      return { batch, token: key ? chunkToken('ndjson', caller.id, key, index, batch.body) : undefined };
+    };
+
+    /** Waits for the insert in flight; its rows then count as accepted (its failure is thrown). */
+    const settle = async () => {
+      const pending = inFlight;
+      inFlight = undefined;
+      if (pending) accepted += await pending;
+    };
+
+    // Pipelined: chunk N+1 is parsed and validated while chunk N is inserted;
+    // at most one insert in flight and one chunk being prepared (memory stays
+    // bounded), and chunk N+1's insert starts only once chunk N is stored, so
+    // a failure stops everything after it.
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const lines = chunk;
       chunk = [];
-      await options.store.insert(stored, token);
-      accepted += stored.length;
-      chunkIndex++;
+      const index = chunkIndex++;
+      const { batch, token } = await prepare(lines, index);
+      await settle();
+      const insert = options.store.insert(batch, token).then(() => batch.rows.length);
+      insert.catch(() => {}); // observed by settle(); never an unhandled rejection meanwhile
+      inFlight = insert;
     };
 
     const pushLine = async (raw: string) => {
@@ -169,21 +201,28 @@ export function ingestHandler(options: IngestRouteOptions) {
             code: 'BAD_USER_INPUT',
             message: `line ${lineNo + 1} is longer than ${MAX_LINE_BYTES} bytes`,
             errors: [{ line: lineNo + 1, reason: `longer than ${MAX_LINE_BYTES} bytes` }],
-            accepted,
           });
         }
       }
       rest += decoder.decode();
       if (rest.length > 0) await pushLine(rest);
       await flush();
+      await settle();
       log.info({ accepted, chunks: chunkIndex }, 'metrics ingested');
       res.status(200).json({ accepted });
-    } catch (err) {
+    } catch (caught) {
       req.unpipe();
       input.destroy();
       req.resume();
+      // The insert still in flight came first: its failure is the one to report; else its rows count.
+      let err = caught;
+      try {
+        await settle();
+      } catch (earlier) {
+        err = earlier;
+      }
       if (err instanceof Rejection) {
-        res.status(err.status).json(err.body);
+        res.status(err.status).json({ ...err.body, accepted });
         return;
       }
       const code = (err as { extensions?: { code?: string } }).extensions?.code;

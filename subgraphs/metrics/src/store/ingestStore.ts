@@ -7,7 +7,13 @@
  * rows/s; JSONCompactEachRow (arrays) 127k–171k rows/s; TabSeparated (text
  * built here) 102k–128k rows/s; CSV 80k–131k rows/s. RowBinary is not possible
  * through chdb's connection (it turns the insert body into a UTF-8 string).
- * JSONCompactEachRow is the fastest and needs no hand-written escaping.
+ * JSONCompactEachRow is the fastest. The body text is written here (encodeRows),
+ * not by the client from arrays: names and ids are validated to need no
+ * escaping, numbers are finite, the timestamp travels as the string
+ * "seconds.millis" (read the same way with basic and best_effort parsing),
+ * only tags go through JSON.stringify. The client's insert() takes JSON formats
+ * as values to serialize only, so the text goes as the body of an
+ * `INSERT ... FORMAT JSONCompactEachRow` through exec().
  *
  * Exactly once: every chunk carries an `insert_deduplication_token`; a
  * retried chunk with the same token is dropped by ClickHouse (Replicated
@@ -19,6 +25,7 @@
  * token, which means "no deduplication".
  */
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@lab/shared';
 import type { ValidPoint } from '../ingest/validate';
 import { qualified } from './ddl';
@@ -31,11 +38,40 @@ export interface MetricRow extends ValidPoint {
   experimentId: string;
 }
 
-const COLUMNS = ['timestamp', 'experiment_id', 'run_id', 'metric_name', 'step', 'metric_value', 'tags'];
+const COLUMNS = 'timestamp, experiment_id, run_id, metric_name, step, metric_value, tags';
 
-/** DateTime64(3, 'UTC') text: "YYYY-MM-DD hh:mm:ss.sss". */
+/** DateTime64(3) as "seconds.millis" text (ms is a validated, non-negative epoch). */
 function clickhouseTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+  const millis = ms % 1000;
+  return `${(ms - millis) / 1000}.${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}`;
+}
+
+function encodeTags(tags: Record<string, string>): string {
+  for (const _ in tags) return JSON.stringify(tags);
+  return '{}';
+}
+
+/**
+ * The JSONCompactEachRow text of rows, in COLUMNS order. Relies on what
+ * validation guarantees: name matches METRIC_NAME and ids are UUIDs (no
+ * character needs escaping), value is finite, step a safe integer.
+ */
+export function encodeRows(rows: readonly MetricRow[]): string {
+  let body = '';
+  for (const r of rows) {
+    body += `["${clickhouseTime(r.timestampMs)}","${r.experimentId}","${r.runId}","${r.name}",${r.step},${r.value},${encodeTags(r.tags)}]\n`;
+  }
+  return body;
+}
+
+/** Rows with their insert body, encoded once (the body also feeds idempotency digests). */
+export interface EncodedRows {
+  rows: readonly MetricRow[];
+  body: string;
+}
+
+export function encode(rows: readonly MetricRow[]): EncodedRows {
+  return { rows, body: encodeRows(rows) };
 }
 
 export class IngestStore {
@@ -58,23 +94,24 @@ export class IngestStore {
   ) {}
 
   /**
-   * Inserts rows (at most MAX_INSERT_ROWS) as one block. `token` deduplicates
-   * a retry; undefined means none (a random token is sent).
-   * Returns the rows ClickHouse reports written (0: deduplicated), when it can tell.
+   * Inserts rows (at most MAX_INSERT_ROWS) as one block, given as rows or
+   * already encoded (encode()). `token` deduplicates a retry; undefined means
+   * none (a random token is sent). Returns the rows ClickHouse reports written
+   * (0: deduplicated), when it can tell. onInserted gets the rows.
    */
-  async insert(rows: readonly MetricRow[], token: string | undefined): Promise<{ written: number | undefined }> {
+  async insert(batch: readonly MetricRow[] | EncodedRows, token: string | undefined): Promise<{ written: number | undefined }> {
+    const { rows, body } = 'body' in batch ? batch : encode(batch);
     if (rows.length === 0) return { written: 0 };
     if (rows.length > MAX_INSERT_ROWS) throw new Error(`insert of ${rows.length} rows exceeds ${MAX_INSERT_ROWS}`);
-    const result = await this.client.insert({
-      table: qualified({ database: this.database }, 'experiment_metrics'),
-      format: 'JSONCompactEachRow',
-      columns: COLUMNS as [string, ...string[]],
-      values: rows.map((r) => [clickhouseTime(r.timestampMs), r.experimentId, r.runId, r.name, r.step, r.value, r.tags]),
+    const result = await this.client.exec({
+      query: `INSERT INTO ${qualified({ database: this.database }, 'experiment_metrics')} (${COLUMNS}) FORMAT JSONCompactEachRow`,
+      values: Readable.from([body]),
       clickhouse_settings: {
         insert_deduplicate: 1,
         insert_deduplication_token: token ?? `none:${randomUUID()}`,
       },
     });
+    result.stream.destroy(); // an INSERT answers nothing
     const reported = Number(result.summary?.written_rows);
     const written = this.reportsWrites && Number.isFinite(reported) ? reported : undefined;
     if (written !== 0) this.onInserted?.(rows);
