@@ -42,7 +42,7 @@ function connect(key: string | undefined): Client {
 const stream = (client: Client, runId: string, query = STREAM) =>
   client.iterate({ query, variables: { runId } }) as AsyncIterableIterator<Event>;
 
-async function eventually(check: () => boolean, ms = 10_000) {
+async function eventually(check: () => boolean, ms = 20_000) {
   const until = Date.now() + ms;
   while (!check()) {
     if (Date.now() > until) throw new Error('condition not met in time');

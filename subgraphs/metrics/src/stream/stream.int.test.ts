@@ -42,7 +42,7 @@ function subscribe(c: Client, caller: Caller, variables: Record<string, unknown>
   }) as AsyncIterableIterator<StreamEvent>;
 }
 
-async function eventually(check: () => boolean | Promise<boolean>, ms = 5000) {
+async function eventually(check: () => boolean | Promise<boolean>, ms = 20_000) {
   const until = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not met in time');
