@@ -31,18 +31,7 @@ describe('artifacts through the gateway', () => {
 
   beforeAll(async () => {
     platform = await startTestPlatform({ env: { ARTIFACTS_MULTIPART_THRESHOLD_MIB: '8', ARTIFACTS_PART_SIZE_MIB: '5' } });
-    const project = await platform.gql<{ createProject: { id: string } }>(
-      'mutation { createProject(input: { name: "files-e2e" }) { id } }',
-    );
-    const experiment = await platform.gql<{ createExperiment: { id: string } }>(
-      'mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "e" }) { id } }',
-      { p: project.body.data?.createProject.id },
-    );
-    const run = await platform.gql<{ startRun: { id: string } }>(
-      'mutation($e: ID!) { startRun(input: { experimentId: $e, name: "train" }) { id } }',
-      { e: experiment.body.data?.createExperiment.id },
-    );
-    runId = run.body.data?.startRun.id as string;
+    ({ runId } = await platform.newRun({ project: 'files-e2e', experiment: 'e', run: 'train' }));
     const user = await platform.gql<{ createUser: { id: string } }>(
       'mutation { createUser(input: { email: "outsider@lab.test", name: "Outsider" }) { id } }',
     );

@@ -40,18 +40,7 @@ describe('the gateway with a subgraph down, and its observability', () => {
 
   beforeAll(async () => {
     platform = await startTestPlatform({ env: { LAB_METRICS_TOKEN: TOKEN } });
-    const project = await platform.gql<{ createProject: { id: string } }>(
-      'mutation { createProject(input: { name: "resilience-e2e" }) { id } }',
-    );
-    const experiment = await platform.gql<{ createExperiment: { id: string } }>(
-      'mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "e" }) { id } }',
-      { p: project.body.data?.createProject.id },
-    );
-    const run = await platform.gql<{ startRun: { id: string } }>(
-      'mutation($e: ID!) { startRun(input: { experimentId: $e, name: "train" }) { id } }',
-      { e: experiment.body.data?.createExperiment.id },
-    );
-    runId = run.body.data?.startRun.id as string;
+    ({ runId } = await platform.newRun({ project: 'resilience-e2e', experiment: 'e', run: 'train' }));
     expect(runId).toBeTruthy();
   });
   afterAll(async () => {

@@ -74,18 +74,7 @@ describe('GraphiQL in a real browser', () => {
   });
 
   it('runs a subscription over WebSocket with the headers of its Headers tab', async () => {
-    const project = await platform.gql<{ createProject: { id: string } }>(
-      'mutation { createProject(input: { name: "graphiql-live" }) { id } }',
-    );
-    const experiment = await platform.gql<{ createExperiment: { id: string } }>(
-      'mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "watched" }) { id } }',
-      { p: project.body.data?.createProject.id },
-    );
-    const run = await platform.gql<{ startRun: { id: string } }>(
-      'mutation($e: ID!) { startRun(input: { experimentId: $e, name: "in-graphiql" }) { id } }',
-      { e: experiment.body.data?.createExperiment.id },
-    );
-    const runId = run.body.data?.startRun.id as string;
+    const { runId } = await platform.newRun({ project: 'graphiql-live', experiment: 'watched', run: 'in-graphiql' });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.addInitScript(
       (headers) => localStorage.setItem('graphiql:headers', headers),

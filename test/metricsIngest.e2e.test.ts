@@ -9,21 +9,7 @@ describe('metrics ingestion through the gateway', () => {
 
   beforeAll(async () => {
     platform = await startTestPlatform();
-    const project = await platform.gql<{ createProject: { id: string } }>(
-      'mutation { createProject(input: { name: "ingest-e2e" }) { id } }',
-    );
-    const experiment = await platform.gql<{ createExperiment: { id: string } }>(
-      'mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "e" }) { id } }',
-      { p: project.body.data?.createProject.id },
-    );
-    const run = await platform.gql<{ startRun: { id: string } }>(
-      'mutation($e: ID!) { startRun(input: { experimentId: $e, name: "r" }) { id } }',
-      {
-        e: experiment.body.data?.createExperiment.id,
-      },
-    );
-    expect(run.body.errors).toBeUndefined();
-    runId = run.body.data?.startRun.id as string;
+    ({ runId } = await platform.newRun({ project: 'ingest-e2e', experiment: 'e', run: 'r' }));
   });
   afterAll(async () => {
     await platform?.stop();

@@ -32,18 +32,7 @@ describe('live metric streams through the gateway', () => {
 
   beforeAll(async () => {
     platform = await startTestPlatform();
-    const project = await platform.gql<{ createProject: { id: string } }>(
-      'mutation { createProject(input: { name: "live" }) { id } }',
-    );
-    const experiment = await platform.gql<{ createExperiment: { id: string } }>(
-      'mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "sweep-7" }) { id } }',
-      { p: project.body.data?.createProject.id },
-    );
-    const run = await platform.gql<{ startRun: { id: string } }>(
-      'mutation($e: ID!) { startRun(input: { experimentId: $e, name: "lr-3e-4" }) { id } }',
-      { e: experiment.body.data?.createExperiment.id },
-    );
-    runId = run.body.data?.startRun.id as string;
+    ({ runId } = await platform.newRun({ project: 'live', experiment: 'sweep-7', run: 'lr-3e-4' }));
     client = createClient({
       url: platform.graphqlUrl.replace(/^http/, 'ws'),
       webSocketImpl: WebSocket,

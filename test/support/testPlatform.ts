@@ -34,6 +34,12 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
 
 export interface TestPlatform extends Platform {
   dataDir: string;
+  /** A project, an experiment in it and a run in that, made by the admin; returns their ids. */
+  newRun(names: {
+    project: string;
+    experiment: string;
+    run: string;
+  }): Promise<{ projectId: string; experimentId: string; runId: string }>;
   gql<T = Record<string, unknown>>(
     query: string,
     variables?: Record<string, unknown>,
@@ -64,22 +70,47 @@ export async function startTestPlatform(options: { dataDir?: string; env?: NodeJ
     ...options.env,
   });
   const platform = await startPlatform({ env, output: { logDir: path.join(dataDir, 'logs') } });
+  const gql: TestPlatform['gql'] = async (query, variables, opts = {}) => {
+    const key = opts.key === undefined ? TEST_ADMIN_KEY : opts.key;
+    const response = await fetch(platform.graphqlUrl, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...opts.headers,
+      },
+      body: JSON.stringify({ query, variables }),
+    });
+    // biome-ignore lint/suspicious/noExplicitAny: the caller states the shape of data
+    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  };
+  const id = async (query: string, variables: Record<string, unknown>, field: string): Promise<string> => {
+    const answer = await gql<Record<string, { id: string }>>(query, variables);
+    const value = answer.body.data?.[field]?.id;
+    if (!value) throw new Error(`${field} failed: ${JSON.stringify(answer.body.errors)}`);
+    return value;
+  };
   return {
     ...platform,
     dataDir,
-    gql: async (query, variables, opts = {}) => {
-      const key = opts.key === undefined ? TEST_ADMIN_KEY : opts.key;
-      const response = await fetch(platform.graphqlUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          ...(key ? { authorization: `Bearer ${key}` } : {}),
-          ...opts.headers,
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      // biome-ignore lint/suspicious/noExplicitAny: the caller states the shape of data
-      return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+    gql,
+    async newRun(names) {
+      const projectId = await id(
+        'mutation($n: String!) { createProject(input: { name: $n }) { id } }',
+        { n: names.project },
+        'createProject',
+      );
+      const experimentId = await id(
+        'mutation($p: ID!, $n: String!) { createExperiment(input: { projectId: $p, name: $n }) { id } }',
+        { p: projectId, n: names.experiment },
+        'createExperiment',
+      );
+      const runId = await id(
+        'mutation($e: ID!, $n: String!) { startRun(input: { experimentId: $e, name: $n }) { id } }',
+        { e: experimentId, n: names.run },
+        'startRun',
+      );
+      return { projectId, experimentId, runId };
     },
   };
 }
