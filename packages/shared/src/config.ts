@@ -146,6 +146,14 @@ const envSchema = z.object({
     .max(24 * 60, 'must be at most 1440 (a day)')
     .default(60),
 
+  /** Days shipped audit events stay in the registry's outbox before they are deleted (0 keeps them). */
+  LAB_AUDIT_OUTBOX_RETENTION_DAYS: z.coerce
+    .number({ invalid_type_error: 'must be a number of days' })
+    .int('must be a whole number of days')
+    .min(0, 'must be 0 (keep) or more')
+    .max(3650, 'must be at most 3650 (ten years)')
+    .default(7),
+
   /** Gateway protection (README, Gateway protection). */
   GATEWAY_BODY_LIMIT_MIB: mebibytes(4, 1, 1024),
   GATEWAY_INGEST_LIMIT_MIB: mebibytes(1024, 1, 64 * 1024),
@@ -218,6 +226,10 @@ export interface Config {
     partSizeBytes: number;
     /** Milliseconds between sweeps of abandoned multipart uploads; 0 = no timer. */
     sweepIntervalMs: number;
+  };
+  audit: {
+    /** Milliseconds shipped events stay in the registry's outbox; 0 = kept. */
+    outboxRetentionMs: number;
   };
   /** Gateway protection; in each limit 0 turns the check off. */
   protection: ProtectionConfig;
@@ -343,6 +355,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       partSizeBytes: e.ARTIFACTS_PART_SIZE_MIB * MIB,
       sweepIntervalMs: e.ARTIFACTS_SWEEP_INTERVAL_MINUTES * 60_000,
     },
+    audit: { outboxRetentionMs: e.LAB_AUDIT_OUTBOX_RETENTION_DAYS * 24 * 3600 * 1000 },
     protection: {
       bodyLimitBytes: e.GATEWAY_BODY_LIMIT_MIB * MIB,
       ingestLimitBytes: e.GATEWAY_INGEST_LIMIT_MIB * MIB,

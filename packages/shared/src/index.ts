@@ -1,4 +1,5 @@
 export * from './apiUsage';
+export * from './audit';
 export * from './callerContext';
 export * from './config';
 export * from './errors';

@@ -30,11 +30,15 @@ export interface RegistryContext extends BaseContext {
   loaders: Loaders;
 }
 
-export function createContext(store: RegistryStore): (base: BaseContext) => RegistryContext {
-  return (base) => ({
-    ...base,
-    store,
-    access: new Access(base.caller, (userId) => store.identity.membershipsOf(userId)),
-    loaders: createLoaders(store),
-  });
+/** Each request gets the store as its caller: the audit events of its writes name the caller and the request id. */
+export function createContext(shared: RegistryStore): (base: BaseContext) => RegistryContext {
+  return (base) => {
+    const store = shared.forActor({ actorId: base.caller.id, actorKind: base.caller.kind, requestId: base.requestId });
+    return {
+      ...base,
+      store,
+      access: new Access(base.caller, (userId) => store.identity.membershipsOf(userId)),
+      loaders: createLoaders(store),
+    };
+  };
 }

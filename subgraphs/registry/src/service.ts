@@ -3,7 +3,8 @@
  * database if needed), opens the store, makes sure the bootstrap admin exists
  * when LAB_ADMIN_API_KEY is set, and serves the subgraph. main.ts runs it as a process.
  */
-import { type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
+import { AUDIT_PATH, type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
+import { AuditRelay } from './audit/auditRelay';
 import { createContext, type RegistryContext } from './context';
 import { createResolvers } from './resolvers';
 import { typeDefs } from './schema';
@@ -13,6 +14,8 @@ import { openRegistryStore } from './store/registryStore';
 
 export interface RunningRegistry {
   url: string;
+  /** Ships the audit outbox to the metrics subgraph. */
+  relay: AuditRelay;
   stop(): Promise<void>;
 }
 
@@ -34,6 +37,13 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
       throw err;
     }
   }
+  const relay = new AuditRelay({
+    store: store.outbox,
+    url: new URL(AUDIT_PATH, config.subgraphUrls.metrics).toString(),
+    internalSecret,
+    log: log.child({ component: 'audit-relay' }),
+    retentionMs: config.audit.outboxRetentionMs,
+  });
   const running = await startSubgraph<RegistryContext>(
     {
       name: 'registry',
@@ -43,10 +53,14 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
       internalSecret,
       context: createContext(store),
       health: { postgresql: (signal) => store.ping(signal) },
-      onClose: () => store.close(),
+      onClose: async () => {
+        await relay.stop();
+        await store.close();
+      },
     },
     config.ports.registry,
     config.host,
   );
-  return { url: running.url, stop: running.close };
+  relay.start();
+  return { url: running.url, relay, stop: running.close };
 }

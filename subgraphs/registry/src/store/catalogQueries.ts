@@ -121,10 +121,11 @@ export async function nextVersion(
   tx: Pick<PrismaClient, '$queryRaw'>,
   table: 'models' | 'prompt_templates',
   id: string,
-): Promise<number | undefined> {
-  const bumped = await tx.$queryRaw<{ latest_version: number }[]>`
+): Promise<{ version: number; projectId: string } | undefined> {
+  const bumped = await tx.$queryRaw<{ latest_version: number; project_id: string }[]>`
     UPDATE ${Prisma.raw(table)} SET latest_version = latest_version + 1, updated_at = now()
     WHERE id = ${id}::uuid
-    RETURNING latest_version`;
-  return bumped[0]?.latest_version;
+    RETURNING latest_version, project_id::text AS project_id`;
+  const row = bumped[0];
+  return row && { version: row.latest_version, projectId: row.project_id };
 }

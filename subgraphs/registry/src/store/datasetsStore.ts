@@ -1,8 +1,9 @@
 /** Datasets, their labelled versions and lineage reads (which runs read which version) in PostgreSQL. */
 import type { Cursor } from '../common/pagination';
 import { isUuid } from '../common/validation';
-import type { Dataset, DatasetVersion, DatasetVersionStatus, PrismaClient } from '../generated/prisma/client';
+import type { Dataset, DatasetVersion, DatasetVersionStatus } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
+import { AuditedStore } from './auditedStore';
 import { type CatalogFilter, type CatalogPage, catalogCount, catalogPageIds, inOrder, ordered } from './catalogQueries';
 
 export type { Dataset, DatasetVersion, DatasetVersionStatus };
@@ -47,19 +48,22 @@ function uuids(ids: readonly string[]): string[] {
   return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
 }
 
-export class DatasetsStore {
-  constructor(private readonly prisma: PrismaClient) {}
-
+export class DatasetsStore extends AuditedStore {
   createDataset(input: NewDataset): Promise<Dataset> {
-    return this.prisma.dataset.create({
-      data: {
-        projectId: input.projectId,
-        name: input.name,
-        description: input.description ?? '',
-        tags: input.tags ?? {},
-        metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
-        createdById: input.createdById,
-      },
+    return this.withAudit(async (tx, audit) => {
+      const dataset = await tx.dataset.create({
+        data: {
+          projectId: input.projectId,
+          name: input.name,
+          description: input.description ?? '',
+          tags: input.tags ?? {},
+          metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
+          createdById: input.createdById,
+        },
+      });
+      const { createdById: _by, ...change } = input;
+      audit({ action: 'dataset.create', entityType: 'Dataset', entityId: dataset.id, projectId: dataset.projectId, change });
+      return dataset;
     });
   }
 
@@ -80,18 +84,29 @@ export class DatasetsStore {
   }
 
   createVersion(input: NewDatasetVersion): Promise<DatasetVersion> {
-    return this.prisma.datasetVersion.create({
-      data: {
-        datasetId: input.datasetId,
-        label: input.label,
-        format: input.format,
-        sizeBytes: input.sizeBytes ?? null,
-        rowCount: input.rowCount ?? null,
-        checksum: input.checksum ?? null,
-        schema: (input.schema ?? {}) as Prisma.InputJsonObject,
-        metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
-        createdById: input.createdById,
-      },
+    return this.withAudit(async (tx, audit) => {
+      const version = await tx.datasetVersion.create({
+        data: {
+          datasetId: input.datasetId,
+          label: input.label,
+          format: input.format,
+          sizeBytes: input.sizeBytes ?? null,
+          rowCount: input.rowCount ?? null,
+          checksum: input.checksum ?? null,
+          schema: (input.schema ?? {}) as Prisma.InputJsonObject,
+          metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
+          createdById: input.createdById,
+        },
+      });
+      const { createdById: _by, ...change } = input;
+      audit({
+        action: 'datasetVersion.create',
+        entityType: 'DatasetVersion',
+        entityId: version.id,
+        projectOf: { kind: 'DATASET', id: input.datasetId },
+        change,
+      });
+      return version;
     });
   }
 
@@ -104,9 +119,18 @@ export class DatasetsStore {
     if (outcome.sizeBytes !== undefined) data.sizeBytes = outcome.sizeBytes;
     if (outcome.rowCount !== undefined) data.rowCount = outcome.rowCount;
     if (outcome.checksum !== undefined) data.checksum = outcome.checksum;
-    const { count } = await this.prisma.datasetVersion.updateMany({ where: { id, status: 'PENDING' }, data });
-    if (count === 0) return null;
-    return this.prisma.datasetVersion.findUnique({ where: { id } });
+    return this.withAudit(async (tx, audit) => {
+      const { count } = await tx.datasetVersion.updateMany({ where: { id, status: 'PENDING' }, data });
+      if (count === 0) return null;
+      audit({
+        action: 'datasetVersion.finish',
+        entityType: 'DatasetVersion',
+        entityId: id,
+        projectOf: { kind: 'DATASET_VERSION', id },
+        change: { ...outcome },
+      });
+      return tx.datasetVersion.findUnique({ where: { id } });
+    });
   }
 
   async versionsByIds(ids: readonly string[]): Promise<(DatasetVersion | null)[]> {

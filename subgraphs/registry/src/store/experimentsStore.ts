@@ -10,14 +10,8 @@
 import { labError } from '@lab/shared';
 import type { Direction } from '../common/pagination';
 import { isUuid } from '../common/validation';
-import {
-  type Experiment,
-  type ExperimentStatus,
-  Prisma,
-  type PrismaClient,
-  type Run,
-  type RunStatus,
-} from '../generated/prisma/client';
+import { type Experiment, type ExperimentStatus, Prisma, type Run, type RunStatus } from '../generated/prisma/client';
+import { AuditedStore } from './auditedStore';
 
 export type { Experiment, ExperimentStatus, Run, RunStatus };
 
@@ -188,9 +182,7 @@ export interface NewRun {
   inputs: string[];
 }
 
-export class ExperimentsStore {
-  constructor(private readonly prisma: PrismaClient) {}
-
+export class ExperimentsStore extends AuditedStore {
   // -------------------------------------------------------------------------
   // Experiments
 
@@ -218,7 +210,19 @@ export class ExperimentsStore {
   }
 
   createExperiment(data: NewExperiment): Promise<Experiment> {
-    return this.prisma.experiment.create({ data: { ...data, config: data.config as Prisma.InputJsonObject | undefined } });
+    return this.withAudit(async (tx, audit) => {
+      const experiment = await tx.experiment.create({
+        data: { ...data, config: data.config as Prisma.InputJsonObject | undefined },
+      });
+      audit({
+        action: 'experiment.create',
+        entityType: 'Experiment',
+        entityId: experiment.id,
+        projectId: experiment.projectId,
+        change: { ...data },
+      });
+      return experiment;
+    });
   }
 
   /**
@@ -226,13 +230,23 @@ export class ExperimentsStore {
    * that one (null: it changed meanwhile, the caller reports a conflict).
    */
   async updateExperiment(id: string, changes: ExperimentChanges, fromStatus?: ExperimentStatus): Promise<Experiment | null> {
-    return this.prisma.$transaction(async (tx) => {
+    return this.withAudit(async (tx, audit) => {
       const { count } = await tx.experiment.updateMany({
         where: { id, ...(fromStatus ? { status: fromStatus } : {}) },
         data: { ...changes, config: changes.config as Prisma.InputJsonObject | undefined },
       });
       if (count === 0) return null;
-      return tx.experiment.findUnique({ where: { id } });
+      const experiment = await tx.experiment.findUnique({ where: { id } });
+      if (experiment) {
+        audit({
+          action: 'experiment.update',
+          entityType: 'Experiment',
+          entityId: id,
+          projectId: experiment.projectId,
+          change: { ...changes, ...(fromStatus && changes.status ? { fromStatus } : {}) },
+        });
+      }
+      return experiment;
     });
   }
 
@@ -316,7 +330,7 @@ export class ExperimentsStore {
    * projects elsewhere) are NOT_FOUND.
    */
   async startRun(data: NewRun): Promise<Run> {
-    return this.prisma.$transaction(async (tx) => {
+    return this.withAudit(async (tx, audit) => {
       if (data.inputs.length > 0) {
         const found = await tx.$queryRaw<{ id: string }[]>`SELECT dv.id FROM dataset_versions dv
           JOIN datasets d ON d.id = dv.dataset_id
@@ -342,15 +356,24 @@ export class ExperimentsStore {
       if (data.inputs.length > 0) {
         await tx.runInput.createMany({ data: data.inputs.map((datasetVersionId) => ({ runId: run.id, datasetVersionId })) });
       }
+      const { createdById: _by, ...change } = data;
+      audit({ action: 'run.start', entityType: 'Run', entityId: run.id, projectId: data.projectId, change });
       return run;
     });
   }
 
   /** Ends a run that is still RUNNING; null when it is not (anymore). */
   async finishRun(id: string, status: Exclude<RunStatus, 'RUNNING'>, endTime: Date): Promise<Run | null> {
-    return this.prisma.$transaction(async (tx) => {
+    return this.withAudit(async (tx, audit) => {
       const { count } = await tx.run.updateMany({ where: { id, status: 'RUNNING' }, data: { status, endTime } });
       if (count === 0) return null;
+      audit({
+        action: 'run.finish',
+        entityType: 'Run',
+        entityId: id,
+        projectOf: { kind: 'RUN', id },
+        change: { status, endTime },
+      });
       return tx.run.findUnique({ where: { id } });
     });
   }

@@ -4,26 +4,11 @@ import type { Role } from '../access/access';
 import { type Cursor, type Direction, keysetArgs } from '../common/pagination';
 import { isUuid } from '../common/validation';
 import { BOOTSTRAP_ADMIN_EMAIL, BOOTSTRAP_ADMIN_ID, BOOTSTRAP_ADMIN_NAME } from '../constants';
-import { type ApiKey, Prisma, type PrismaClient, type Project, type ProjectMember, type User } from '../generated/prisma/client';
+import { type ApiKey, Prisma, type Project, type ProjectMember, type User } from '../generated/prisma/client';
+import { AuditedStore } from './auditedStore';
+import { type EntityKind, PROJECT_OF } from './projectOf';
 
-export type { ApiKey, Project, ProjectMember };
-
-/** What may be access-checked by id; each kind belongs to exactly one project. */
-export type EntityKind = 'PROJECT' | 'EXPERIMENT' | 'RUN' | 'MODEL' | 'MODEL_VERSION' | 'DATASET' | 'DATASET_VERSION';
-
-/** One query per kind: `id` → `project_id` (fixed SQL, the ids are bound as a uuid[] parameter). */
-const PROJECT_OF: Record<EntityKind, Prisma.Sql> = {
-  PROJECT: Prisma.sql`SELECT p.id::text AS id, p.id::text AS project_id FROM projects p WHERE p.id = ANY`,
-  EXPERIMENT: Prisma.sql`SELECT e.id::text AS id, e.project_id::text AS project_id FROM experiments e WHERE e.id = ANY`,
-  RUN: Prisma.sql`SELECT r.id::text AS id, e.project_id::text AS project_id
-    FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ANY`,
-  MODEL: Prisma.sql`SELECT m.id::text AS id, m.project_id::text AS project_id FROM models m WHERE m.id = ANY`,
-  MODEL_VERSION: Prisma.sql`SELECT v.id::text AS id, m.project_id::text AS project_id
-    FROM model_versions v JOIN models m ON m.id = v.model_id WHERE v.id = ANY`,
-  DATASET: Prisma.sql`SELECT d.id::text AS id, d.project_id::text AS project_id FROM datasets d WHERE d.id = ANY`,
-  DATASET_VERSION: Prisma.sql`SELECT v.id::text AS id, d.project_id::text AS project_id
-    FROM dataset_versions v JOIN datasets d ON d.id = v.dataset_id WHERE v.id = ANY`,
-};
+export type { ApiKey, EntityKind, Project, ProjectMember };
 
 export interface Page {
   first: number;
@@ -64,14 +49,17 @@ export interface NewApiKey {
 /** Why a membership write was refused (the resolver turns it into an error). */
 export type MembershipRefusal = 'LAST_OWNER' | 'NOT_MEMBER';
 
+/** A membership event: the entity is `<project id>/<user id>`. */
+function memberEvent(action: string, projectId: string, userId: string) {
+  return { action, entityType: 'ProjectMember', entityId: `${projectId}/${userId}`, projectId };
+}
+
 /** A literal for Prisma's `contains` (a LIKE pattern Prisma does not escape): \\, % and _ match themselves. */
 export function likeLiteral(text: string): string {
   return text.replace(/[\\%_]/g, '\\$&');
 }
 
-export class IdentityStore {
-  constructor(private readonly prisma: PrismaClient) {}
-
+export class IdentityStore extends AuditedStore {
   // -- users ----------------------------------------------------------------
 
   /** Users by id, in the order asked, null where unknown (a DataLoader batch function). */
@@ -83,7 +71,11 @@ export class IdentityStore {
   }
 
   createUser(input: { email: string; name: string; isAdmin: boolean }): Promise<User> {
-    return this.prisma.user.create({ data: input });
+    return this.withAudit(async (tx, audit) => {
+      const user = await tx.user.create({ data: input });
+      audit({ action: 'user.create', entityType: 'User', entityId: user.id, change: input });
+      return user;
+    });
   }
 
   private userWhere(options: Pick<UserListOptions, 'search' | 'inProjects' | 'alsoUserId'>): Prisma.UserWhereInput {
@@ -132,7 +124,12 @@ export class IdentityStore {
   // -- API keys -------------------------------------------------------------
 
   createApiKey(key: NewApiKey): Promise<ApiKey> {
-    return this.prisma.apiKey.create({ data: key });
+    return this.withAudit(async (tx, audit) => {
+      const created = await tx.apiKey.create({ data: key });
+      const { hash: _hash, ...change } = key; // never the hash
+      audit({ action: 'apiKey.create', entityType: 'ApiKey', entityId: created.id, change });
+      return created;
+    });
   }
 
   async apiKeysByIds(ids: readonly string[]): Promise<(ApiKey | null)[]> {
@@ -159,8 +156,19 @@ export class IdentityStore {
 
   /** Revokes a key once; revoking again keeps the first revocation time. */
   async revokeApiKey(id: string): Promise<ApiKey> {
-    await this.prisma.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
-    return this.prisma.apiKey.findUniqueOrThrow({ where: { id } });
+    return this.withAudit(async (tx, audit) => {
+      const { count } = await tx.apiKey.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: new Date() } });
+      const key = await tx.apiKey.findUniqueOrThrow({ where: { id } });
+      if (count > 0) {
+        audit({
+          action: 'apiKey.revoke',
+          entityType: 'ApiKey',
+          entityId: id,
+          change: { userId: key.userId, prefix: key.prefix, revokedAt: key.revokedAt },
+        });
+      }
+      return key;
+    });
   }
 
   /**
@@ -191,7 +199,7 @@ export class IdentityStore {
 
   /** Creates the project and makes its creator OWNER, in one transaction. */
   createProject(input: { name: string; description?: string; metadata?: Record<string, unknown> }, ownerId: string) {
-    return this.prisma.$transaction(async (tx) => {
+    return this.withAudit(async (tx, audit) => {
       const project = await tx.project.create({
         data: {
           name: input.name,
@@ -201,18 +209,29 @@ export class IdentityStore {
         },
       });
       await tx.projectMember.create({ data: { projectId: project.id, userId: ownerId, role: 'OWNER' } });
+      audit({
+        action: 'project.create',
+        entityType: 'Project',
+        entityId: project.id,
+        projectId: project.id,
+        change: { ...input, ownerId },
+      });
       return project;
     });
   }
 
   updateProject(id: string, input: { name?: string; description?: string; metadata?: Record<string, unknown> }) {
-    return this.prisma.project.update({
-      where: { id },
-      data: {
-        ...(input.name !== undefined ? { name: input.name } : {}),
-        ...(input.description !== undefined ? { description: input.description } : {}),
-        ...(input.metadata !== undefined ? { metadata: input.metadata as Prisma.InputJsonObject } : {}),
-      },
+    return this.withAudit(async (tx, audit) => {
+      const project = await tx.project.update({
+        where: { id },
+        data: {
+          ...(input.name !== undefined ? { name: input.name } : {}),
+          ...(input.description !== undefined ? { description: input.description } : {}),
+          ...(input.metadata !== undefined ? { metadata: input.metadata as Prisma.InputJsonObject } : {}),
+        },
+      });
+      audit({ action: 'project.update', entityType: 'Project', entityId: id, projectId: id, change: { ...input } });
+      return project;
     });
   }
 
@@ -280,7 +299,11 @@ export class IdentityStore {
   }
 
   addMember(projectId: string, userId: string, role: Role): Promise<ProjectMember> {
-    return this.prisma.projectMember.create({ data: { projectId, userId, role } });
+    return this.withAudit(async (tx, audit) => {
+      const member = await tx.projectMember.create({ data: { projectId, userId, role } });
+      audit({ ...memberEvent('projectMember.add', projectId, userId), change: { userId, role } });
+      return member;
+    });
   }
 
   /**
@@ -288,8 +311,8 @@ export class IdentityStore {
    * transaction that refuses to leave the project without an OWNER.
    */
   async changeMember(projectId: string, userId: string, role: Role | null): Promise<ProjectMember | MembershipRefusal | null> {
-    return this.prisma.$transaction(
-      async (tx) => {
+    return this.withAudit(
+      async (tx, audit) => {
         // Lock the project's member rows, so two demotions cannot both see "another owner left".
         const members = await tx.$queryRaw<{ user_id: string; role: Role }[]>`
           SELECT user_id::text, role::text AS role FROM project_members WHERE project_id = ${projectId}::uuid FOR UPDATE`;
@@ -299,9 +322,14 @@ export class IdentityStore {
         if (current.role === 'OWNER' && role !== 'OWNER' && owners <= 1) return 'LAST_OWNER' as const;
         if (role === null) {
           await tx.projectMember.delete({ where: { projectId_userId: { projectId, userId } } });
+          audit({ ...memberEvent('projectMember.remove', projectId, userId), change: { userId, role: current.role } });
           return null;
         }
-        return tx.projectMember.update({ where: { projectId_userId: { projectId, userId } }, data: { role } });
+        const updated = await tx.projectMember.update({ where: { projectId_userId: { projectId, userId } }, data: { role } });
+        if (current.role !== role) {
+          audit({ ...memberEvent('projectMember.update', projectId, userId), change: { userId, from: current.role, role } });
+        }
+        return updated;
       },
       { isolationLevel: 'ReadCommitted' },
     );

@@ -1,7 +1,8 @@
 /** Models, their gapless numbered versions and their aliases in PostgreSQL. */
 import { isUuid } from '../common/validation';
-import type { Model, ModelAlias, ModelVersion, PrismaClient } from '../generated/prisma/client';
+import type { Model, ModelAlias, ModelVersion } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
+import { AuditedStore } from './auditedStore';
 import {
   type CatalogFilter,
   type CatalogPage,
@@ -37,19 +38,22 @@ function uuids(ids: readonly string[]): string[] {
   return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
 }
 
-export class ModelsStore {
-  constructor(private readonly prisma: PrismaClient) {}
-
+export class ModelsStore extends AuditedStore {
   createModel(input: NewModel): Promise<Model> {
-    return this.prisma.model.create({
-      data: {
-        projectId: input.projectId,
-        name: input.name,
-        description: input.description ?? '',
-        tags: input.tags ?? {},
-        metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
-        createdById: input.createdById,
-      },
+    return this.withAudit(async (tx, audit) => {
+      const model = await tx.model.create({
+        data: {
+          projectId: input.projectId,
+          name: input.name,
+          description: input.description ?? '',
+          tags: input.tags ?? {},
+          metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
+          createdById: input.createdById,
+        },
+      });
+      const { createdById: _by, ...change } = input;
+      audit({ action: 'model.register', entityType: 'Model', entityId: model.id, projectId: model.projectId, change });
+      return model;
     });
   }
 
@@ -75,10 +79,11 @@ export class ModelsStore {
    * the bump back, so numbers have no gaps. Null when the model is gone.
    */
   createVersion(input: NewModelVersion): Promise<ModelVersion | null> {
-    return this.prisma.$transaction(async (tx) => {
-      const version = await nextVersion(tx, 'models', input.modelId);
-      if (version === undefined) return null;
-      return tx.modelVersion.create({
+    return this.withAudit(async (tx, audit) => {
+      const next = await nextVersion(tx, 'models', input.modelId);
+      if (next === undefined) return null;
+      const { version, projectId } = next;
+      const created = await tx.modelVersion.create({
         data: {
           modelId: input.modelId,
           version,
@@ -89,6 +94,15 @@ export class ModelsStore {
           createdById: input.createdById,
         },
       });
+      const { createdById: _by, ...change } = input;
+      audit({
+        action: 'modelVersion.create',
+        entityType: 'ModelVersion',
+        entityId: created.id,
+        projectId,
+        change: { ...change, version },
+      });
+      return created;
     }, TX_OPTIONS);
   }
 
@@ -146,17 +160,38 @@ export class ModelsStore {
 
   /** Points an alias at a version, creating or moving it. */
   setAlias(modelId: string, alias: string, modelVersionId: string): Promise<ModelAlias> {
-    return this.prisma.modelAlias.upsert({
-      where: { modelId_alias: { modelId, alias } },
-      create: { modelId, alias, modelVersionId },
-      update: { modelVersionId },
+    return this.withAudit(async (tx, audit) => {
+      const row = await tx.modelAlias.upsert({
+        where: { modelId_alias: { modelId, alias } },
+        create: { modelId, alias, modelVersionId },
+        update: { modelVersionId },
+      });
+      audit({
+        action: 'modelAlias.set',
+        entityType: 'Model',
+        entityId: modelId,
+        projectOf: { kind: 'MODEL', id: modelId },
+        change: { alias, modelVersionId },
+      });
+      return row;
     });
   }
 
   /** Removes an alias; false when there was none. */
   async deleteAlias(modelId: string, alias: string): Promise<boolean> {
-    const { count } = await this.prisma.modelAlias.deleteMany({ where: { modelId, alias } });
-    return count > 0;
+    return this.withAudit(async (tx, audit) => {
+      const { count } = await tx.modelAlias.deleteMany({ where: { modelId, alias } });
+      if (count > 0) {
+        audit({
+          action: 'modelAlias.delete',
+          entityType: 'Model',
+          entityId: modelId,
+          projectOf: { kind: 'MODEL', id: modelId },
+          change: { alias },
+        });
+      }
+      return count > 0;
+    });
   }
 
   /** The project of a run (through its experiment), or null when there is no such run. */

@@ -1,6 +1,7 @@
 /** Prompt templates, their immutable gapless numbered versions and their aliases in PostgreSQL. */
 import { isUuid } from '../common/validation';
-import type { PrismaClient, PromptAlias, PromptTemplate, PromptVersion } from '../generated/prisma/client';
+import type { PromptAlias, PromptTemplate, PromptVersion } from '../generated/prisma/client';
+import { AuditedStore, type Tx } from './auditedStore';
 import {
   type CatalogFilter,
   type CatalogPage,
@@ -34,18 +35,33 @@ function uuids(ids: readonly string[]): string[] {
   return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
 }
 
-export class PromptsStore {
-  constructor(private readonly prisma: PrismaClient) {}
+/** An event on a template, with its project (prompt templates are not an access-check kind). */
+async function templateEvent(tx: Tx, action: string, templateId: string) {
+  const template = await tx.promptTemplate.findUnique({ where: { id: templateId }, select: { projectId: true } });
+  return { action, entityType: 'PromptTemplate', entityId: templateId, projectId: template?.projectId ?? null };
+}
 
+export class PromptsStore extends AuditedStore {
   createTemplate(input: NewPromptTemplate): Promise<PromptTemplate> {
-    return this.prisma.promptTemplate.create({
-      data: {
-        projectId: input.projectId,
-        name: input.name,
-        description: input.description ?? '',
-        tags: input.tags ?? {},
-        createdById: input.createdById,
-      },
+    return this.withAudit(async (tx, audit) => {
+      const template = await tx.promptTemplate.create({
+        data: {
+          projectId: input.projectId,
+          name: input.name,
+          description: input.description ?? '',
+          tags: input.tags ?? {},
+          createdById: input.createdById,
+        },
+      });
+      const { createdById: _by, ...change } = input;
+      audit({
+        action: 'promptTemplate.create',
+        entityType: 'PromptTemplate',
+        entityId: template.id,
+        projectId: template.projectId,
+        change,
+      });
+      return template;
     });
   }
 
@@ -71,10 +87,11 @@ export class PromptsStore {
    * Null when the template is gone.
    */
   createVersion(input: NewPromptVersion): Promise<PromptVersion | null> {
-    return this.prisma.$transaction(async (tx) => {
-      const version = await nextVersion(tx, 'prompt_templates', input.templateId);
-      if (version === undefined) return null;
-      return tx.promptVersion.create({
+    return this.withAudit(async (tx, audit) => {
+      const next = await nextVersion(tx, 'prompt_templates', input.templateId);
+      if (next === undefined) return null;
+      const { version, projectId } = next;
+      const created = await tx.promptVersion.create({
         data: {
           templateId: input.templateId,
           version,
@@ -84,6 +101,15 @@ export class PromptsStore {
           createdById: input.createdById,
         },
       });
+      const { createdById: _by, ...change } = input;
+      audit({
+        action: 'promptVersion.create',
+        entityType: 'PromptVersion',
+        entityId: created.id,
+        projectId,
+        change: { ...change, version },
+      });
+      return created;
     }, TX_OPTIONS);
   }
 
@@ -125,15 +151,22 @@ export class PromptsStore {
   }
 
   setAlias(templateId: string, alias: string, promptVersionId: string): Promise<PromptAlias> {
-    return this.prisma.promptAlias.upsert({
-      where: { templateId_alias: { templateId, alias } },
-      create: { templateId, alias, promptVersionId },
-      update: { promptVersionId },
+    return this.withAudit(async (tx, audit) => {
+      const row = await tx.promptAlias.upsert({
+        where: { templateId_alias: { templateId, alias } },
+        create: { templateId, alias, promptVersionId },
+        update: { promptVersionId },
+      });
+      audit({ ...(await templateEvent(tx, 'promptAlias.set', templateId)), change: { alias, promptVersionId } });
+      return row;
     });
   }
 
   async deleteAlias(templateId: string, alias: string): Promise<boolean> {
-    const { count } = await this.prisma.promptAlias.deleteMany({ where: { templateId, alias } });
-    return count > 0;
+    return this.withAudit(async (tx, audit) => {
+      const { count } = await tx.promptAlias.deleteMany({ where: { templateId, alias } });
+      if (count > 0) audit({ ...(await templateEvent(tx, 'promptAlias.delete', templateId)), change: { alias } });
+      return count > 0;
+    });
   }
 }

@@ -7,10 +7,12 @@ import type { Logger } from '@lab/shared';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient, type User } from '../generated/prisma/client';
+import { type AuditActor, SYSTEM_ACTOR } from './auditedStore';
 import { DatasetsStore } from './datasetsStore';
 import { ExperimentsStore } from './experimentsStore';
 import { IdentityStore } from './identityStore';
 import { ModelsStore } from './modelsStore';
+import { OutboxStore } from './outboxStore';
 import { PromptsStore } from './promptsStore';
 
 export type { User };
@@ -38,16 +40,26 @@ export class RegistryStore {
   readonly models: ModelsStore;
   readonly datasets: DatasetsStore;
   readonly prompts: PromptsStore;
+  /** The audit outbox, as the relay reads it. */
+  readonly outbox: OutboxStore;
 
   constructor(
     private readonly prisma: PrismaClient,
     private readonly pool: pg.Pool,
+    /** Who the audit events of this store's writes name (per request: forActor). */
+    readonly actor: AuditActor = SYSTEM_ACTOR,
   ) {
-    this.identity = new IdentityStore(prisma);
-    this.experiments = new ExperimentsStore(prisma);
-    this.models = new ModelsStore(prisma);
-    this.datasets = new DatasetsStore(prisma);
-    this.prompts = new PromptsStore(prisma);
+    this.identity = new IdentityStore(prisma, actor);
+    this.experiments = new ExperimentsStore(prisma, actor);
+    this.models = new ModelsStore(prisma, actor);
+    this.datasets = new DatasetsStore(prisma, actor);
+    this.prompts = new PromptsStore(prisma, actor);
+    this.outbox = new OutboxStore(prisma);
+  }
+
+  /** The same store (same client and pool), its writes audited as `actor`'s: one per request. */
+  forActor(actor: AuditActor): RegistryStore {
+    return new RegistryStore(this.prisma, this.pool, actor);
   }
 
   /** Health check: SELECT 1 through the pool. */

@@ -21,6 +21,8 @@ const secret = 's'.repeat(32);
 
 export interface TestRegistry {
   prisma: PrismaClient;
+  /** The registry store the subgraph serves from (acting as "system" when called directly). */
+  store: RegistryStore;
   /** SQL statements sent so far (reset it to start counting). */
   statements: string[];
   run(query: string, caller: Caller, variables?: Record<string, unknown>): Promise<ExecutionResult>;
@@ -53,6 +55,7 @@ export async function startTestRegistry(database = 'lab'): Promise<TestRegistry>
   let n = 0;
   return {
     prisma,
+    store,
     statements,
     async run(query, caller, variables) {
       const res = await fetch(`${running.url}/graphql`, {

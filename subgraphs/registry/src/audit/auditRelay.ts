@@ -1,0 +1,181 @@
+/**
+ * The audit relay: ships the registry's outbox to ClickHouse's audit_log
+ * through the metrics subgraph (POST /internal/audit, signed as the registry
+ * service). Every `intervalMs` (500) it claims up to `batchSize` (1,000) of the
+ * oldest unshipped events (row locks, SKIP LOCKED: two registry processes
+ * never send the same rows at once), posts them, and marks them shipped in
+ * the same transaction once the metrics subgraph answers 200. A full batch is
+ * followed at once by the next.
+ *
+ * Nothing is lost: an event leaves the outbox only after ClickHouse took it.
+ * Nothing is doubled: a batch's id is the sha256 of its event ids (the same
+ * events give the same id, in any process), sent as ClickHouse's
+ * insert_deduplication_token; the route also skips event ids audit_log holds
+ * already, and audit_log collapses equal event ids when it merges.
+ *
+ * When the metrics subgraph or ClickHouse is down (network error, timeout,
+ * any non-200), the events stay and the next try waits `retryDelayMs` (500),
+ * doubling per failure up to `maxRetryDelayMs` (30 s), with jitter. A batch
+ * refused as invalid (400) is retried the same way and logged as an error:
+ * audit events are never dropped.
+ *
+ * Shipped events stay in the outbox `retentionMs` (LAB_AUDIT_OUTBOX_RETENTION_DAYS,
+ * 7 days; 0 keeps them), then are deleted, checked every `pruneIntervalMs` (1 h).
+ */
+import {
+  AUDIT_MAX_BATCH,
+  AUDIT_SENDER,
+  AUDIT_SIGNED_DOCUMENT,
+  type AuditBatch,
+  type AuditEvent,
+  auditBatchId,
+  type Caller,
+  CONTEXT_HEADER,
+  type Logger,
+  REQUEST_ID_HEADER,
+  signContext,
+} from '@lab/shared';
+import type { OutboxStore } from '../store/outboxStore';
+
+export const AUDIT_RELAY_CALLER: Caller = { id: AUDIT_SENDER, kind: 'service', scopes: ['*'] };
+
+export interface AuditRelayOptions {
+  store: OutboxStore;
+  /** The metrics subgraph's audit route, e.g. http://127.0.0.1:4002/internal/audit */
+  url: string;
+  internalSecret: string;
+  log: Logger;
+  /** Milliseconds between polls when the outbox was empty (default 500). */
+  intervalMs?: number;
+  /** Events per batch (default and at most 1,000). */
+  batchSize?: number;
+  /** First retry delay (default 500 ms), doubling per failure up to maxRetryDelayMs (default 30 s). */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** Timeout of one send (default 10 s). */
+  timeoutMs?: number;
+  /** How long shipped events stay in the outbox (default 7 days; 0 keeps them). */
+  retentionMs?: number;
+  /** How often shipped events past the retention are deleted (default 1 h). */
+  pruneIntervalMs?: number;
+  fetch?: typeof fetch;
+}
+
+class SendError extends Error {}
+
+export class AuditRelay {
+  private readonly intervalMs: number;
+  private readonly batchSize: number;
+  private readonly retryDelayMs: number;
+  private readonly maxRetryDelayMs: number;
+  private readonly timeoutMs: number;
+  private readonly retentionMs: number;
+  private readonly pruneIntervalMs: number;
+  private readonly doFetch: typeof fetch;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = true;
+  private failures = 0;
+  private lastPrune = 0;
+  /** Events shipped since start (tests, logs). */
+  shipped = 0;
+
+  constructor(private readonly options: AuditRelayOptions) {
+    this.intervalMs = options.intervalMs ?? 500;
+    this.batchSize = Math.min(options.batchSize ?? AUDIT_MAX_BATCH, AUDIT_MAX_BATCH);
+    this.retryDelayMs = options.retryDelayMs ?? 500;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
+    this.pruneIntervalMs = options.pruneIntervalMs ?? 3600 * 1000;
+    this.doFetch = options.fetch ?? fetch;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  /** Stops polling and waits for a batch in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.running = this.cycle().finally(() => {
+        this.running = undefined;
+      });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  /** One poll: ship batches until the outbox is empty or a send fails; then wait. */
+  private async cycle(): Promise<void> {
+    let delay = this.intervalMs;
+    try {
+      while (!this.stopped) {
+        const n = await this.shipOnce();
+        if (n < this.batchSize) break;
+      }
+      if (this.failures > 0) this.options.log.info({ after: this.failures }, 'audit events shipping again');
+      this.failures = 0;
+      await this.pruneIfDue();
+    } catch (err) {
+      this.failures++;
+      const cap = Math.min(this.maxRetryDelayMs, this.retryDelayMs * 2 ** (this.failures - 1));
+      delay = cap / 2 + Math.random() * (cap / 2);
+      const level = err instanceof SendError && err.message.startsWith('HTTP 400') ? 'error' : 'warn';
+      this.options.log[level](
+        { err: err instanceof Error ? err.message : String(err), failures: this.failures, retryInMs: Math.round(delay) },
+        'audit events not shipped; they wait in the outbox',
+      );
+    }
+    this.schedule(delay);
+  }
+
+  /** Ships one batch of the oldest unshipped events; returns how many (0: none waiting). Throws when the send fails. */
+  async shipOnce(): Promise<number> {
+    const n = await this.options.store.shipOldest(this.batchSize, (events) => this.send(events), this.timeoutMs + 10_000);
+    this.shipped += n;
+    return n;
+  }
+
+  private async send(events: AuditEvent[]): Promise<void> {
+    const batch: AuditBatch = { batchId: auditBatchId(events.map((e) => e.id)), events };
+    const requestId = `audit-${batch.batchId.slice(0, 16)}`;
+    let res: Response;
+    try {
+      res = await this.doFetch(this.options.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [REQUEST_ID_HEADER]: requestId,
+          [CONTEXT_HEADER]: signContext(this.options.internalSecret, {
+            requestId,
+            caller: AUDIT_RELAY_CALLER,
+            query: AUDIT_SIGNED_DOCUMENT,
+          }),
+        },
+        body: JSON.stringify(batch),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new SendError(err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'metrics subgraph unreachable');
+    }
+    const text = await res.text().catch(() => '');
+    if (res.status !== 200) throw new SendError(`HTTP ${res.status}: ${text.slice(0, 300)}`);
+  }
+
+  private async pruneIfDue(): Promise<void> {
+    if (this.retentionMs <= 0 || Date.now() - this.lastPrune < this.pruneIntervalMs) return;
+    this.lastPrune = Date.now();
+    const deleted = await this.options.store.prune(new Date(Date.now() - this.retentionMs));
+    if (deleted > 0) this.options.log.info({ deleted }, 'shipped audit events past the retention deleted from the outbox');
+  }
+}
