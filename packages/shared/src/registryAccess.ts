@@ -14,7 +14,8 @@ import { type Caller, CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from './c
 import { labError } from './errors';
 
 export type AccessKind = 'PROJECT' | 'EXPERIMENT' | 'RUN' | 'MODEL' | 'MODEL_VERSION' | 'DATASET' | 'DATASET_VERSION';
-export type AccessNeed = 'READ' | 'WRITE';
+/** READ: VIEWER, WRITE: EDITOR, MANAGE: OWNER of the entity's project (admins and services: always). */
+export type AccessNeed = 'READ' | 'WRITE' | 'MANAGE';
 
 export interface AccessCheck {
   kind: AccessKind;
@@ -41,6 +42,8 @@ export interface RegistryAccessOptions {
 export interface RegistryAccess {
   canRead(kind: AccessKind, id: string): Promise<boolean>;
   canWrite(kind: AccessKind, id: string): Promise<boolean>;
+  /** Whether the caller is an OWNER of the entity's project. */
+  canManage(kind: AccessKind, id: string): Promise<boolean>;
   /** Any check; batched with the others. */
   can(check: AccessCheck): Promise<boolean>;
 }
@@ -93,5 +96,6 @@ export function createRegistryAccess(options: RegistryAccessOptions): RegistryAc
     can: (check) => loader.load(check),
     canRead: (kind, id) => loader.load({ kind, id, need: 'READ' }),
     canWrite: (kind, id) => loader.load({ kind, id, need: 'WRITE' }),
+    canManage: (kind, id) => loader.load({ kind, id, need: 'MANAGE' }),
   };
 }

@@ -2,7 +2,7 @@
  * The metrics subgraph's SDL. Kept free of runtime imports beyond graphql's
  * parser: the gateway's compose script imports it as `@lab/metrics/schema`.
  */
-import { DATE_TIME_SDL, STORE_STATUS_SDL } from '@lab/shared/sdl';
+import { DATE_TIME_SDL, PAGE_INFO_SDL, STORE_STATUS_SDL } from '@lab/shared/sdl';
 import { parse } from 'graphql';
 
 export const typeDefs = parse(/* GraphQL */ `
@@ -12,7 +12,61 @@ export const typeDefs = parse(/* GraphQL */ `
 
   ${DATE_TIME_SDL}
 
+  ${PAGE_INFO_SDL}
+
+  "A JSON object."
+  scalar JSONObject
+
+  "One change made through the registry, as its audit trail recorded it (README, Audit trail)."
+  type AuditEvent {
+    "The event id (the registry's outbox row)."
+    id: ID!
+    "When the change was committed."
+    occurredAt: DateTime!
+    "Who: a user id, the bootstrap admin's id, or a service name."
+    actorId: String!
+    "admin, user, service or system."
+    actorKind: String!
+    requestId: String!
+    "<entity>.<verb>, e.g. experiment.create, apiKey.revoke, projectMember.update."
+    action: String!
+    "Project, Experiment, Run, Model, ModelVersion, Dataset, DatasetVersion, PromptTemplate, PromptVersion, ProjectMember, User, ApiKey."
+    entityType: String!
+    entityId: String!
+    "The entity's project; null for users and API keys."
+    projectId: ID
+    "sha256 (hex) of the change as canonical JSON."
+    changeDigest: String!
+    "What changed, shortened (long strings cut, no secrets)."
+    summary: JSONObject!
+  }
+
+  type AuditEventEdge {
+    node: AuditEvent!
+    cursor: String!
+  }
+
+  type AuditEventConnection {
+    edges: [AuditEventEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
+  "Every field narrows; time ranges include from and exclude to."
+  input AuditLogFilter {
+    entityType: String
+    entityId: String
+    actorId: String
+    action: String
+    "Needed, and owned by the caller, unless the caller is an admin."
+    projectId: ID
+    from: DateTime
+    to: DateTime
+  }
+
   type Query {
+    "The audit trail, newest first: every event for admins; a project's events for its OWNERs (filter.projectId). first 0 to 100 (20)."
+    auditLog(filter: AuditLogFilter, first: Int, after: String): AuditEventConnection! @requiresScopes(scopes: [["read"]])
     metricsStatus: StoreStatus! @requiresScopes(scopes: [["read"]])
     "One metric of several runs, downsampled alike (README, Metrics queries): 1 to 100 run ids, maxPoints 1 to 10,000."
     compareRuns(runIds: [ID!]!, name: String!, maxPoints: Int = 1000): [RunSeries!]! @requiresScopes(scopes: [["read"]])

@@ -5,12 +5,14 @@
  */
 import {
   API_USAGE_PATH,
+  AUDIT_PATH,
   type Config,
   createRegistryAccess,
   type Logger,
   requireInternalSecret,
   startSubgraph,
 } from '@lab/shared';
+import { auditHandler } from './audit/auditRoute';
 import type { IngestContext } from './ingest/logMetrics';
 import { INGEST_PATH, ingestHandler } from './ingest/ndjson';
 import { createRunAccess } from './ingest/runAccess';
@@ -55,17 +57,19 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
       resolvers: createResolvers(store, streams),
       log,
       internalSecret,
-      context: (base) => ({
-        ...base,
-        runs: runAccess(base.requestId, base.caller),
-        metrics: createMetricsLoaders(
-          store.query,
-          createRegistryAccess({ registryUrl: config.subgraphUrls.registry, internalSecret, ...base }),
-        ),
-      }),
+      context: (base) => {
+        const registry = createRegistryAccess({ registryUrl: config.subgraphUrls.registry, internalSecret, ...base });
+        return {
+          ...base,
+          runs: runAccess(base.requestId, base.caller),
+          registry,
+          metrics: createMetricsLoaders(store.query, registry),
+        };
+      },
       routes: (app) => {
         app.post(INGEST_PATH, ingestHandler({ store: store.ingest, internalSecret, log, runAccess }));
         app.post(API_USAGE_PATH, usageHandler({ store: store.usage, internalSecret, log }));
+        app.post(AUDIT_PATH, auditHandler({ store: store.audit, internalSecret, log }));
       },
       health: { clickhouse: (signal) => store.ping(signal) },
       onClose: () => {

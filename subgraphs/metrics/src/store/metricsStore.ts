@@ -5,6 +5,7 @@
  */
 import { type ClickHouseClient, type Config, createClickHouse, type Logger } from '@lab/shared';
 import type { StoreStatus } from '@lab/shared/sdl';
+import { AuditStore } from './auditStore';
 import { IngestStore } from './ingestStore';
 import { type MigrateResult, migrate } from './migrate';
 import { QueryStore } from './queryStore';
@@ -19,6 +20,8 @@ export class MetricsStore {
   readonly query: QueryStore;
   /** API usage records from the gateway (the api_usage table). */
   readonly usage: UsageStore;
+  /** The registry's audit events (the audit_log table). */
+  readonly audit: AuditStore;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -29,6 +32,7 @@ export class MetricsStore {
     this.ingest = new IngestStore(client, options.database, kind === 'clickhouse');
     this.query = new QueryStore(client, options.database);
     this.usage = new UsageStore(client, options.database);
+    this.audit = new AuditStore(client, options.database);
   }
 
   migrate(log?: Logger): Promise<MigrateResult> {

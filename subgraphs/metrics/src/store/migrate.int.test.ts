@@ -89,9 +89,11 @@ describe('ClickHouse migrations on chdb', () => {
       'event_id UUID',
       'request_id String',
       'actor_id String',
+      'actor_kind LowCardinality(String)',
       'action LowCardinality(String)',
       'entity_type LowCardinality(String)',
       'entity_id String',
+      'project_id String',
       'change_digest String',
       'payload String',
     ]);

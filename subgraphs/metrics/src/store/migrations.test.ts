@@ -19,10 +19,10 @@ describe('migration SQL, single node', () => {
     expect(sql).toContain('ENGINE = ReplacingMergeTree\n');
   });
 
-  it('is idempotent by construction: every statement is IF NOT EXISTS, a MODIFY SETTING or a MATERIALIZE', () => {
+  it('is idempotent by construction: every statement is IF NOT EXISTS (tables, columns, indexes, projections), a MODIFY SETTING or a MATERIALIZE', () => {
     for (const statement of all(single)) {
       expect(statement).toMatch(
-        /^CREATE (DATABASE|TABLE) IF NOT EXISTS |^ALTER TABLE `lab`\.`\w+` (MODIFY SETTING |ADD PROJECTION IF NOT EXISTS |MATERIALIZE PROJECTION )/,
+        /^CREATE (DATABASE|TABLE) IF NOT EXISTS |^ALTER TABLE `lab`\.`\w+` (MODIFY SETTING |ADD (PROJECTION|COLUMN|INDEX) IF NOT EXISTS |MATERIALIZE PROJECTION )/,
       );
     }
   });
@@ -42,7 +42,7 @@ describe('migration SQL, cluster mode', () => {
     for (const statement of statements) expect(statement).toContain(' ON CLUSTER `lab-cluster`');
     for (const statement of statements.slice(1)) {
       expect(statement).toMatch(
-        /^CREATE TABLE IF NOT EXISTS `lab`\.`\w+` ON CLUSTER `lab-cluster` \(|^ALTER TABLE `lab`\.`\w+` ON CLUSTER `lab-cluster` (MODIFY SETTING |ADD PROJECTION IF NOT EXISTS |MATERIALIZE PROJECTION )/,
+        /^CREATE TABLE IF NOT EXISTS `lab`\.`\w+` ON CLUSTER `lab-cluster` \(|^ALTER TABLE `lab`\.`\w+` ON CLUSTER `lab-cluster` (MODIFY SETTING |ADD (PROJECTION|COLUMN|INDEX) IF NOT EXISTS |MATERIALIZE PROJECTION )/,
       );
     }
   });

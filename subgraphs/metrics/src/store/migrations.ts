@@ -151,5 +151,20 @@ const usageDeduplication: Migration = {
   ],
 };
 
+const auditTrail: Migration = {
+  version: 5,
+  name: 'audit_log: actor kind, project id, deduplication window',
+  statements: (o) => [
+    // The registry's audit events name the actor's kind and the entity's
+    // project ('' when none): Query.auditLog filters by project for owners.
+    `ALTER TABLE ${qualified(o, 'audit_log')}${onCluster(o)} ADD COLUMN IF NOT EXISTS actor_kind LowCardinality(String) DEFAULT '' AFTER actor_id`,
+    `ALTER TABLE ${qualified(o, 'audit_log')}${onCluster(o)} ADD COLUMN IF NOT EXISTS project_id String DEFAULT '' AFTER entity_id`,
+    `ALTER TABLE ${qualified(o, 'audit_log')}${onCluster(o)} ADD INDEX IF NOT EXISTS idx_project_id project_id TYPE bloom_filter GRANULARITY 4`,
+    // The relay's batches carry a deterministic insert_deduplication_token (a
+    // hash of their event ids): a single node honours it with a window.
+    `ALTER TABLE ${qualified(o, 'audit_log')}${onCluster(o)} MODIFY SETTING non_replicated_deduplication_window = 1000`,
+  ],
+};
+
 /** Every migration, in version order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, deduplication, stepBlocks, usageDeduplication];
+export const MIGRATIONS: readonly Migration[] = [initial, deduplication, stepBlocks, usageDeduplication, auditTrail];

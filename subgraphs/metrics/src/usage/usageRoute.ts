@@ -65,7 +65,7 @@ export function checkUsageRecord(r: unknown, now: number): string | undefined {
  * Past the limit the rest is read and discarded: leaving the loop early would
  * destroy the request with its socket, and the answer could not be sent.
  */
-async function readJson(req: Request, limit: number): Promise<unknown> {
+export async function readJson(req: Request, limit: number): Promise<unknown> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const part of req as AsyncIterable<Buffer>) {

@@ -26,7 +26,7 @@ interface PageArgs {
 
 const ORDER_FIELDS: Record<string, ProjectOrderField> = { CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt', NAME: 'name' };
 const USER_ORDER_FIELDS: Record<string, UserOrderField> = { CREATED_AT: 'createdAt', EMAIL: 'email', NAME: 'name' };
-const NEED: Record<'READ' | 'WRITE', Role> = { READ: 'VIEWER', WRITE: 'EDITOR' };
+const NEED: Record<'READ' | 'WRITE' | 'MANAGE', Role> = { READ: 'VIEWER', WRITE: 'EDITOR', MANAGE: 'OWNER' };
 
 const isAdmin = (ctx: RegistryContext) => ctx.caller.kind === 'admin';
 
@@ -140,7 +140,7 @@ export const identityResolvers: RegistryResolvers = {
 
     _canAccess: async (
       _p: unknown,
-      args: { checks: { kind: EntityKind; id: string; need: 'READ' | 'WRITE' }[] },
+      args: { checks: { kind: EntityKind; id: string; need: 'READ' | 'WRITE' | 'MANAGE' }[] },
       ctx: RegistryContext,
     ) => {
       const checks = checkAccessChecks(args.checks);

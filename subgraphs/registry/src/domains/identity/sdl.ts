@@ -168,6 +168,8 @@ export const identitySdl = /* GraphQL */ `
   enum AccessNeed @inaccessible {
     READ
     WRITE
+    "OWNER of the entity's project"
+    MANAGE
   }
 
   input AccessCheck @inaccessible {

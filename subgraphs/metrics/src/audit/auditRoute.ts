@@ -1,0 +1,116 @@
+/**
+ * POST /internal/audit: the registry relay's batches of audit events, stored
+ * in audit_log as one insert per batch (AuditStore.insert: events already
+ * stored are left out, the batch id is the insert_deduplication_token). Only
+ * the registry may call it: `x-lab-context` must verify with the internal
+ * secret, signed for AUDIT_SIGNED_DOCUMENT by the service caller "registry".
+ * A batch is checked whole (400 naming the first bad events); a store
+ * failure is 503 and the relay sends the batch again later.
+ */
+import {
+  AUDIT_MAX_BATCH,
+  AUDIT_SENDER,
+  AUDIT_SIGNED_DOCUMENT,
+  type AuditEvent,
+  auditBatchId,
+  CONTEXT_HEADER,
+  type Logger,
+  verifyContext,
+} from '@lab/shared';
+import type { Request, RequestHandler, Response } from 'express';
+import type { AuditStore } from '../store/auditStore';
+import { readJson } from '../usage/usageRoute';
+
+export interface AuditRouteOptions {
+  store: AuditStore;
+  internalSecret: string;
+  log: Logger;
+  now?: () => number;
+}
+
+/** Room for AUDIT_MAX_BATCH events with summaries of up to 4 KiB. */
+export const AUDIT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const NAME = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const YEAR_MS = 365 * 24 * 3600 * 1000;
+const DAY_MS = 24 * 3600 * 1000;
+
+const text = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
+
+/** Why an event is refused, or undefined when it is fine. */
+export function checkAuditEvent(e: unknown, now: number): string | undefined {
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return 'must be an object';
+  const x = e as Record<string, unknown>;
+  if (typeof x.id !== 'string' || !UUID.test(x.id)) return 'id must be a UUID';
+  if (typeof x.occurredAtMs !== 'number' || !Number.isFinite(x.occurredAtMs)) return 'occurredAtMs must be epoch milliseconds';
+  if (x.occurredAtMs < now - YEAR_MS || x.occurredAtMs > now + DAY_MS)
+    return 'occurredAtMs is outside [now - 1 year, now + 1 day]';
+  if (!text(x.actorId, 128) || x.actorId === '') return 'actorId must be 1 to 128 characters';
+  if (typeof x.actorKind !== 'string' || !NAME.test(x.actorKind)) return 'actorKind must be a name';
+  if (!text(x.requestId, 128)) return 'requestId must be at most 128 characters';
+  if (typeof x.action !== 'string' || !NAME.test(x.action)) return 'action must be a name like experiment.create';
+  if (typeof x.entityType !== 'string' || !NAME.test(x.entityType)) return 'entityType must be a type name';
+  if (!text(x.entityId, 256) || x.entityId === '') return 'entityId must be 1 to 256 characters';
+  if (typeof x.projectId !== 'string' || (x.projectId !== '' && !UUID.test(x.projectId)))
+    return 'projectId must be a UUID or empty';
+  if (typeof x.changeDigest !== 'string' || !HEX64.test(x.changeDigest)) return 'changeDigest must be 64 hex digits';
+  if (typeof x.summary !== 'object' || x.summary === null || Array.isArray(x.summary)) return 'summary must be an object';
+  return undefined;
+}
+
+export function auditHandler(options: AuditRouteOptions): RequestHandler {
+  const now = options.now ?? Date.now;
+  return async (req: Request, res: Response) => {
+    const header = req.headers[CONTEXT_HEADER];
+    const verdict = verifyContext(options.internalSecret, typeof header === 'string' ? header : undefined, AUDIT_SIGNED_DOCUMENT);
+    if (!verdict.ok || verdict.context.caller.kind !== 'service' || verdict.context.caller.id !== AUDIT_SENDER) {
+      const reason = verdict.ok ? 'only the registry may record audit events' : verdict.reason;
+      req.resume();
+      res.status(401).json({ code: 'UNAUTHENTICATED', message: `accepts only requests signed by the registry: ${reason}` });
+      return;
+    }
+    const body = (await readJson(req, AUDIT_BODY_LIMIT_BYTES)) as { batchId?: unknown; events?: unknown } | undefined;
+    if (body === undefined) {
+      res.status(400).json({ code: 'BAD_USER_INPUT', message: `body must be JSON of at most ${AUDIT_BODY_LIMIT_BYTES} bytes` });
+      return;
+    }
+    const events = body.events;
+    if (!Array.isArray(events) || events.length === 0 || events.length > AUDIT_MAX_BATCH) {
+      res.status(400).json({ code: 'BAD_USER_INPUT', message: `events must be an array of 1 to ${AUDIT_MAX_BATCH}` });
+      return;
+    }
+    const at = now();
+    const errors: { index: number; reason: string }[] = [];
+    let errorCount = 0;
+    events.forEach((e, index) => {
+      const reason = checkAuditEvent(e, at);
+      if (!reason) return;
+      errorCount++;
+      if (errors.length < 20) errors.push({ index, reason });
+    });
+    if (errorCount > 0) {
+      res
+        .status(400)
+        .json({ code: 'BAD_USER_INPUT', message: `${errorCount} of ${events.length} events are invalid`, errors, errorCount });
+      return;
+    }
+    const batch = events as AuditEvent[];
+    const batchId = auditBatchId(batch.map((e) => e.id));
+    if (body.batchId !== batchId) {
+      res.status(400).json({ code: 'BAD_USER_INPUT', message: 'batchId must be auditBatchId of the event ids' });
+      return;
+    }
+    const log = options.log.child({ requestId: verdict.context.requestId });
+    let stored: number;
+    try {
+      stored = await options.store.insert(batch, batchId);
+    } catch (err) {
+      log.warn({ err, events: batch.length }, 'audit batch not stored');
+      res.status(503).json({ code: 'SERVICE_UNAVAILABLE', message: 'ClickHouse did not take the batch; retry it' });
+      return;
+    }
+    log.debug({ events: batch.length, stored, batchId }, 'audit batch stored');
+    res.status(200).json({ received: batch.length, stored });
+  };
+}
