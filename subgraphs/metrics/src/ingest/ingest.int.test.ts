@@ -4,26 +4,16 @@
  * run lookups and write-permission checks.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startRegistry } from '@lab/registry';
-import { PrismaClient } from '@lab/registry/prisma';
-import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from '@lab/stack';
-import { PrismaPg } from '@prisma/adapter-pg';
+import { type Caller, CONTEXT_HEADER, signContext } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningMetrics, startMetrics } from '../service';
+import type { RunningMetrics } from '../service';
 import type { MetricRow } from '../store/ingestStore';
+import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
 import { CHUNK_LINES, INGEST_SIGNED_DOCUMENT } from './ndjson';
 
-const dir = mkdtempSync(path.join(tmpdir(), 'metrics-ingest-'));
-const secret = 'i'.repeat(32);
-const log = createLogger('metrics-ingest-test', { logLevel: 'silent', logFormat: 'json' });
-let pg: EmbeddedPostgres;
-let prisma: PrismaClient;
-let registry: { url: string; stop(): Promise<void> };
+let t: TestMetrics;
+let secret: string;
 let metrics: RunningMetrics;
 let editor: Caller;
 let viewer: Caller;
@@ -67,10 +57,7 @@ async function ndjson(caller: Caller, body: string | Buffer, headers: Record<str
 
 const count = (id: string) => metrics.store.ingest.countRun(id);
 
-async function newRun(name: string): Promise<string> {
-  const run = await prisma.run.create({ data: { experimentId, name, createdById: editor.id } });
-  return run.id;
-}
+const newRun = (name: string) => t.newRun(name);
 
 /** Timestamps are fixed per file: a retry must resend the same points to be recognised. */
 const T0 = Date.now();
@@ -89,36 +76,13 @@ function lines(run: string, n: number, bad?: number): string {
 }
 
 beforeAll(async () => {
-  pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg') });
-  const databaseUrl = new URL(pg.url);
-  databaseUrl.pathname = '/lab';
-  const base = { LAB_DATA_DIR: dir, LAB_INTERNAL_SECRET: secret, LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl.href };
-  registry = await startRegistry(loadConfig({ ...base, REGISTRY_PORT: '0' }), log);
-  prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl.href }) });
-  metrics = await startMetrics(loadConfig({ ...base, METRICS_PORT: '0', REGISTRY_URL: `${registry.url}/graphql` }), log);
-  const [e, v] = await Promise.all(
-    ['editor', 'viewer'].map((name) => prisma.user.create({ data: { email: `${name}@lab.test`, name } })),
-  );
-  editor = { id: e?.id as string, kind: 'user', scopes: ['*'] };
-  viewer = { id: v?.id as string, kind: 'user', scopes: ['*'] };
-  const project = await prisma.project.create({ data: { name: 'metrics', createdById: editor.id } });
-  await prisma.projectMember.createMany({
-    data: [
-      { projectId: project.id, userId: editor.id, role: 'EDITOR' },
-      { projectId: project.id, userId: viewer.id, role: 'VIEWER' },
-    ],
-  });
-  const experiment = await prisma.experiment.create({ data: { projectId: project.id, name: 'exp', ownerId: editor.id } });
-  experimentId = experiment.id;
+  t = await startTestMetrics('ingest');
+  ({ secret, metrics, editor, viewer, experimentId } = t);
   runId = await newRun('run');
-});
+}, 120_000);
 
 afterAll(async () => {
-  await metrics?.stop();
-  await prisma?.$disconnect();
-  await registry?.stop();
-  await pg?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await t?.stop();
 });
 
 describe('Mutation.logMetrics', () => {
