@@ -11,7 +11,7 @@ import path from 'node:path';
 import { startRegistry } from '@lab/registry';
 import { PrismaClient } from '@lab/registry/prisma';
 import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from '@lab/stack';
+import { type EmbeddedPostgres, freePort, startEmbeddedPostgres } from '@lab/stack';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { type RunningMetrics, startMetrics } from '../service';
 
@@ -57,10 +57,19 @@ export async function startTestMetrics(name: string): Promise<TestMetrics> {
     pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg') });
     const databaseUrl = new URL(pg.url);
     databaseUrl.pathname = '/lab';
-    const base = { LAB_DATA_DIR: dir, LAB_INTERNAL_SECRET: secret, LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl.href };
+    // The metrics port is chosen first so the registry's audit relay posts to this metrics service.
+    const metricsPort = String(await freePort());
+    const base = {
+      LAB_DATA_DIR: dir,
+      LAB_INTERNAL_SECRET: secret,
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: databaseUrl.href,
+      METRICS_PORT: metricsPort,
+      METRICS_URL: `http://127.0.0.1:${metricsPort}/graphql`,
+    };
     registry = await startRegistry(loadConfig({ ...base, REGISTRY_PORT: '0' }), log);
     prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl.href }) });
-    metrics = await startMetrics(loadConfig({ ...base, METRICS_PORT: '0', REGISTRY_URL: `${registry.url}/graphql` }), log);
+    metrics = await startMetrics(loadConfig({ ...base, REGISTRY_URL: `${registry.url}/graphql` }), log);
     const db = prisma;
     const [e, v, s] = await Promise.all(
       ['editor', 'viewer', 'stranger'].map((who) => db.user.create({ data: { email: `${who}@lab.test`, name: who } })),
