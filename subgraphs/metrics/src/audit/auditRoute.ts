@@ -7,19 +7,10 @@
  * A batch is checked whole (400 naming the first bad events); a store
  * failure is 503 and the relay sends the batch again later.
  */
-import {
-  AUDIT_MAX_BATCH,
-  AUDIT_SENDER,
-  AUDIT_SIGNED_DOCUMENT,
-  type AuditEvent,
-  auditBatchId,
-  CONTEXT_HEADER,
-  type Logger,
-  verifyContext,
-} from '@lab/shared';
+import { AUDIT_MAX_BATCH, AUDIT_SENDER, AUDIT_SIGNED_DOCUMENT, type AuditEvent, auditBatchId, type Logger } from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
+import { checkBatch, DAY_MS, readJson, serviceCaller, text, YEAR_MS } from '../internal/batchRoute';
 import type { AuditStore } from '../store/auditStore';
-import { readJson } from '../usage/usageRoute';
 
 export interface AuditRouteOptions {
   store: AuditStore;
@@ -33,10 +24,6 @@ export const AUDIT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NAME = /^[A-Za-z][A-Za-z0-9_.]{0,63}$/;
 const HEX64 = /^[0-9a-f]{64}$/;
-const YEAR_MS = 365 * 24 * 3600 * 1000;
-const DAY_MS = 24 * 3600 * 1000;
-
-const text = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
 
 /** Why an event is refused, or undefined when it is fine. */
 export function checkAuditEvent(e: unknown, now: number): string | undefined {
@@ -62,14 +49,13 @@ export function checkAuditEvent(e: unknown, now: number): string | undefined {
 export function auditHandler(options: AuditRouteOptions): RequestHandler {
   const now = options.now ?? Date.now;
   return async (req: Request, res: Response) => {
-    const header = req.headers[CONTEXT_HEADER];
-    const verdict = verifyContext(options.internalSecret, typeof header === 'string' ? header : undefined, AUDIT_SIGNED_DOCUMENT);
-    if (!verdict.ok || verdict.context.caller.kind !== 'service' || verdict.context.caller.id !== AUDIT_SENDER) {
-      const reason = verdict.ok ? 'only the registry may record audit events' : verdict.reason;
-      req.resume();
-      res.status(401).json({ code: 'UNAUTHENTICATED', message: `accepts only requests signed by the registry: ${reason}` });
-      return;
-    }
+    const signed = serviceCaller(req, res, {
+      internalSecret: options.internalSecret,
+      document: AUDIT_SIGNED_DOCUMENT,
+      sender: 'registry',
+      allows: (caller) => caller.id === AUDIT_SENDER,
+    });
+    if (!signed) return;
     const body = (await readJson(req, AUDIT_BODY_LIMIT_BYTES)) as { batchId?: unknown; events?: unknown } | undefined;
     if (body === undefined) {
       res.status(400).json({ code: 'BAD_USER_INPUT', message: `body must be JSON of at most ${AUDIT_BODY_LIMIT_BYTES} bytes` });
@@ -81,27 +67,14 @@ export function auditHandler(options: AuditRouteOptions): RequestHandler {
       return;
     }
     const at = now();
-    const errors: { index: number; reason: string }[] = [];
-    let errorCount = 0;
-    events.forEach((e, index) => {
-      const reason = checkAuditEvent(e, at);
-      if (!reason) return;
-      errorCount++;
-      if (errors.length < 20) errors.push({ index, reason });
-    });
-    if (errorCount > 0) {
-      res
-        .status(400)
-        .json({ code: 'BAD_USER_INPUT', message: `${errorCount} of ${events.length} events are invalid`, errors, errorCount });
-      return;
-    }
+    if (!checkBatch(res, events, (e) => checkAuditEvent(e, at), 'events')) return;
     const batch = events as AuditEvent[];
     const batchId = auditBatchId(batch.map((e) => e.id));
     if (body.batchId !== batchId) {
       res.status(400).json({ code: 'BAD_USER_INPUT', message: 'batchId must be auditBatchId of the event ids' });
       return;
     }
-    const log = options.log.child({ requestId: verdict.context.requestId });
+    const log = options.log.child({ requestId: signed.requestId });
     let stored: number;
     try {
       stored = await options.store.insert(batch, batchId);

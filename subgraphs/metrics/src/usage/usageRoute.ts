@@ -12,11 +12,10 @@ import {
   API_USAGE_MAX_NAME,
   API_USAGE_SIGNED_DOCUMENT,
   type ApiUsageRecord,
-  CONTEXT_HEADER,
   type Logger,
-  verifyContext,
 } from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
+import { checkBatch, DAY_MS, readJson, serviceCaller, text, YEAR_MS } from '../internal/batchRoute';
 import type { UsageStore } from '../store/usageStore';
 
 export interface UsageRouteOptions {
@@ -32,10 +31,6 @@ const BATCH_ID = /^[\x21-\x7e]{1,128}$/;
 const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
 const OPERATION_TYPES = new Set(['query', 'mutation', 'subscription', 'unknown']);
 const STATUSES = new Set(['ok', 'partial', 'error']);
-const YEAR_MS = 365 * 24 * 3600 * 1000;
-const DAY_MS = 24 * 3600 * 1000;
-
-const text = (v: unknown, max: number) => typeof v === 'string' && v.length <= max;
 
 /** Why a record is refused, or undefined when it is fine. */
 export function checkUsageRecord(r: unknown, now: number): string | undefined {
@@ -60,41 +55,16 @@ export function checkUsageRecord(r: unknown, now: number): string | undefined {
   return undefined;
 }
 
-/**
- * The body as JSON, or undefined when it is larger than the limit or not JSON.
- * Past the limit the rest is read and discarded: leaving the loop early would
- * destroy the request with its socket, and the answer could not be sent.
- */
-export async function readJson(req: Request, limit: number): Promise<unknown> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const part of req as AsyncIterable<Buffer>) {
-    size += part.length;
-    if (size <= limit) parts.push(part);
-  }
-  if (size > limit) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(parts).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
 export function usageHandler(options: UsageRouteOptions): RequestHandler {
   const now = options.now ?? Date.now;
   return async (req: Request, res: Response) => {
-    const header = req.headers[CONTEXT_HEADER];
-    const verdict = verifyContext(
-      options.internalSecret,
-      typeof header === 'string' ? header : undefined,
-      API_USAGE_SIGNED_DOCUMENT,
-    );
-    if (!verdict.ok || verdict.context.caller.kind !== 'service') {
-      const reason = verdict.ok ? 'only the gateway may record API usage' : verdict.reason;
-      req.resume();
-      res.status(401).json({ code: 'UNAUTHENTICATED', message: `accepts only requests signed by the gateway: ${reason}` });
-      return;
-    }
+    const signed = serviceCaller(req, res, {
+      internalSecret: options.internalSecret,
+      document: API_USAGE_SIGNED_DOCUMENT,
+      sender: 'gateway',
+      allows: () => true,
+    });
+    if (!signed) return;
     const body = (await readJson(req, USAGE_BODY_LIMIT_BYTES)) as { batchId?: unknown; records?: unknown } | undefined;
     if (body === undefined) {
       res.status(400).json({ code: 'BAD_USER_INPUT', message: `body must be JSON of at most ${USAGE_BODY_LIMIT_BYTES} bytes` });
@@ -110,21 +80,8 @@ export function usageHandler(options: UsageRouteOptions): RequestHandler {
       return;
     }
     const at = now();
-    const errors: { index: number; reason: string }[] = [];
-    let errorCount = 0;
-    records.forEach((r, index) => {
-      const reason = checkUsageRecord(r, at);
-      if (!reason) return;
-      errorCount++;
-      if (errors.length < 20) errors.push({ index, reason });
-    });
-    if (errorCount > 0) {
-      res
-        .status(400)
-        .json({ code: 'BAD_USER_INPUT', message: `${errorCount} of ${records.length} records are invalid`, errors, errorCount });
-      return;
-    }
-    const log = options.log.child({ requestId: verdict.context.requestId });
+    if (!checkBatch(res, records, (r) => checkUsageRecord(r, at), 'records')) return;
+    const log = options.log.child({ requestId: signed.requestId });
     try {
       await options.store.insert(records as ApiUsageRecord[], body.batchId);
     } catch (err) {
