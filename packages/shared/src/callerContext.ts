@@ -40,9 +40,18 @@ export interface SignedContext {
   caller: Caller;
   /** sha256 (hex) of the GraphQL document the context was issued for. */
   documentDigest: string;
+  /**
+   * The client's Idempotency-Key, signed with the operation it came with; the
+   * gateway sets it only on the subgraph operations of a mutation.
+   */
+  idempotencyKey?: string;
   iat: number;
   exp: number;
 }
+
+/** Idempotency keys (the Idempotency-Key header): 1 to 128 printable ASCII characters. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
+export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
 export function documentDigest(query: string): string {
   return createHash('sha256').update(query).digest('hex');
@@ -54,7 +63,7 @@ function mac(secret: string, data: string): Buffer {
 
 export function signContext(
   secret: string,
-  input: { requestId: string; caller: Caller; query: string; now?: number; ttlSeconds?: number },
+  input: { requestId: string; caller: Caller; query: string; idempotencyKey?: string; now?: number; ttlSeconds?: number },
 ): string {
   const iat = Math.floor((input.now ?? Date.now()) / 1000);
   const payload: SignedContext = {
@@ -62,6 +71,7 @@ export function signContext(
     requestId: input.requestId,
     caller: input.caller,
     documentDigest: documentDigest(input.query),
+    ...(input.idempotencyKey === undefined ? {} : { idempotencyKey: input.idempotencyKey }),
     iat,
     exp: iat + (input.ttlSeconds ?? CONTEXT_TTL_SECONDS),
   };
@@ -101,6 +111,9 @@ export function verifyContext(
   if (payload.iat - CLOCK_SKEW_SECONDS > nowSeconds) return { ok: false, reason: 'caller context issued in the future' };
   if (query === undefined || payload.documentDigest !== documentDigest(query)) {
     return { ok: false, reason: 'caller context was issued for another operation' };
+  }
+  if (payload.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(String(payload.idempotencyKey))) {
+    return { ok: false, reason: 'malformed idempotency key in caller context' };
   }
   return { ok: true, context: payload };
 }

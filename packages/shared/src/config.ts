@@ -154,6 +154,14 @@ const envSchema = z.object({
     .max(3650, 'must be at most 3650 (ten years)')
     .default(7),
 
+  /** Hours the registry keeps a mutation's Idempotency-Key and its result (README, Idempotent mutations). */
+  LAB_IDEMPOTENCY_KEY_TTL_HOURS: z.coerce
+    .number({ invalid_type_error: 'must be a number of hours' })
+    .int('must be a whole number of hours')
+    .min(1, 'must be at least 1')
+    .max(720, 'must be at most 720 (30 days)')
+    .default(24),
+
   /** Gateway protection (README, Gateway protection). */
   GATEWAY_BODY_LIMIT_MIB: mebibytes(4, 1, 1024),
   GATEWAY_INGEST_LIMIT_MIB: mebibytes(1024, 1, 64 * 1024),
@@ -231,6 +239,8 @@ export interface Config {
     /** Milliseconds shipped events stay in the registry's outbox; 0 = kept. */
     outboxRetentionMs: number;
   };
+  /** Milliseconds the registry keeps a mutation's idempotency key and its result. */
+  idempotency: { keyTtlMs: number };
   /** Gateway protection; in each limit 0 turns the check off. */
   protection: ProtectionConfig;
 }
@@ -356,6 +366,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       sweepIntervalMs: e.ARTIFACTS_SWEEP_INTERVAL_MINUTES * 60_000,
     },
     audit: { outboxRetentionMs: e.LAB_AUDIT_OUTBOX_RETENTION_DAYS * 24 * 3600 * 1000 },
+    idempotency: { keyTtlMs: e.LAB_IDEMPOTENCY_KEY_TTL_HOURS * 3600 * 1000 },
     protection: {
       bodyLimitBytes: e.GATEWAY_BODY_LIMIT_MIB * MIB,
       ingestLimitBytes: e.GATEWAY_INGEST_LIMIT_MIB * MIB,

@@ -3,7 +3,7 @@
  * schema, mounted on express at /graphql, with /health, request-id logging and
  * the signed caller context checked on every GraphQL request.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -14,6 +14,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
+import { canonicalJson } from './audit';
 import { type Caller, CONTEXT_HEADER, REQUEST_ID_HEADER, verifyContext } from './callerContext';
 import type { Config } from './config';
 import { isExpectedErrorCode, labHttpError, maskError } from './errors';
@@ -26,6 +27,21 @@ export interface BaseContext {
   requestId: string;
   caller: Caller;
   log: Logger;
+  /**
+   * The client's Idempotency-Key of a mutation (signed by the gateway), with
+   * the digest of the operation it came with (operationDigest): what a subgraph
+   * keeps to answer a retry without doing the work again.
+   */
+  idempotency?: { key: string; digest: string };
+}
+
+/** sha256 (hex) of an operation's text and its variables (canonical JSON): the same input makes the same digest. */
+export function operationDigest(query: string, variables: unknown): string {
+  return createHash('sha256')
+    .update(query)
+    .update('\n')
+    .update(canonicalJson(variables ?? {}) ?? '{}')
+    .digest('hex');
 }
 
 export interface SubgraphOptions<TContext extends BaseContext> {
@@ -173,7 +189,7 @@ async function serve<TContext extends BaseContext>(
     expressMiddleware(apollo, {
       context: async ({ req }) => {
         const requestId = requestIdOf(req);
-        const body = req.body as { query?: unknown } | undefined;
+        const body = req.body as { query?: unknown; variables?: unknown } | undefined;
         const query = typeof body?.query === 'string' ? body.query : undefined;
         const header = req.headers[CONTEXT_HEADER];
         const verdict = verifyContext(options.internalSecret, typeof header === 'string' ? header : undefined, query);
@@ -188,6 +204,9 @@ async function serve<TContext extends BaseContext>(
           requestId: verdict.context.requestId,
           caller: verdict.context.caller,
           log: log.child({ requestId: verdict.context.requestId }),
+          ...(verdict.context.idempotencyKey !== undefined && query !== undefined
+            ? { idempotency: { key: verdict.context.idempotencyKey, digest: operationDigest(query, body?.variables) } }
+            : {}),
         };
         return options.context ? options.context(base) : (base as TContext);
       },
