@@ -18,6 +18,7 @@ import { countRateLimited, gatewayMetrics, trackSubscription } from './gatewayMe
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
+import { idempotencyKeyOf } from './idempotencyKey';
 import { jwtAuthenticatorFromConfig } from './jwtAuthenticator';
 import { metricsIngest } from './metricsIngest';
 import { registryAuthenticator } from './registryAuthenticator';
@@ -178,9 +179,15 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     expressMiddleware(apollo, {
       context: rateLimit.context(async ({ req, res }) => {
         const { requestId, log: requestLog } = scopeOf(res);
+        const idempotencyKey = idempotencyKeyOf(req.headers);
         try {
           const caller = await authenticateRequest(authenticator, req.headers.authorization);
-          return { requestId, caller, log: requestLog.child({ callerId: caller.id }) };
+          return {
+            requestId,
+            caller,
+            log: requestLog.child({ callerId: caller.id }),
+            ...(idempotencyKey ? { idempotencyKey } : {}),
+          };
         } catch (err) {
           const code = (err as { extensions?: { code?: unknown } }).extensions?.code;
           if (code === 'SERVICE_UNAVAILABLE') {

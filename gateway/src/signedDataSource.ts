@@ -16,7 +16,7 @@ import {
   REQUEST_ID_HEADER,
   signContext,
 } from '@lab/shared';
-import type { GraphQLError } from 'graphql';
+import { type DocumentNode, type GraphQLError, Kind, OperationTypeNode } from 'graphql';
 import { unavailableAnswer } from './unavailableFields';
 import { observeSubgraphFetch } from './useMetrics';
 
@@ -27,6 +27,8 @@ export interface GatewayContext {
   requestId: string;
   caller: Caller;
   log: Logger;
+  /** The client's Idempotency-Key header, when given (idempotencyKey.ts). */
+  idempotencyKey?: string;
 }
 
 export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
@@ -66,9 +68,12 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const { request, context } = options;
     if (!request.http || request.query === undefined) return;
     request.http.headers.set(REQUEST_ID_HEADER, context.requestId);
+    // The idempotency key goes, signed, only with the subgraph operations that are mutations.
+    const idempotencyKey =
+      context.idempotencyKey !== undefined && isMutation(options.document, request.query) ? context.idempotencyKey : undefined;
     request.http.headers.set(
       CONTEXT_HEADER,
-      signContext(this.secret, { requestId: context.requestId, caller: context.caller, query: request.query }),
+      signContext(this.secret, { requestId: context.requestId, caller: context.caller, query: request.query, idempotencyKey }),
     );
   }
 
@@ -94,6 +99,14 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     }
     throw error;
   }
+}
+
+/** Whether a subgraph operation is a mutation (the planner's entity fetches of a mutation are queries). */
+export function isMutation(document: DocumentNode | undefined, query: string): boolean {
+  if (document) {
+    return document.definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION && d.operation === OperationTypeNode.MUTATION);
+  }
+  return /^\s*mutation\b/.test(query);
 }
 
 /** The first error with a registered, client-facing code in a failed subgraph answer, if any. */
