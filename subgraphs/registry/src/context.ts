@@ -10,6 +10,7 @@ import { experimentsLoaders } from './domains/experiments/loaders';
 import { identityLoaders } from './domains/identity/loaders';
 import { modelsLoaders } from './domains/models/loaders';
 import { promptsLoaders } from './domains/prompts/loaders';
+import { RequestIdempotency } from './store/idempotency';
 import type { RegistryStore } from './store/registryStore';
 
 export function createLoaders(store: RegistryStore) {
@@ -30,10 +31,24 @@ export interface RegistryContext extends BaseContext {
   loaders: Loaders;
 }
 
-/** Each request gets the store as its caller: the audit events of its writes name the caller and the request id. */
-export function createContext(shared: RegistryStore): (base: BaseContext) => RegistryContext {
+export interface ContextOptions {
+  /** How long an idempotency key and its result are kept (default 24 h). */
+  idempotencyTtlMs?: number;
+}
+
+/**
+ * Each request gets the store as its caller: the audit events of its writes
+ * name the caller and the request id; a mutation's Idempotency-Key rides along.
+ */
+export function createContext(shared: RegistryStore, options: ContextOptions = {}): (base: BaseContext) => RegistryContext {
   return (base) => {
-    const store = shared.forActor({ actorId: base.caller.id, actorKind: base.caller.kind, requestId: base.requestId });
+    const idempotency = base.idempotency
+      ? new RequestIdempotency(base.caller.id, base.idempotency.key, base.idempotency.digest, options.idempotencyTtlMs)
+      : undefined;
+    const store = shared.forActor(
+      { actorId: base.caller.id, actorKind: base.caller.kind, requestId: base.requestId },
+      idempotency,
+    );
     return {
       ...base,
       store,

@@ -1,4 +1,5 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { GraphQLResolveInfo } from 'graphql';
 import { mergeResolvers } from './common/resolvers';
 import { scalarResolvers } from './common/scalars';
 import type { RegistryContext } from './context';
@@ -11,13 +12,36 @@ import { promptsResolvers } from './domains/prompts/resolvers';
 
 /** Every domain's resolvers, merged; a field defined twice fails at start. */
 export function createResolvers(): GraphQLResolverMap<RegistryContext> {
-  return mergeResolvers([
-    scalarResolvers,
-    identityResolvers,
-    experimentsResolvers,
-    modelsResolvers,
-    datasetsResolvers,
-    promptsResolvers,
-    lineageResolvers,
-  ]);
+  return numberMutationWrites(
+    mergeResolvers([
+      scalarResolvers,
+      identityResolvers,
+      experimentsResolvers,
+      modelsResolvers,
+      datasetsResolvers,
+      promptsResolvers,
+      lineageResolvers,
+    ]),
+  );
+}
+
+type FieldResolver = (parent: unknown, args: unknown, ctx: RegistryContext, info: GraphQLResolveInfo) => unknown;
+
+/**
+ * Each Mutation root field tells the request's idempotency key which field it
+ * is (its response key), so its writes are kept and replayed by field
+ * (store/idempotency.ts). Mutation root fields run one after another.
+ */
+function numberMutationWrites(resolvers: GraphQLResolverMap<RegistryContext>): GraphQLResolverMap<RegistryContext> {
+  const mutation = resolvers.Mutation as Record<string, unknown> | undefined;
+  if (!mutation) return resolvers;
+  for (const [field, resolver] of Object.entries(mutation)) {
+    if (typeof resolver !== 'function') continue;
+    const resolve = resolver as FieldResolver;
+    mutation[field] = (parent: unknown, args: unknown, ctx: RegistryContext, info: GraphQLResolveInfo) => {
+      ctx.store.idempotency?.enterField(String(info.path.key));
+      return resolve(parent, args, ctx, info);
+    };
+  }
+  return resolvers;
 }

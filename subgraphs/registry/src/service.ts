@@ -44,6 +44,10 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
     log: log.child({ component: 'audit-relay' }),
     retentionMs: config.audit.outboxRetentionMs,
   });
+  // Expired idempotency keys, deleted hourly (a key reused after expiry is taken over anyway).
+  const pruneKeys = setInterval(() => {
+    store.pruneIdempotencyKeys().catch((err: unknown) => log.warn({ err }, 'pruning expired idempotency keys failed'));
+  }, 3600 * 1000).unref();
   const running = await startSubgraph<RegistryContext>(
     {
       name: 'registry',
@@ -51,9 +55,10 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
       resolvers: createResolvers(),
       log,
       internalSecret,
-      context: createContext(store),
+      context: createContext(store, { idempotencyTtlMs: config.idempotency.keyTtlMs }),
       health: { postgresql: (signal) => store.ping(signal) },
       onClose: async () => {
+        clearInterval(pruneKeys);
         await relay.stop();
         await store.close();
       },

@@ -8,9 +8,14 @@
  *
  * Who: each request gets its own view of the store (RegistryStore.forActor)
  * carrying the caller and request id; the shared store acts as "system".
+ *
+ * Idempotent mutations: when the request carries an Idempotency-Key, the
+ * same transaction claims it first and stores the result last
+ * (idempotency.ts): a retry gets the committed result back without the work.
  */
-import { AUDIT_MAX_SUMMARY, changeDigest } from '@lab/shared';
+import { AUDIT_MAX_SUMMARY, changeDigest, labError } from '@lab/shared';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import { claimIdempotencyKey, type RequestIdempotency, settleIdempotencyKey } from './idempotency';
 import { type EntityKind, PROJECT_OF } from './projectOf';
 
 export interface AuditActor {
@@ -59,22 +64,41 @@ export abstract class AuditedStore {
   constructor(
     protected readonly prisma: PrismaClient,
     protected readonly actor: AuditActor = SYSTEM_ACTOR,
+    /** The request's Idempotency-Key, when it carries one. */
+    protected readonly idempotency?: RequestIdempotency,
   ) {}
 
   /**
    * Runs `work` in one transaction; the audit events it records are written to
-   * audit_outbox before the commit, in the same transaction.
+   * audit_outbox before the commit, in the same transaction. Under an
+   * idempotency key, a result an earlier attempt committed is returned instead
+   * of running `work`; `replayable: false` refuses the key (a result that
+   * cannot be given twice, such as a secret shown once).
    */
   protected withAudit<T>(
     work: (tx: Tx, audit: Audit) => Promise<T>,
-    options?: { maxWait?: number; timeout?: number; isolationLevel?: Prisma.TransactionIsolationLevel },
+    options?: { maxWait?: number; timeout?: number; isolationLevel?: Prisma.TransactionIsolationLevel; replayable?: false },
   ): Promise<T> {
+    const { replayable, ...transactionOptions } = options ?? {};
+    const idem = this.idempotency;
+    if (idem && replayable === false) {
+      return Promise.reject(
+        labError(
+          'BAD_USER_INPUT',
+          'This mutation cannot be made idempotent (its result is shown once): send it without an Idempotency-Key',
+        ),
+      );
+    }
+    const scope = idem?.nextScope();
     return this.prisma.$transaction(async (tx) => {
+      const claim = idem && scope ? await claimIdempotencyKey(tx, idem, scope) : undefined;
+      if (claim?.kind === 'replay') return claim.result as T;
       const records: AuditRecord[] = [];
       const result = await work(tx, (record) => records.push(record));
       if (records.length > 0) await writeOutbox(tx, this.actor, records);
+      if (idem && scope && claim) await settleIdempotencyKey(tx, idem, scope, claim, records.length > 0, result);
       return result;
-    }, options);
+    }, transactionOptions);
   }
 }
 

@@ -124,12 +124,15 @@ export class IdentityStore extends AuditedStore {
   // -- API keys -------------------------------------------------------------
 
   createApiKey(key: NewApiKey): Promise<ApiKey> {
-    return this.withAudit(async (tx, audit) => {
-      const created = await tx.apiKey.create({ data: key });
-      const { hash: _hash, ...change } = key; // never the hash
-      audit({ action: 'apiKey.create', entityType: 'ApiKey', entityId: created.id, change });
-      return created;
-    });
+    return this.withAudit(
+      async (tx, audit) => {
+        const created = await tx.apiKey.create({ data: key });
+        const { hash: _hash, ...change } = key; // never the hash
+        audit({ action: 'apiKey.create', entityType: 'ApiKey', entityId: created.id, change });
+        return created;
+      },
+      { replayable: false },
+    ); // the secret is shown once: a replay could not show it
   }
 
   async apiKeysByIds(ids: readonly string[]): Promise<(ApiKey | null)[]> {

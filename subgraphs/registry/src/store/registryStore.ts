@@ -10,6 +10,7 @@ import { PrismaClient, type User } from '../generated/prisma/client';
 import { type AuditActor, SYSTEM_ACTOR } from './auditedStore';
 import { DatasetsStore } from './datasetsStore';
 import { ExperimentsStore } from './experimentsStore';
+import { pruneIdempotencyKeys, type RequestIdempotency } from './idempotency';
 import { IdentityStore } from './identityStore';
 import { ModelsStore } from './modelsStore';
 import { OutboxStore } from './outboxStore';
@@ -48,18 +49,25 @@ export class RegistryStore {
     private readonly pool: pg.Pool,
     /** Who the audit events of this store's writes name (per request: forActor). */
     readonly actor: AuditActor = SYSTEM_ACTOR,
+    /** The request's Idempotency-Key, when it carries one (idempotency.ts). */
+    readonly idempotency?: RequestIdempotency,
   ) {
-    this.identity = new IdentityStore(prisma, actor);
-    this.experiments = new ExperimentsStore(prisma, actor);
-    this.models = new ModelsStore(prisma, actor);
-    this.datasets = new DatasetsStore(prisma, actor);
-    this.prompts = new PromptsStore(prisma, actor);
+    this.identity = new IdentityStore(prisma, actor, idempotency);
+    this.experiments = new ExperimentsStore(prisma, actor, idempotency);
+    this.models = new ModelsStore(prisma, actor, idempotency);
+    this.datasets = new DatasetsStore(prisma, actor, idempotency);
+    this.prompts = new PromptsStore(prisma, actor, idempotency);
     this.outbox = new OutboxStore(prisma);
   }
 
-  /** The same store (same client and pool), its writes audited as `actor`'s: one per request. */
-  forActor(actor: AuditActor): RegistryStore {
-    return new RegistryStore(this.prisma, this.pool, actor);
+  /** The same store (same client and pool), its writes audited as `actor`'s, under the request's idempotency key: one per request. */
+  forActor(actor: AuditActor, idempotency?: RequestIdempotency): RegistryStore {
+    return new RegistryStore(this.prisma, this.pool, actor, idempotency);
+  }
+
+  /** Deletes expired idempotency keys; the count deleted. */
+  pruneIdempotencyKeys(): Promise<number> {
+    return pruneIdempotencyKeys(this.prisma);
   }
 
   /** Health check: SELECT 1 through the pool. */

@@ -25,7 +25,13 @@ export interface TestRegistry {
   store: RegistryStore;
   /** SQL statements sent so far (reset it to start counting). */
   statements: string[];
-  run(query: string, caller: Caller, variables?: Record<string, unknown>): Promise<ExecutionResult>;
+  /** Runs an operation signed as the gateway would, with the client's Idempotency-Key when given. */
+  run(
+    query: string,
+    caller: Caller,
+    variables?: Record<string, unknown>,
+    options?: { idempotencyKey?: string },
+  ): Promise<ExecutionResult>;
   stop(): Promise<void>;
 }
 
@@ -57,12 +63,17 @@ export async function startTestRegistry(database = 'lab'): Promise<TestRegistry>
     prisma,
     store,
     statements,
-    async run(query, caller, variables) {
+    async run(query, caller, variables, options) {
       const res = await fetch(`${running.url}/graphql`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [CONTEXT_HEADER]: signContext(secret, { requestId: `test-${++n}`, caller, query }),
+          [CONTEXT_HEADER]: signContext(secret, {
+            requestId: `test-${++n}`,
+            caller,
+            query,
+            idempotencyKey: options?.idempotencyKey,
+          }),
         },
         body: JSON.stringify({ query, variables }),
       });
