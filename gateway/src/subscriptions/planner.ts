@@ -8,7 +8,7 @@
 import { operationFromDocument, type Schema, Supergraph } from '@apollo/federation-internals';
 import { buildOperationContext } from '@apollo/gateway';
 import { type FetchNode, type PlanNode, QueryPlanner } from '@apollo/query-planner';
-import { type DocumentNode, type GraphQLSchema, print } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
 
 export interface SubscriptionPlan {
@@ -35,9 +35,9 @@ export class SubscriptionPlanner {
     this.planner = new QueryPlanner(supergraph);
   }
 
-  /** The plan of a validated subscription document. */
-  plan(document: DocumentNode, operationName: string | undefined): SubscriptionPlan {
-    const key = `${operationName ?? ''}\n${print(document)}`;
+  /** The plan of a validated subscription document; `query` is its text (the cache key). */
+  plan(document: DocumentNode, query: string, operationName: string | undefined): SubscriptionPlan {
+    const key = `${operationName ?? ''}\n${query}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
     const operation = operationFromDocument(this.apiSchema, document, { operationName });

@@ -44,6 +44,11 @@ export interface TopicRequest {
 
 type Result = FormattedExecutionResult<Record<string, unknown>, Record<string, unknown>>;
 
+/** The result, carrying `extensions.droppedEvents` when events were dropped before it. */
+function withDropped(result: Result, dropped: number): Result {
+  return dropped > 0 ? { ...result, extensions: { ...result.extensions, droppedEvents: dropped } } : result;
+}
+
 /** One client's view of a topic: a bounded queue drained by graphql-ws. */
 class ClientStream implements AsyncIterableIterator<Result> {
   private queue: Result[] = [];
@@ -63,8 +68,8 @@ class ClientStream implements AsyncIterableIterator<Result> {
 
   push(result: Result): void {
     if (this.ended) return;
-    const out = this.dropped > 0 ? { ...result, extensions: { ...result.extensions, droppedEvents: this.dropped } } : result;
     if (this.waiting) {
+      const out = withDropped(result, this.dropped);
       this.dropped = 0;
       const resolve = this.waiting;
       this.waiting = undefined;
@@ -91,7 +96,7 @@ class ClientStream implements AsyncIterableIterator<Result> {
   next(): Promise<IteratorResult<Result>> {
     const result = this.queue.shift();
     if (result) {
-      const out = this.dropped > 0 ? { ...result, extensions: { ...result.extensions, droppedEvents: this.dropped } } : result;
+      const out = withDropped(result, this.dropped);
       this.dropped = 0;
       return Promise.resolve({ value: out, done: false });
     }
@@ -204,12 +209,8 @@ class Topic {
       }
       const result = await (this.inFlight[0] as Promise<Result>);
       this.inFlight.shift();
-      if (this.droppedBacklog > 0) {
-        this.broadcast({ ...result, extensions: { ...result.extensions, droppedEvents: this.droppedBacklog } });
-        this.droppedBacklog = 0;
-      } else {
-        this.broadcast(result);
-      }
+      this.broadcast(withDropped(result, this.droppedBacklog));
+      this.droppedBacklog = 0;
     }
   }
 
@@ -271,7 +272,7 @@ export class SubscriptionTopics {
     const key = JSON.stringify([request.caller.id, request.operationName ?? null, request.query, request.variables]);
     let topic = this.topics.get(key);
     if (!topic) {
-      const plan = this.options.planner.plan(request.document, request.operationName);
+      const plan = this.options.planner.plan(request.document, request.query, request.operationName);
       const created: Topic = new Topic(
         request,
         plan,
