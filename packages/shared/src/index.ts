@@ -5,6 +5,8 @@ export * from './config';
 export * from './errors';
 export * from './health';
 export * from './httpServer';
+export * from './internalApi';
+export * from './internalCalls';
 export * from './logger';
 export * from './ready';
 export * from './registryAccess';
