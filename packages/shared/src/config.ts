@@ -162,6 +162,45 @@ const envSchema = z.object({
     .max(720, 'must be at most 720 (30 days)')
     .default(24),
 
+  /** Seconds a registry process holds a saga it runs before another may take it over (README, Sagas). */
+  LAB_SAGA_LEASE_SECONDS: z.coerce
+    .number({ invalid_type_error: 'must be a number of seconds' })
+    .min(1, 'must be at least 1')
+    .max(3600, 'must be at most 3600')
+    .default(30),
+  /** Seconds a saga mutation waits for its saga before answering with the operation still RUNNING. */
+  LAB_SAGA_WAIT_SECONDS: z.coerce
+    .number({ invalid_type_error: 'must be a number of seconds' })
+    .min(0, 'must be 0 or more')
+    .max(300, 'must be at most 300')
+    .default(10),
+  /**
+   * Fault injection for the saga fault tests: comma-separated `<kind>/<step>/<fail|crash-before|crash-after>`
+   * (README, Sagas). Empty in production.
+   */
+  LAB_SAGA_FAULTS: z
+    .string()
+    .regex(
+      /^([a-z.-]+\/[A-Za-z]+\/(fail|crash-before|crash-after))?(,[a-z.-]+\/[A-Za-z]+\/(fail|crash-before|crash-after))*$/,
+      'must be <kind>/<step>/<fail|crash-before|crash-after>, comma-separated',
+    )
+    .default(''),
+  /** Minutes between two scheduled reconciliations in the registry (0 turns the schedule off). */
+  LAB_RECONCILE_INTERVAL_MINUTES: z.coerce
+    .number({ invalid_type_error: 'must be a number of minutes' })
+    .int('must be an integer')
+    .min(0, 'must be 0 (off) or more')
+    .max(7 * 24 * 60, 'must be at most a week')
+    .default(60),
+  /** Whether the scheduled reconciliation repairs what it finds (else it only reports). */
+  LAB_RECONCILE_REPAIR: bool(false),
+  /** Hours a file may exist without a registry row before the reconciler calls it an orphan. */
+  LAB_RECONCILE_GRACE_HOURS: z.coerce
+    .number({ invalid_type_error: 'must be a number of hours' })
+    .min(0, 'must be 0 or more')
+    .max(24 * 30, 'must be at most 720')
+    .default(24),
+
   /** Gateway protection (README, Gateway protection). */
   GATEWAY_BODY_LIMIT_MIB: mebibytes(4, 1, 1024),
   GATEWAY_INGEST_LIMIT_MIB: mebibytes(1024, 1, 64 * 1024),
@@ -241,6 +280,19 @@ export interface Config {
   };
   /** Milliseconds the registry keeps a mutation's idempotency key and its result. */
   idempotency: { keyTtlMs: number };
+  sagas: {
+    leaseMs: number;
+    /** How long a saga mutation waits for its saga to finish. */
+    waitMs: number;
+    /** Injected faults (tests only): `<kind>/<step>/<mode>`. */
+    faults: string[];
+  };
+  reconcile: {
+    /** Milliseconds between scheduled runs; 0 = none. */
+    intervalMs: number;
+    repair: boolean;
+    graceMs: number;
+  };
   /** Gateway protection; in each limit 0 turns the check off. */
   protection: ProtectionConfig;
 }
@@ -367,6 +419,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     },
     audit: { outboxRetentionMs: e.LAB_AUDIT_OUTBOX_RETENTION_DAYS * 24 * 3600 * 1000 },
     idempotency: { keyTtlMs: e.LAB_IDEMPOTENCY_KEY_TTL_HOURS * 3600 * 1000 },
+    sagas: {
+      leaseMs: e.LAB_SAGA_LEASE_SECONDS * 1000,
+      waitMs: e.LAB_SAGA_WAIT_SECONDS * 1000,
+      faults: e.LAB_SAGA_FAULTS ? e.LAB_SAGA_FAULTS.split(',') : [],
+    },
+    reconcile: {
+      intervalMs: e.LAB_RECONCILE_INTERVAL_MINUTES * 60_000,
+      repair: e.LAB_RECONCILE_REPAIR,
+      graceMs: e.LAB_RECONCILE_GRACE_HOURS * 3600 * 1000,
+    },
     protection: {
       bodyLimitBytes: e.GATEWAY_BODY_LIMIT_MIB * MIB,
       ingestLimitBytes: e.GATEWAY_INGEST_LIMIT_MIB * MIB,

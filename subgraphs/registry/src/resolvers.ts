@@ -8,6 +8,7 @@ import { datasetsResolvers } from './domains/datasets/resolvers';
 import { experimentsResolvers } from './domains/experiments/resolvers';
 import { identityResolvers } from './domains/identity/resolvers';
 import { modelsResolvers } from './domains/models/resolvers';
+import { operationsResolvers } from './domains/operations/resolvers';
 import { promptsResolvers } from './domains/prompts/resolvers';
 
 /** Every domain's resolvers, merged; a field defined twice fails at start. */
@@ -21,6 +22,7 @@ export function createResolvers(): GraphQLResolverMap<RegistryContext> {
       datasetsResolvers,
       promptsResolvers,
       lineageResolvers,
+      operationsResolvers,
     ]),
   );
 }

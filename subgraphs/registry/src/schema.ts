@@ -10,6 +10,7 @@ import { datasetsSdl } from './domains/datasets/sdl';
 import { experimentsSdl } from './domains/experiments/sdl';
 import { identitySdl } from './domains/identity/sdl';
 import { modelsSdl } from './domains/models/sdl';
+import { operationsSdl } from './domains/operations/sdl';
 import { promptsSdl } from './domains/prompts/sdl';
 
 export { BOOTSTRAP_ADMIN_ID } from './constants';
@@ -19,5 +20,5 @@ const FEDERATION = /* GraphQL */ `
 `;
 
 export const typeDefs = parse(
-  [FEDERATION, commonSdl, identitySdl, experimentsSdl, modelsSdl, datasetsSdl, promptsSdl, lineageSdl].join('\n'),
+  [FEDERATION, commonSdl, identitySdl, experimentsSdl, modelsSdl, datasetsSdl, promptsSdl, lineageSdl, operationsSdl].join('\n'),
 );

@@ -7,6 +7,8 @@ import { AUDIT_PATH, type Config, type Logger, requireInternalSecret, startSubgr
 import { AuditRelay } from './audit/auditRelay';
 import { createContext, type RegistryContext } from './context';
 import { createResolvers } from './resolvers';
+import { SAGA_DEFINITIONS } from './sagas/definitions';
+import { SagaOrchestrator } from './sagas/orchestrator';
 import { typeDefs } from './schema';
 import { redactUrl } from './store/databaseUrl';
 import { migrate } from './store/migrate';
@@ -16,6 +18,8 @@ export interface RunningRegistry {
   url: string;
   /** Ships the audit outbox to the metrics subgraph. */
   relay: AuditRelay;
+  /** Runs the cross-store sagas. */
+  orchestrator: SagaOrchestrator;
   stop(): Promise<void>;
 }
 
@@ -44,6 +48,18 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
     log: log.child({ component: 'audit-relay' }),
     retentionMs: config.audit.outboxRetentionMs,
   });
+  const orchestrator = new SagaOrchestrator({
+    sagas: store.sagas,
+    store,
+    definitions: SAGA_DEFINITIONS,
+    artifactsUrl: config.subgraphUrls.artifacts,
+    metricsUrl: config.subgraphUrls.metrics,
+    internalSecret,
+    log: log.child({ component: 'sagas' }),
+    leaseMs: config.sagas.leaseMs,
+    waitMs: config.sagas.waitMs,
+    faults: config.sagas.faults,
+  });
   // Expired idempotency keys, deleted hourly (a key reused after expiry is taken over anyway).
   const pruneKeys = setInterval(() => {
     store.pruneIdempotencyKeys().catch((err: unknown) => log.warn({ err }, 'pruning expired idempotency keys failed'));
@@ -55,10 +71,11 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
       resolvers: createResolvers(),
       log,
       internalSecret,
-      context: createContext(store, { idempotencyTtlMs: config.idempotency.keyTtlMs }),
+      context: createContext(store, { idempotencyTtlMs: config.idempotency.keyTtlMs, orchestrator }),
       health: { postgresql: (signal) => store.ping(signal) },
       onClose: async () => {
         clearInterval(pruneKeys);
+        await orchestrator.stop();
         await relay.stop();
         await store.close();
       },
@@ -67,5 +84,6 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
     config.host,
   );
   relay.start();
-  return { url: running.url, relay, stop: running.close };
+  orchestrator.start();
+  return { url: running.url, relay, orchestrator, stop: running.close };
 }

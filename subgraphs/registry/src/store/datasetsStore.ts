@@ -1,10 +1,12 @@
 /** Datasets, their labelled versions and lineage reads (which runs read which version) in PostgreSQL. */
+import { labError } from '@lab/shared';
 import type { Cursor } from '../common/pagination';
 import { isUuid } from '../common/validation';
 import type { Dataset, DatasetVersion, DatasetVersionStatus } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import { AuditedStore } from './auditedStore';
 import { type CatalogFilter, type CatalogPage, catalogCount, catalogPageIds, inOrder, ordered } from './catalogQueries';
+import { type NewSaga, type Saga, startedSaga, startSaga } from './sagasStore';
 
 export type { Dataset, DatasetVersion, DatasetVersionStatus };
 
@@ -133,6 +135,33 @@ export class DatasetsStore extends AuditedStore {
     });
   }
 
+  /**
+   * Starts the commit saga of a PENDING version (sagas/datasetVersionCommit.ts),
+   * or answers the one already running. CONFLICT when the version is READY or
+   * FAILED; null when there is no such version.
+   */
+  commitVersion(id: string, saga: (version: DatasetVersion) => NewSaga): Promise<Saga | null> {
+    return this.withAudit(async (tx, audit) => {
+      const [locked] = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM dataset_versions WHERE id = ${id}::uuid FOR UPDATE`;
+      if (!locked) return null;
+      const version = await tx.datasetVersion.findUniqueOrThrow({ where: { id } });
+      const started = saga(version);
+      const running = started.activeKey ? await startedSaga(tx, started.activeKey) : null;
+      if (running) return running;
+      if (version.status !== 'PENDING') {
+        throw labError('CONFLICT', `dataset version ${id} is ${version.status}: only a PENDING version can be committed`);
+      }
+      audit({
+        action: 'datasetVersion.commit',
+        entityType: 'DatasetVersion',
+        entityId: id,
+        projectId: started.projectId,
+        change: { label: version.label },
+      });
+      return startSaga(tx, this.actor, started);
+    });
+  }
+
   async versionsByIds(ids: readonly string[]): Promise<(DatasetVersion | null)[]> {
     const wanted = uuids(ids);
     const rows = wanted.length > 0 ? await this.prisma.datasetVersion.findMany({ where: { id: { in: wanted } } }) : [];
@@ -207,7 +236,7 @@ export class DatasetsStore extends AuditedStore {
       JOIN experiments e ON e.id = r.experiment_id
       JOIN dataset_versions dv ON dv.id = ri.dataset_version_id
       JOIN datasets d ON d.id = dv.dataset_id
-      WHERE ${where}
+      WHERE ${where} AND e.deleted_at IS NULL
       ORDER BY ri.created_at, ri.run_id, ri.dataset_version_id`;
     const mapped: LineageRow[] = rows.map((r) => ({
       runId: r.run_id,

@@ -12,6 +12,7 @@ import type { Direction } from '../common/pagination';
 import { isUuid } from '../common/validation';
 import { type Experiment, type ExperimentStatus, Prisma, type Run, type RunStatus } from '../generated/prisma/client';
 import { AuditedStore } from './auditedStore';
+import { type NewSaga, type Saga, startedSaga, startSaga } from './sagasStore';
 
 export type { Experiment, ExperimentStatus, Run, RunStatus };
 
@@ -72,7 +73,8 @@ export interface RunQuery {
 export type NestedRunQuery = Omit<RunQuery, 'projects' | 'experimentId' | 'projectId'>;
 
 const EXPERIMENT_SELECT = Prisma.sql`e.id, e.project_id AS "projectId", e.name, e.description, e.status::text AS status,
-  e.config, e.tags, e.owner_id AS "ownerId", e.created_at AS "createdAt", e.updated_at AS "updatedAt"`;
+  e.config, e.tags, e.owner_id AS "ownerId", e.created_at AS "createdAt", e.updated_at AS "updatedAt",
+  e.deleted_at AS "deletedAt"`;
 const RUN_SELECT = Prisma.sql`r.id, r.experiment_id AS "experimentId", r.name, r.status::text AS status, r.params, r.tags,
   r.start_time AS "startTime", r.end_time AS "endTime", r.created_by_id AS "createdById", r.created_at AS "createdAt",
   r.updated_at AS "updatedAt"`;
@@ -118,8 +120,11 @@ function projectsCondition(column: Prisma.Sql, projects: string[] | 'all'): Pris
   return projects === 'all' ? [] : [Prisma.sql`${column} = ANY(${projects}::uuid[])`];
 }
 
+/** Deleted experiments (and their runs) are gone for every reader while their deletion saga runs. */
+const LIVE_EXPERIMENT = Prisma.sql`e.deleted_at IS NULL`;
+
 function experimentConditions(q: ExperimentQuery): Prisma.Sql[] {
-  const c: Prisma.Sql[] = projectsCondition(Prisma.sql`e.project_id`, q.projects);
+  const c: Prisma.Sql[] = [LIVE_EXPERIMENT, ...projectsCondition(Prisma.sql`e.project_id`, q.projects)];
   if (q.projectId) c.push(Prisma.sql`e.project_id = ${q.projectId}::uuid`);
   if (q.status && q.status.length > 0) c.push(Prisma.sql`e.status::text = ANY(${q.status}::text[])`);
   if (q.tags && Object.keys(q.tags).length > 0) c.push(Prisma.sql`e.tags @> ${JSON.stringify(q.tags)}::jsonb`);
@@ -146,7 +151,7 @@ function nestedRunConditions(q: NestedRunQuery): Prisma.Sql[] {
 
 /** Runs joined with their experiment (`e`) so project scoping applies. */
 function runConditions(q: RunQuery): Prisma.Sql[] {
-  const c: Prisma.Sql[] = projectsCondition(Prisma.sql`e.project_id`, q.projects);
+  const c: Prisma.Sql[] = [LIVE_EXPERIMENT, ...projectsCondition(Prisma.sql`e.project_id`, q.projects)];
   if (q.experimentId) c.push(Prisma.sql`r.experiment_id = ${q.experimentId}::uuid`);
   if (q.projectId) c.push(Prisma.sql`e.project_id = ${q.projectId}::uuid`);
   c.push(...nestedRunConditions(q));
@@ -189,7 +194,8 @@ export class ExperimentsStore extends AuditedStore {
   /** Experiments by id, in the order asked, null where unknown (a DataLoader batch function). */
   async experimentsByIds(ids: readonly string[]): Promise<(Experiment | null)[]> {
     const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
-    const found = wanted.length > 0 ? await this.prisma.experiment.findMany({ where: { id: { in: wanted } } }) : [];
+    const found =
+      wanted.length > 0 ? await this.prisma.experiment.findMany({ where: { id: { in: wanted }, deletedAt: null } }) : [];
     const byId = new Map(found.map((e) => [e.id, e]));
     return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
   }
@@ -232,7 +238,7 @@ export class ExperimentsStore extends AuditedStore {
   async updateExperiment(id: string, changes: ExperimentChanges, fromStatus?: ExperimentStatus): Promise<Experiment | null> {
     return this.withAudit(async (tx, audit) => {
       const { count } = await tx.experiment.updateMany({
-        where: { id, ...(fromStatus ? { status: fromStatus } : {}) },
+        where: { id, deletedAt: null, ...(fromStatus ? { status: fromStatus } : {}) },
         data: { ...changes, config: changes.config as Prisma.InputJsonObject | undefined },
       });
       if (count === 0) return null;
@@ -259,7 +265,7 @@ export class ExperimentsStore extends AuditedStore {
     const found =
       wanted.length > 0
         ? await this.prisma.$queryRaw<RunRow[]>`SELECT ${RUN_SELECT}, e.project_id AS "projectId"
-            FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ANY(${wanted}::uuid[])`
+            FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ANY(${wanted}::uuid[]) AND ${LIVE_EXPERIMENT}`
         : [];
     const byId = new Map(found.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
@@ -331,6 +337,10 @@ export class ExperimentsStore extends AuditedStore {
    */
   async startRun(data: NewRun): Promise<Run> {
     return this.withAudit(async (tx, audit) => {
+      // Shares the experiment row's lock with other run starts; a deletion (an UPDATE) waits for them, or they see it.
+      const live = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM experiments
+        WHERE id = ${data.experimentId}::uuid AND deleted_at IS NULL FOR SHARE`;
+      if (live.length === 0) throw labError('NOT_FOUND', `experiment ${data.experimentId} not found`);
       if (data.inputs.length > 0) {
         const found = await tx.$queryRaw<{ id: string }[]>`SELECT dv.id FROM dataset_versions dv
           JOIN datasets d ON d.id = dv.dataset_id
@@ -365,7 +375,10 @@ export class ExperimentsStore extends AuditedStore {
   /** Ends a run that is still RUNNING; null when it is not (anymore). */
   async finishRun(id: string, status: Exclude<RunStatus, 'RUNNING'>, endTime: Date): Promise<Run | null> {
     return this.withAudit(async (tx, audit) => {
-      const { count } = await tx.run.updateMany({ where: { id, status: 'RUNNING' }, data: { status, endTime } });
+      const { count } = await tx.run.updateMany({
+        where: { id, status: 'RUNNING', experiment: { deletedAt: null } },
+        data: { status, endTime },
+      });
       if (count === 0) return null;
       audit({
         action: 'run.finish',
@@ -376,5 +389,57 @@ export class ExperimentsStore extends AuditedStore {
       });
       return tx.run.findUnique({ where: { id } });
     });
+  }
+
+  // -------------------------------------------------------------------------
+  // Deletion (sagas/experimentDelete.ts)
+
+  /**
+   * Marks the experiment deleted and starts its deletion saga, in one
+   * transaction: from the commit on, it and its runs are gone for readers and
+   * writers. When a deletion is already under way, answers that saga; null
+   * when there is no such live experiment.
+   */
+  deleteExperiment(id: string, saga: (experiment: Experiment) => NewSaga): Promise<Saga | null> {
+    return this.withAudit(async (tx, audit) => {
+      const experiment = await tx.experiment.findUnique({ where: { id } });
+      if (!experiment) return null;
+      const started = saga(experiment);
+      if (experiment.deletedAt) return started.activeKey ? startedSaga(tx, started.activeKey) : null;
+      await tx.experiment.update({ where: { id }, data: { deletedAt: new Date() } });
+      audit({
+        action: 'experiment.delete',
+        entityType: 'Experiment',
+        entityId: id,
+        projectId: experiment.projectId,
+        change: { name: experiment.name },
+      });
+      return startSaga(tx, this.actor, started);
+    });
+  }
+
+  /** Removes a deleted experiment's row, its runs and their lineage (cascade); false when it is gone already. */
+  purgeExperiment(id: string): Promise<boolean> {
+    return this.withAudit(async (tx, audit) => {
+      const experiment = await tx.experiment.findUnique({ where: { id }, include: { _count: { select: { runs: true } } } });
+      if (!experiment) return false;
+      if (!experiment.deletedAt) throw labError('CONFLICT', `experiment ${id} is not marked deleted`);
+      await tx.experiment.delete({ where: { id } });
+      audit({
+        action: 'experiment.purge',
+        entityType: 'Experiment',
+        entityId: id,
+        projectId: experiment.projectId,
+        change: { name: experiment.name, runs: experiment._count.runs },
+      });
+      return true;
+    });
+  }
+
+  /** Experiments marked deleted, with whether a saga is deleting them (the reconciler). */
+  deletedExperiments(): Promise<{ id: string; projectId: string; deletedAt: Date; sagaActive: boolean }[]> {
+    return this.prisma.$queryRaw`SELECT e.id::text AS id, e.project_id::text AS "projectId", e.deleted_at AS "deletedAt",
+        EXISTS (SELECT 1 FROM sagas s WHERE s.active_key = 'experiment.delete:' || e.id::text) AS "sagaActive"
+      FROM experiments e WHERE e.deleted_at IS NOT NULL ORDER BY e.deleted_at LIMIT 10000`;
   }
 }

@@ -13,6 +13,7 @@ import {
   ordered,
   TX_OPTIONS,
 } from './catalogQueries';
+import { type NewSaga, type Saga, startSaga } from './sagasStore';
 
 export type { Model, ModelAlias, ModelVersion };
 
@@ -26,6 +27,8 @@ export interface NewModel {
 }
 
 export interface NewModelVersion {
+  /** A chosen id (a saga that put the files under it first); creating it again answers the version it made. */
+  id?: string;
   modelId: string;
   description?: string;
   sourceRunId?: string;
@@ -80,11 +83,16 @@ export class ModelsStore extends AuditedStore {
    */
   createVersion(input: NewModelVersion): Promise<ModelVersion | null> {
     return this.withAudit(async (tx, audit) => {
+      if (input.id) {
+        const made = await tx.modelVersion.findUnique({ where: { id: input.id } });
+        if (made) return made;
+      }
       const next = await nextVersion(tx, 'models', input.modelId);
       if (next === undefined) return null;
       const { version, projectId } = next;
       const created = await tx.modelVersion.create({
         data: {
+          ...(input.id ? { id: input.id } : {}),
           modelId: input.modelId,
           version,
           description: input.description ?? '',
@@ -104,6 +112,20 @@ export class ModelsStore extends AuditedStore {
       });
       return created;
     }, TX_OPTIONS);
+  }
+
+  /** Starts the saga that makes a version of a run's outputs (sagas/modelVersionFromRun.ts). */
+  startVersionFromRun(saga: NewSaga, change: Record<string, unknown>): Promise<Saga> {
+    return this.withAudit(async (tx, audit) => {
+      audit({
+        action: 'modelVersion.fromRun',
+        entityType: 'Model',
+        entityId: saga.entityId,
+        projectId: saga.projectId,
+        change,
+      });
+      return startSaga(tx, this.actor, saga);
+    });
   }
 
   async versionsByIds(ids: readonly string[]): Promise<(ModelVersion | null)[]> {
@@ -199,7 +221,7 @@ export class ModelsStore extends AuditedStore {
     if (!isUuid(runId)) return null;
     const rows = await this.prisma.$queryRaw<{ project_id: string }[]>(Prisma.sql`
       SELECT e.project_id::text AS project_id FROM runs r JOIN experiments e ON e.id = r.experiment_id
-      WHERE r.id = ${runId}::uuid`);
+      WHERE r.id = ${runId}::uuid AND e.deleted_at IS NULL`);
     return rows[0]?.project_id ?? null;
   }
 }

@@ -15,6 +15,7 @@ import { IdentityStore } from './identityStore';
 import { ModelsStore } from './modelsStore';
 import { OutboxStore } from './outboxStore';
 import { PromptsStore } from './promptsStore';
+import { SagasStore } from './sagasStore';
 
 export type { User };
 
@@ -43,6 +44,8 @@ export class RegistryStore {
   readonly prompts: PromptsStore;
   /** The audit outbox, as the relay reads it. */
   readonly outbox: OutboxStore;
+  /** Saga state, as the orchestrator and the operation queries read it. */
+  readonly sagas: SagasStore;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -58,6 +61,7 @@ export class RegistryStore {
     this.datasets = new DatasetsStore(prisma, actor, idempotency);
     this.prompts = new PromptsStore(prisma, actor, idempotency);
     this.outbox = new OutboxStore(prisma);
+    this.sagas = new SagasStore(prisma);
   }
 
   /** The same store (same client and pool), its writes audited as `actor`'s, under the request's idempotency key: one per request. */

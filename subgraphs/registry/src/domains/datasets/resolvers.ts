@@ -4,8 +4,10 @@ import { writing } from '../../common/prismaErrors';
 import type { RegistryResolvers } from '../../common/resolvers';
 import { checkDescription, checkId, checkJsonObject, checkKey, checkName, checkStringMap } from '../../common/validation';
 import type { RegistryContext } from '../../context';
+import { datasetVersionCommitSaga } from '../../sagas/datasetVersionCommit';
 import type { Dataset, DatasetVersion } from '../../store/datasetsStore';
 import { type CatalogListArgs, canRead, catalogConnection } from '../models/catalog';
+import { runOperation } from '../operations/resolvers';
 import { checkChecksum, checkCount, checkFormat } from './validation';
 
 interface CreateDatasetInput {
@@ -114,6 +116,20 @@ export const datasetsResolvers: RegistryResolvers = {
       );
       ctx.loaders.datasetVersions.prime(version.id, version);
       return version;
+    },
+
+    commitDatasetVersion: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
+      const id = checkId('dataset version', args.id);
+      const current = await ctx.loaders.datasetVersions.load(id);
+      if (!current) throw labError('NOT_FOUND', `dataset version ${id} not found`);
+      const dataset = await ctx.loaders.datasets.load(current.datasetId);
+      if (!dataset) throw labError('NOT_FOUND', `dataset version ${id} not found`);
+      await ctx.access.require(dataset.projectId, 'EDITOR', `dataset version ${id}`);
+      const saga = await ctx.store.datasets.commitVersion(id, (version) => datasetVersionCommitSaga(version, dataset.projectId));
+      if (!saga) throw labError('NOT_FOUND', `dataset version ${id} not found`);
+      const now = await runOperation(ctx, saga);
+      ctx.loaders.datasetVersions.clear(id);
+      return now;
     },
 
     updateDatasetVersionStatus: async (_p: unknown, args: UpdateStatusArgs, ctx: RegistryContext) => {

@@ -126,8 +126,19 @@ export const datasetsSdl = /* GraphQL */ `
     "Adds a PENDING version to a dataset (EDITOR); CONFLICT when the label is taken."
     createDatasetVersion(input: CreateDatasetVersionInput!): DatasetVersion! @requiresScopes(scopes: [["write"]])
     """
+    Verifies a PENDING version's files in S3 and makes it READY with their
+    size and checksum (one file: its SHA-256; several: the SHA-256 of the list
+    of "<checksum> <name>" lines, by name). When there is no file, or the size or
+    checksum differs from what the version declared, its files are removed and
+    it becomes FAILED. An operation (README, Sagas): SUCCEEDED or FAILED when it
+    ended within the wait, else RUNNING. CONFLICT when the version is not PENDING;
+    while a commit runs, answers that one.
+    """
+    commitDatasetVersion(id: ID!): Operation! @requiresScopes(scopes: [["write"]])
+    """
     Finishes a PENDING version (EDITOR): status READY or FAILED, optionally with
-    its final size, row count and checksum. CONFLICT when it is no longer PENDING.
+    its final size, row count and checksum, as the caller states them (nothing is
+    checked in S3: commitDatasetVersion verifies). CONFLICT when it is no longer PENDING.
     """
     updateDatasetVersionStatus(
       id: ID!

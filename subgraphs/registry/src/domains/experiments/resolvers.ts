@@ -5,6 +5,7 @@ import { writing } from '../../common/prismaErrors';
 import type { RegistryResolvers } from '../../common/resolvers';
 import { checkDescription, checkId, checkJsonObject, checkName, checkStringMap, isUuid } from '../../common/validation';
 import type { RegistryContext } from '../../context';
+import { experimentDeleteSaga } from '../../sagas/experimentDelete';
 import { runFilterToSql } from '../../search';
 import type {
   Experiment,
@@ -21,6 +22,7 @@ import type {
   Sort,
   TimeRange,
 } from '../../store/experimentsStore';
+import { runOperation } from '../operations/resolvers';
 import { checkTransition } from './transitions';
 
 // ---------------------------------------------------------------------------
@@ -297,6 +299,21 @@ export const experimentsResolvers: RegistryResolvers = {
       }
       ctx.loaders.experiments.clear(updated.id).prime(updated.id, updated);
       return updated;
+    },
+
+    async deleteExperiment(_p: unknown, args: { id: string }, ctx: RegistryContext) {
+      const experiment = await experimentFor(ctx, args.id, 'EDITOR');
+      const isOwner = ctx.caller.id === experiment.ownerId || (await ctx.access.can(experiment.projectId, 'OWNER'));
+      if (!isOwner) {
+        throw labError(
+          'FORBIDDEN',
+          `Only the experiment's owner or an OWNER of its project may delete experiment ${experiment.id}`,
+        );
+      }
+      const saga = await ctx.store.experiments.deleteExperiment(experiment.id, experimentDeleteSaga);
+      if (!saga) throw labError('NOT_FOUND', `experiment ${experiment.id} not found`);
+      ctx.loaders.experiments.clear(experiment.id);
+      return runOperation(ctx, saga);
     },
 
     async startRun(_p: unknown, { input }: { input: StartRunInput }, ctx: RegistryContext) {

@@ -213,5 +213,14 @@ export const experimentsSdl = /* GraphQL */ `
     startRun(input: StartRunInput!): Run! @requiresScopes(scopes: [["write"]])
     "Ends a RUNNING run (EDITOR); CONFLICT when it is not RUNNING. endTime defaults to now."
     finishRun(id: ID!, status: RunEndStatus = COMPLETED, endTime: DateTime): Run! @requiresScopes(scopes: [["write"]])
+    """
+    Deletes an experiment with its runs, their metrics (ClickHouse) and their
+    outputs (S3): the project's OWNER, or an EDITOR who owns the experiment. From
+    the moment it answers, the experiment and its runs are gone for every reader
+    and writer; the operation (README, Sagas) then removes the metrics, the
+    files and last the rows, retrying each step until it is done. While a
+    deletion runs, answers that one.
+    """
+    deleteExperiment(id: ID!): Operation! @requiresScopes(scopes: [["write"]])
   }
 `;

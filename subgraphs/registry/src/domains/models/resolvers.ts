@@ -1,10 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import { labError } from '@lab/shared';
 import type { PageArgs } from '../../common/pagination';
 import { writing } from '../../common/prismaErrors';
 import type { RegistryResolvers } from '../../common/resolvers';
 import { checkDescription, checkId, checkJsonObject, checkKey, checkName, checkStringMap } from '../../common/validation';
 import type { RegistryContext } from '../../context';
+import { modelVersionFromRunSaga } from '../../sagas/modelVersionFromRun';
 import type { Model, ModelAlias, ModelVersion } from '../../store/modelsStore';
+import { runOperation } from '../operations/resolvers';
 import {
   type CatalogListArgs,
   canRead,
@@ -29,6 +32,32 @@ interface CreateModelVersionInput {
   sourceRunId?: string | null;
   tags?: unknown;
   metadata?: unknown;
+}
+
+interface CreateModelVersionFromRunInput {
+  modelId: string;
+  runId: string;
+  files?: string[] | null;
+  description?: string | null;
+  tags?: unknown;
+  metadata?: unknown;
+}
+
+const MAX_FILES = 1000;
+const MAX_FILE_NAME_BYTES = 512;
+
+/** Output names or prefixes: 1 to 1,000, each 1 to 512 bytes, no leading "/"; null for all. */
+function checkFileNames(field: string, names: string[] | null | undefined): string[] | null {
+  if (names === undefined || names === null) return null;
+  const bad = (why: string) => labError('BAD_USER_INPUT', `${field} ${why}`, { field });
+  if (names.length === 0 || names.length > MAX_FILES)
+    throw bad(`must list 1 to ${MAX_FILES} names (leave it out for all outputs)`);
+  for (const name of names) {
+    if (name.length === 0 || Buffer.byteLength(name) > MAX_FILE_NAME_BYTES || name.startsWith('/')) {
+      throw bad(`: "${name.slice(0, 64)}" is not a file name under the run's outputs`);
+    }
+  }
+  return [...new Set(names)];
 }
 
 /** A model the caller may read, or null. */
@@ -114,6 +143,43 @@ export const modelsResolvers: RegistryResolvers = {
       ctx.loaders.models.clear(model.id);
       ctx.loaders.modelVersions.prime(version.id, version);
       return version;
+    },
+
+    createModelVersionFromRun: async (
+      _p: unknown,
+      { input }: { input: CreateModelVersionFromRunInput },
+      ctx: RegistryContext,
+    ) => {
+      const description = checkDescription('description', input.description) ?? '';
+      const tags = checkStringMap('tags', input.tags) ?? {};
+      const metadata = checkJsonObject('metadata', input.metadata) ?? {};
+      const names = checkFileNames('files', input.files);
+      const model = await requireModel(ctx, input.modelId, 'EDITOR');
+      const createdById = ctx.access.requireUser('create model versions');
+      const runId = checkId('run', input.runId);
+      const run = await ctx.loaders.runs.load(runId);
+      if (!run || !(await canRead(ctx, run.projectId))) throw labError('NOT_FOUND', `run ${runId} not found`);
+      if (run.projectId !== model.projectId) {
+        throw labError('BAD_USER_INPUT', "runId must be a run of the model's project", { field: 'runId' });
+      }
+      const saga = modelVersionFromRunSaga(
+        {
+          versionId: randomUUID(),
+          modelId: model.id,
+          runId,
+          experimentId: run.experimentId,
+          names,
+          description,
+          tags,
+          metadata,
+          createdById,
+        },
+        model.projectId,
+      );
+      const started = await ctx.store.models.startVersionFromRun(saga, { runId, versionId: saga.input.versionId, files: names });
+      const now = await runOperation(ctx, started);
+      ctx.loaders.models.clear(model.id);
+      return now;
     },
 
     setModelAlias: async (_p: unknown, args: { modelId: string; alias: string; version: number }, ctx: RegistryContext) => {

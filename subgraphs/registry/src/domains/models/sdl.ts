@@ -106,6 +106,17 @@ export const modelsSdl = /* GraphQL */ `
     metadata: JSONObject
   }
 
+  input CreateModelVersionFromRunInput {
+    modelId: ID!
+    "A run of the model's project; its outputs become the version's artifacts."
+    runId: ID!
+    "Output names to take, exact or prefixes ending in /: all outputs when absent (at most 1,000)."
+    files: [String!]
+    description: String
+    tags: JSONObject
+    metadata: JSONObject
+  }
+
   extend type Query {
     "A model by id (NOT_FOUND when unknown or not visible)."
     model(id: ID!): Model @requiresScopes(scopes: [["read"]])
@@ -120,6 +131,15 @@ export const modelsSdl = /* GraphQL */ `
     registerModel(input: RegisterModelInput!): Model! @requiresScopes(scopes: [["write"]])
     "Adds the next version of a model (EDITOR)."
     createModelVersion(input: CreateModelVersionInput!): ModelVersion! @requiresScopes(scopes: [["write"]])
+    """
+    Registers the next version of a model from a run's outputs (EDITOR on the
+    model, READ on the run): the files are copied under the version in S3, then
+    the version is created, linked to the run (sourceRun), its metadata counting
+    the files (sourceFiles). An operation (README, Sagas): when the copy cannot
+    be made (no such outputs, the run deleted), whatever was copied is removed
+    and no version is created (FAILED). Operation.modelVersion is the version.
+    """
+    createModelVersionFromRun(input: CreateModelVersionFromRunInput!): Operation! @requiresScopes(scopes: [["write"]])
     "Points an alias at a version, creating it or moving it (EDITOR)."
     setModelAlias(modelId: ID!, alias: String!, version: Int!): ModelAlias! @requiresScopes(scopes: [["write"]])
     "Removes an alias (EDITOR); false when there was none."

@@ -1,0 +1,192 @@
+/**
+ * Saga state in PostgreSQL (the sagas table): started in the transaction of
+ * the mutation's own first change, then claimed, advanced and finished by
+ * the orchestrator (sagas/orchestrator.ts). Every write after the start is
+ * conditional on the lease (lease_owner), so a process whose lease expired
+ * and was taken over cannot move the saga any more.
+ */
+import { Prisma, type PrismaClient, type Saga, type SagaStatus } from '../generated/prisma/client';
+import type { AuditActor, Tx } from './auditedStore';
+
+export type { Saga, SagaStatus };
+
+export interface NewSaga {
+  kind: string;
+  /** The first step to run. */
+  step: string;
+  input: object;
+  /** Set for kinds that allow one active saga per entity. */
+  activeKey?: string;
+  entityType: string;
+  entityId: string;
+  projectId: string | null;
+}
+
+export interface SagaFilter {
+  statuses?: SagaStatus[];
+  kind?: string;
+  projectIds?: string[] | 'all';
+  entityId?: string;
+}
+
+const ACTIVE: SagaStatus[] = ['RUNNING', 'COMPENSATING'];
+
+/** Inserts a saga in the caller's transaction (so it exists exactly when the change that starts it commits). */
+export function startSaga(tx: Tx, actor: AuditActor, saga: NewSaga): Promise<Saga> {
+  return tx.saga.create({
+    data: {
+      kind: saga.kind,
+      step: saga.step,
+      input: saga.input as Prisma.InputJsonObject,
+      activeKey: saga.activeKey ?? null,
+      entityType: saga.entityType,
+      entityId: saga.entityId,
+      projectId: saga.projectId,
+      actorId: actor.actorId,
+      actorKind: actor.actorKind,
+      requestId: actor.requestId,
+    },
+  });
+}
+
+/** The active saga holding `activeKey`, if any (in the caller's transaction). */
+export function startedSaga(tx: Tx, activeKey: string): Promise<Saga | null> {
+  return tx.saga.findUnique({ where: { activeKey } });
+}
+
+export class SagasStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  byId(id: string): Promise<Saga | null> {
+    return this.prisma.saga.findUnique({ where: { id } });
+  }
+
+  async byIds(ids: readonly string[]): Promise<(Saga | null)[]> {
+    const rows = ids.length > 0 ? await this.prisma.saga.findMany({ where: { id: { in: [...ids] } } }) : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  private where(filter: SagaFilter): Prisma.SagaWhereInput {
+    return {
+      ...(filter.statuses ? { status: { in: filter.statuses } } : {}),
+      ...(filter.kind ? { kind: filter.kind } : {}),
+      ...(filter.entityId ? { entityId: filter.entityId } : {}),
+      ...(filter.projectIds && filter.projectIds !== 'all' ? { projectId: { in: filter.projectIds } } : {}),
+    };
+  }
+
+  /** Newest first, keyset after (createdAt, id). */
+  list(filter: SagaFilter, first: number, after?: { createdAt: Date; id: string }): Promise<Saga[]> {
+    const where = this.where(filter);
+    return this.prisma.saga.findMany({
+      where: after
+        ? {
+            AND: [where, { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }],
+          }
+        : where,
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: first,
+    });
+  }
+
+  count(filter: SagaFilter): Promise<number> {
+    return this.prisma.saga.count({ where: this.where(filter) });
+  }
+
+  /**
+   * Claims up to `limit` active sagas that are due and not leased (or whose
+   * lease expired: its holder died), or the one saga `onlyId`. Row locks with
+   * SKIP LOCKED: two orchestrators never claim the same saga.
+   */
+  async claim(owner: string, leaseMs: number, limit: number, onlyId?: string): Promise<Saga[]> {
+    const only = onlyId ? Prisma.sql`AND id = ${onlyId}::uuid` : Prisma.empty;
+    const due = onlyId ? Prisma.empty : Prisma.sql`AND next_attempt_at <= now()`;
+    const ids = await this.prisma.$queryRaw<{ id: string }[]>(Prisma.sql`
+      UPDATE sagas SET lease_owner = ${owner}, lease_until = now() + ${leaseMs} * interval '1 millisecond', updated_at = now()
+      WHERE id IN (
+        SELECT id FROM sagas
+        WHERE status IN ('RUNNING', 'COMPENSATING') ${due} ${only}
+          AND (lease_until IS NULL OR lease_until < now())
+        ORDER BY next_attempt_at LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)
+      RETURNING id::text AS id`);
+    if (ids.length === 0) return [];
+    return this.prisma.saga.findMany({ where: { id: { in: ids.map((r) => r.id) } } });
+  }
+
+  /** Extends the lease; false when it is no longer ours. */
+  async renew(id: string, owner: string, leaseMs: number): Promise<boolean> {
+    const n = await this.prisma.$executeRaw(Prisma.sql`
+      UPDATE sagas SET lease_until = now() + ${leaseMs} * interval '1 millisecond'
+      WHERE id = ${id}::uuid AND lease_owner = ${owner}`);
+    return n === 1;
+  }
+
+  /**
+   * Records a step's outcome while holding the lease: the next step (or the
+   * compensation's first), the state it added, the status. Returns the row,
+   * or null when the lease was lost. With `tx`, it commits with the step's own change.
+   */
+  async advance(
+    saga: Saga,
+    owner: string,
+    next: { step: string; status?: SagaStatus; state?: Record<string, unknown>; error?: string | null },
+    tx?: Tx,
+  ): Promise<Saga | null> {
+    const client = tx ?? this.prisma;
+    const finished = next.status === 'SUCCEEDED' || next.status === 'FAILED';
+    const { count } = await client.saga.updateMany({
+      where: { id: saga.id, leaseOwner: owner },
+      data: {
+        step: next.step,
+        ...(next.status ? { status: next.status } : {}),
+        state: { ...(saga.state as Record<string, unknown>), ...(next.state ?? {}) } as Prisma.InputJsonObject,
+        attempts: 0,
+        ...(next.error !== undefined ? { error: next.error } : {}),
+        nextAttemptAt: new Date(),
+        ...(finished ? { activeKey: null, finishedAt: new Date(), leaseOwner: null, leaseUntil: null } : {}),
+      },
+    });
+    if (count === 0) return null;
+    return client.saga.findUnique({ where: { id: saga.id } });
+  }
+
+  /** A failed try of the current step: counted, retried after `delayMs`, the lease let go. */
+  async retryLater(saga: Saga, owner: string, error: string, delayMs: number): Promise<void> {
+    await this.prisma.saga.updateMany({
+      where: { id: saga.id, leaseOwner: owner },
+      data: {
+        attempts: { increment: 1 },
+        error: error.slice(0, 2000),
+        nextAttemptAt: new Date(Date.now() + delayMs),
+        leaseOwner: null,
+        leaseUntil: null,
+      },
+    });
+  }
+
+  /** Lets the lease go without changing anything (the process is stopping). */
+  async release(id: string, owner: string): Promise<void> {
+    await this.prisma.saga.updateMany({ where: { id, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: null } });
+  }
+
+  /** Active sagas not advanced for `olderThanMs` (the reconciler's "stuck"). */
+  stuck(olderThanMs: number): Promise<Saga[]> {
+    return this.prisma.saga.findMany({
+      where: { status: { in: ACTIVE }, updatedAt: { lt: new Date(Date.now() - olderThanMs) } },
+      orderBy: { createdAt: 'asc' },
+      take: 1000,
+    });
+  }
+
+  /** Makes active sagas due now (the reconciler's repair of stuck ones); the count. */
+  async retryNow(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const { count } = await this.prisma.saga.updateMany({
+      where: { id: { in: [...ids] }, status: { in: ACTIVE }, OR: [{ leaseUntil: null }, { leaseUntil: { lt: new Date() } }] },
+      data: { nextAttemptAt: new Date() },
+    });
+    return count;
+  }
+}
