@@ -3,6 +3,8 @@
  * the launcher's process. It speaks the S3 API the AWS SDK uses (presigned and
  * multipart uploads included) but has no versioning or lifecycle and does not
  * check signatures; the artifacts subgraph detects and reports that at start.
+ * Its ListObjectsV2 continuation tokens fail on Node 17+ and are replaced
+ * (s3ListTokens.ts).
  */
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -10,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from '@lab/shared';
 import S3rver from 's3rver';
+import { useListTokens } from './s3ListTokens';
 
 export interface EmbeddedS3 {
   endpoint: string;
@@ -29,6 +32,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
   const directory = path.resolve(options.dataDir);
   mkdirSync(directory, { recursive: true });
   const server = new S3rver({ port: options.port ?? 0, address: '127.0.0.1', directory, silent: true });
+  useListTokens(server);
   const { port } = (await server.run()) as AddressInfo;
   const httpServer = (server as unknown as { httpServer: Server }).httpServer;
   options.log?.info({ port }, 'embedded S3 ready');
