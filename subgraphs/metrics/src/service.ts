@@ -16,6 +16,7 @@ import { auditHandler } from './audit/auditRoute';
 import type { IngestContext } from './ingest/logMetrics';
 import { INGEST_PATH, ingestHandler } from './ingest/ndjson';
 import { createRunAccess } from './ingest/runAccess';
+import { mountMetricsRoutes } from './internal/metricsRoutes';
 import { createMetricsLoaders } from './query/loaders';
 import { createResolvers, type MetricsContext } from './resolvers';
 import { typeDefs } from './schema';
@@ -70,6 +71,7 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
         app.post(INGEST_PATH, ingestHandler({ store: store.ingest, internalSecret, log, runAccess }));
         app.post(API_USAGE_PATH, usageHandler({ store: store.usage, internalSecret, log }));
         app.post(AUDIT_PATH, auditHandler({ store: store.audit, internalSecret, log }));
+        mountMetricsRoutes(app, { store: store.runPoints, internalSecret, log });
       },
       health: { clickhouse: (signal) => store.ping(signal) },
       onClose: () => {

@@ -9,6 +9,7 @@ import { AuditStore } from './auditStore';
 import { IngestStore } from './ingestStore';
 import { type MigrateResult, migrate } from './migrate';
 import { QueryStore } from './queryStore';
+import { RunPointsStore } from './runPointsStore';
 import { UsageStore } from './usageStore';
 
 export type { StoreStatus };
@@ -22,6 +23,8 @@ export class MetricsStore {
   readonly usage: UsageStore;
   /** The registry's audit events (the audit_log table). */
   readonly audit: AuditStore;
+  /** Whole runs' points: counted, deleted and listed for the registry's sagas and reconciler. */
+  readonly runPoints: RunPointsStore;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -33,6 +36,7 @@ export class MetricsStore {
     this.query = new QueryStore(client, options.database);
     this.usage = new UsageStore(client, options.database);
     this.audit = new AuditStore(client, options.database);
+    this.runPoints = new RunPointsStore(client, options);
   }
 
   migrate(log?: Logger): Promise<MigrateResult> {

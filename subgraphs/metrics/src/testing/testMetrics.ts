@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startRegistry } from '@lab/registry';
 import { PrismaClient } from '@lab/registry/prisma';
-import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
+import { type Caller, CONTEXT_HEADER, type Config, createLogger, loadConfig, signContext } from '@lab/shared';
 import { type EmbeddedPostgres, freePort, startEmbeddedPostgres } from '@lab/stack';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { type RunningMetrics, startMetrics } from '../service';
@@ -23,6 +23,8 @@ export interface GqlResult {
 
 export interface TestMetrics {
   metrics: RunningMetrics;
+  /** The metrics service's configuration (e.g. to open a second client on its embedded ClickHouse). */
+  config: Config;
   prisma: PrismaClient;
   /** The registry subgraph's GraphQL URL. */
   registryUrl: string;
@@ -69,7 +71,8 @@ export async function startTestMetrics(name: string): Promise<TestMetrics> {
     };
     registry = await startRegistry(loadConfig({ ...base, REGISTRY_PORT: '0' }), log);
     prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl.href }) });
-    metrics = await startMetrics(loadConfig({ ...base, REGISTRY_URL: `${registry.url}/graphql` }), log);
+    const config = loadConfig({ ...base, REGISTRY_URL: `${registry.url}/graphql` });
+    metrics = await startMetrics(config, log);
     const db = prisma;
     const [e, v, s] = await Promise.all(
       ['editor', 'viewer', 'stranger'].map((who) => db.user.create({ data: { email: `${who}@lab.test`, name: who } })),
@@ -87,6 +90,7 @@ export async function startTestMetrics(name: string): Promise<TestMetrics> {
     const url = `${metrics.url}/graphql`;
     return {
       metrics,
+      config,
       prisma: db,
       registryUrl: `${registry.url}/graphql`,
       secret,

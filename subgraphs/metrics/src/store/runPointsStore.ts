@@ -1,0 +1,128 @@
+/**
+ * Whole runs' points in experiment_metrics, as the registry's saga
+ * orchestrator and reconciler see them: counted, deleted (an experiment's or
+ * some runs'), and listed run by run.
+ *
+ * Deleting is `ALTER TABLE ... DELETE` with `mutations_sync = 2`, not a
+ * lightweight `DELETE FROM`. experiment_metrics carries the step_blocks
+ * projection (migration 3), and nothing else derives from it (no
+ * materialized view, no rollup table; audit_log and api_usage are separate
+ * tables this store never touches). A mutation rewrites each part holding
+ * matching rows, its projection and skip index rebuilt from the rows left, so
+ * Run.metrics and Run.metricSeries, which read step_blocks, see exactly what
+ * the rows say. A lightweight DELETE on a table with a projection is refused
+ * (`lightweight_mutation_projection_mode` = 'throw', the default); 'drop'
+ * removes step_blocks from every part it touches (an experiment's points are
+ * spread over the parts of its months), so series fall back to reading every
+ * point; 'rebuild' needs the table setting changed by a migration, has had
+ * wrong answers and crashes (ClickHouse #71089, #84158, #104664; #111791, for
+ * normal projections, open on 26.7) and leaves the rows on disk until a
+ * merge. Measured on chdb (26.7, 2 cores; 2M points, 5 experiments of 4
+ * runs, 2 metrics of 50,000 steps):
+ * ALTER DELETE of one experiment (400k points) 192 ms and of 4 run ids 101
+ * ms, step_blocks read with force_optimize_projection then answered 0 blocks
+ * for them and all blocks for the others; an ALTER DELETE matching nothing 13
+ * ms; DELETE FROM refused ('throw'), 60 ms with 'drop' (then no query could
+ * use step_blocks, for any run), 126 ms with 'rebuild'.
+ *
+ * Synchronous: `mutations_sync = 2` makes the ALTER return once every replica
+ * has rewritten its parts (on a single node, once this one has), so when
+ * delete() resolves a query no longer sees the points. On a cluster the ALTER
+ * runs ON CLUSTER, like the migrations' DDL, to reach every shard's replicas.
+ * A delete that times out or finds a replica inactive fails (the caller
+ * retries), but its mutation stays queued and still runs; a retry queues one
+ * more, which then matches nothing. Parameters are substituted before the
+ * mutation is stored, so replicas receive the literal ids.
+ *
+ * Filters: run ids use the sorting key (run_id leads it); the experiment id is
+ * not in the sorting key (migration 1 explains why run_id leads), so an
+ * experiment's parts and granules are found by the idx_experiment_id bloom
+ * filter.
+ */
+import type { ClickHouseClient } from '@lab/shared';
+import { type MigrationOptions, onCluster, qualified } from './ddl';
+
+/** Whose points: every run of an experiment, or the listed runs. */
+export type PointsScope = { experimentId: string } | { runIds: readonly string[] };
+
+export interface RunPoints {
+  runId: string;
+  experimentId: string;
+  points: number;
+  /** The latest point's timestamp, epoch milliseconds. */
+  lastTimestampMs: number;
+}
+
+/** The WHERE clause of a scope, with its parameters. */
+function scopeFilter(scope: PointsScope): { sql: string; params: Record<string, unknown> } {
+  if ('experimentId' in scope) {
+    return { sql: 'experiment_id = {experimentId:UUID}', params: { experimentId: scope.experimentId } };
+  }
+  return { sql: 'run_id IN {runIds:Array(UUID)}', params: { runIds: scope.runIds } };
+}
+
+export class RunPointsStore {
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly options: MigrationOptions,
+  ) {}
+
+  private get table(): string {
+    return qualified(this.options, 'experiment_metrics');
+  }
+
+  /** Points of the scope now. */
+  async count(scope: PointsScope): Promise<number> {
+    const { sql, params } = scopeFilter(scope);
+    const result = await this.client.query({
+      query: `SELECT count() AS n FROM ${this.table} WHERE ${sql}`,
+      query_params: params,
+      format: 'JSONEachRow',
+    });
+    const [row] = await result.json<{ n: string | number }>();
+    return Number(row?.n ?? 0);
+  }
+
+  /**
+   * Deletes every point of the scope and returns how many there were just
+   * before (0 when already gone: deleting again is harmless). Resolves only
+   * once no query sees them any more.
+   */
+  async delete(scope: PointsScope): Promise<number> {
+    const points = await this.count(scope);
+    const { sql, params } = scopeFilter(scope);
+    await this.client.command({
+      query: `ALTER TABLE ${this.table}${onCluster(this.options)} DELETE WHERE ${sql} SETTINGS mutations_sync = 2`,
+      query_params: params,
+    });
+    return points;
+  }
+
+  /**
+   * Up to `limit` runs having points, by run id as text (the order of
+   * PostgreSQL's uuid and of JavaScript strings; ClickHouse orders the UUID
+   * type by its second half first), after `after` when given. Every page
+   * groups the whole table (experiment_id and max(timestamp) are not in
+   * step_blocks): 0.1 to 0.25 s a page over 11M points of 2,000 runs on chdb.
+   */
+  async runs(after: string | undefined, limit: number): Promise<RunPoints[]> {
+    const params: Record<string, unknown> = { limit };
+    let having = '';
+    if (after !== undefined) {
+      having = 'HAVING rid > {after:String}';
+      params.after = after.toLowerCase();
+    }
+    const result = await this.client.query({
+      query: `SELECT toString(run_id) AS rid, toString(any(experiment_id)) AS eid, count() AS n,
+  toUnixTimestamp64Milli(max(timestamp)) AS last_ts
+FROM ${this.table}
+GROUP BY run_id ${having}
+ORDER BY rid
+LIMIT {limit:UInt32}`,
+      query_params: params,
+      format: 'JSONEachRow',
+    });
+    const rows = await result.json<{ rid: string; eid: string; n: string; last_ts: string }>();
+    return rows.map((r) => ({ runId: r.rid, experimentId: r.eid, points: Number(r.n), lastTimestampMs: Number(r.last_ts) }));
+  }
+}
