@@ -3,6 +3,7 @@
  * database if needed), opens the store, makes sure the bootstrap admin exists
  * when LAB_ADMIN_API_KEY is set, and serves the subgraph. main.ts runs it as a process.
  */
+import path from 'node:path';
 import { AUDIT_PATH, type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
 import { AuditRelay } from './audit/auditRelay';
 import { createContext, type RegistryContext } from './context';
@@ -59,6 +60,7 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
     leaseMs: config.sagas.leaseMs,
     waitMs: config.sagas.waitMs,
     faults: config.sagas.faults,
+    faultMarkerDir: path.join(config.dataDir, 'saga-faults'),
   });
   // Expired idempotency keys, deleted hourly (a key reused after expiry is taken over anyway).
   const pruneKeys = setInterval(() => {

@@ -15,9 +15,13 @@
  *   which are retried until they succeed. The saga ends SUCCEEDED or FAILED
  *   (compensated: nothing of it left).
  * - Faults can be injected for the fault tests (LAB_SAGA_FAULTS): a step that
- *   fails for good, or the process killed right before or after a step.
+ *   fails for good, or the process killed (SIGKILL) right before or after a
+ *   step's work, once per saga and step (a marker file remembers it).
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Logger } from '@lab/shared';
 import type { RegistryStore } from '../store/registryStore';
 import type { Saga, SagasStore } from '../store/sagasStore';
@@ -39,6 +43,8 @@ export interface OrchestratorOptions {
   pollMs?: number;
   /** `<kind>/<step>/<fail|crash-before|crash-after>` */
   faults?: string[];
+  /** Where a fired crash is remembered, so that it fires once per saga and step, not again after the restart. */
+  faultMarkerDir?: string;
   /** Sagas run at once by the poller (default 4). */
   concurrency?: number;
 }
@@ -197,7 +203,7 @@ export class SagaOrchestrator {
 
   private async runStep(saga: Saga, step: SagaStep<unknown, unknown>): Promise<Record<string, unknown> | undefined> {
     const fault = (mode: string) => this.faults.has(`${saga.kind}/${step.name}/${mode}`);
-    if (fault('crash-before')) this.crash(saga, step, 'before');
+    if (fault('crash-before')) this.crashOnce(saga, step, 'before');
     if (fault('fail')) throw new PermanentStepError(`injected failure of step ${step.name}`);
     const actor = { actorId: saga.actorId, actorKind: saga.actorKind, requestId: saga.requestId };
     const added = await step.run({
@@ -213,13 +219,16 @@ export class SagaOrchestrator {
       }),
       log: this.options.log.child({ sagaId: saga.id, step: step.name }),
     });
-    if (fault('crash-after')) this.crash(saga, step, 'after');
+    if (fault('crash-after')) this.crashOnce(saga, step, 'after');
     return added as Record<string, unknown> | undefined;
   }
 
-  private crash(saga: Saga, step: SagaStep<unknown, unknown>, when: string): never {
+  private crashOnce(saga: Saga, step: SagaStep<unknown, unknown>, when: string): void {
+    const marker = path.join(this.options.faultMarkerDir ?? os.tmpdir(), `${saga.id}-${step.name}-${when}`);
+    if (existsSync(marker)) return;
+    mkdirSync(path.dirname(marker), { recursive: true });
+    writeFileSync(marker, '');
     this.options.log.error({ sagaId: saga.id, kind: saga.kind, step: step.name }, `injected crash ${when} the step`);
     process.kill(process.pid, 'SIGKILL');
-    throw new Error('unreachable');
   }
 }
