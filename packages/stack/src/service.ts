@@ -89,9 +89,10 @@ export class ServiceProcess {
     return url;
   }
 
-  /** Sends SIGTERM and waits for the exit; SIGKILL after the grace period. */
+  /** Sends SIGTERM and waits for the exit; SIGKILL after the grace period. Forgets earlier crashes. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     this.stopping = true;
+    this.restarts = [];
     const child = this.child;
     if (!child || !this.running) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
