@@ -7,9 +7,11 @@ import { type Config, createS3, type Logger } from '@lab/shared';
 import type { StoreStatus } from '@lab/shared/sdl';
 import { BackupsStore } from './backupsStore';
 import { type BucketCapabilities, ensureBucket } from './bucket';
+import { type CopyLimits, CopyStore, DEFAULT_COPY_LIMITS } from './copyStore';
 import { FilesStore } from './filesStore';
 import type { S3Handle } from './handle';
 import { createLimit } from './limit';
+import { PurgeStore } from './purgeStore';
 import { UploadsStore } from './uploadsStore';
 
 export type { StoreStatus };
@@ -31,16 +33,21 @@ export class ArtifactsStore {
   readonly files: FilesStore;
   readonly uploads: UploadsStore;
   readonly backups: BackupsStore;
+  readonly copies: CopyStore;
+  readonly purge: PurgeStore;
   private readonly s3: S3Client;
 
   constructor(
     private readonly handle: S3Handle,
     readonly endpoint: string,
+    copyLimits: CopyLimits = DEFAULT_COPY_LIMITS,
   ) {
     this.s3 = handle.s3;
     this.files = new FilesStore(handle);
     this.uploads = new UploadsStore(handle);
     this.backups = new BackupsStore(handle);
+    this.copies = new CopyStore(handle, this.uploads, copyLimits);
+    this.purge = new PurgeStore(handle);
   }
 
   get bucket(): string {
@@ -91,7 +98,11 @@ export class ArtifactsStore {
 }
 
 /** Creates the client, makes sure the bucket exists and learns what the server supports. */
-export async function openArtifactsStore(config: Pick<Config, 's3'>, log: Logger): Promise<ArtifactsStore> {
+export async function openArtifactsStore(
+  config: Pick<Config, 's3'>,
+  log: Logger,
+  copyLimits: CopyLimits = DEFAULT_COPY_LIMITS,
+): Promise<ArtifactsStore> {
   const { endpoint, bucket } = config.s3;
   if (!endpoint) {
     throw new Error('S3_ENDPOINT is not set: the artifacts subgraph needs an S3 server (npm start sets it to the embedded one)');
@@ -104,7 +115,7 @@ export async function openArtifactsStore(config: Pick<Config, 's3'>, log: Logger
   });
   try {
     const capabilities = await ensureBucket(s3, bucket, log);
-    return new ArtifactsStore({ s3, presigner, bucket, capabilities, limit: createLimit(S3_CONCURRENCY) }, endpoint);
+    return new ArtifactsStore({ s3, presigner, bucket, capabilities, limit: createLimit(S3_CONCURRENCY) }, endpoint, copyLimits);
   } catch (err) {
     s3.destroy();
     presigner.destroy();

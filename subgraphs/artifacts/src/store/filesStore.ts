@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  type _Object,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -30,6 +31,8 @@ export interface ObjectHead extends ObjectEntry {
   /** Lowercase hex SHA-256 the uploader declared (and completeUpload verified). */
   sha256: string | undefined;
   uploadedBy: string | undefined;
+  /** Every x-amz-meta-* value, as stored (a copy carries them over). */
+  metadata: Record<string, string>;
 }
 
 export interface ListPage {
@@ -37,7 +40,20 @@ export interface ListPage {
   hasMore: boolean;
 }
 
+export interface ScanPage {
+  entries: ObjectEntry[];
+  /** Continuation token of the next page; undefined after the last one. */
+  next: string | undefined;
+}
+
 const unquote = (etag: string | undefined) => (etag ?? '').replace(/^"|"$/g, '');
+
+const entryOf = (o: _Object): ObjectEntry => ({
+  key: o.Key as string,
+  size: o.Size ?? 0,
+  etag: unquote(o.ETag),
+  lastModified: o.LastModified ?? new Date(0),
+});
 
 export class FilesStore {
   constructor(private readonly h: S3Handle) {}
@@ -61,14 +77,7 @@ export class FilesStore {
           ...(token ? { ContinuationToken: token } : startAfter ? { StartAfter: startAfter } : {}),
         }),
       );
-      for (const o of out.Contents ?? []) {
-        entries.push({
-          key: o.Key as string,
-          size: o.Size ?? 0,
-          etag: unquote(o.ETag),
-          lastModified: o.LastModified ?? new Date(0),
-        });
-      }
+      for (const o of out.Contents ?? []) entries.push(entryOf(o));
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token && entries.length <= max);
     return { entries: entries.slice(0, max), hasMore: entries.length > max || token !== undefined };
@@ -107,6 +116,29 @@ export class FilesStore {
     return { entries: entries.slice(0, max), hasMore: entries.length > max };
   }
 
+  /**
+   * One page of a scan of the whole bucket, in key order: `max` current
+   * objects from the continuation token of the previous page (1,000 per call).
+   */
+  async scan(max: number, token?: string): Promise<ScanPage> {
+    const entries: ObjectEntry[] = [];
+    let next = token;
+    do {
+      const out = await this.h.limit(() =>
+        this.h.s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.h.bucket,
+            MaxKeys: Math.min(1000, max - entries.length),
+            ...(next ? { ContinuationToken: next } : {}),
+          }),
+        ),
+      );
+      for (const o of out.Contents ?? []) entries.push(entryOf(o));
+      next = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (next && entries.length < max);
+    return { entries, next };
+  }
+
   /** Objects under a prefix (all pages). */
   async count(prefix: string): Promise<number> {
     let total = 0;
@@ -135,6 +167,7 @@ export class FilesStore {
           contentType: out.ContentType,
           sha256: out.Metadata?.[META_SHA256],
           uploadedBy: out.Metadata?.[META_UPLOADED_BY],
+          metadata: out.Metadata ?? {},
         };
       } catch (err) {
         if (httpStatus(err) === 404 || errorName(err) === 'NotFound' || errorName(err) === 'NoSuchKey') return undefined;

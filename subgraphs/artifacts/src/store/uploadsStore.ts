@@ -1,6 +1,7 @@
 /**
  * Uploads straight from clients to S3: presigned PUTs, multipart uploads with
- * presigned part URLs, completion and abort, and the sweep of abandoned ones.
+ * presigned part URLs, completion and abort, the sweep of abandoned ones, and
+ * the abort of every upload under a prefix whose files are being deleted.
  *
  * Every multipart upload the platform starts leaves a small marker object at
  * uploads/pending/{upload id} until it is completed or aborted: the sweep
@@ -42,6 +43,18 @@ export interface SweepResult {
   serverListed: boolean;
 }
 
+interface PendingMarker {
+  markerKey: string;
+  uploadId: string;
+  startedMs: number;
+}
+
+interface ServerUpload {
+  key: string;
+  uploadId: string;
+  initiatedMs: number | undefined;
+}
+
 const metadata = (o: NewObject) => ({
   [META_UPLOADED_BY]: o.uploadedBy,
   ...(o.sha256 ? { [META_SHA256]: o.sha256 } : {}),
@@ -72,16 +85,25 @@ export class UploadsStore {
   }
 
   /** Starts a multipart upload and leaves its marker; answers the S3 upload id. */
-  async startMultipart(o: NewObject): Promise<string> {
+  startMultipart(o: NewObject): Promise<string> {
+    return this.begin(o.key, o.size, o.contentType, metadata(o));
+  }
+
+  /** Starts a multipart upload that receives a copy (UploadPartCopy): the source's content type and metadata, and a marker. */
+  startCopy(key: string, size: number, contentType: string | undefined, meta: Record<string, string>): Promise<string> {
+    return this.begin(key, size, contentType, meta);
+  }
+
+  private async begin(key: string, size: number, contentType: string | undefined, meta: Record<string, string>) {
     const out = await this.h.s3.send(
-      new CreateMultipartUploadCommand({ Bucket: this.h.bucket, Key: o.key, ContentType: o.contentType, Metadata: metadata(o) }),
+      new CreateMultipartUploadCommand({ Bucket: this.h.bucket, Key: key, ContentType: contentType, Metadata: meta }),
     );
     const uploadId = out.UploadId as string;
     await this.h.s3.send(
       new PutObjectCommand({
         Bucket: this.h.bucket,
         Key: markerKey(uploadId),
-        Body: JSON.stringify({ key: o.key, uploadId, size: o.size }),
+        Body: JSON.stringify({ key, uploadId, size }),
         ContentType: 'application/json',
       }),
     );
@@ -147,6 +169,43 @@ export class UploadsStore {
   async sweep(olderThanMs = SWEEP_AGE_MS, now = Date.now()): Promise<SweepResult> {
     const cutoff = now - olderThanMs;
     let aborted = 0;
+    await this.eachMarker(async (marker) => {
+      if (marker.startedMs > cutoff) return;
+      const key = await this.markerTarget(marker.markerKey);
+      if (key) await this.abortMultipart(key, marker.uploadId);
+      else await this.dropMarker(marker.uploadId);
+      aborted++;
+    });
+    const serverListed = await this.eachServerUpload(undefined, async (upload) => {
+      if ((upload.initiatedMs ?? now) > cutoff) return;
+      await this.abortMultipart(upload.key, upload.uploadId);
+      aborted++;
+    });
+    return { aborted, serverListed };
+  }
+
+  /**
+   * Aborts every multipart upload of a key under `prefix`: those the markers
+   * name, and where the server lists its uploads, any other one there.
+   * Answers how many were aborted.
+   */
+  async abortUnder(prefix: string): Promise<number> {
+    let aborted = 0;
+    await this.eachMarker(async (marker) => {
+      const key = await this.markerTarget(marker.markerKey);
+      if (!key?.startsWith(prefix)) return;
+      await this.abortMultipart(key, marker.uploadId);
+      aborted++;
+    });
+    await this.eachServerUpload(prefix, async (upload) => {
+      await this.abortMultipart(upload.key, upload.uploadId);
+      aborted++;
+    });
+    return aborted;
+  }
+
+  /** Visits every marker under uploads/pending/, one at a time (a visit may drop its marker). */
+  private async eachMarker(visit: (marker: PendingMarker) => Promise<void>): Promise<void> {
     let token: string | undefined;
     do {
       const out = await this.h.s3.send(
@@ -156,47 +215,53 @@ export class UploadsStore {
           ...(token ? { ContinuationToken: token } : {}),
         }),
       );
-      for (const marker of out.Contents ?? []) {
-        if ((marker.LastModified?.getTime() ?? 0) > cutoff) continue;
-        const uploadId = Buffer.from((marker.Key as string).slice(PENDING_PREFIX.length), 'base64url').toString('utf8');
-        const body = await this.h.s3
-          .send(new GetObjectCommand({ Bucket: this.h.bucket, Key: marker.Key }))
-          .then((o) => o.Body?.transformToString())
-          .catch(() => undefined);
-        const key = body ? (JSON.parse(body) as { key?: string }).key : undefined;
-        if (key) await this.abortMultipart(key, uploadId);
-        else await this.dropMarker(uploadId);
-        aborted++;
+      for (const o of out.Contents ?? []) {
+        const key = o.Key as string;
+        const uploadId = Buffer.from(key.slice(PENDING_PREFIX.length), 'base64url').toString('utf8');
+        await visit({ markerKey: key, uploadId, startedMs: o.LastModified?.getTime() ?? 0 });
       }
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
+  }
 
-    let serverListed = false;
+  /** The key a marker's upload writes to; undefined when the marker is gone or unreadable. */
+  private async markerTarget(markerKey: string): Promise<string | undefined> {
     try {
-      let keyMarker: string | undefined;
-      let idMarker: string | undefined;
+      const out = await this.h.s3.send(new GetObjectCommand({ Bucket: this.h.bucket, Key: markerKey }));
+      const key = (JSON.parse((await out.Body?.transformToString()) ?? '') as { key?: unknown }).key;
+      return typeof key === 'string' && key !== '' ? key : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Visits the server's own list of multipart uploads (under `prefix` when
+   * given); false when the server has no such list (s3rver answers NotImplemented).
+   */
+  private async eachServerUpload(prefix: string | undefined, visit: (upload: ServerUpload) => Promise<void>): Promise<boolean> {
+    let keyMarker: string | undefined;
+    let idMarker: string | undefined;
+    try {
       for (;;) {
         const out = await this.h.s3.send(
           new ListMultipartUploadsCommand({
             Bucket: this.h.bucket,
+            ...(prefix ? { Prefix: prefix } : {}),
             ...(keyMarker ? { KeyMarker: keyMarker } : {}),
             ...(idMarker ? { UploadIdMarker: idMarker } : {}),
           }),
         );
-        serverListed = true;
         for (const u of out.Uploads ?? []) {
-          if (!u.Key || !u.UploadId || (u.Initiated?.getTime() ?? now) > cutoff) continue;
-          await this.abortMultipart(u.Key, u.UploadId);
-          aborted++;
+          if (u.Key && u.UploadId) await visit({ key: u.Key, uploadId: u.UploadId, initiatedMs: u.Initiated?.getTime() });
         }
-        if (!out.IsTruncated) break;
+        if (!out.IsTruncated) return true;
         keyMarker = out.NextKeyMarker;
         idMarker = out.NextUploadIdMarker;
       }
     } catch (err) {
-      if (errorName(err) !== 'NotImplemented')
-        throw new Error(`ListMultipartUploads failed: ${describeError(err)}`, { cause: err });
+      if (errorName(err) === 'NotImplemented' && keyMarker === undefined) return false;
+      throw new Error(`ListMultipartUploads failed: ${describeError(err)}`, { cause: err });
     }
-    return { aborted, serverListed };
   }
 }
