@@ -1,15 +1,18 @@
 /**
  * The artifacts service: opens the store (S3 at S3_ENDPOINT: MinIO, S3, or the
- * embedded s3rver), makes sure the bucket exists, serves the subgraph, and
- * sweeps abandoned multipart uploads every ARTIFACTS_SWEEP_INTERVAL_MINUTES.
+ * embedded s3rver), makes sure the bucket exists, serves the subgraph and the
+ * registry's internal routes (internal/internalRoutes.ts), and sweeps
+ * abandoned multipart uploads every ARTIFACTS_SWEEP_INTERVAL_MINUTES.
  * main.ts runs it as a process.
  */
 import { type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
 import { type ArtifactsContext, createArtifactsRequest } from './context';
 import { createOwnerLocator } from './files/locator';
+import { mountInternalRoutes } from './internal/internalRoutes';
 import { createResolvers } from './resolvers';
 import { typeDefs } from './schema';
 import { type ArtifactsStore, openArtifactsStore } from './store/artifactsStore';
+import type { CopyLimits } from './store/copyStore';
 
 export interface RunningArtifacts {
   url: string;
@@ -36,9 +39,14 @@ function startSweeper(store: ArtifactsStore, intervalMs: number, log: Logger): (
   return () => clearInterval(timer);
 }
 
-export async function startArtifacts(config: Config, log: Logger): Promise<RunningArtifacts> {
+export interface ArtifactsOptions {
+  /** Where copies switch to UploadPartCopy, and its part size (default 5 GiB and 512 MiB; tests set them low). */
+  copyLimits?: CopyLimits;
+}
+
+export async function startArtifacts(config: Config, log: Logger, options: ArtifactsOptions = {}): Promise<RunningArtifacts> {
   const internalSecret = requireInternalSecret(config, 'artifacts');
-  const store = await openArtifactsStore(config, log);
+  const store = await openArtifactsStore(config, log, options.copyLimits);
   const registryUrl = config.subgraphUrls.registry;
   const locator = createOwnerLocator({ registryUrl, internalSecret });
   const settings = {
@@ -55,6 +63,7 @@ export async function startArtifacts(config: Config, log: Logger): Promise<Runni
       log,
       internalSecret,
       context: (base) => ({ ...base, artifacts: createArtifactsRequest(base, { store, locator, settings, registryUrl }) }),
+      routes: (app) => mountInternalRoutes(app, { store, internalSecret, log }),
       health: { s3: (signal) => store.ping(signal) },
       onClose: () => {
         stopSweeper();
