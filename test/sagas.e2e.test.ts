@@ -407,8 +407,12 @@ describe('sagas across the three stores', () => {
       if (!s3) throw new Error('the platform runs no embedded S3');
       await s3.stop();
       try {
-        const op = await data<{ createModelVersionFromRun: Operation }>(FROM_RUN, { m: modelId, r: runIds[0], f: null });
+        const op = await data<{ createModelVersionFromRun: Operation }>(
+          `mutation($m: ID!, $r: ID!) { createModelVersionFromRun(input: { modelId: $m, runId: $r }) { ${OPERATION} } }`,
+          { m: modelId, r: runIds[0] },
+        );
         expect(op.createModelVersionFromRun).toMatchObject({ status: 'RUNNING', step: 'copyFiles' });
+        expect(op.createModelVersionFromRun.error).toMatch(/503|S3/);
       } finally {
         platform.stores.s3 = await startEmbeddedS3({ dataDir: path.join(platform.config.dataDir, 's3'), port: s3.port });
       }
