@@ -10,6 +10,7 @@ import { experimentsLoaders } from './domains/experiments/loaders';
 import { identityLoaders } from './domains/identity/loaders';
 import { modelsLoaders } from './domains/models/loaders';
 import { promptsLoaders } from './domains/prompts/loaders';
+import type { ReconcileRunner } from './reconcile/schedule';
 import type { SagaOrchestrator } from './sagas/orchestrator';
 import { RequestIdempotency } from './store/idempotency';
 import type { RegistryStore } from './store/registryStore';
@@ -32,12 +33,15 @@ export interface RegistryContext extends BaseContext {
   loaders: Loaders;
   /** Runs the sagas that saga mutations start (absent in tests without the other services). */
   orchestrator?: SagaOrchestrator;
+  /** Runs Mutation.reconcile (absent in tests without the other services). */
+  reconciler?: ReconcileRunner;
 }
 
 export interface ContextOptions {
   /** How long an idempotency key and its result are kept (default 24 h). */
   idempotencyTtlMs?: number;
   orchestrator?: SagaOrchestrator;
+  reconciler?: ReconcileRunner;
 }
 
 /**
@@ -59,6 +63,7 @@ export function createContext(shared: RegistryStore, options: ContextOptions = {
       access: new Access(base.caller, (userId) => store.identity.membershipsOf(userId)),
       loaders: createLoaders(store),
       ...(options.orchestrator ? { orchestrator: options.orchestrator } : {}),
+      ...(options.reconciler ? { reconciler: options.reconciler } : {}),
     };
   };
 }

@@ -10,6 +10,7 @@ import { identityResolvers } from './domains/identity/resolvers';
 import { modelsResolvers } from './domains/models/resolvers';
 import { operationsResolvers } from './domains/operations/resolvers';
 import { promptsResolvers } from './domains/prompts/resolvers';
+import { reconcileResolvers } from './domains/reconcile/resolvers';
 
 /** Every domain's resolvers, merged; a field defined twice fails at start. */
 export function createResolvers(): GraphQLResolverMap<RegistryContext> {
@@ -23,6 +24,7 @@ export function createResolvers(): GraphQLResolverMap<RegistryContext> {
       promptsResolvers,
       lineageResolvers,
       operationsResolvers,
+      reconcileResolvers,
     ]),
   );
 }

@@ -12,6 +12,7 @@ import { identitySdl } from './domains/identity/sdl';
 import { modelsSdl } from './domains/models/sdl';
 import { operationsSdl } from './domains/operations/sdl';
 import { promptsSdl } from './domains/prompts/sdl';
+import { reconcileSdl } from './domains/reconcile/sdl';
 
 export { BOOTSTRAP_ADMIN_ID } from './constants';
 
@@ -20,5 +21,16 @@ const FEDERATION = /* GraphQL */ `
 `;
 
 export const typeDefs = parse(
-  [FEDERATION, commonSdl, identitySdl, experimentsSdl, modelsSdl, datasetsSdl, promptsSdl, lineageSdl, operationsSdl].join('\n'),
+  [
+    FEDERATION,
+    commonSdl,
+    identitySdl,
+    experimentsSdl,
+    modelsSdl,
+    datasetsSdl,
+    promptsSdl,
+    lineageSdl,
+    operationsSdl,
+    reconcileSdl,
+  ].join('\n'),
 );

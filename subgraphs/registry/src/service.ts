@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AUDIT_PATH, type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
 import { AuditRelay } from './audit/auditRelay';
 import { createContext, type RegistryContext } from './context';
+import { ReconcileRunner } from './reconcile/schedule';
 import { createResolvers } from './resolvers';
 import { SAGA_DEFINITIONS } from './sagas/definitions';
 import { SagaOrchestrator } from './sagas/orchestrator';
@@ -21,6 +22,8 @@ export interface RunningRegistry {
   relay: AuditRelay;
   /** Runs the cross-store sagas. */
   orchestrator: SagaOrchestrator;
+  /** Compares the stores on demand and every LAB_RECONCILE_INTERVAL_MINUTES. */
+  reconciler: ReconcileRunner;
   stop(): Promise<void>;
 }
 
@@ -62,6 +65,14 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
     faults: config.sagas.faults,
     faultMarkerDir: path.join(config.dataDir, 'saga-faults'),
   });
+  const reconciler = new ReconcileRunner({
+    store,
+    artifactsUrl: config.subgraphUrls.artifacts,
+    metricsUrl: config.subgraphUrls.metrics,
+    internalSecret,
+    log: log.child({ component: 'reconciler' }),
+    graceMs: config.reconcile.graceMs,
+  });
   // Expired idempotency keys, deleted hourly (a key reused after expiry is taken over anyway).
   const pruneKeys = setInterval(() => {
     store.pruneIdempotencyKeys().catch((err: unknown) => log.warn({ err }, 'pruning expired idempotency keys failed'));
@@ -73,10 +84,11 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
       resolvers: createResolvers(),
       log,
       internalSecret,
-      context: createContext(store, { idempotencyTtlMs: config.idempotency.keyTtlMs, orchestrator }),
+      context: createContext(store, { idempotencyTtlMs: config.idempotency.keyTtlMs, orchestrator, reconciler }),
       health: { postgresql: (signal) => store.ping(signal) },
       onClose: async () => {
         clearInterval(pruneKeys);
+        await reconciler.stop();
         await orchestrator.stop();
         await relay.stop();
         await store.close();
@@ -87,5 +99,6 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
   );
   relay.start();
   orchestrator.start();
-  return { url: running.url, relay, orchestrator, stop: running.close };
+  reconciler.start(config.reconcile.intervalMs, config.reconcile.repair);
+  return { url: running.url, relay, orchestrator, reconciler, stop: running.close };
 }

@@ -38,6 +38,15 @@ export interface DatasetVersionOutcome {
   checksum?: string;
 }
 
+/** A PENDING version nobody commits, with its dataset's project. */
+export interface AbandonedVersion {
+  id: string;
+  datasetId: string;
+  label: string;
+  projectId: string;
+  createdAt: Date;
+}
+
 /** A run that read a dataset version (or a version a run read), with the run's project. */
 export interface LineageRow {
   runId: string;
@@ -160,6 +169,48 @@ export class DatasetsStore extends AuditedStore {
       });
       return startSaga(tx, this.actor, started);
     });
+  }
+
+  /**
+   * Marks a READY version FAILED: its files are gone or not what it recorded
+   * (the reconciler's repair). False when it is not READY (any more).
+   */
+  failReadyVersion(id: string, reason: string): Promise<boolean> {
+    return this.withAudit(async (tx, audit) => {
+      const { count } = await tx.datasetVersion.updateMany({ where: { id, status: 'READY' }, data: { status: 'FAILED' } });
+      if (count === 0) return false;
+      audit({
+        action: 'datasetVersion.fail',
+        entityType: 'DatasetVersion',
+        entityId: id,
+        projectOf: { kind: 'DATASET_VERSION', id },
+        change: { status: 'FAILED', fromStatus: 'READY', reason },
+      });
+      return true;
+    });
+  }
+
+  /** READY versions after `afterId` in id order, last changed before `changedBefore` (the reconciler's check of their files). */
+  readyVersionsPage(afterId: string | undefined, limit: number, changedBefore: Date): Promise<DatasetVersion[]> {
+    return this.prisma.datasetVersion.findMany({
+      where: { status: 'READY', updatedAt: { lt: changedBefore }, ...(afterId ? { id: { gt: afterId } } : {}) },
+      orderBy: { id: 'asc' },
+      take: limit,
+    });
+  }
+
+  /**
+   * PENDING versions created before `createdBefore` that no commit saga is
+   * working on, oldest first, with their dataset's project (the reconciler).
+   */
+  abandonedPendingVersions(createdBefore: Date, limit = 1000): Promise<AbandonedVersion[]> {
+    // The active key of the commit saga (sagas/datasetVersionCommit.ts).
+    return this.prisma.$queryRaw<AbandonedVersion[]>`SELECT dv.id::text AS id, dv.dataset_id::text AS "datasetId",
+        dv.label, d.project_id::text AS "projectId", dv.created_at AS "createdAt"
+      FROM dataset_versions dv JOIN datasets d ON d.id = dv.dataset_id
+      WHERE dv.status = 'PENDING' AND dv.created_at < ${createdBefore}
+        AND NOT EXISTS (SELECT 1 FROM sagas s WHERE s.active_key = 'dataset-version.commit:' || dv.id::text)
+      ORDER BY dv.created_at LIMIT ${limit}`;
   }
 
   async versionsByIds(ids: readonly string[]): Promise<(DatasetVersion | null)[]> {

@@ -19,6 +19,12 @@ export type { Experiment, ExperimentStatus, Run, RunStatus };
 /** A run with the project of its experiment (for access checks). */
 export type RunRow = Run & { projectId: string };
 
+/** A run as stored, whether or not its experiment is marked deleted. */
+export interface StoredRun {
+  experimentId: string;
+  experimentDeleted: boolean;
+}
+
 export type ExperimentSortField = 'createdAt' | 'updatedAt' | 'name';
 export type RunSortField = 'startTime' | 'createdAt' | 'name';
 
@@ -441,5 +447,19 @@ export class ExperimentsStore extends AuditedStore {
     return this.prisma.$queryRaw`SELECT e.id::text AS id, e.project_id::text AS "projectId", e.deleted_at AS "deletedAt",
         EXISTS (SELECT 1 FROM sagas s WHERE s.active_key = 'experiment.delete:' || e.id::text) AS "sagaActive"
       FROM experiments e WHERE e.deleted_at IS NOT NULL ORDER BY e.deleted_at LIMIT 10000`;
+  }
+
+  /**
+   * Runs as stored, those of experiments marked deleted included (readers use
+   * runsByIds): each found run's experiment and whether it is marked deleted.
+   * One query; the reconciler's check of files and metrics against runs.
+   */
+  async storedRuns(ids: readonly string[]): Promise<Map<string, StoredRun>> {
+    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+    if (wanted.length === 0) return new Map();
+    const rows = await this.prisma.$queryRaw<(StoredRun & { id: string })[]>`SELECT r.id::text AS id,
+        r.experiment_id::text AS "experimentId", e.deleted_at IS NOT NULL AS "experimentDeleted"
+      FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ANY(${wanted}::uuid[])`;
+    return new Map(rows.map(({ id, ...run }) => [id, run]));
   }
 }

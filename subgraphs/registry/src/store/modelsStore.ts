@@ -134,6 +134,21 @@ export class ModelsStore extends AuditedStore {
     return inOrder(ids, rows);
   }
 
+  /**
+   * Versions made of a run's files (metadata.sourceFiles > 0, sagas/modelVersionFromRun.ts)
+   * after `afterId` in id order, created before `createdBefore` (the reconciler's check of their files).
+   */
+  versionsWithSourceFilesPage(afterId: string | undefined, limit: number, createdBefore: Date): Promise<ModelVersion[]> {
+    const after = afterId ? Prisma.sql`AND id > ${afterId}::uuid` : Prisma.empty;
+    return this.prisma.$queryRaw<ModelVersion[]>`SELECT id::text AS id, model_id::text AS "modelId", version,
+        description, source_run_id::text AS "sourceRunId", tags, metadata, created_by_id::text AS "createdById",
+        created_at AS "createdAt", updated_at AS "updatedAt"
+      FROM model_versions
+      WHERE jsonb_typeof(metadata->'sourceFiles') = 'number' AND (metadata->>'sourceFiles')::numeric > 0
+        AND created_at < ${createdBefore} ${after}
+      ORDER BY id LIMIT ${limit}`;
+  }
+
   /** Versions by (model id, number), in the order asked, null where missing. */
   async versionsByNumber(keys: readonly { modelId: string; version: number }[]): Promise<(ModelVersion | null)[]> {
     const valid = keys.filter((k) => isUuid(k.modelId) && Number.isInteger(k.version));

@@ -180,6 +180,11 @@ export class SagasStore {
     });
   }
 
+  /** Active sagas, oldest first (the reconciler's view of the work in flight). */
+  active(limit = 10_000): Promise<Saga[]> {
+    return this.prisma.saga.findMany({ where: { status: { in: ACTIVE } }, orderBy: { createdAt: 'asc' }, take: limit });
+  }
+
   /** Makes active sagas due now (the reconciler's repair of stuck ones); the count. */
   async retryNow(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0;

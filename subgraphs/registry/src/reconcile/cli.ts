@@ -1,0 +1,109 @@
+/**
+ * npm run reconcile [-- --repair] [--grace-hours N] [--json]
+ *
+ * Compares the registry's PostgreSQL with the running platform's artifacts
+ * and metrics services and prints what a fault left behind (README,
+ * Reconciliation); with --repair, repairs it. Exit status: 0 nothing found
+ * (or everything found repaired), 1 findings remain, 2 the run failed (a
+ * store unreachable, a bad flag).
+ *
+ * With LAB_INTERNAL_SECRET it talks to PostgreSQL (DATABASE_URL, else the
+ * embedded server of a running `npm start`) and to the services
+ * (METRICS_URL/ARTIFACTS_URL or their ports) itself; without it, it asks the
+ * running registry through the gateway as the admin (viaGateway.ts).
+ */
+import { parseArgs } from 'node:util';
+import { type Config, createLogger, InternalCallError, type Logger, loadConfigOrExit } from '@lab/shared';
+import { EMBEDDED_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '@lab/stack';
+import { createStoreServices } from '../sagas/storeServices';
+import { redactUrl } from '../store/databaseUrl';
+import { openRegistryStore } from '../store/registryStore';
+import { formatTable, type ReportJson, toJson } from './format';
+import { reconcile } from './reconciler';
+import { ReconcileCliError, reconcileViaGateway } from './viaGateway';
+
+const USAGE = 'usage: npm run reconcile [-- --repair] [--grace-hours N] [--json]';
+const MAX_GRACE_HOURS = 720;
+
+class UsageError extends Error {}
+
+interface Flags {
+  repair: boolean;
+  graceHours: number | undefined;
+  json: boolean;
+}
+
+function parseFlags(): Flags {
+  const { values } = parseArgs({
+    options: {
+      repair: { type: 'boolean', default: false },
+      'grace-hours': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const raw = values['grace-hours'];
+  const graceHours = raw === undefined ? undefined : Number(raw);
+  if (graceHours !== undefined && !(Number.isFinite(graceHours) && graceHours >= 0 && graceHours <= MAX_GRACE_HOURS)) {
+    throw new UsageError(`--grace-hours must be a number of hours from 0 to ${MAX_GRACE_HOURS}`);
+  }
+  return { repair: values.repair ?? false, graceHours, json: values.json ?? false };
+}
+
+function databaseUrlOf(config: Config): string {
+  return (
+    config.postgres.url ??
+    `postgresql://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${config.ports.postgres}/${EMBEDDED_DATABASE}`
+  );
+}
+
+/** Reconciles from this process: PostgreSQL directly, the services through their internal routes. */
+async function reconcileDirectly(config: Config, internalSecret: string, flags: Flags, log: Logger): Promise<ReportJson> {
+  const databaseUrl = databaseUrlOf(config);
+  const store = openRegistryStore(databaseUrl, { maxConnections: 2, log });
+  try {
+    await store.ping().catch((err: unknown) => {
+      throw new ReconcileCliError(`PostgreSQL at ${redactUrl(databaseUrl)} is unreachable: ${(err as Error).message}`);
+    });
+    const report = await reconcile({
+      store,
+      services: createStoreServices({
+        artifactsUrl: config.subgraphUrls.artifacts,
+        metricsUrl: config.subgraphUrls.metrics,
+        internalSecret,
+        requestId: `reconcile-cli-${Date.now().toString(36)}`,
+      }),
+      graceMs: flags.graceHours === undefined ? config.reconcile.graceMs : flags.graceHours * 3_600_000,
+      repair: flags.repair,
+      log,
+    });
+    return toJson(report);
+  } finally {
+    await store.close().catch(() => {});
+  }
+}
+
+function isUsageError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) || err instanceof UsageError;
+}
+
+async function main(): Promise<number> {
+  const config = loadConfigOrExit();
+  const log = createLogger('reconcile', { ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  try {
+    const flags = parseFlags();
+    const report = config.internalSecret
+      ? await reconcileDirectly(config, config.internalSecret, flags, log)
+      : await reconcileViaGateway(config, flags);
+    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
+    return report.remaining === 0 ? 0 : 1;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = err instanceof InternalCallError ? ' (is the platform running? `npm start`)' : '';
+    process.stderr.write(`reconcile failed: ${message}${hint}\n`);
+    if (isUsageError(err)) process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+}
+
+process.exit(await main());

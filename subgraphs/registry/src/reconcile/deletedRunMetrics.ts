@@ -1,0 +1,84 @@
+/**
+ * METRICS_OF_DELETED_RUN: metric points of runs the registry no longer has,
+ * or whose experiment is marked deleted while no experiment.delete saga runs
+ * (one that runs deletes them itself). Candidates are found page by page of
+ * the metrics inventory (one query per page); the active sagas are read after
+ * the scan. Repair: METRICS_INTERNAL.delete of the runs, 10,000 at a time.
+ */
+import { type DeleteMetricsResult, METRICS_INTERNAL } from '@lab/shared';
+import type { RegistryStore } from '../store/registryStore';
+import type { ActiveWork } from './activeWork';
+import { type CheckContext, chunks } from './check';
+import type { MetricRun } from './inventory';
+import type { Finding } from './report';
+
+/** Most runs one METRICS_INTERNAL.delete takes. */
+export const DELETE_RUNS_BATCH = 10_000;
+
+interface Candidate {
+  run: MetricRun;
+  /** The deleted experiment the run still belongs to; absent when the run is gone. */
+  deletedExperiment?: string;
+}
+
+/** Collects, page by page, the runs with points that are gone or in a deleted experiment (the scan's `onPage`). */
+export class DeletedRunCandidates {
+  readonly found: Candidate[] = [];
+
+  constructor(private readonly store: RegistryStore) {}
+
+  readonly onPage = async (runs: MetricRun[]): Promise<void> => {
+    const stored = await this.store.experiments.storedRuns(runs.map((r) => r.runId));
+    for (const run of runs) {
+      const row = stored.get(run.runId.toLowerCase());
+      if (!row) this.found.push({ run });
+      else if (row.experimentDeleted) this.found.push({ run, deletedExperiment: row.experimentId });
+    }
+  };
+}
+
+function describe(candidate: Candidate): string {
+  const { run } = candidate;
+  const points = `${run.points} points (the last at ${new Date(run.lastTimestampMs).toISOString()})`;
+  return candidate.deletedExperiment
+    ? `${points} of a run of experiment ${candidate.deletedExperiment}, deleted with no operation deleting its metrics`
+    : `${points} of a run the registry no longer has (experiment ${run.experimentId})`;
+}
+
+/** Deletes the findings' points in batches; a failed batch leaves its findings unrepaired with the reason. */
+async function repairAll(ctx: CheckContext, findings: Finding[]): Promise<Finding[]> {
+  const out: Finding[] = [];
+  for (const batch of chunks(findings, DELETE_RUNS_BATCH)) {
+    try {
+      const done = await ctx.services.metrics<DeleteMetricsResult>(
+        METRICS_INTERNAL.delete,
+        { runIds: batch.map((f) => f.entityId) },
+        { timeoutMs: 10 * 60_000 },
+      );
+      ctx.log.info({ runs: batch.length, deleted: done.deleted }, 'reconciler deleted the metric points of deleted runs');
+      out.push(...batch.map((f) => ({ ...f, detail: `${f.detail}; points deleted`, repaired: true })));
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      ctx.log.warn({ err, runs: batch.length }, 'reconciler could not delete the metric points of deleted runs');
+      out.push(...batch.map((f) => ({ ...f, detail: `${f.detail}; repair failed: ${reason}` })));
+    }
+  }
+  return out;
+}
+
+export async function deletedRunMetrics(
+  ctx: CheckContext,
+  candidates: DeletedRunCandidates,
+  active: ActiveWork,
+): Promise<Finding[]> {
+  const findings: Finding[] = candidates.found
+    .filter((c) => !c.deletedExperiment || !active.deletingExperiments.has(c.deletedExperiment))
+    .map((c) => ({
+      kind: 'METRICS_OF_DELETED_RUN',
+      entityType: 'Run',
+      entityId: c.run.runId,
+      detail: describe(c),
+      repaired: false,
+    }));
+  return ctx.repair ? repairAll(ctx, findings) : findings;
+}

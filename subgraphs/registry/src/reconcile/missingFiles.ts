@@ -1,0 +1,124 @@
+/**
+ * MISSING_FILES: rows whose files are not in S3.
+ *  - READY dataset versions with no file, or files whose total size is not the
+ *    version's size_bytes. Repair: the version marked FAILED (audited as the
+ *    system), as a failed commit would have left it.
+ *  - Model versions made of a run's files (metadata.sourceFiles > 0) with no
+ *    file. Reported only: a model version is never changed by the reconciler.
+ * Rows changed after the run started are left for the next run (the scan may
+ * have passed their prefix before their files arrived), and every candidate
+ * is confirmed with an inspect of its prefix before it is reported.
+ */
+import { ARTIFACTS_INTERNAL, type FileOwnerRef, type FileOwnerSummary, type InspectFilesResult } from '@lab/shared';
+import type { DatasetVersion } from '../store/datasetsStore';
+import type { ModelVersion } from '../store/modelsStore';
+import type { ActiveWork } from './activeWork';
+import { type CheckContext, LOOKUP_BATCH, NotRepaired, repairFinding } from './check';
+import { ownerKey } from './inventory';
+import type { Finding, Scanned } from './report';
+
+/** What is wrong with a READY version's files, or undefined when they match it. */
+function datasetProblem(version: DatasetVersion, files: { count: number; totalBytes: number } | undefined): string | undefined {
+  if (!files || files.count === 0) return 'READY but no file is in S3';
+  if (version.sizeBytes !== null && BigInt(files.totalBytes) !== version.sizeBytes) {
+    return `READY with ${version.sizeBytes} bytes recorded, but its ${files.count} files in S3 hold ${files.totalBytes}`;
+  }
+  return undefined;
+}
+
+function inspect(ctx: CheckContext, owner: FileOwnerRef): Promise<InspectFilesResult> {
+  return ctx.services.artifacts<InspectFilesResult>(ARTIFACTS_INTERNAL.inspect, { owner });
+}
+
+async function datasetVersionFinding(ctx: CheckContext, version: DatasetVersion): Promise<Finding | undefined> {
+  const problem = datasetProblem(
+    version,
+    await inspect(ctx, { kind: 'DATASET_VERSION', id: version.id, parentId: version.datasetId }),
+  );
+  if (!problem) return undefined;
+  const finding: Finding = {
+    kind: 'MISSING_FILES',
+    entityType: 'DatasetVersion',
+    entityId: version.id,
+    detail: `dataset version ${version.label} of dataset ${version.datasetId}: ${problem}`,
+    repaired: false,
+  };
+  return repairFinding(ctx, finding, async () => {
+    if (!(await ctx.store.datasets.failReadyVersion(version.id, problem)))
+      throw new NotRepaired('the version is no longer READY');
+    return 'marked FAILED';
+  });
+}
+
+async function readyDatasetVersions(
+  ctx: CheckContext,
+  owners: ReadonlyMap<string, FileOwnerSummary>,
+  active: ActiveWork,
+  scanned: Scanned,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await ctx.store.datasets.readyVersionsPage(after, LOOKUP_BATCH, ctx.startedAt);
+    scanned.datasetVersions += page.length;
+    for (const version of page) {
+      if (active.committingDatasetVersions.has(version.id)) continue;
+      if (!datasetProblem(version, owners.get(ownerKey({ kind: 'DATASET_VERSION', id: version.id })))) continue;
+      const finding = await datasetVersionFinding(ctx, version);
+      if (finding) findings.push(finding);
+    }
+    if (page.length < LOOKUP_BATCH) return findings;
+    after = page.at(-1)?.id;
+  }
+}
+
+function sourceFiles(version: ModelVersion): number {
+  return Number((version.metadata as { sourceFiles?: unknown }).sourceFiles ?? 0);
+}
+
+async function modelVersionFinding(ctx: CheckContext, version: ModelVersion): Promise<Finding | undefined> {
+  const found = await inspect(ctx, { kind: 'MODEL_VERSION', id: version.id, parentId: version.modelId });
+  if (found.count > 0) return undefined;
+  const from = version.sourceRunId ? ` of run ${version.sourceRunId}` : '';
+  return {
+    kind: 'MISSING_FILES',
+    entityType: 'ModelVersion',
+    entityId: version.id,
+    detail: `version ${version.version} of model ${version.modelId}, made of ${sourceFiles(version)} files${from}: none is in S3 (reported only: the reconciler never changes a model version)`,
+    repaired: false,
+  };
+}
+
+async function modelVersionsFromRuns(
+  ctx: CheckContext,
+  owners: ReadonlyMap<string, FileOwnerSummary>,
+  active: ActiveWork,
+  scanned: Scanned,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await ctx.store.models.versionsWithSourceFilesPage(after, LOOKUP_BATCH, ctx.startedAt);
+    scanned.modelVersions += page.length;
+    for (const version of page) {
+      if (active.makingModelVersions.has(version.id)) continue;
+      if (owners.has(ownerKey({ kind: 'MODEL_VERSION', id: version.id }))) continue;
+      const finding = await modelVersionFinding(ctx, version);
+      if (finding) findings.push(finding);
+    }
+    if (page.length < LOOKUP_BATCH) return findings;
+    after = page.at(-1)?.id;
+  }
+}
+
+export async function missingFiles(
+  ctx: CheckContext,
+  owners: ReadonlyMap<string, FileOwnerSummary>,
+  active: ActiveWork,
+  scanned: Scanned,
+): Promise<Finding[]> {
+  return [
+    ...(await readyDatasetVersions(ctx, owners, active, scanned)),
+    ...(await modelVersionsFromRuns(ctx, owners, active, scanned)),
+  ];
+}

@@ -1,0 +1,96 @@
+/**
+ * The reconciler inside the registry service: runs on demand
+ * (Mutation.reconcile) and every LAB_RECONCILE_INTERVAL_MINUTES, repairing
+ * when LAB_RECONCILE_REPAIR is set. A scheduled run is skipped while another
+ * run is in progress; a failed run is logged, never thrown.
+ */
+import type { Logger } from '@lab/shared';
+import { createStoreServices } from '../sagas/storeServices';
+import { SYSTEM_ACTOR } from '../store/auditedStore';
+import type { RegistryStore } from '../store/registryStore';
+import { reconcile } from './reconciler';
+import { countsByKind, type ReconciliationReport, remaining } from './report';
+
+export interface ReconcileRunnerOptions {
+  store: RegistryStore;
+  artifactsUrl: string;
+  metricsUrl: string;
+  internalSecret: string;
+  log: Logger;
+  /** The default grace period (LAB_RECONCILE_GRACE_HOURS). */
+  graceMs: number;
+  stuckAfterMs?: number;
+}
+
+export interface RunRequest {
+  repair: boolean;
+  /** Overrides the default grace period. */
+  graceMs?: number;
+  /** The request that asked (its audit events and internal calls carry it). */
+  requestId?: string;
+}
+
+export class ReconcileRunner {
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ReconcileRunnerOptions) {}
+
+  /** One reconciliation now; throws when a store cannot be read. */
+  run(request: RunRequest): Promise<ReconciliationReport> {
+    const requestId = request.requestId || `reconcile-${Date.now().toString(36)}`;
+    const { store, artifactsUrl, metricsUrl, internalSecret, log } = this.options;
+    const work = reconcile({
+      store: store.forActor({ ...SYSTEM_ACTOR, requestId }),
+      services: createStoreServices({ artifactsUrl, metricsUrl, internalSecret, requestId }),
+      graceMs: request.graceMs ?? this.options.graceMs,
+      ...(this.options.stuckAfterMs !== undefined ? { stuckAfterMs: this.options.stuckAfterMs } : {}),
+      repair: request.repair,
+      log: log.child({ requestId }),
+    });
+    this.inFlight.add(work);
+    return work.finally(() => this.inFlight.delete(work));
+  }
+
+  /** Runs every `intervalMs` (none when 0). */
+  start(intervalMs: number, repair: boolean): void {
+    if (intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.scheduled(repair), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops the schedule; waits up to `graceMs` for runs in progress. */
+  async stop(graceMs = 5000): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    const running = Promise.allSettled([...this.inFlight]);
+    await Promise.race([running, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+  }
+
+  private async scheduled(repair: boolean): Promise<void> {
+    const { log } = this.options;
+    if (this.inFlight.size > 0) {
+      log.info('a reconciliation is still in progress: this scheduled one is skipped');
+      return;
+    }
+    try {
+      logSummary(log, await this.run({ repair }));
+    } catch (err) {
+      log.warn({ err }, 'scheduled reconciliation failed; the next one tries again');
+    }
+  }
+}
+
+/** One line per run: info when nothing was found, warn with the counts per kind otherwise. */
+export function logSummary(log: Logger, report: ReconciliationReport): void {
+  const ms = report.finishedAt.getTime() - report.startedAt.getTime();
+  const summary = { repair: report.repair, scanned: report.scanned, ms };
+  if (report.findings.length === 0) {
+    log.info(summary, 'reconciliation found nothing');
+    return;
+  }
+  log.warn(
+    { ...summary, found: countsByKind(report.findings), remaining: remaining(report) },
+    `reconciliation found ${report.findings.length} things a fault left behind`,
+  );
+}
