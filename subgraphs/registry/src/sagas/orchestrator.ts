@@ -69,7 +69,7 @@ export class SagaOrchestrator {
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
-  private stopped = true;
+  private stopped = false;
 
   constructor(private readonly options: OrchestratorOptions) {
     this.definitions = new Map(options.definitions.map((d) => [d.kind, d]));
@@ -174,7 +174,12 @@ export class SagaOrchestrator {
               { sagaId: saga.id, kind: saga.kind, step: step.name, reason: message },
               'saga step failed for good; compensating',
             );
-            saga = await sagas.advance(saga, this.owner, { step: first.name, status: 'COMPENSATING', error: message });
+            saga = await sagas.advance(saga, this.owner, {
+              step: first.name,
+              status: 'COMPENSATING',
+              error: message,
+              state: { failure: `${step.name}: ${message}` },
+            });
             continue;
           }
           const delay = retryDelayMs(saga.attempts);
@@ -186,12 +191,14 @@ export class SagaOrchestrator {
           return;
         }
         const next = steps[index + 1];
+        // Once ended, the error is why it failed (the step that failed for good), or none.
+        const failure = (saga.state as { failure?: string }).failure ?? null;
         saga = await sagas.advance(
           saga,
           this.owner,
           next
             ? { step: next.name, state: added ?? {} }
-            : { step: step.name, state: added ?? {}, status: forward ? 'SUCCEEDED' : 'FAILED' },
+            : { step: step.name, state: added ?? {}, status: forward ? 'SUCCEEDED' : 'FAILED', error: forward ? null : failure },
         );
         if (saga && !ACTIVE.has(saga.status)) log.info({ sagaId: saga.id, kind: saga.kind, status: saga.status }, 'saga ended');
       }
