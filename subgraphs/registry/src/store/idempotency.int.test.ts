@@ -2,12 +2,14 @@
  * Idempotent mutations on embedded PostgreSQL: the same key with the same
  * input answers the first result without a second write or audit event; other
  * input is a CONFLICT; a failed write keeps no key, so its retry runs; a
- * concurrent duplicate waits and replays; an expired key runs again.
+ * concurrent duplicate waits and replays, or, when the first attempt holds the
+ * key too long, answers a retryable CONFLICT; an expired key runs again.
  */
 import type { Caller } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Prisma } from '../generated/prisma/client';
 import { startTestRegistry, type TestRegistry } from '../testing/testRegistry';
-import { decodeResult, encodeResult } from './idempotency';
+import { decodeResult, encodeResult, IDEMPOTENCY_LOCK_WAIT_MS } from './idempotency';
 
 let reg: TestRegistry;
 const ids = {
@@ -34,6 +36,55 @@ const experimentsNamed = (name: string) => reg.prisma.experiment.count({ where: 
 const events = (action: string, entityId: string) => reg.prisma.auditOutbox.count({ where: { action, entityId } });
 const keyRow = (key: string, callerId = ids.alice) =>
   reg.prisma.idempotencyKey.findUnique({ where: { callerId_key: { callerId, key } } });
+
+/**
+ * Takes row locks in a transaction of its own, as a slow first attempt would,
+ * and holds them until the returned release is called (then rolls back).
+ */
+async function holdLocks(take: (tx: Prisma.TransactionClient) => Promise<unknown>): Promise<() => Promise<void>> {
+  const rollback = new Error('rollback');
+  let release = () => {};
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let taken = () => {};
+  const locked = new Promise<void>((resolve) => {
+    taken = resolve;
+  });
+  const holder = reg.prisma
+    .$transaction(
+      async (tx) => {
+        await take(tx);
+        taken();
+        await released;
+        throw rollback;
+      },
+      { timeout: 30_000 },
+    )
+    .catch((err: unknown) => {
+      if (err !== rollback) throw err;
+    });
+  await Promise.race([locked, holder]);
+  return async () => {
+    release();
+    await holder;
+  };
+}
+
+/** A duplicate of an attempt still holding its key: answered after the claim's lock wait, well before a transaction times out. */
+async function expectInProgress(name: string, key: string): Promise<void> {
+  const started = Date.now();
+  const answer = await create(name, key);
+  const waitedMs = Date.now() - started;
+  expect(answer.errors?.[0]?.extensions).toMatchObject({
+    code: 'CONFLICT',
+    reason: 'IDEMPOTENCY_KEY_IN_PROGRESS',
+    idempotencyKey: key,
+  });
+  expect(answer.errors?.[0]?.message).toContain(`"${key}"`);
+  expect(waitedMs).toBeGreaterThanOrEqual(IDEMPOTENCY_LOCK_WAIT_MS - 50);
+  expect(waitedMs).toBeLessThan(5_000); // Prisma's default transaction timeout
+}
 
 beforeAll(async () => {
   reg = await startTestRegistry();
@@ -71,6 +122,7 @@ describe('idempotent mutations', () => {
     const other = await create('second input', 'k-other');
     expect(other.errors?.[0]?.extensions?.code).toBe('CONFLICT');
     expect(other.errors?.[0]?.message).toContain('"k-other"');
+    expect(other.errors?.[0]?.extensions?.reason).toBe('IDEMPOTENCY_KEY_REUSED');
     expect(await experimentsNamed('second input')).toBe(0);
   });
 
@@ -109,6 +161,56 @@ describe('idempotent mutations', () => {
     expect(created.size).toBe(1);
     expect(await experimentsNamed('concurrent')).toBe(1);
     expect(await events('experiment.create', [...created][0] as string)).toBe(1);
+  });
+
+  it('a duplicate that waits too long for the first attempt answers a retryable CONFLICT, not a timeout; its retry replays', async () => {
+    const first = await create('slow first', 'k-slow');
+    expect(first.errors).toBeUndefined();
+    const release = await holdLocks(
+      (tx) => tx.$executeRaw`SELECT 1 FROM idempotency_keys WHERE caller_id = ${ids.alice} AND key = 'k-slow' FOR UPDATE`,
+    );
+    try {
+      await expectInProgress('slow first', 'k-slow');
+    } finally {
+      await release();
+    }
+    const retried = await create('slow first', 'k-slow');
+    expect(retried.errors).toBeUndefined();
+    expect(retried.data).toEqual(first.data);
+    expect(await experimentsNamed('slow first')).toBe(1);
+  });
+
+  it('the same while the first attempt is still inserting the key; once that one rolled back, the retry runs', async () => {
+    const release = await holdLocks(
+      (tx) => tx.$executeRaw`INSERT INTO idempotency_keys (caller_id, key, digest, expires_at)
+        VALUES (${ids.alice}, 'k-inserting', 'digest of the first attempt', now() + interval '1 hour')`,
+    );
+    try {
+      await expectInProgress('inserting', 'k-inserting');
+    } finally {
+      await release();
+    }
+    expect(await keyRow('k-inserting')).toBeNull();
+    expect(await experimentsNamed('inserting')).toBe(0);
+    const retried = await create('inserting', 'k-inserting');
+    expect(retried.errors).toBeUndefined();
+    expect(await experimentsNamed('inserting')).toBe(1);
+  });
+
+  it("the lock wait is the claim's only: the write after it waits on its rows as long as its transaction allows", async () => {
+    const experiment = (await create('locked row')).data.createExperiment.id as string;
+    const release = await holdLocks((tx) => tx.$executeRaw`SELECT 1 FROM experiments WHERE id = ${experiment}::uuid FOR UPDATE`);
+    const update = reg.run(
+      `mutation($id: ID!) { updateExperiment(id: $id, input: { description: "after the lock" }) { id description } }`,
+      alice,
+      { id: experiment },
+      { idempotencyKey: 'k-row-wait' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, IDEMPOTENCY_LOCK_WAIT_MS + 500));
+    await release();
+    const answer: Answer = await update;
+    expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
+    expect(answer.data.updateExperiment.description).toBe('after the lock');
   });
 
   it('each root field of one operation is kept and replayed on its own', async () => {
