@@ -247,6 +247,19 @@ describe('sagas across the three stores', () => {
       const gone = await platform.gql('query($id: ID!) { experiment(id: $id) { id } }', { id: experimentId });
       expect(gone.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
       await expectExperimentGone(experimentId, runIds);
+      // Nothing can be written to its runs any more.
+      const late = await platform.gql(
+        'mutation($r: ID!) { logMetrics(runId: $r, points: [{ name: "loss", value: 1, step: 99 }]) { accepted } }',
+        {
+          r: runIds[0],
+        },
+      );
+      expect(late.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      const upload = await platform.gql(
+        'mutation($r: ID!) { requestUpload(input: { ownerKind: RUN, ownerId: $r, name: "late.bin", sizeBytes: 1 }) { uploadId } }',
+        { r: runIds[0] },
+      );
+      expect(upload.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
     });
 
     it("registers a model version from a run's outputs, and fails cleanly when the run has none of the files asked", async () => {
