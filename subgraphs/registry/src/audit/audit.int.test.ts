@@ -178,6 +178,60 @@ describe('audit outbox', () => {
     });
   });
 
+  it('a saga mutation writes its event in the transaction that starts the saga; its steps write theirs as the caller', async () => {
+    const p = (await ok(`mutation { createProject(input: { name: "sagas" }) { id } }`, alice)).createProject.id;
+    const exp = (
+      await ok(`mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "doomed" }) { id } }`, alice, { p })
+    ).createExperiment;
+    const run = (await ok(`mutation($e: ID!) { startRun(input: { experimentId: $e, name: "r" }) { id } }`, alice, { e: exp.id }))
+      .startRun;
+    const model = (await ok(`mutation($p: ID!) { registerModel(input: { projectId: $p, name: "m" }) { id } }`, alice, { p }))
+      .registerModel;
+    const ds = (await ok(`mutation($p: ID!) { createDataset(input: { projectId: $p, name: "d" }) { id } }`, alice, { p }))
+      .createDataset;
+    const dv = (
+      await ok(`mutation($d: ID!) { createDatasetVersion(input: { datasetId: $d, label: "v1", format: "csv" }) { id } }`, alice, {
+        d: ds.id,
+      })
+    ).createDatasetVersion;
+    const before = (await outbox()).length;
+    // No orchestrator here: each saga is started and stays RUNNING at its first step.
+    const fromRun = (
+      await ok(
+        `mutation($m: ID!, $r: ID!) { createModelVersionFromRun(input: { modelId: $m, runId: $r }) { id status step } }`,
+        alice,
+        {
+          m: model.id,
+          r: run.id,
+        },
+      )
+    ).createModelVersionFromRun;
+    const commit = (await ok(`mutation($id: ID!) { commitDatasetVersion(id: $id) { id status step } }`, alice, { id: dv.id }))
+      .commitDatasetVersion;
+    const deletion = (await ok(`mutation($id: ID!) { deleteExperiment(id: $id) { id status step } }`, alice, { id: exp.id }))
+      .deleteExperiment;
+    expect([fromRun.step, commit.step, deletion.step]).toEqual(['copyFiles', 'inspect', 'deleteMetrics']);
+    const rows = (await outbox()).slice(before);
+    expect(rows.map((r) => [r.action, r.entityType, r.entityId, r.projectId, r.actorId])).toEqual([
+      ['modelVersion.fromRun', 'Model', model.id, p, ids.alice],
+      ['datasetVersion.commit', 'DatasetVersion', dv.id, p, ids.alice],
+      ['experiment.delete', 'Experiment', exp.id, p, ids.alice],
+    ]);
+    const sagas = await reg.prisma.saga.findMany({ where: { id: { in: [fromRun.id, commit.id, deletion.id] } } });
+    expect(sagas.every((s) => s.actorId === ids.alice && s.status === 'RUNNING' && s.projectId === p)).toBe(true);
+    // The deletion's last step, run as the caller, writes the purge event.
+    const purged = await reg.store
+      .forActor({ actorId: ids.alice, actorKind: 'user', requestId: 'saga' })
+      .experiments.purgeExperiment(exp.id);
+    expect(purged).toBe(true);
+    expect((await outbox()).at(-1)).toMatchObject({
+      action: 'experiment.purge',
+      entityId: exp.id,
+      projectId: p,
+      actorId: ids.alice,
+    });
+  });
+
   it('a refused or failed mutation writes no event; a change that changes nothing writes none', async () => {
     const p = (await ok(`mutation { createProject(input: { name: "refusals" }) { id } }`, alice)).createProject.id as string;
     const exp = (await ok(`mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "once" }) { id } }`, alice, { p }))
