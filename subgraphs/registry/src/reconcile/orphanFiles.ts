@@ -29,6 +29,8 @@ const ENTITY_TYPE: Record<FileOwnerRef['kind'], string> = {
   MODEL_VERSION: 'ModelVersion',
 };
 
+const PARENT: Record<FileOwnerRef['kind'], string> = { RUN: 'experiment', DATASET_VERSION: 'dataset', MODEL_VERSION: 'model' };
+
 function ofKind(owners: readonly FileOwnerSummary[], kind: FileOwnerRef['kind']): FileOwnerSummary[] {
   return owners.filter((o) => o.kind === kind);
 }
@@ -121,7 +123,7 @@ export async function orphanFiles(
       kind: 'ORPHAN_FILES',
       entityType: ENTITY_TYPE[owner.kind],
       entityId: owner.id,
-      detail: `${describeFiles(owner.count, owner.totalBytes)} (newest ${age(owner.newestModifiedMs, nowMs)} old) under ${owner.kind} ${owner.id} of ${owner.parentId}: ${verdict.reason}`,
+      detail: `${describeFiles(owner.count, owner.totalBytes)} (newest ${age(owner.newestModifiedMs, nowMs)} old) filed under ${PARENT[owner.kind]} ${owner.parentId}: ${verdict.reason}`,
       repaired: false,
     };
     findings.push(
