@@ -91,6 +91,6 @@ export function logSummary(log: Logger, report: ReconciliationReport): void {
   }
   log.warn(
     { ...summary, found: countsByKind(report.findings), remaining: remaining(report) },
-    `reconciliation found ${report.findings.length} things a fault left behind`,
+    `reconciliation found ${report.findings.length} ${report.findings.length === 1 ? 'thing' : 'things'} a fault left behind`,
   );
 }
