@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /**
  * The audit trail end to end: mutations through the gateway reach
  * Query.auditLog (ClickHouse) through the registry's outbox and relay; with
@@ -135,6 +136,7 @@ describe('audit trail through the outbox', () => {
     const log = await eventually(async () => {
       const events = await projectEvents();
       expect(events.total).toBe(7);
+      expect(events.nodes).toHaveLength(7); // the page and the count are two queries
       return events;
     });
     expect(log.nodes.map((n) => n.action).reverse()).toEqual([
@@ -184,6 +186,7 @@ describe('audit trail through the outbox', () => {
     const log = await eventually(async () => {
       const events = await projectEvents();
       expect(events.total).toBe(7 + DOWN_MUTATIONS);
+      expect(events.nodes).toHaveLength(7 + DOWN_MUTATIONS);
       return events;
     });
     expect(new Set(log.nodes.map((n) => n.id)).size).toBe(7 + DOWN_MUTATIONS);
@@ -211,5 +214,29 @@ describe('audit trail through the outbox', () => {
     }
     const outbox = await db.query<{ n: string }>('SELECT count(*) AS n FROM audit_outbox WHERE project_id = $1', [projectId]);
     expect(Number(outbox.rows[0]?.n)).toBe(7 + DOWN_MUTATIONS);
+  });
+
+  it('sets aside an event the metrics subgraph refuses as invalid, ships the ones behind it, and shows it on the registry health', async () => {
+    if (!platform.services.metrics.running) await platform.services.metrics.start();
+    const bad = randomUUID();
+    await db.query(
+      `INSERT INTO audit_outbox (id, actor_id, actor_kind, request_id, action, entity_type, entity_id, project_id, change_digest)
+       VALUES ($1, 'registry', 'system', 'e2e', 'not a valid action!', 'Project', $2::text, $2::uuid, $3)`,
+      [bad, projectId, '0'.repeat(64)],
+    );
+    const after = (
+      await ok(`mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "after-bad" }) { id } }`, { p: projectId })
+    ).createExperiment?.id as string;
+    await eventually(async () => {
+      const row = (await db.query('SELECT quarantined_at, quarantine_reason FROM audit_outbox WHERE id = $1', [bad])).rows[0];
+      expect(row?.quarantined_at).not.toBeNull();
+      expect(row?.quarantine_reason).toMatch(/action/);
+      expect((await projectEvents()).nodes.map((n) => n.entityId)).toContain(after);
+    });
+    const health = (await (await fetch(`${platform.services.registry.url}/health`)).json()) as {
+      components: { postgresql: { details: { auditOutbox: Record<string, number>; operations: Record<string, number> } } };
+    };
+    expect(health.components.postgresql.details.auditOutbox).toMatchObject({ pending: 0, quarantined: 1 });
+    expect(health.components.postgresql.details.operations).toMatchObject({ active: 0 });
   });
 });

@@ -85,7 +85,14 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
       log,
       internalSecret,
       context: createContext(store, { idempotencyTtlMs: config.idempotency.keyTtlMs, orchestrator, reconciler }),
-      health: { postgresql: (signal) => store.ping(signal) },
+      health: {
+        // Up when PostgreSQL answers; the details show what waits on the other stores.
+        postgresql: async (signal) => {
+          await store.ping(signal);
+          const [auditOutbox, operations] = await Promise.all([store.outbox.backlog(), store.sagas.activity()]);
+          return { auditOutbox, operations };
+        },
+      },
       onClose: async () => {
         clearInterval(pruneKeys);
         await reconciler.stop();

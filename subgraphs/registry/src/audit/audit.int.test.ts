@@ -316,13 +316,21 @@ describe('audit outbox', () => {
       async (events) => {
         seen.push(events);
         await held;
+        return undefined;
       },
       5_000,
     );
     while (seen.length === 0) await new Promise((r) => setTimeout(r, 10));
-    const second = await reg.store.outbox.shipOldest(10, async (events) => void seen.push(events), 5_000);
+    const second = await reg.store.outbox.shipOldest(
+      10,
+      async (events) => {
+        seen.push(events);
+        return undefined;
+      },
+      5_000,
+    );
     release();
-    expect([await first, second]).toEqual([10, 10]);
+    expect([(await first).shipped, second.shipped]).toEqual([10, 10]);
     const [a, b] = seen.map((batch) => batch.map((e) => e.id));
     expect(a?.filter((id) => b?.includes(id))).toEqual([]);
     expect(await reg.store.outbox.pending()).toBe(pending - 20);
@@ -334,5 +342,28 @@ describe('audit outbox', () => {
     expect(await reg.store.outbox.prune(new Date(Date.now() - 60_000))).toBe(0);
     expect(await reg.store.outbox.prune(new Date(Date.now() + 60_000))).toBe(20);
     expect(await reg.store.outbox.pending()).toBe(pending - 20);
+
+    // An event the receiver refuses is set aside: kept, skipped by later claims, never pruned.
+    const oldest = await reg.store.outbox.shipOldest(
+      3,
+      async (events) => ({ rejected: new Map([[events[1]?.id ?? '', 'bad action']]) }),
+      5_000,
+    );
+    expect(oldest).toEqual({ shipped: 0, quarantined: 1 });
+    expect(await reg.store.outbox.backlog()).toMatchObject({ pending: pending - 21, quarantined: 1 });
+    const aside = await reg.prisma.auditOutbox.findMany({ where: { quarantinedAt: { not: null } } });
+    expect(aside.map((r) => r.quarantineReason)).toEqual(['bad action']);
+    const next: AuditEvent[][] = [];
+    await reg.store.outbox.shipOldest(
+      3,
+      async (events) => {
+        next.push(events);
+        return undefined;
+      },
+      5_000,
+    );
+    expect(next[0]?.map((e) => e.id)).not.toContain(aside[0]?.id);
+    expect(await reg.store.outbox.prune(new Date(Date.now() + 60_000))).toBe(3);
+    expect(await reg.prisma.auditOutbox.count({ where: { quarantinedAt: { not: null } } })).toBe(1);
   });
 });

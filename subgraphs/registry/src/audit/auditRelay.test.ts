@@ -9,7 +9,7 @@ import {
   verifyContext,
 } from '@lab/shared';
 import { describe, expect, it } from 'vitest';
-import type { OutboxStore } from '../store/outboxStore';
+import type { OutboxStore, SendVerdict } from '../store/outboxStore';
 import { AuditRelay } from './auditRelay';
 
 const SECRET = 's'.repeat(32);
@@ -34,28 +34,40 @@ function event(i: number): AuditEvent {
 /** An outbox of `n` events: shipOldest marks what `send` accepted, as the real one does in its transaction. */
 function fakeOutbox(n: number) {
   const waiting = Array.from({ length: n }, (_, i) => event(i));
+  const quarantined: string[] = [];
   const store = {
-    async shipOldest(limit: number, send: (events: AuditEvent[]) => Promise<void>) {
+    async shipOldest(limit: number, send: (events: AuditEvent[]) => Promise<SendVerdict | undefined>) {
       const batch = waiting.slice(0, limit);
-      if (batch.length === 0) return 0;
-      await send(batch);
+      if (batch.length === 0) return { shipped: 0, quarantined: 0 };
+      const verdict = await send(batch);
+      if (verdict?.rejected.size) {
+        for (const id of verdict.rejected.keys()) {
+          waiting.splice(
+            waiting.findIndex((e) => e.id === id),
+            1,
+          );
+          quarantined.push(id);
+        }
+        return { shipped: 0, quarantined: verdict.rejected.size };
+      }
       waiting.splice(0, batch.length);
-      return batch.length;
+      return { shipped: batch.length, quarantined: 0 };
     },
     async prune() {
       return 0;
     },
   };
-  return { waiting, store: store as unknown as OutboxStore };
+  return { waiting, quarantined, store: store as unknown as OutboxStore };
 }
 
-function fakeMetrics(statuses: number[]) {
+function fakeMetrics(statuses: (number | { status: number; body: unknown })[]) {
   const received: { batch: AuditBatch; context: string | null }[] = [];
   const fetch = (async (_url: string, init: RequestInit) => {
     const headers = new Headers(init.headers);
     received.push({ batch: JSON.parse(String(init.body)) as AuditBatch, context: headers.get(CONTEXT_HEADER) });
-    const status = statuses.shift() ?? 200;
-    return new Response(JSON.stringify({}), { status });
+    const next = statuses.shift() ?? 200;
+    const { status, body } = typeof next === 'number' ? { status: next, body: {} } : next;
+    return new Response(JSON.stringify(body), { status });
   }) as typeof globalThis.fetch;
   return { received, fetch };
 }
@@ -100,6 +112,28 @@ describe('AuditRelay', () => {
     expect(waiting).toHaveLength(3);
     expect(await relay.shipOnce()).toBe(3);
     expect(new Set(metrics.received.map((r) => r.batch.batchId)).size).toBe(1);
+  });
+
+  it('quarantines the events a 400 names as invalid and ships the others at once; a 400 naming none is retried', async () => {
+    const { waiting, quarantined, store } = fakeOutbox(4);
+    const metrics = fakeMetrics([
+      {
+        status: 400,
+        body: {
+          code: 'BAD_USER_INPUT',
+          message: '1 of 4 events are invalid',
+          errors: [{ index: 2, reason: 'action must be a name' }],
+        },
+      },
+      { status: 400, body: { code: 'BAD_USER_INPUT', message: 'batchId must be auditBatchId of the event ids' } },
+    ]);
+    const relay = new AuditRelay({ store, url: 'http://m/internal/audit', internalSecret: SECRET, log, fetch: metrics.fetch });
+    await expect(relay.shipOnce()).rejects.toThrow('HTTP 400');
+    expect(quarantined).toEqual([event(2).id]);
+    expect(await relay.shipOnce()).toBe(3);
+    expect(waiting).toHaveLength(0);
+    expect(relay.quarantined).toBe(1);
+    expect(metrics.received.at(-1)?.batch.events.map((e) => e.id)).toEqual([0, 1, 3].map((i) => event(i).id));
   });
 
   it('polls on its own, retries after failures with backoff, and ships everything', async () => {

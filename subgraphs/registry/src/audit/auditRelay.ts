@@ -15,9 +15,12 @@
  *
  * When the metrics subgraph or ClickHouse is down (network error, timeout,
  * any non-200), the events stay and the next try waits `retryDelayMs` (500),
- * doubling per failure up to `maxRetryDelayMs` (30 s), with jitter. A batch
- * refused as invalid (400) is retried the same way and logged as an error:
- * audit events are never dropped.
+ * doubling per failure up to `maxRetryDelayMs` (30 s), with jitter. When the
+ * route refuses a batch because of events it names as invalid (400 with their
+ * indexes), those events are quarantined in the outbox (kept, logged as
+ * errors, shown in /health) and the others sent again at once, so one bad
+ * event holds up no other; a 400 naming none is retried like a failure.
+ * Audit events are never dropped.
  *
  * Shipped events stay in the outbox `retentionMs` (LAB_AUDIT_OUTBOX_RETENTION_DAYS,
  * 7 days; 0 keeps them), then are deleted, checked every `pruneIntervalMs` (1 h).
@@ -35,7 +38,7 @@ import {
   REQUEST_ID_HEADER,
   signContext,
 } from '@lab/shared';
-import type { OutboxStore } from '../store/outboxStore';
+import type { OutboxStore, SendVerdict } from '../store/outboxStore';
 
 export const AUDIT_RELAY_CALLER: Caller = { id: AUDIT_SENDER, kind: 'service', scopes: ['*'] };
 
@@ -79,6 +82,8 @@ export class AuditRelay {
   private lastPrune = 0;
   /** Events shipped since start (tests, logs). */
   shipped = 0;
+  /** Events quarantined since start. */
+  quarantined = 0;
 
   constructor(private readonly options: AuditRelayOptions) {
     this.intervalMs = options.intervalMs ?? 500;
@@ -141,12 +146,19 @@ export class AuditRelay {
 
   /** Ships one batch of the oldest unshipped events; returns how many (0: none waiting). Throws when the send fails. */
   async shipOnce(): Promise<number> {
-    const n = await this.options.store.shipOldest(this.batchSize, (events) => this.send(events), this.timeoutMs + 10_000);
-    this.shipped += n;
-    return n;
+    for (;;) {
+      const { shipped, quarantined } = await this.options.store.shipOldest(
+        this.batchSize,
+        (events) => this.send(events),
+        this.timeoutMs + 10_000,
+      );
+      this.shipped += shipped;
+      if (quarantined === 0) return shipped;
+      this.quarantined += quarantined; // the rest of the batch goes again at once
+    }
   }
 
-  private async send(events: AuditEvent[]): Promise<void> {
+  private async send(events: AuditEvent[]): Promise<SendVerdict | undefined> {
     const batch: AuditBatch = { batchId: auditBatchId(events.map((e) => e.id)), events };
     const requestId = `audit-${batch.batchId.slice(0, 16)}`;
     let res: Response;
@@ -169,7 +181,35 @@ export class AuditRelay {
       throw new SendError(err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'metrics subgraph unreachable');
     }
     const text = await res.text().catch(() => '');
+    if (res.status === 400) {
+      const rejected = this.rejectedEvents(events, text);
+      if (rejected.size > 0) return { rejected };
+    }
     if (res.status !== 200) throw new SendError(`HTTP ${res.status}: ${text.slice(0, 300)}`);
+    return undefined;
+  }
+
+  /** The events a 400 names as invalid (by index), with why; logged, as they are set aside. */
+  private rejectedEvents(events: AuditEvent[], body: string): Map<string, string> {
+    const rejected = new Map<string, string>();
+    let named: unknown;
+    try {
+      named = (JSON.parse(body) as { errors?: unknown }).errors;
+    } catch {
+      return rejected;
+    }
+    if (!Array.isArray(named)) return rejected;
+    for (const item of named as { index?: unknown; reason?: unknown }[]) {
+      const event = typeof item.index === 'number' ? events[item.index] : undefined;
+      if (!event) continue;
+      const reason = typeof item.reason === 'string' ? item.reason : 'refused as invalid';
+      rejected.set(event.id, reason);
+      this.options.log.error(
+        { eventId: event.id, action: event.action, entityType: event.entityType, entityId: event.entityId, reason },
+        'audit event refused as invalid: quarantined in the outbox (kept; clear quarantined_at to send it again)',
+      );
+    }
+    return rejected;
   }
 
   private async pruneIfDue(): Promise<void> {

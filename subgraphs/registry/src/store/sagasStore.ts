@@ -171,6 +171,18 @@ export class SagasStore {
     await this.prisma.saga.updateMany({ where: { id, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: null } });
   }
 
+  /** Active sagas, how many of them wait to retry a failed step, and the age of the oldest (for /health). */
+  async activity(): Promise<{ active: number; retrying: number; oldestActiveSeconds: number }> {
+    const [row] = await this.prisma.$queryRaw<{ active: bigint; retrying: bigint; oldest: Date | null }[]>`
+      SELECT count(*) AS active, count(*) FILTER (WHERE attempts > 0) AS retrying, min(created_at) AS oldest
+      FROM sagas WHERE status IN ('RUNNING', 'COMPENSATING')`;
+    return {
+      active: Number(row?.active ?? 0),
+      retrying: Number(row?.retrying ?? 0),
+      oldestActiveSeconds: row?.oldest ? Math.max(0, Math.round((Date.now() - row.oldest.getTime()) / 1000)) : 0,
+    };
+  }
+
   /** Active sagas not advanced for `olderThanMs` (the reconciler's "stuck"). */
   stuck(olderThanMs: number): Promise<Saga[]> {
     return this.prisma.saga.findMany({
