@@ -22,7 +22,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { BOOTSTRAP_ADMIN_ID, EMBEDDED_S3_CREDENTIALS, signContext } from '@lab/shared';
-import { type Benchmark, figure, load } from '../harness';
+import { type Benchmark, figure, gql, load } from '../harness';
 
 const MIB = 1024 * 1024;
 const UPLOAD_PARALLEL = 4;
@@ -36,17 +36,6 @@ interface Part {
   partNumber: number;
   sizeBytes: number;
   url: string;
-}
-
-async function gql<T>(url: string, key: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
-  if (body.errors?.length || !body.data) throw new Error(`GraphQL: ${body.errors?.[0]?.message ?? `HTTP ${res.status}`}`);
-  return body.data;
 }
 
 /** Runs tasks with at most `n` in flight. */

@@ -10,7 +10,7 @@
 import { PrismaClient } from '@lab/registry/prisma';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { type Benchmark, figure, type LoadResult, load } from '../harness';
+import { type Benchmark, closedLoop, figure, load } from '../harness';
 
 const EXPERIMENTS = 100;
 const RUNS_EACH = 10;
@@ -55,29 +55,6 @@ async function seed(prisma: PrismaClient): Promise<string> {
     ),
   });
   return project.id;
-}
-
-/** `connections` loops calling `work` for `seconds`: throughput and latency percentiles, as autocannon reports them. */
-async function closedLoop(work: () => Promise<unknown>, seconds: number, connections: number): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (performance.now() < end) {
-        const started = performance.now();
-        try {
-          await work();
-          latencies.push(performance.now() - started);
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { requestsPerSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99), errors, non2xx: 0 };
 }
 
 export const federatedList: Benchmark = {

@@ -6,6 +6,7 @@ import { gatewaySpeed } from './gatewaySpeed';
 import { metricsIngest } from './metricsIngest';
 import { metricsSeries } from './metricsSeries';
 import { modelVersions } from './modelVersions';
+import { sagas } from './sagas';
 import { subscriptionFanout } from './subscriptionFanout';
 
 /** Every benchmark `npm run bench` runs, in order. Later work adds its own here. */
@@ -18,4 +19,5 @@ export const benchmarks: Benchmark[] = [
   metricsSeries,
   artifacts,
   subscriptionFanout,
+  sagas,
 ];

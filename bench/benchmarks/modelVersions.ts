@@ -9,36 +9,9 @@
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaClient } from '../../subgraphs/registry/src/generated/prisma/client';
-import { type Benchmark, figure, type LoadResult } from '../harness';
+import { type Benchmark, closedLoop, figure } from '../harness';
 
 const CREATE_VERSION = 'mutation($i: CreateModelVersionInput!) { createModelVersion(input: $i) { version } }';
-
-/** `connections` loops calling `work(connection)` for `seconds`. */
-async function closedLoop(
-  work: (connection: number) => Promise<void>,
-  seconds: number,
-  connections: number,
-): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let errors = 0;
-  const end = performance.now() + seconds * 1000;
-  await Promise.all(
-    Array.from({ length: connections }, async (_, connection) => {
-      while (performance.now() < end) {
-        const started = performance.now();
-        try {
-          await work(connection);
-          latencies.push(performance.now() - started);
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-  return { requestsPerSecond: latencies.length / seconds, p50Ms: at(0.5), p99Ms: at(0.99), errors, non2xx: 0 };
-}
 
 export const modelVersions: Benchmark = {
   name: 'model-versions',

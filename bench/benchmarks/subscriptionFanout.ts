@@ -12,7 +12,7 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { type Benchmark, figure } from '../harness';
+import { type Benchmark, figure, gql } from '../harness';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const RATE = Number(process.env.BENCH_FANOUT_RATE ?? 20);
@@ -32,17 +32,6 @@ interface Phase {
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-async function gql(url: string, key: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: Record<string, { id: string }>; errors?: unknown[] };
-  if (body.errors) throw new Error(`setup failed: ${JSON.stringify(body.errors)}`);
-  return body.data as Record<string, { id: string }>;
 }
 
 async function phase(
