@@ -28,6 +28,27 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 /**
+ * Findings over every row of a keyset-paged table: `page(after)` answers up to
+ * LOOKUP_BATCH rows after the id given, `check` a finding or undefined.
+ */
+export async function findInPages<T extends { id: string }>(
+  page: (after: string | undefined) => Promise<T[]>,
+  check: (row: T) => Promise<Finding | undefined>,
+): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const rows = await page(after);
+    for (const row of rows) {
+      const finding = await check(row);
+      if (finding) findings.push(finding);
+    }
+    if (rows.length < LOOKUP_BATCH) return findings;
+    after = rows.at(-1)?.id;
+  }
+}
+
+/**
  * Runs a finding's repair when the run repairs: `work` answers what it did
  * (added to the detail), or throws. A failed repair is logged and leaves the
  * finding unrepaired with the reason; it never stops the run.

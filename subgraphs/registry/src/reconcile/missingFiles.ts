@@ -13,7 +13,7 @@ import { ARTIFACTS_INTERNAL, type FileOwnerRef, type FileOwnerSummary, type Insp
 import type { DatasetVersion } from '../store/datasetsStore';
 import type { ModelVersion } from '../store/modelsStore';
 import type { ActiveWork } from './activeWork';
-import { type CheckContext, LOOKUP_BATCH, NotRepaired, repairFinding } from './check';
+import { type CheckContext, findInPages, LOOKUP_BATCH, NotRepaired, repairFinding } from './check';
 import { ownerKey } from './inventory';
 import type { Finding, Scanned } from './report';
 
@@ -50,26 +50,24 @@ async function datasetVersionFinding(ctx: CheckContext, version: DatasetVersion)
   });
 }
 
-async function readyDatasetVersions(
+function readyDatasetVersions(
   ctx: CheckContext,
   owners: ReadonlyMap<string, FileOwnerSummary>,
   active: ActiveWork,
   scanned: Scanned,
 ): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await ctx.store.datasets.readyVersionsPage(after, LOOKUP_BATCH, ctx.startedAt);
-    scanned.datasetVersions += page.length;
-    for (const version of page) {
-      if (active.committingDatasetVersions.has(version.id)) continue;
-      if (!datasetProblem(version, owners.get(ownerKey({ kind: 'DATASET_VERSION', id: version.id })))) continue;
-      const finding = await datasetVersionFinding(ctx, version);
-      if (finding) findings.push(finding);
-    }
-    if (page.length < LOOKUP_BATCH) return findings;
-    after = page.at(-1)?.id;
-  }
+  return findInPages(
+    async (after) => {
+      const page = await ctx.store.datasets.readyVersionsPage(after, LOOKUP_BATCH, ctx.startedAt);
+      scanned.datasetVersions += page.length;
+      return page;
+    },
+    async (version) => {
+      if (active.committingDatasetVersions.has(version.id)) return undefined;
+      if (!datasetProblem(version, owners.get(ownerKey({ kind: 'DATASET_VERSION', id: version.id })))) return undefined;
+      return datasetVersionFinding(ctx, version);
+    },
+  );
 }
 
 function sourceFiles(version: ModelVersion): number {
@@ -89,26 +87,24 @@ async function modelVersionFinding(ctx: CheckContext, version: ModelVersion): Pr
   };
 }
 
-async function modelVersionsFromRuns(
+function modelVersionsFromRuns(
   ctx: CheckContext,
   owners: ReadonlyMap<string, FileOwnerSummary>,
   active: ActiveWork,
   scanned: Scanned,
 ): Promise<Finding[]> {
-  const findings: Finding[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await ctx.store.models.versionsWithSourceFilesPage(after, LOOKUP_BATCH, ctx.startedAt);
-    scanned.modelVersions += page.length;
-    for (const version of page) {
-      if (active.makingModelVersions.has(version.id)) continue;
-      if (owners.has(ownerKey({ kind: 'MODEL_VERSION', id: version.id }))) continue;
-      const finding = await modelVersionFinding(ctx, version);
-      if (finding) findings.push(finding);
-    }
-    if (page.length < LOOKUP_BATCH) return findings;
-    after = page.at(-1)?.id;
-  }
+  return findInPages(
+    async (after) => {
+      const page = await ctx.store.models.versionsWithSourceFilesPage(after, LOOKUP_BATCH, ctx.startedAt);
+      scanned.modelVersions += page.length;
+      return page;
+    },
+    async (version) => {
+      if (active.makingModelVersions.has(version.id)) return undefined;
+      if (owners.has(ownerKey({ kind: 'MODEL_VERSION', id: version.id }))) return undefined;
+      return modelVersionFinding(ctx, version);
+    },
+  );
 }
 
 export async function missingFiles(

@@ -57,6 +57,15 @@ async function readableVersion(ctx: RegistryContext, id: string): Promise<Datase
   return (await readableDataset(ctx, version.datasetId)) ? version : null;
 }
 
+/** A version the caller may change (EDITOR in its project), with its dataset; NOT_FOUND otherwise. */
+async function writableVersion(ctx: RegistryContext, id: string): Promise<{ version: DatasetVersion; dataset: Dataset }> {
+  const version = await ctx.loaders.datasetVersions.load(id);
+  const dataset = version ? await ctx.loaders.datasets.load(version.datasetId) : null;
+  if (!version || !dataset) throw labError('NOT_FOUND', `dataset version ${id} not found`);
+  await ctx.access.require(dataset.projectId, 'EDITOR', `dataset version ${id}`);
+  return { version, dataset };
+}
+
 export const datasetsResolvers: RegistryResolvers = {
   Query: {
     dataset: (_p: unknown, args: { id: string }, ctx: RegistryContext) => requireDataset(ctx, args.id, 'VIEWER'),
@@ -120,11 +129,7 @@ export const datasetsResolvers: RegistryResolvers = {
 
     commitDatasetVersion: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
       const id = checkId('dataset version', args.id);
-      const current = await ctx.loaders.datasetVersions.load(id);
-      if (!current) throw labError('NOT_FOUND', `dataset version ${id} not found`);
-      const dataset = await ctx.loaders.datasets.load(current.datasetId);
-      if (!dataset) throw labError('NOT_FOUND', `dataset version ${id} not found`);
-      await ctx.access.require(dataset.projectId, 'EDITOR', `dataset version ${id}`);
+      const { dataset } = await writableVersion(ctx, id);
       const saga = await ctx.store.datasets.commitVersion(id, (version) => datasetVersionCommitSaga(version, dataset.projectId));
       if (!saga) throw labError('NOT_FOUND', `dataset version ${id} not found`);
       const now = await runOperation(ctx, saga);
@@ -142,11 +147,7 @@ export const datasetsResolvers: RegistryResolvers = {
       const rowCount = checkCount('rowCount', args.rowCount);
       const checksum = checkChecksum('checksum', args.checksum);
       const id = checkId('dataset version', args.id);
-      const current = await ctx.loaders.datasetVersions.load(id);
-      if (!current) throw labError('NOT_FOUND', `dataset version ${id} not found`);
-      const dataset = await ctx.loaders.datasets.load(current.datasetId);
-      if (!dataset) throw labError('NOT_FOUND', `dataset version ${id} not found`);
-      await ctx.access.require(dataset.projectId, 'EDITOR', `dataset version ${id}`);
+      await writableVersion(ctx, id);
       const updated = await ctx.store.datasets.finishVersion(id, { status: args.status, sizeBytes, rowCount, checksum });
       ctx.loaders.datasetVersions.clear(id);
       if (!updated) {
