@@ -260,6 +260,14 @@ describe('sagas across the three stores', () => {
         { r: runIds[0] },
       );
       expect(upload.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      // Deleting it again answers the same deletion.
+      const again = await data<{ deleteExperiment: Operation }>(
+        `mutation($id: ID!) { deleteExperiment(id: $id) { ${OPERATION} } }`,
+        {
+          id: experimentId,
+        },
+      );
+      expect(again.deleteExperiment).toMatchObject({ id: op.deleteExperiment.id, status: 'SUCCEEDED' });
     });
 
     it("registers a model version from a run's outputs, and fails cleanly when the run has none of the files asked", async () => {

@@ -61,6 +61,11 @@ export class SagasStore {
     return this.prisma.saga.findUnique({ where: { id } });
   }
 
+  /** The newest saga of `kind` on an entity, whatever its status. */
+  latestOn(kind: string, entityId: string): Promise<Saga | null> {
+    return this.prisma.saga.findFirst({ where: { kind, entityId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  }
+
   async byIds(ids: readonly string[]): Promise<(Saga | null)[]> {
     const rows = ids.length > 0 ? await this.prisma.saga.findMany({ where: { id: { in: [...ids] } } }) : [];
     const byId = new Map(rows.map((r) => [r.id, r]));

@@ -5,7 +5,7 @@ import { writing } from '../../common/prismaErrors';
 import type { RegistryResolvers } from '../../common/resolvers';
 import { checkDescription, checkId, checkJsonObject, checkName, checkStringMap, isUuid } from '../../common/validation';
 import type { RegistryContext } from '../../context';
-import { experimentDeleteSaga } from '../../sagas/experimentDelete';
+import { EXPERIMENT_DELETE, experimentDeleteSaga } from '../../sagas/experimentDelete';
 import { runFilterToSql } from '../../search';
 import type {
   Experiment,
@@ -302,7 +302,14 @@ export const experimentsResolvers: RegistryResolvers = {
     },
 
     async deleteExperiment(_p: unknown, args: { id: string }, ctx: RegistryContext) {
-      const experiment = await experimentFor(ctx, args.id, 'EDITOR');
+      const id = checkId('experiment', args.id);
+      // Deleting a deleted experiment answers its deletion (running or done): a retry is harmless.
+      const earlier = await ctx.store.sagas.latestOn(EXPERIMENT_DELETE, id);
+      if (earlier?.projectId && (await ctx.access.can(earlier.projectId, 'EDITOR'))) {
+        const [live] = await ctx.store.experiments.experimentsByIds([id]);
+        if (!live) return runOperation(ctx, earlier);
+      }
+      const experiment = await experimentFor(ctx, id, 'EDITOR');
       const isOwner = ctx.caller.id === experiment.ownerId || (await ctx.access.can(experiment.projectId, 'OWNER'));
       if (!isOwner) {
         throw labError(

@@ -218,8 +218,8 @@ export const experimentsSdl = /* GraphQL */ `
     outputs (S3): the project's OWNER, or an EDITOR who owns the experiment. From
     the moment it answers, the experiment and its runs are gone for every reader
     and writer; the operation (README, Sagas) then removes the metrics, the
-    files and last the rows, retrying each step until it is done. While a
-    deletion runs, answers that one.
+    files and last the rows, retrying each step until it is done. Deleting an
+    experiment already deleted (or being deleted) answers that deletion.
     """
     deleteExperiment(id: ID!): Operation! @requiresScopes(scopes: [["write"]])
   }
