@@ -66,7 +66,7 @@ export class SagaOrchestrator {
   private readonly pollMs: number;
   private readonly concurrency: number;
   private readonly faults: Set<string>;
-  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlight = new Map<string, Promise<Saga | null>>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private stopped = false;
@@ -102,16 +102,22 @@ export class SagaOrchestrator {
    */
   async drive(id: string): Promise<Saga | null> {
     const run = this.inFlight.get(id) ?? this.claimAndRun(id);
-    await Promise.race([run, new Promise((resolve) => setTimeout(resolve, this.waitMs).unref())]);
-    return this.options.sagas.byId(id);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.waitMs);
+      timer.unref();
+    });
+    const ended = await Promise.race([run, waited]);
+    clearTimeout(timer);
+    return ended ?? this.options.sagas.byId(id);
   }
 
-  private async claimAndRun(id: string): Promise<void> {
+  private async claimAndRun(id: string): Promise<Saga | null> {
     const [saga] = await this.options.sagas.claim(this.owner, this.leaseMs, 1, id).catch((err: unknown) => {
       this.options.log.warn({ err, sagaId: id }, 'claiming a saga failed; the poller retries');
       return [];
     });
-    if (saga) await this.track(saga);
+    return saga ? this.track(saga) : null;
   }
 
   /** One poll: claims due sagas up to the free concurrency and runs them. */
@@ -130,23 +136,26 @@ export class SagaOrchestrator {
     }
   }
 
-  private track(saga: Saga): Promise<void> {
+  /** Runs a claimed saga; resolves to its row as it stands when the run stops (null when unknown). */
+  private track(saga: Saga): Promise<Saga | null> {
     const run = this.runSaga(saga)
       .catch((err: unknown) => {
         // PostgreSQL failed while recording progress: the lease expires and the step runs again.
         this.options.log.warn({ err, sagaId: saga.id, kind: saga.kind }, 'saga interrupted; it resumes when its lease expires');
+        return null;
       })
       .finally(() => this.inFlight.delete(saga.id));
     this.inFlight.set(saga.id, run);
     return run;
   }
 
-  private async runSaga(claimed: Saga): Promise<void> {
+  /** Runs steps until the saga ends, waits to retry, or its lease is lost; the row as it then stands (null: unknown). */
+  private async runSaga(claimed: Saga): Promise<Saga | null> {
     const { sagas, log } = this.options;
     const definition = this.definitions.get(claimed.kind);
     if (!definition) {
       await sagas.retryLater(claimed, this.owner, `no definition for saga kind ${claimed.kind}`, MAX_RETRY_DELAY_MS);
-      return;
+      return null;
     }
     const heartbeat = setInterval(() => {
       sagas.renew(claimed.id, this.owner, this.leaseMs).catch(() => {});
@@ -161,7 +170,7 @@ export class SagaOrchestrator {
         const step = steps[index];
         if (!step) {
           await sagas.retryLater(saga, this.owner, `saga ${saga.kind} has no step ${saga.step}`, MAX_RETRY_DELAY_MS);
-          return;
+          return null;
         }
         let added: Record<string, unknown> | undefined;
         try {
@@ -188,7 +197,7 @@ export class SagaOrchestrator {
             'saga step failed; retrying later',
           );
           await sagas.retryLater(saga, this.owner, `${step.name}: ${message}`, delay);
-          return;
+          return null;
         }
         const next = steps[index + 1];
         // Once ended, the error is why it failed (the step that failed for good), or none.
@@ -203,6 +212,7 @@ export class SagaOrchestrator {
         if (saga && !ACTIVE.has(saga.status)) log.info({ sagaId: saga.id, kind: saga.kind, status: saga.status }, 'saga ended');
       }
       if (saga && ACTIVE.has(saga.status)) await sagas.release(saga.id, this.owner);
+      return saga;
     } finally {
       clearInterval(heartbeat);
     }

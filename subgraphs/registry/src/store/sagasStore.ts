@@ -49,6 +49,13 @@ export function startSaga(tx: Tx, actor: AuditActor, saga: NewSaga): Promise<Sag
   });
 }
 
+/** The sagas columns under the model's field names, for raw queries that answer whole rows. */
+const SAGA_ROW = Prisma.sql`id::text AS id, kind, status::text AS status, step, input, state, active_key AS "activeKey",
+  entity_type AS "entityType", entity_id AS "entityId", project_id::text AS "projectId", actor_id AS "actorId",
+  actor_kind AS "actorKind", request_id AS "requestId", attempts, error, next_attempt_at AS "nextAttemptAt",
+  lease_owner AS "leaseOwner", lease_until AS "leaseUntil", created_at AS "createdAt", updated_at AS "updatedAt",
+  finished_at AS "finishedAt"`;
+
 /** The active saga holding `activeKey`, if any (in the caller's transaction). */
 export function startedSaga(tx: Tx, activeKey: string): Promise<Saga | null> {
   return tx.saga.findUnique({ where: { activeKey } });
@@ -107,7 +114,7 @@ export class SagasStore {
   async claim(owner: string, leaseMs: number, limit: number, onlyId?: string): Promise<Saga[]> {
     const only = onlyId ? Prisma.sql`AND id = ${onlyId}::uuid` : Prisma.empty;
     const due = onlyId ? Prisma.empty : Prisma.sql`AND next_attempt_at <= now()`;
-    const ids = await this.prisma.$queryRaw<{ id: string }[]>(Prisma.sql`
+    return this.prisma.$queryRaw<Saga[]>(Prisma.sql`
       UPDATE sagas SET lease_owner = ${owner}, lease_until = now() + ${leaseMs} * interval '1 millisecond', updated_at = now()
       WHERE id IN (
         SELECT id FROM sagas
@@ -115,9 +122,7 @@ export class SagasStore {
           AND (lease_until IS NULL OR lease_until < now())
         ORDER BY next_attempt_at LIMIT ${limit}
         FOR UPDATE SKIP LOCKED)
-      RETURNING id::text AS id`);
-    if (ids.length === 0) return [];
-    return this.prisma.saga.findMany({ where: { id: { in: ids.map((r) => r.id) } } });
+      RETURNING ${SAGA_ROW}`);
   }
 
   /** Extends the lease; false when it is no longer ours. */
@@ -130,31 +135,35 @@ export class SagasStore {
 
   /**
    * Records a step's outcome while holding the lease: the next step (or the
-   * compensation's first), the state it added, the status. Returns the row,
-   * or null when the lease was lost. With `tx`, it commits with the step's own change.
+   * compensation's first), the state it added, the status. Returns the row as
+   * written, or null when the lease was lost.
    */
   async advance(
     saga: Saga,
     owner: string,
     next: { step: string; status?: SagaStatus; state?: Record<string, unknown>; error?: string | null },
-    tx?: Tx,
   ): Promise<Saga | null> {
-    const client = tx ?? this.prisma;
+    const now = new Date();
     const finished = next.status === 'SUCCEEDED' || next.status === 'FAILED';
-    const { count } = await client.saga.updateMany({
-      where: { id: saga.id, leaseOwner: owner },
-      data: {
-        step: next.step,
-        ...(next.status ? { status: next.status } : {}),
-        state: { ...(saga.state as Record<string, unknown>), ...(next.state ?? {}) } as Prisma.InputJsonObject,
-        attempts: 0,
-        ...(next.error !== undefined ? { error: next.error } : {}),
-        nextAttemptAt: new Date(),
-        ...(finished ? { activeKey: null, finishedAt: new Date(), leaseOwner: null, leaseUntil: null } : {}),
-      },
-    });
-    if (count === 0) return null;
-    return client.saga.findUnique({ where: { id: saga.id } });
+    const data = {
+      step: next.step,
+      status: next.status ?? saga.status,
+      state: { ...(saga.state as Record<string, unknown>), ...(next.state ?? {}) } as Prisma.InputJsonObject,
+      attempts: 0,
+      error: next.error !== undefined ? next.error : saga.error,
+      nextAttemptAt: now,
+      updatedAt: now,
+      ...(finished ? { activeKey: null, finishedAt: now, leaseOwner: null, leaseUntil: null } : {}),
+    };
+    // Raw SQL: the saga's own bookkeeping runs after every step, and a plain UPDATE is the cheapest there is.
+    const count = await this.prisma.$executeRaw`UPDATE sagas SET step = ${data.step}, status = ${data.status}::saga_status,
+        state = ${JSON.stringify(data.state)}::jsonb, attempts = 0, error = ${data.error}, next_attempt_at = ${now},
+        updated_at = ${now}, finished_at = ${finished ? now : null}::timestamptz,
+        active_key = CASE WHEN ${finished} THEN NULL ELSE active_key END,
+        lease_owner = CASE WHEN ${finished} THEN NULL ELSE lease_owner END,
+        lease_until = CASE WHEN ${finished} THEN NULL ELSE lease_until END
+      WHERE id = ${saga.id}::uuid AND lease_owner = ${owner}`;
+    return count === 0 ? null : ({ ...saga, ...data, ...(finished ? {} : { finishedAt: saga.finishedAt }) } as Saga);
   }
 
   /** A failed try of the current step: counted, retried after `delayMs`, the lease let go. */

@@ -22,6 +22,7 @@ import type {
   Sort,
   TimeRange,
 } from '../../store/experimentsStore';
+import type { Saga } from '../../store/sagasStore';
 import { runOperation } from '../operations/resolvers';
 import { checkTransition } from './transitions';
 
@@ -138,6 +139,23 @@ async function experimentFor(ctx: RegistryContext, id: string, role: Role): Prom
   if (!experiment) throw labError('NOT_FOUND', `${what} not found`);
   await ctx.access.require(experiment.projectId, role, what);
   return experiment;
+}
+
+/**
+ * The live experiment (EDITOR), or, when it is deleted or being deleted, its
+ * deletion: deleting it again answers that, so a retry is harmless.
+ */
+async function experimentOrItsDeletion(
+  ctx: RegistryContext,
+  id: string,
+): Promise<{ experiment: Experiment } | { deletion: Saga }> {
+  try {
+    return { experiment: await experimentFor(ctx, id, 'EDITOR') };
+  } catch (err) {
+    const deletion = await ctx.store.sagas.latestOn(EXPERIMENT_DELETE, id);
+    if (deletion?.projectId && (await ctx.access.can(deletion.projectId, 'EDITOR'))) return { deletion };
+    throw err;
+  }
 }
 
 async function runFor(ctx: RegistryContext, id: string, role: Role): Promise<RunRow> {
@@ -302,14 +320,9 @@ export const experimentsResolvers: RegistryResolvers = {
     },
 
     async deleteExperiment(_p: unknown, args: { id: string }, ctx: RegistryContext) {
-      const id = checkId('experiment', args.id);
-      // Deleting a deleted experiment answers its deletion (running or done): a retry is harmless.
-      const earlier = await ctx.store.sagas.latestOn(EXPERIMENT_DELETE, id);
-      if (earlier?.projectId && (await ctx.access.can(earlier.projectId, 'EDITOR'))) {
-        const [live] = await ctx.store.experiments.experimentsByIds([id]);
-        if (!live) return runOperation(ctx, earlier);
-      }
-      const experiment = await experimentFor(ctx, id, 'EDITOR');
+      const found = await experimentOrItsDeletion(ctx, checkId('experiment', args.id));
+      if ('deletion' in found) return runOperation(ctx, found.deletion);
+      const { experiment } = found;
       const isOwner = ctx.caller.id === experiment.ownerId || (await ctx.access.can(experiment.projectId, 'OWNER'));
       if (!isOwner) {
         throw labError(

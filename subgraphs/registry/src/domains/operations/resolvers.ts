@@ -13,7 +13,7 @@ import type { Saga, SagaStatus } from '../../store/sagasStore';
 
 const DEFINITIONS = new Map(SAGA_DEFINITIONS.map((d) => [d.kind, d]));
 
-/** Drives a just-started (or found running) saga and answers its row as it is now. */
+/** Drives a just-started (or found, or replayed) saga and answers its row as it is now. */
 export async function runOperation(ctx: RegistryContext, saga: Saga): Promise<Saga> {
   return (await ctx.orchestrator?.drive(saga.id)) ?? saga;
 }
