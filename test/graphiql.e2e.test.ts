@@ -1,11 +1,38 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from './support/testPlatform';
 
 const SCREENSHOTS = path.resolve(import.meta.dirname, '..', 'test-results');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Replaces the editor's document with `text`, as a user would (select all,
+ * type). An edit made while GraphiQL is still loading (the schema, the saved
+ * tabs) can be lost or merged with the welcome document, so this waits for the
+ * page to settle and checks the editor shows exactly `text`.
+ */
+async function replaceQuery(page: Page, text: string): Promise<void> {
+  const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+  const lines = page.locator('.graphiql-query-editor .view-lines').first();
+  const shown = async () =>
+    // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method
+    (await lines.innerText()).replace(/\u00a0/g, ' ');
+  await expect.poll(shown, { timeout: 30_000 }).toContain('query Me'); // the welcome document
+  await page.waitForTimeout(1000);
+  for (let i = 0; i < 10; i++) {
+    await editor.click({ timeout: 30_000 });
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(text);
+    await page.waitForTimeout(500);
+    if ((await shown()) !== text) continue;
+    await page.waitForTimeout(500);
+    if ((await shown()) === text) return;
+  }
+  throw new Error(`the editor does not show the query: ${await shown()}`);
+}
 
 describe('GraphiQL in a real browser', () => {
   let platform: TestPlatform;
@@ -53,11 +80,7 @@ describe('GraphiQL in a real browser', () => {
     const response = await page.goto(platform.graphqlUrl);
     expect(response?.status()).toBe(200);
     // Replace the welcome query with ours, as a user would, and run it.
-    const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
-    await editor.click({ timeout: 30_000 });
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Delete');
-    await page.keyboard.insertText(query);
+    await replaceQuery(page, query);
     await page.locator('.graphiql-execute-button').click();
     const result = page.locator('.result-window');
     // Playwright's innerText (the text as shown, lines kept), not the DOM property biome means.
@@ -81,13 +104,7 @@ describe('GraphiQL in a real browser', () => {
       JSON.stringify({ Authorization: `Bearer ${platform.adminApiKey}` }),
     );
     await page.goto(platform.graphqlUrl);
-    const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
-    await editor.click({ timeout: 30_000 });
-    await page.keyboard.press('ControlOrMeta+A');
-    await page.keyboard.press('Delete');
-    await page.keyboard.insertText(
-      `subscription { metricStream(runId: "${runId}") { name step run { name experiment { name } } } }`,
-    );
+    await replaceQuery(page, `subscription { metricStream(runId: "${runId}") { name step run { name experiment { name } } } }`);
     await page.locator('.graphiql-execute-button').click();
     const result = page.locator('.result-window');
     // biome-ignore lint/performance/useDomNodeTextContent: a Playwright locator method
