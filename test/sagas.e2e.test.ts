@@ -441,6 +441,29 @@ describe('sagas across the three stores', () => {
       await expectModelVersionFrom(modelId, runIds[0] as string);
     });
 
+    it('deletes the metrics, then waits for the S3 server to delete the files', async () => {
+      const projectId = await newProject();
+      const { experimentId, runIds } = await experimentWithData(projectId);
+      const s3 = platform.stores.s3;
+      if (!s3) throw new Error('the platform runs no embedded S3');
+      await s3.stop();
+      try {
+        const op = await data<{ deleteExperiment: Operation }>(
+          `mutation($id: ID!) { deleteExperiment(id: $id) { ${OPERATION} } }`,
+          {
+            id: experimentId,
+          },
+        );
+        expect(op.deleteExperiment).toMatchObject({ status: 'RUNNING', step: 'deleteFiles', result: { deletedPoints: 100 } });
+        const withPoints = await probe.metricRuns();
+        for (const runId of runIds) expect(withPoints.has(runId)).toBe(false);
+      } finally {
+        platform.stores.s3 = await startEmbeddedS3({ dataDir: path.join(platform.config.dataDir, 's3'), port: s3.port });
+      }
+      expect(await settled(experimentId, 'experiment.delete')).toMatchObject({ status: 'SUCCEEDED' });
+      await expectExperimentGone(experimentId, runIds);
+    });
+
     it('waits for PostgreSQL, then finishes a deletion', async () => {
       const projectId = await newProject();
       const { experimentId, runIds } = await experimentWithData(projectId);

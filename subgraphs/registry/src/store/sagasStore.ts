@@ -115,7 +115,7 @@ export class SagasStore {
     const only = onlyId ? Prisma.sql`AND id = ${onlyId}::uuid` : Prisma.empty;
     const due = onlyId ? Prisma.empty : Prisma.sql`AND next_attempt_at <= now()`;
     return this.prisma.$queryRaw<Saga[]>(Prisma.sql`
-      UPDATE sagas SET lease_owner = ${owner}, lease_until = now() + ${leaseMs} * interval '1 millisecond', updated_at = now()
+      UPDATE sagas SET lease_owner = ${owner}, lease_until = now() + ${leaseMs} * interval '1 millisecond'
       WHERE id IN (
         SELECT id FROM sagas
         WHERE status IN ('RUNNING', 'COMPENSATING') ${due} ${only}
@@ -168,21 +168,16 @@ export class SagasStore {
 
   /** A failed try of the current step: counted, retried after `delayMs`, the lease let go. */
   async retryLater(saga: Saga, owner: string, error: string, delayMs: number): Promise<void> {
-    await this.prisma.saga.updateMany({
-      where: { id: saga.id, leaseOwner: owner },
-      data: {
-        attempts: { increment: 1 },
-        error: error.slice(0, 2000),
-        nextAttemptAt: new Date(Date.now() + delayMs),
-        leaseOwner: null,
-        leaseUntil: null,
-      },
-    });
+    // Raw, like every write but advance: updated_at stays the time of the last step done.
+    await this.prisma.$executeRaw`UPDATE sagas SET attempts = attempts + 1, error = ${error.slice(0, 2000)},
+        next_attempt_at = ${new Date(Date.now() + delayMs)}, lease_owner = NULL, lease_until = NULL
+      WHERE id = ${saga.id}::uuid AND lease_owner = ${owner}`;
   }
 
   /** Lets the lease go without changing anything (the process is stopping). */
   async release(id: string, owner: string): Promise<void> {
-    await this.prisma.saga.updateMany({ where: { id, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: null } });
+    await this.prisma.$executeRaw`UPDATE sagas SET lease_owner = NULL, lease_until = NULL
+      WHERE id = ${id}::uuid AND lease_owner = ${owner}`;
   }
 
   /** Active sagas, how many of them wait to retry a failed step, and the age of the oldest (for /health). */
@@ -197,7 +192,7 @@ export class SagasStore {
     };
   }
 
-  /** Active sagas not advanced for `olderThanMs` (the reconciler's "stuck"). */
+  /** Active sagas not advanced for `olderThanMs`, retrying or not (the reconciler's "stuck"). */
   stuck(olderThanMs: number): Promise<Saga[]> {
     return this.prisma.saga.findMany({
       where: { status: { in: ACTIVE }, updatedAt: { lt: new Date(Date.now() - olderThanMs) } },
