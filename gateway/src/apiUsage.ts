@@ -19,10 +19,8 @@ import {
   API_USAGE_SIGNED_DOCUMENT,
   type ApiUsageBatch,
   type ApiUsageRecord,
-  CONTEXT_HEADER,
   type Logger,
-  REQUEST_ID_HEADER,
-  signContext,
+  signedJsonHeaders,
 } from '@lab/shared';
 import type { GatewayMetrics } from './gatewayMetrics';
 import { GATEWAY_SERVICE_CALLER } from './registryAuthenticator';
@@ -145,15 +143,11 @@ export class ApiUsageRecorder {
     try {
       const res = await this.doFetch(this.options.url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [REQUEST_ID_HEADER]: batch.batchId,
-          [CONTEXT_HEADER]: signContext(this.options.internalSecret, {
-            requestId: batch.batchId,
-            caller: GATEWAY_SERVICE_CALLER,
-            query: API_USAGE_SIGNED_DOCUMENT,
-          }),
-        },
+        headers: signedJsonHeaders(this.options.internalSecret, {
+          requestId: batch.batchId,
+          caller: GATEWAY_SERVICE_CALLER,
+          query: API_USAGE_SIGNED_DOCUMENT,
+        }),
         body: JSON.stringify(batch),
         signal: AbortSignal.timeout(this.timeoutMs),
       });

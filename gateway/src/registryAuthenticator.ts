@@ -11,7 +11,7 @@
  * The key itself is never logged, cached or sent anywhere; only its hash is.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { type Caller, CONTEXT_HEADER, type Logger, labHttpError, REQUEST_ID_HEADER, signContext } from '@lab/shared';
+import { type Caller, type Logger, labHttpError, signedJsonHeaders } from '@lab/shared';
 import type { Authenticator } from './authenticate';
 
 export const GATEWAY_SERVICE_CALLER: Caller = { id: 'gateway', kind: 'service', scopes: ['*'] };
@@ -92,15 +92,11 @@ export function registryAuthenticator(options: RegistryAuthenticatorOptions): Re
     try {
       response = await doFetch(options.registryUrl, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [REQUEST_ID_HEADER]: requestId,
-          [CONTEXT_HEADER]: signContext(options.internalSecret, {
-            requestId,
-            caller: GATEWAY_SERVICE_CALLER,
-            query: AUTHENTICATE_QUERY,
-          }),
-        },
+        headers: signedJsonHeaders(options.internalSecret, {
+          requestId,
+          caller: GATEWAY_SERVICE_CALLER,
+          query: AUTHENTICATE_QUERY,
+        }),
         body: JSON.stringify({ query: AUTHENTICATE_QUERY, variables: { keyHash: hash } }),
         signal: AbortSignal.timeout(timeoutMs),
       });

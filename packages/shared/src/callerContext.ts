@@ -79,6 +79,18 @@ export function signContext(
   return `${body}.${mac(secret, body).toString('base64url')}`;
 }
 
+/** The headers of a signed JSON request between services: content type, request id and the caller context. */
+export function signedJsonHeaders(
+  secret: string,
+  input: { requestId: string; caller: Caller; query: string },
+): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    [REQUEST_ID_HEADER]: input.requestId,
+    [CONTEXT_HEADER]: signContext(secret, input),
+  };
+}
+
 export type VerifyResult = { ok: true; context: SignedContext } | { ok: false; reason: string };
 
 /** Checks signature, expiry and the document binding. Never throws. */

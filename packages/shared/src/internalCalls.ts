@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Express, Request, Response } from 'express';
-import { type Caller, CONTEXT_HEADER, REQUEST_ID_HEADER, type SignedContext, signContext, verifyContext } from './callerContext';
+import { type Caller, CONTEXT_HEADER, type SignedContext, signedJsonHeaders, verifyContext } from './callerContext';
 import { ERROR_CODES, type ErrorCode, isErrorCode } from './errors';
 import type { Logger } from './logger';
 
@@ -52,15 +52,11 @@ export async function callInternal<T>(baseUrl: string, path: string, body: unkno
   try {
     response = await (options.fetch ?? fetch)(url, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        [REQUEST_ID_HEADER]: options.requestId,
-        [CONTEXT_HEADER]: signContext(options.internalSecret, {
-          requestId: options.requestId,
-          caller: options.caller,
-          query: internalCallDocument(path, text),
-        }),
-      },
+      headers: signedJsonHeaders(options.internalSecret, {
+        requestId: options.requestId,
+        caller: options.caller,
+        query: internalCallDocument(path, text),
+      }),
       body: text,
       signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });

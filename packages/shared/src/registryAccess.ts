@@ -10,7 +10,7 @@
  * failing is SERVICE_UNAVAILABLE.
  */
 import DataLoader from 'dataloader';
-import { type Caller, CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from './callerContext';
+import { type Caller, signedJsonHeaders } from './callerContext';
 import { labError } from './errors';
 
 export type AccessKind = 'PROJECT' | 'EXPERIMENT' | 'RUN' | 'MODEL' | 'MODEL_VERSION' | 'DATASET' | 'DATASET_VERSION';
@@ -59,15 +59,11 @@ export function createRegistryAccess(options: RegistryAccessOptions): RegistryAc
     try {
       response = await doFetch(options.registryUrl, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [REQUEST_ID_HEADER]: options.requestId,
-          [CONTEXT_HEADER]: signContext(options.internalSecret, {
-            requestId: options.requestId,
-            caller: options.caller,
-            query: CAN_ACCESS_QUERY,
-          }),
-        },
+        headers: signedJsonHeaders(options.internalSecret, {
+          requestId: options.requestId,
+          caller: options.caller,
+          query: CAN_ACCESS_QUERY,
+        }),
         body: JSON.stringify({ query: CAN_ACCESS_QUERY, variables: { checks } }),
         signal: AbortSignal.timeout(timeoutMs),
       });

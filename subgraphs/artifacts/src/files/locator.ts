@@ -5,7 +5,7 @@
  * the end user's access was checked, batched per tick, and keeps the answers:
  * these links never change.
  */
-import { type Caller, CONTEXT_HEADER, labError, REQUEST_ID_HEADER, signContext } from '@lab/shared';
+import { type Caller, labError, signedJsonHeaders } from '@lab/shared';
 import DataLoader from 'dataloader';
 import type { LocatedOwner, Owner, OwnerKind } from './owners';
 
@@ -40,11 +40,7 @@ export function createOwnerLocator(options: { registryUrl: string; internalSecre
     try {
       const response = await fetch(options.registryUrl, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [REQUEST_ID_HEADER]: requestId,
-          [CONTEXT_HEADER]: signContext(options.internalSecret, { requestId, caller: ARTIFACTS_SERVICE_CALLER, query }),
-        },
+        headers: signedJsonHeaders(options.internalSecret, { requestId, caller: ARTIFACTS_SERVICE_CALLER, query }),
         body: JSON.stringify({ query, variables: Object.fromEntries(owners.map((o, i) => [`i${i}`, o.id])) }),
         signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
       });

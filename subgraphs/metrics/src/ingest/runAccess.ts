@@ -6,7 +6,7 @@
  * context (NOT_FOUND when the run is unknown or hidden from the caller);
  * write permission from its `_canAccess` through createRegistryAccess.
  */
-import { type Caller, CONTEXT_HEADER, createRegistryAccess, labError, REQUEST_ID_HEADER, signContext } from '@lab/shared';
+import { type Caller, createRegistryAccess, labError, signedJsonHeaders } from '@lab/shared';
 import DataLoader from 'dataloader';
 
 export type RunVerdict = { ok: true; experimentId: string } | { ok: false; code: 'NOT_FOUND' | 'FORBIDDEN'; reason: string };
@@ -44,11 +44,7 @@ export function createRunAccess(options: RunAccessOptions): RunAccess {
     try {
       response = await fetch(options.registryUrl, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [REQUEST_ID_HEADER]: options.requestId,
-          [CONTEXT_HEADER]: signContext(options.internalSecret, { requestId: options.requestId, caller: options.caller, query }),
-        },
+        headers: signedJsonHeaders(options.internalSecret, { requestId: options.requestId, caller: options.caller, query }),
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(timeoutMs),
       });

@@ -33,10 +33,8 @@ import {
   type AuditEvent,
   auditBatchId,
   type Caller,
-  CONTEXT_HEADER,
   type Logger,
-  REQUEST_ID_HEADER,
-  signContext,
+  signedJsonHeaders,
 } from '@lab/shared';
 import type { OutboxStore, SendVerdict } from '../store/outboxStore';
 
@@ -165,15 +163,11 @@ export class AuditRelay {
     try {
       res = await this.doFetch(this.options.url, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [REQUEST_ID_HEADER]: requestId,
-          [CONTEXT_HEADER]: signContext(this.options.internalSecret, {
-            requestId,
-            caller: AUDIT_RELAY_CALLER,
-            query: AUDIT_SIGNED_DOCUMENT,
-          }),
-        },
+        headers: signedJsonHeaders(this.options.internalSecret, {
+          requestId,
+          caller: AUDIT_RELAY_CALLER,
+          query: AUDIT_SIGNED_DOCUMENT,
+        }),
         body: JSON.stringify(batch),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
