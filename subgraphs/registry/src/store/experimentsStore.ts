@@ -442,13 +442,6 @@ export class ExperimentsStore extends AuditedStore {
     });
   }
 
-  /** Experiments marked deleted, with whether a saga is deleting them (the reconciler). */
-  deletedExperiments(): Promise<{ id: string; projectId: string; deletedAt: Date; sagaActive: boolean }[]> {
-    return this.prisma.$queryRaw`SELECT e.id::text AS id, e.project_id::text AS "projectId", e.deleted_at AS "deletedAt",
-        EXISTS (SELECT 1 FROM sagas s WHERE s.active_key = 'experiment.delete:' || e.id::text) AS "sagaActive"
-      FROM experiments e WHERE e.deleted_at IS NOT NULL ORDER BY e.deleted_at LIMIT 10000`;
-  }
-
   /**
    * Runs as stored, those of experiments marked deleted included (readers use
    * runsByIds): each found run's experiment and whether it is marked deleted.

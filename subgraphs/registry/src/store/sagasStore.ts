@@ -73,12 +73,6 @@ export class SagasStore {
     return this.prisma.saga.findFirst({ where: { kind, entityId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
   }
 
-  async byIds(ids: readonly string[]): Promise<(Saga | null)[]> {
-    const rows = ids.length > 0 ? await this.prisma.saga.findMany({ where: { id: { in: [...ids] } } }) : [];
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return ids.map((id) => byId.get(id) ?? null);
-  }
-
   private where(filter: SagaFilter): Prisma.SagaWhereInput {
     return {
       ...(filter.statuses ? { status: { in: filter.statuses } } : {}),
