@@ -22,7 +22,7 @@
  *   PLACEHOLDER, dropped from the answer again.
  */
 import { createHash } from 'node:crypto';
-import type { Caller } from '@lab/shared';
+import { type Caller, impliedScopes } from '@lab/shared';
 import {
   type DirectiveNode,
   type DocumentNode,
@@ -50,8 +50,8 @@ import {
   valueFromASTUntyped,
 } from 'graphql';
 
-/** Scopes a scope brings with it. */
-export const SCOPE_IMPLICATIONS: Readonly<Record<string, readonly string[]>> = { admin: ['write', 'read'], write: ['read'] };
+/** Scopes a scope brings with it (shared with the registry, which checks the scopes a key may grant). */
+export { SCOPE_IMPLICATIONS } from '@lab/shared';
 
 /** Response key of the placeholder kept in a selection that removals emptied. */
 export const PLACEHOLDER = '_authorizationPlaceholder';
@@ -165,16 +165,7 @@ function add(map: Map<string, Requirement>, key: string, requirement: Requiremen
 
 /** The caller's scopes with their implications; undefined for `*` (everything). */
 export function effectiveScopes(caller: Caller | undefined): ReadonlySet<string> | undefined {
-  const scopes = new Set<string>();
-  const pending = [...(caller?.scopes ?? [])];
-  while (pending.length > 0) {
-    const scope = pending.pop() as string;
-    if (scope === '*') return undefined;
-    if (scopes.has(scope)) continue;
-    scopes.add(scope);
-    pending.push(...(SCOPE_IMPLICATIONS[scope] ?? []));
-  }
-  return scopes;
+  return impliedScopes(caller?.scopes ?? []);
 }
 
 /** What the caller lacks for a requirement, as an error; undefined when it is met. */

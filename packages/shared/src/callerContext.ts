@@ -32,6 +32,10 @@ export interface Caller {
   kind: CallerKind;
   /** Scopes granted to the caller; `*` grants everything. */
   scopes: string[];
+  /** The registry API key the caller authenticated with: key management checks it again, in the registry, when it acts. */
+  apiKeyId?: string;
+  /** When the caller's credential stops being valid (ms since the epoch: an API key's expiresAt, a JWT's exp); absent: never. */
+  expiresAt?: number;
 }
 
 export interface SignedContext {

@@ -10,6 +10,7 @@ export * from './internalCalls';
 export * from './logger';
 export * from './ready';
 export * from './registryAccess';
+export * from './scopes';
 export * from './sdl';
 export * from './stores/clickhouse';
 export * from './stores/s3';

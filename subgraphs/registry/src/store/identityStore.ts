@@ -1,5 +1,6 @@
 /** Users, API keys, projects and memberships in PostgreSQL. */
 
+import { labError } from '@lab/shared';
 import type { Role } from '../access/access';
 import { type Cursor, type Direction, keysetArgs } from '../common/pagination';
 import { isUuid } from '../common/validation';
@@ -44,6 +45,11 @@ export interface NewApiKey {
   hash: string;
   scopes: string[];
   expiresAt: Date | null;
+}
+
+/** The key making a request is no longer live (revoked or expired since the gateway checked it). */
+export function actingKeyNotLive() {
+  return labError('UNAUTHENTICATED', 'The API key making this request is revoked or expired');
 }
 
 /** Why a membership write was refused (the resolver turns it into an error). */
@@ -123,9 +129,24 @@ export class IdentityStore extends AuditedStore {
 
   // -- API keys -------------------------------------------------------------
 
-  createApiKey(key: NewApiKey): Promise<ApiKey> {
+  /**
+   * A new key. With `actingKeyId` (the key making the request), that key is
+   * locked FOR SHARE and must still be live in the same transaction: a
+   * revocation committed before the insert refuses it, and one racing it
+   * waits until the new key is committed (and then revokes nothing it minted
+   * after being revoked).
+   */
+  createApiKey(key: NewApiKey, options: { actingKeyId?: string; now?: Date } = {}): Promise<ApiKey> {
     return this.withAudit(
       async (tx, audit) => {
+        if (options.actingKeyId !== undefined) {
+          const now = options.now ?? new Date();
+          const live = await tx.$queryRaw<{ id: string }[]>`
+            SELECT id::text FROM api_keys
+            WHERE id = ${options.actingKeyId}::uuid AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ${now})
+            FOR SHARE`;
+          if (live.length === 0) throw actingKeyNotLive();
+        }
         const created = await tx.apiKey.create({ data: key });
         const { hash: _hash, ...change } = key; // never the hash
         audit({ action: 'apiKey.create', entityType: 'ApiKey', entityId: created.id, change });
@@ -155,6 +176,17 @@ export class IdentityStore extends AuditedStore {
     const byUser = new Map<string, ApiKey[]>();
     for (const key of found) byUser.set(key.userId, [...(byUser.get(key.userId) ?? []), key]);
     return userIds.map((id) => byUser.get(id.toLowerCase()) ?? []);
+  }
+
+  /** The live keys (neither revoked nor expired at `now`) among these ids, with their users; none is marked used. */
+  async liveApiKeys(ids: readonly string[], now = new Date()): Promise<{ key: ApiKey; user: User }[]> {
+    const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+    if (wanted.length === 0) return [];
+    const found = await this.prisma.apiKey.findMany({
+      where: { id: { in: wanted }, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+      include: { user: true },
+    });
+    return found.map(({ user, ...key }) => ({ key, user }));
   }
 
   /** Revokes a key once; revoking again keeps the first revocation time. */

@@ -348,6 +348,80 @@ describe('API keys', () => {
   });
 });
 
+describe('the acting API key', () => {
+  const LIVE = 'query($ids: [ID!]!) { _liveApiKeys(ids: $ids) { apiKeyId userId isAdmin scopes expiresAt } }';
+  /** A key of carol's, made by the admin, and the caller the gateway would sign for it. */
+  async function keyOfCarol(input: { scopes?: string[]; expiresAt?: string } = {}) {
+    const made = await ok<{ createApiKey: { apiKey: { id: string; scopes: string[] } } }>(admin, CREATE_KEY, {
+      i: { name: 'acting', userId: carol.id, ...input },
+    });
+    const { id, scopes } = made.createApiKey.apiKey;
+    const caller: Caller = {
+      ...carol,
+      scopes,
+      apiKeyId: id,
+      ...(input.expiresAt ? { expiresAt: Date.parse(input.expiresAt) } : {}),
+    };
+    return { id, caller };
+  }
+  const mint = (caller: Caller, input: Record<string, unknown> = {}) =>
+    gql<{ createApiKey: { apiKey: { scopes: string[] } } }>(
+      caller,
+      'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { scopes expiresAt } } }',
+      { i: { name: 'minted', ...input } },
+    );
+
+  it('is checked again when it acts: a revoked key mints, revokes and manages nothing', async () => {
+    const { id, caller } = await keyOfCarol();
+    expect((await mint(caller)).errors).toBeUndefined();
+    await ok(admin, REVOKE_KEY, { id });
+    expect(await code(caller, CREATE_KEY, { i: { name: 'after revocation' } })).toBe('UNAUTHENTICATED');
+    expect(await code(caller, REVOKE_KEY, { id })).toBe('UNAUTHENTICATED');
+    expect(await code(caller, REMOVE, { p: projectId, u: carol.id })).toBe('UNAUTHENTICATED');
+    const other: Caller = { ...bob, apiKeyId: (await keyOfCarol()).id }; // another user's key
+    expect(await code(other, CREATE_KEY, { i: { name: 'borrowed' } })).toBe('UNAUTHENTICATED');
+  });
+
+  it('passes its expiry on: left out, the new key expires with it; later or never is FORBIDDEN', async () => {
+    const expiresAt = new Date(Date.now() + 3_600_000).toISOString();
+    const { caller } = await keyOfCarol({ expiresAt });
+    expect((await mint(caller)).data?.createApiKey.apiKey).toEqual({ scopes: ['*'], expiresAt });
+    const later = await mint(caller, { expiresAt: new Date(Date.parse(expiresAt) + 1000).toISOString() });
+    expect(later.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(later.errors?.[0]?.message).toContain(expiresAt);
+    const sooner = new Date(Date.parse(expiresAt) - 1000).toISOString();
+    expect((await mint(caller, { expiresAt: sooner })).data?.createApiKey.apiKey).toMatchObject({ expiresAt: sooner });
+    // A JWT's expiry (signed by the gateway, no key id) limits what it mints the same way.
+    const token: Caller = { ...carol, expiresAt: Date.parse(expiresAt) };
+    expect((await mint(token)).data?.createApiKey.apiKey).toMatchObject({ expiresAt });
+    expect(await code({ ...carol, expiresAt: Date.now() - 1 }, CREATE_KEY, { i: { name: 'late' } })).toBe('UNAUTHENTICATED');
+  });
+
+  it('grants no scope it lacks, implied ones included', async () => {
+    const { caller } = await keyOfCarol({ scopes: ['write', 'metrics:write'] });
+    expect((await mint(caller, { scopes: ['read', 'metrics:write'] })).data?.createApiKey.apiKey.scopes).toEqual([
+      'read',
+      'metrics:write',
+    ]);
+    for (const scopes of [['admin'], ['*'], ['write', 'registry:read']]) {
+      expect((await mint(caller, { scopes })).errors?.[0]?.extensions?.code, scopes.join(' ')).toBe('FORBIDDEN');
+    }
+  });
+
+  it('is re-checked for the gateway in batches: _liveApiKeys answers the live ones, for services only', async () => {
+    const live = await keyOfCarol({ scopes: ['read'] });
+    const revoked = await keyOfCarol();
+    await ok(admin, REVOKE_KEY, { id: revoked.id });
+    expect(await code(admin, LIVE, { ids: [live.id] })).toBe('FORBIDDEN');
+    const answer = await ok<{ _liveApiKeys: unknown[] }>(gateway, LIVE, { ids: [live.id, revoked.id, 'not-a-uuid'] });
+    expect(answer._liveApiKeys).toEqual([
+      { apiKeyId: live.id, userId: carol.id, isAdmin: false, scopes: ['read'], expiresAt: null },
+    ]);
+    const tooMany = Array.from({ length: 1001 }, () => live.id);
+    expect(await code(gateway, LIVE, { ids: tooMany })).toBe('BAD_USER_INPUT');
+  });
+});
+
 describe('_canAccess', () => {
   it('answers batched checks for the signed caller, false for unknown ids', async () => {
     const exp = await db.query(

@@ -1,4 +1,4 @@
-import { labError } from '@lab/shared';
+import { labError, scopesBeyond } from '@lab/shared';
 import type { Role } from '../../access/access';
 import { decodeCursor, pageSize, sortValueOf, toConnection } from '../../common/pagination';
 import { writing } from '../../common/prismaErrors';
@@ -7,12 +7,14 @@ import { checkDescription, checkId, checkJsonObject, checkName } from '../../com
 import type { RegistryContext } from '../../context';
 import type { User } from '../../generated/prisma/client';
 import type { ApiKey, EntityKind, Project, ProjectMember, ProjectOrderField, UserOrderField } from '../../store/identityStore';
+import { actingCredential } from './actingCredential';
 import { newApiKeySecret } from './apiKeys';
 import {
   checkAccessChecks,
   checkEmail,
   checkExpiresAt,
   checkKeyHash,
+  checkKeyIds,
   checkKeyName,
   checkPersonName,
   checkScopes,
@@ -28,7 +30,14 @@ const ORDER_FIELDS: Record<string, ProjectOrderField> = { CREATED_AT: 'createdAt
 const USER_ORDER_FIELDS: Record<string, UserOrderField> = { CREATED_AT: 'createdAt', EMAIL: 'email', NAME: 'name' };
 const NEED: Record<'READ' | 'WRITE' | 'MANAGE', Role> = { READ: 'VIEWER', WRITE: 'EDITOR', MANAGE: 'OWNER' };
 
-const isAdmin = (ctx: RegistryContext) => ctx.caller.kind === 'admin';
+/** What the gateway learns about a live key. */
+const authenticatedCaller = (found: { key: ApiKey; user: User }) => ({
+  apiKeyId: found.key.id,
+  userId: found.user.id,
+  isAdmin: found.user.isAdmin,
+  scopes: found.key.scopes,
+  expiresAt: found.key.expiresAt,
+});
 
 async function requireUser(ctx: RegistryContext, id: string): Promise<User> {
   const user = await ctx.loaders.users.load(id);
@@ -134,8 +143,12 @@ export const identityResolvers: RegistryResolvers = {
     _authenticate: async (_p: unknown, args: { keyHash: string }, ctx: RegistryContext) => {
       if (ctx.caller.kind !== 'service') throw labError('FORBIDDEN', '_authenticate is for internal services only');
       const found = await ctx.store.identity.authenticate(checkKeyHash(args.keyHash));
-      if (!found) return null;
-      return { userId: found.user.id, isAdmin: found.user.isAdmin, scopes: found.key.scopes };
+      return found ? authenticatedCaller(found) : null;
+    },
+
+    _liveApiKeys: async (_p: unknown, args: { ids: string[] }, ctx: RegistryContext) => {
+      if (ctx.caller.kind !== 'service') throw labError('FORBIDDEN', '_liveApiKeys is for internal services only');
+      return (await ctx.store.identity.liveApiKeys(checkKeyIds(args.ids))).map(authenticatedCaller);
     },
 
     _canAccess: async (
@@ -174,7 +187,7 @@ export const identityResolvers: RegistryResolvers = {
       args: { input: { email: string; name: string; isAdmin?: boolean | null } },
       ctx: RegistryContext,
     ) => {
-      if (!isAdmin(ctx)) throw labError('FORBIDDEN', 'Only admins may create users');
+      if (!(await actingCredential(ctx)).isAdmin) throw labError('FORBIDDEN', 'Only admins may create users');
       const email = checkEmail('input.email', args.input.email);
       const name = checkPersonName('input.name', args.input.name);
       return writing(`user with email "${email}"`, () =>
@@ -189,20 +202,28 @@ export const identityResolvers: RegistryResolvers = {
     ) => {
       const callerId = ctx.access.requireUser('create API keys');
       const name = checkKeyName('input.name', args.input.name);
-      // A key grants at most the scopes of the key that created it (left out: the same scopes).
-      const own = ctx.caller.scopes;
-      const scopes = args.input.scopes == null ? [...own] : checkScopes('input.scopes', args.input.scopes);
-      const beyond = own.includes('*') ? [] : scopes.filter((scope) => !own.includes(scope));
+      // The credential making the request, as it is now (not as the gateway cached it).
+      const acting = await actingCredential(ctx);
+      // A key grants at most the scopes of the credential creating it (left out: the same scopes) ...
+      const scopes = args.input.scopes == null ? [...acting.scopes] : checkScopes('input.scopes', args.input.scopes);
+      const beyond = scopesBeyond(acting.scopes, scopes);
       if (beyond.length > 0) {
         throw labError('FORBIDDEN', `A key may not grant scopes its creator lacks: ${beyond.join(', ')}`);
       }
-      const expiresAt = checkExpiresAt('input.expiresAt', args.input.expiresAt);
+      // ... and outlives it by nothing (left out: the same expiry).
+      const expiresAt = checkExpiresAt('input.expiresAt', args.input.expiresAt) ?? acting.expiresAt;
+      if (acting.expiresAt && (expiresAt === null || expiresAt > acting.expiresAt)) {
+        throw labError(
+          'FORBIDDEN',
+          `A key may not outlive the credential that creates it: input.expiresAt must be at most ${acting.expiresAt.toISOString()}`,
+        );
+      }
       const userId = args.input.userId ? checkId('user', args.input.userId) : callerId;
-      if (userId !== callerId && !isAdmin(ctx)) throw labError('FORBIDDEN', 'Only admins may create API keys for other users');
+      if (userId !== callerId && !acting.isAdmin) throw labError('FORBIDDEN', 'Only admins may create API keys for other users');
       await requireUser(ctx, userId);
       const { secret, prefix, hash } = newApiKeySecret();
       const apiKey = await writing(`API key "${name}"`, () =>
-        ctx.store.identity.createApiKey({ userId, name, prefix, hash, scopes, expiresAt }),
+        ctx.store.identity.createApiKey({ userId, name, prefix, hash, scopes, expiresAt }, { actingKeyId: acting.apiKeyId }),
       );
       ctx.log.info({ apiKeyId: apiKey.id, userId, prefix }, 'API key created');
       return { apiKey, secret };
@@ -210,8 +231,9 @@ export const identityResolvers: RegistryResolvers = {
 
     revokeApiKey: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
       const id = checkId('API key', args.id);
+      const acting = await actingCredential(ctx);
       const key = await ctx.loaders.apiKeys.load(id);
-      if (!key || (key.userId !== ctx.caller.id && !ctx.access.isSuperuser)) {
+      if (!key || (key.userId !== ctx.caller.id && !acting.isAdmin && ctx.caller.kind !== 'service')) {
         throw labError('NOT_FOUND', `API key ${id} not found`, { entity: 'API key' });
       }
       const revoked = await ctx.store.identity.revokeApiKey(id);
@@ -255,6 +277,7 @@ export const identityResolvers: RegistryResolvers = {
     },
 
     addProjectMember: async (_p: unknown, args: { projectId: string; userId: string; role: Role }, ctx: RegistryContext) => {
+      await actingCredential(ctx);
       const project = await projectFor(ctx, args.projectId, 'OWNER');
       const user = await requireUser(ctx, checkId('user', args.userId));
       const member = await writing(`membership of user ${user.id} in project ${project.id}`, () =>
@@ -266,11 +289,13 @@ export const identityResolvers: RegistryResolvers = {
     },
 
     updateProjectMember: async (_p: unknown, args: { projectId: string; userId: string; role: Role }, ctx: RegistryContext) => {
+      await actingCredential(ctx);
       const project = await projectFor(ctx, args.projectId, 'OWNER');
       return changeMember(ctx, project.id, checkId('user', args.userId), args.role);
     },
 
     removeProjectMember: async (_p: unknown, args: { projectId: string; userId: string }, ctx: RegistryContext) => {
+      await actingCredential(ctx);
       const userId = checkId('user', args.userId);
       // A member may leave; removing someone else takes OWNER.
       const project = await projectFor(ctx, args.projectId, userId === ctx.caller.id ? 'VIEWER' : 'OWNER');

@@ -63,9 +63,9 @@ export const identitySdl = /* GraphQL */ `
 
   input CreateApiKeyInput {
     name: String!
-    "At most the caller's own scopes; defaults to them ([*] for a key with every scope)."
+    "At most the scopes of the credential making the request (admin implies write and read, write implies read); defaults to them ([*] for a key with every scope)."
     scopes: [String!]
-    "A future instant; never expires when left out."
+    "A future instant, no later than the expiry of the credential making the request (FORBIDDEN otherwise); defaults to that expiry, or to never for a credential that does not expire."
     expiresAt: DateTime
     "Whose key it is; defaults to the caller. Only admins may create keys for other users."
     userId: ID
@@ -150,9 +150,13 @@ export const identitySdl = /* GraphQL */ `
 
   "Who an API key belongs to (for the gateway)."
   type AuthenticatedCaller @inaccessible {
+    "The key's id: the gateway re-checks it, and key management checks it again when it acts."
+    apiKeyId: ID!
     userId: ID!
     isAdmin: Boolean!
     scopes: [String!]!
+    "When the key stops working; null: never."
+    expiresAt: DateTime
   }
 
   enum AccessKind @inaccessible {
@@ -191,6 +195,8 @@ export const identitySdl = /* GraphQL */ `
     projects(first: Int, after: String, filter: ProjectFilter, orderBy: ProjectOrder): ProjectConnection! @requiresScopes(scopes: [["read"]])
     "Internal (gateway): the caller a live API key authenticates, by the SHA-256 hex of the key; null when unknown, revoked or expired."
     _authenticate(keyHash: String!): AuthenticatedCaller @inaccessible
+    "Internal (gateway): which of these API keys are still live (neither revoked nor expired), with their user's current rights; at most 1,000 ids."
+    _liveApiKeys(ids: [ID!]!): [AuthenticatedCaller!]! @inaccessible
     "Internal (subgraphs): whether the signed caller may read or write each entity; false for unknown ids."
     _canAccess(checks: [AccessCheck!]!): [Boolean!]! @inaccessible
   }

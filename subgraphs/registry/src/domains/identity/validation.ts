@@ -13,6 +13,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const SCOPE = /^(\*|[a-z][a-z0-9_-]*(:([a-z][a-z0-9_-]*|\*))*)$/;
 export const MAX_SCOPES = 50;
 export const MAX_ACCESS_CHECKS = 1000;
+export const MAX_KEY_IDS = 1000;
 
 export function checkEmail(field: string, value: string): string {
   const email = value.trim().toLowerCase();
@@ -63,4 +64,9 @@ export function checkKeyHash(value: string): string {
 export function checkAccessChecks<T extends { kind: EntityKind; id: string }>(checks: T[]): T[] {
   if (checks.length > MAX_ACCESS_CHECKS) bad('checks', `must have at most ${MAX_ACCESS_CHECKS} entries`);
   return checks;
+}
+
+export function checkKeyIds(ids: string[]): string[] {
+  if (ids.length > MAX_KEY_IDS) bad('ids', `must have at most ${MAX_KEY_IDS} entries`);
+  return ids;
 }
