@@ -3,6 +3,7 @@ export * from './audit';
 export * from './callerContext';
 export * from './config';
 export * from './errors';
+export * from './fileNames';
 export * from './health';
 export * from './httpServer';
 export * from './internalApi';

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { startRegistry } from '@lab/registry';
 import { PrismaClient } from '@lab/registry/prisma';
 import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
+import { HOSTILE_NAMES } from '@lab/shared/hostileFileNames';
 import { type EmbeddedPostgres, type EmbeddedS3, startEmbeddedPostgres, startEmbeddedS3 } from '@lab/stack';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOSTILE_NAMES } from './files/hostileNames';
 import { type RunningArtifacts, startArtifacts } from './service';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'artifacts-int-'));

@@ -1,6 +1,6 @@
+/** The checks of what an upload declares beside its name (names.ts). */
 import { describe, expect, it } from 'vitest';
-import { HOSTILE_NAMES } from './hostileNames';
-import { checkChecksum, checkContentType, checkFileName, contentDisposition } from './names';
+import { checkChecksum, checkContentType, contentDisposition } from './names';
 
 const code = (f: () => unknown) => {
   try {
@@ -10,32 +10,6 @@ const code = (f: () => unknown) => {
   }
   return 'accepted';
 };
-
-describe('checkFileName', () => {
-  it.each(HOSTILE_NAMES.map((n) => [JSON.stringify(n).slice(0, 60), n]))('refuses %s', (_, name) => {
-    expect(code(() => checkFileName(name))).toBe('BAD_USER_INPUT');
-  });
-
-  it.each([
-    'model.safetensors',
-    'checkpoint-1000/model-00001-of-00004.safetensors',
-    'data.parquet',
-    '.gitattributes',
-    'eval results (final) v2.json',
-    'données/été.csv',
-    '日本語/データ.jsonl',
-    'tokenizer+config=a@b,c~d.json',
-    'a'.repeat(255),
-  ])('accepts %s', (name) => {
-    expect(checkFileName(name)).toBe(name);
-  });
-
-  it('says why', () => {
-    expect(() => checkFileName('../x')).toThrow(/"\.\." segment/);
-    expect(() => checkFileName('bidi\u202Etxt')).toThrow(/control, format/);
-    expect(() => checkFileName('full\uFF0Fwidth')).toThrow(/compatibility characters/);
-  });
-});
 
 describe('content type, checksum, disposition', () => {
   it('defaults and checks the media type', () => {

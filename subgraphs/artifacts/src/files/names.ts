@@ -1,48 +1,9 @@
 /**
- * What a client may call a file. A name is a relative path under its owner's
- * prefix ("checkpoint-1000/model.safetensors"): segments joined by "/", each
- * of letters, marks and digits of any script plus space and . _ - + = @ , ~ ( ).
- * Refused: empty or "." / ".." segments, a leading "/" or "\", control and
- * format characters (NUL, bidi overrides, zero-width joiners), look-alike
- * separators (fullwidth solidus, division slash, one-dot leader), names that
- * Unicode normalisation would change (NFC, NFKC), spaces at a segment's ends,
- * more than 255 characters per segment, 512 UTF-8 bytes or 32 segments.
+ * What an upload declares beside its name: the media type, the checksum, and
+ * the Content-Disposition a download is served with. The rules for the name
+ * itself live in @lab/shared (fileNames.ts): the registry applies them too.
  */
 import { labError } from '@lab/shared';
-
-export const MAX_NAME_BYTES = 512;
-export const MAX_SEGMENT_CHARS = 255;
-export const MAX_SEGMENTS = 32;
-
-const SEGMENT = /^[\p{L}\p{M}\p{N} ._\-+=@,~()]+$/u;
-
-function refuse(name: string, why: string): never {
-  const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
-  throw labError('BAD_USER_INPUT', `name ${shown} is not allowed: ${why}`, { field: 'name' });
-}
-
-/** The name as given, when it is safe to put under an owner's prefix; BAD_USER_INPUT otherwise. */
-export function checkFileName(name: string): string {
-  if (typeof name !== 'string' || name.length === 0) refuse(String(name), 'it is empty');
-  if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) refuse(name, `it is longer than ${MAX_NAME_BYTES} bytes (UTF-8)`);
-  if (/[\p{C}]/u.test(name)) refuse(name, 'it contains control, format or unassigned characters');
-  if (name.normalize('NFC') !== name) refuse(name, 'it is not in Unicode normal form NFC');
-  if (name.normalize('NFKC') !== name)
-    refuse(name, 'it contains compatibility characters (fullwidth forms, ligatures, look-alikes)');
-  if (name.startsWith('/') || name.startsWith('\\')) refuse(name, 'it is an absolute path');
-  const segments = name.split('/');
-  if (segments.length > MAX_SEGMENTS) refuse(name, `it has more than ${MAX_SEGMENTS} path segments`);
-  for (const segment of segments) {
-    if (segment === '') refuse(name, 'it has an empty path segment');
-    if (segment === '.' || segment === '..') refuse(name, 'it has a "." or ".." segment');
-    if (segment.length > MAX_SEGMENT_CHARS) refuse(name, `a segment is longer than ${MAX_SEGMENT_CHARS} characters`);
-    if (segment.trim() !== segment) refuse(name, 'a segment starts or ends with a space');
-    if (!SEGMENT.test(segment)) {
-      refuse(name, 'it may hold only letters, digits, marks, space and . _ - + = @ , ~ ( ) between "/" separators');
-    }
-  }
-  return name;
-}
 
 const CONTENT_TYPE =
   /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"\\\r\n]*"|[A-Za-z0-9!#$&^_.+-]+))*$/;

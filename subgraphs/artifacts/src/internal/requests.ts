@@ -3,16 +3,16 @@
  * the typed request, or the reason it is refused (answered 400 BAD_USER_INPUT).
  * Unknown fields are refused too, so a misspelt option is never ignored.
  */
-import type {
-  CopyFilesRequest,
-  DeleteFilesRequest,
-  FileOwnerRef,
-  FilesScope,
-  InspectFilesRequest,
-  ListFileOwnersRequest,
+import {
+  type CopyFilesRequest,
+  type DeleteFilesRequest,
+  type FileOwnerRef,
+  type FilesScope,
+  fileNameOrPrefixProblem,
+  type InspectFilesRequest,
+  type ListFileOwnersRequest,
+  shownFileName,
 } from '@lab/shared';
-import { GraphQLError } from 'graphql';
-import { checkFileName } from '../files/names';
 import { isUuid, OWNER_KINDS, type OwnerKind, prefixOf } from '../files/owners';
 
 /** Most names one copy may select. */
@@ -70,15 +70,11 @@ function scopeOf(value: unknown, at: string): FilesScope {
   return ownerRef(value, at);
 }
 
-/** A file name, or a prefix of names ending in "/", that a client could have uploaded (names.ts). */
+/** A file name, or a prefix of names ending in "/", that a client could have uploaded (@lab/shared fileNames.ts). */
 function nameOrPrefix(value: unknown, at: string): string {
   if (typeof value !== 'string') refuse(at, 'must be a string');
-  try {
-    checkFileName(value.endsWith('/') ? value.slice(0, -1) : value);
-  } catch (err) {
-    if (err instanceof GraphQLError) refuse(at, `is refused: ${err.message}`);
-    throw err;
-  }
+  const problem = fileNameOrPrefixProblem(value);
+  if (problem) refuse(at, `is refused: name ${shownFileName(value)} is not allowed: ${problem}`);
   return value;
 }
 

@@ -5,9 +5,9 @@
  * sweepIncompleteUploads (admins) aborts abandoned multipart uploads.
  * Access: WRITE (EDITOR) on the owner, checked on every call.
  */
-import { labError } from '@lab/shared';
+import { checkFileName, labError } from '@lab/shared';
 import type { ArtifactsContext } from '../context';
-import { checkChecksum, checkContentType, checkFileName } from '../files/names';
+import { checkChecksum, checkContentType } from '../files/names';
 import { OWNER_KINDS, type OwnerKind, prefixOf } from '../files/owners';
 import { artifactOf } from '../files/resolvers';
 import { describeError, errorName } from '../store/s3Errors';
