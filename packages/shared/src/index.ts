@@ -9,6 +9,7 @@ export * from './httpServer';
 export * from './internalApi';
 export * from './internalCalls';
 export * from './logger';
+export * from './publicErrors';
 export * from './ready';
 export * from './registryAccess';
 export * from './scopes';

@@ -8,30 +8,67 @@
  * `{ code, message }` (code from errors.ts). `callInternal` turns the answer
  * into the result or an InternalCallError that says whether retrying can help:
  * network errors, timeouts, 5xx and 429 are transient; any other 4xx is
- * permanent (the request itself is wrong, or the thing is gone).
+ * permanent (the request itself is wrong, or the thing is gone). Its message
+ * names the route, the address and the answer, for the log; its
+ * publicMessage says what failed in the platform's words ("the artifacts
+ * service is unavailable"), for anything a client reads (publicErrors.ts).
  */
 import { createHash } from 'node:crypto';
 import type { Express, Request, Response } from 'express';
 import { type Caller, CONTEXT_HEADER, type SignedContext, signedJsonHeaders, verifyContext } from './callerContext';
 import { ERROR_CODES, type ErrorCode, isErrorCode } from './errors';
+import { ARTIFACTS_INTERNAL, METRICS_INTERNAL } from './internalApi';
 import type { Logger } from './logger';
+import { mentionsInternals, type WithPublicMessage } from './publicErrors';
 
 /** What an internal call is signed for: the route and the digest of its body. */
 export function internalCallDocument(path: string, body: string): string {
   return `POST ${path}\n${createHash('sha256').update(body).digest('hex')}`;
 }
 
-export class InternalCallError extends Error {
+/** The service a route belongs to, as clients know it ("artifacts", "metrics"). */
+export function serviceOfRoute(path: string): string {
+  if ((Object.values(ARTIFACTS_INTERNAL) as string[]).includes(path)) return 'artifacts';
+  if ((Object.values(METRICS_INTERNAL) as string[]).includes(path)) return 'metrics';
+  return 'internal';
+}
+
+export interface InternalCallErrorDetails {
+  /** The HTTP status the route answered (none when it did not answer). */
+  status?: number;
+  /** The service called, for the public message. */
+  service?: string;
+  /** What a client may read; by default that the service is unavailable, or refused the request. */
+  publicMessage?: string;
+}
+
+export class InternalCallError extends Error implements WithPublicMessage {
+  readonly status: number | undefined;
+  readonly service: string;
+  readonly publicMessage: string;
+
   constructor(
+    /** For the log: the route, the address, the answer. */
     message: string,
     readonly code: ErrorCode,
     /** Whether the same call may succeed later (the service or its store is down, a timeout). */
     readonly transient: boolean,
-    readonly status?: number,
+    details: InternalCallErrorDetails = {},
   ) {
     super(message);
     this.name = 'InternalCallError';
+    this.status = details.status;
+    this.service = details.service ?? 'internal';
+    this.publicMessage =
+      details.publicMessage ??
+      (transient ? `the ${this.service} service is unavailable` : `the ${this.service} service refused the request`);
   }
+}
+
+/** The route's own refusal, for a client, when it shows nothing internal; else only that the service refused. */
+function refusalText(service: string, message: unknown): string {
+  const base = `the ${service} service refused the request`;
+  return typeof message === 'string' && message.length > 0 && !mentionsInternals(message) ? `${base}: ${message}` : base;
 }
 
 export interface InternalCallOptions {
@@ -47,7 +84,8 @@ export interface InternalCallOptions {
 export async function callInternal<T>(baseUrl: string, path: string, body: unknown, options: InternalCallOptions): Promise<T> {
   const text = JSON.stringify(body);
   const url = new URL(path, baseUrl).toString();
-  const service = new URL(baseUrl).host;
+  const address = new URL(baseUrl).host;
+  const service = serviceOfRoute(path);
   let response: globalThis.Response;
   try {
     response = await (options.fetch ?? fetch)(url, {
@@ -61,8 +99,17 @@ export async function callInternal<T>(baseUrl: string, path: string, body: unkno
       signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
     });
   } catch (err) {
-    const reason = err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'unreachable';
-    throw new InternalCallError(`${path} at ${service} ${reason}`, 'SERVICE_UNAVAILABLE', true);
+    const timedOut = err instanceof Error && err.name === 'TimeoutError';
+    const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+    throw new InternalCallError(
+      `${path} at ${address} ${timedOut ? 'timed out' : `unreachable${typeof cause === 'string' ? ` (${cause})` : ''}`}`,
+      'SERVICE_UNAVAILABLE',
+      true,
+      {
+        service,
+        publicMessage: timedOut ? `the ${service} service did not answer in time` : `the ${service} service is unavailable`,
+      },
+    );
   }
   let answer: unknown;
   try {
@@ -76,10 +123,17 @@ export async function callInternal<T>(baseUrl: string, path: string, body: unkno
   const transient = status >= 500 || status === 429 || answer === undefined;
   const errorCode: ErrorCode = isErrorCode(code) ? code : transient ? 'SERVICE_UNAVAILABLE' : 'INTERNAL';
   throw new InternalCallError(
-    `${path} at ${service} answered ${status}: ${typeof message === 'string' ? message : 'no message'}`,
+    `${path} at ${address} answered ${status}: ${typeof message === 'string' ? message : 'no message'}`,
     errorCode,
     transient,
-    status,
+    {
+      status,
+      service,
+      // It answered, so it runs: what failed is behind it (its store, or a service it calls), or it is overloaded.
+      publicMessage: transient
+        ? `the ${service} service cannot do it now (its store or a service it depends on is unavailable)`
+        : refusalText(service, message),
+    },
   );
 }
 

@@ -1,11 +1,15 @@
 /** What each of the reconciler's checks works with, and how it records a repair. */
-import type { Logger } from '@lab/shared';
+import { type Logger, publicReason, type WithPublicMessage } from '@lab/shared';
 import type { StoreServices } from '../sagas/storeServices';
 import type { RegistryStore } from '../store/registryStore';
 import type { Finding } from './report';
 
-/** Thrown by a repair that must not or cannot be done: the finding stays, with why. */
-export class NotRepaired extends Error {}
+/** Thrown by a repair that must not or cannot be done: the finding stays, with why (written for clients). */
+export class NotRepaired extends Error implements WithPublicMessage {
+  get publicMessage(): string {
+    return this.message;
+  }
+}
 
 export interface CheckContext {
   /** The registry store, acting as the system (its repairs are audited so). */
@@ -60,7 +64,8 @@ export async function repairFinding(ctx: CheckContext, finding: Finding, work: (
     ctx.log.info({ kind: finding.kind, entityType: finding.entityType, entityId: finding.entityId, done }, 'reconciler repaired');
     return { ...finding, detail: `${finding.detail}; ${done}`, repaired: true };
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    // The report reaches clients (Mutation.reconcile): the reason in the platform's words, the detail in the log.
+    const reason = publicReason(err, 'an unexpected failure (see the registry log)');
     if (err instanceof NotRepaired) return { ...finding, detail: `${finding.detail}; not repaired: ${reason}` };
     ctx.log.warn({ err, kind: finding.kind, entityId: finding.entityId }, 'reconciler repair failed');
     return { ...finding, detail: `${finding.detail}; repair failed: ${reason}` };

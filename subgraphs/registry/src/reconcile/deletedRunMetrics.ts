@@ -5,7 +5,7 @@
  * the metrics inventory (one query per page); the active sagas are read after
  * the scan. Repair: METRICS_INTERNAL.delete of the runs, 10,000 at a time.
  */
-import { type DeleteMetricsResult, METRICS_INTERNAL } from '@lab/shared';
+import { type DeleteMetricsResult, METRICS_INTERNAL, publicReason } from '@lab/shared';
 import type { RegistryStore } from '../store/registryStore';
 import type { ActiveWork } from './activeWork';
 import { type CheckContext, chunks } from './check';
@@ -58,7 +58,7 @@ async function repairAll(ctx: CheckContext, findings: Finding[]): Promise<Findin
       ctx.log.info({ runs: batch.length, deleted: done.deleted }, 'reconciler deleted the metric points of deleted runs');
       out.push(...batch.map((f) => ({ ...f, detail: `${f.detail}; points deleted`, repaired: true })));
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = publicReason(err, 'an unexpected failure (see the registry log)');
       ctx.log.warn({ err, runs: batch.length }, 'reconciler could not delete the metric points of deleted runs');
       out.push(...batch.map((f) => ({ ...f, detail: `${f.detail}; repair failed: ${reason}` })));
     }

@@ -118,15 +118,20 @@ describe('saga orchestrator', () => {
     expect((await reg.store.sagas.byId(saga.id))?.status).toBe('SUCCEEDED');
   });
 
-  it('retries a step that fails for a reason that may pass, counting the attempts and keeping the reason', async () => {
+  it('retries a step that fails for a reason that may pass, counting the attempts and keeping the public reason', async () => {
     const saga = await newSaga();
     behaviours.set(`${saga.id}/two`, (_id, n) => {
-      if (n < 3) throw new InternalCallError('artifacts unreachable', 'SERVICE_UNAVAILABLE', true);
+      if (n < 3) {
+        throw new InternalCallError('/internal/files/copy at 127.0.0.1:9 unreachable', 'SERVICE_UNAVAILABLE', true, {
+          service: 'artifacts',
+        });
+      }
     });
     const o = orchestrator();
     const first = await o.drive(saga.id);
     expect(first).toMatchObject({ status: 'RUNNING', step: 'two', attempts: 1 });
-    expect(first?.error).toMatch(/two: .*unreachable/);
+    // What clients read: the service in the platform's words, not its address or route (those are logged).
+    expect(first?.error).toBe('two: the artifacts service is unavailable');
     expect(first?.nextAttemptAt.getTime()).toBeGreaterThan(Date.now());
     o.start();
     const done = await settled(saga.id);

@@ -25,7 +25,7 @@ import path from 'node:path';
 import type { Logger } from '@lab/shared';
 import type { RegistryStore } from '../store/registryStore';
 import type { Saga, SagasStore } from '../store/sagasStore';
-import { errorMessage, isPermanent, PermanentStepError, type SagaDefinition, type SagaStep } from './saga';
+import { errorMessage, isPermanent, PermanentStepError, publicStepError, type SagaDefinition, type SagaStep } from './saga';
 import { createStoreServices } from './storeServices';
 
 export interface OrchestratorOptions {
@@ -176,13 +176,12 @@ export class SagaOrchestrator {
         try {
           added = (await this.runStep(saga, step)) ?? undefined;
         } catch (err) {
-          const message = errorMessage(err);
+          // The log gets the whole reason (routes, addresses); the saga's row, which clients read, its public text.
+          const reason = errorMessage(err);
+          const message = publicStepError(err);
           const first = definition.compensation[0];
           if (forward && first && isPermanent(err)) {
-            log.warn(
-              { sagaId: saga.id, kind: saga.kind, step: step.name, reason: message },
-              'saga step failed for good; compensating',
-            );
+            log.warn({ sagaId: saga.id, kind: saga.kind, step: step.name, reason }, 'saga step failed for good; compensating');
             saga = await sagas.advance(saga, this.owner, {
               step: first.name,
               status: 'COMPENSATING',
@@ -193,7 +192,7 @@ export class SagaOrchestrator {
           }
           const delay = retryDelayMs(saga.attempts);
           log.warn(
-            { sagaId: saga.id, kind: saga.kind, step: step.name, attempt: saga.attempts + 1, retryInMs: delay, reason: message },
+            { sagaId: saga.id, kind: saga.kind, step: step.name, attempt: saga.attempts + 1, retryInMs: delay, reason },
             'saga step failed; retrying later',
           );
           await sagas.retryLater(saga, this.owner, `${step.name}: ${message}`, delay);

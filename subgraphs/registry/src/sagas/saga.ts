@@ -4,7 +4,7 @@
  * idempotent: the orchestrator runs a step again after a crash or a lost
  * answer, and a second run must change nothing.
  */
-import { InternalCallError, type Logger } from '@lab/shared';
+import { InternalCallError, type Logger, publicReason, type WithPublicMessage } from '@lab/shared';
 import { GraphQLError } from 'graphql';
 import type { RegistryStore } from '../store/registryStore';
 import type { Saga } from '../store/sagasStore';
@@ -37,11 +37,18 @@ export interface SagaDefinition<I = Record<string, unknown>, S = Record<string, 
   compensation: SagaStep<I, S>[];
 }
 
-/** A failure no retry can fix (a verification that failed, input that became invalid): compensate. */
-export class PermanentStepError extends Error {
+/**
+ * A failure no retry can fix (a verification that failed, input that became
+ * invalid): compensate. Its message is written for clients (Operation.error).
+ */
+export class PermanentStepError extends Error implements WithPublicMessage {
   constructor(message: string) {
     super(message);
     this.name = 'PermanentStepError';
+  }
+
+  get publicMessage(): string {
+    return this.message;
   }
 }
 
@@ -55,6 +62,16 @@ export function isPermanent(err: unknown): boolean {
   return false;
 }
 
+/** The whole message, for the log (routes, addresses and driver messages included). */
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Why a step failed, as Operation.error and Operation.result show it: what
+ * failed in the platform's words, never an address, route or driver message
+ * (those are in the registry's log, under the saga id).
+ */
+export function publicStepError(err: unknown): string {
+  return publicReason(err, 'an unexpected failure; the registry log has the details under the operation id');
 }

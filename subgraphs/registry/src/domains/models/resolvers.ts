@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { labError } from '@lab/shared';
+import { fileNameOrPrefixProblem, labError, shownFileName } from '@lab/shared';
 import type { PageArgs } from '../../common/pagination';
 import { writing } from '../../common/prismaErrors';
 import type { RegistryResolvers } from '../../common/resolvers';
@@ -44,19 +44,26 @@ interface CreateModelVersionFromRunInput {
 }
 
 const MAX_FILES = 1000;
-const MAX_FILE_NAME_BYTES = 512;
 
-/** Output names or prefixes: 1 to 1,000, each 1 to 512 bytes, no leading "/"; null for all. */
+/**
+ * Output names or prefixes ("dir/"): 1 to 1,000, each one a name requestUpload
+ * would take (the file-name rules of @lab/shared); null for all. Refused here,
+ * before the saga starts, so a bad name never reaches the artifacts service.
+ */
 function checkFileNames(field: string, names: string[] | null | undefined): string[] | null {
   if (names === undefined || names === null) return null;
-  const bad = (why: string) => labError('BAD_USER_INPUT', `${field} ${why}`, { field });
-  if (names.length === 0 || names.length > MAX_FILES)
-    throw bad(`must list 1 to ${MAX_FILES} names (leave it out for all outputs)`);
-  for (const name of names) {
-    if (name.length === 0 || Buffer.byteLength(name) > MAX_FILE_NAME_BYTES || name.startsWith('/')) {
-      throw bad(`: "${name.slice(0, 64)}" is not a file name under the run's outputs`);
-    }
+  if (names.length === 0 || names.length > MAX_FILES) {
+    throw labError('BAD_USER_INPUT', `${field} must list 1 to ${MAX_FILES} names (leave it out for all outputs)`, { field });
   }
+  names.forEach((name, index) => {
+    const problem = fileNameOrPrefixProblem(name);
+    if (problem) {
+      throw labError('BAD_USER_INPUT', `${field}[${index}]: name ${shownFileName(name)} is not allowed: ${problem}`, {
+        field,
+        index,
+      });
+    }
+  });
   return [...new Set(names)];
 }
 

@@ -30,8 +30,12 @@ export const reconcileResolvers: RegistryResolvers = {
           ...(graceMs !== undefined ? { graceMs } : {}),
         });
       } catch (err) {
-        if (err instanceof InternalCallError)
-          throw labError('SERVICE_UNAVAILABLE', `the stores could not be compared: ${err.message}`);
+        if (err instanceof InternalCallError) {
+          ctx.log.warn({ err }, 'reconciliation failed: a service did not answer');
+          throw labError('SERVICE_UNAVAILABLE', `the stores could not be compared: ${err.publicMessage}`, {
+            service: err.service,
+          });
+        }
         throw err;
       }
     },
