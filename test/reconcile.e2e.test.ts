@@ -66,7 +66,10 @@ describe('reconciliation of the three stores', () => {
       endpoint: platform.serviceEnv.S3_ENDPOINT,
       region: platform.config.s3.region,
       forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      credentials: {
+        accessKeyId: platform.serviceEnv.S3_ACCESS_KEY_ID ?? '',
+        secretAccessKey: platform.serviceEnv.S3_SECRET_ACCESS_KEY ?? '',
+      },
     });
     bucket = platform.config.s3.bucket;
   }, 180_000);

@@ -7,7 +7,10 @@ function s3Of(platform: TestPlatform): S3Client {
     endpoint: platform.serviceEnv.S3_ENDPOINT,
     region: 'us-east-1',
     forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials: {
+      accessKeyId: platform.serviceEnv.S3_ACCESS_KEY_ID ?? '',
+      secretAccessKey: platform.serviceEnv.S3_SECRET_ACCESS_KEY ?? '',
+    },
   });
 }
 

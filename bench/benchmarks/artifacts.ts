@@ -21,7 +21,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { BOOTSTRAP_ADMIN_ID, EMBEDDED_S3_CREDENTIALS, signContext } from '@lab/shared';
+import { BOOTSTRAP_ADMIN_ID, signContext } from '@lab/shared';
 import { type Benchmark, figure, gql, load } from '../harness';
 
 const MIB = 1024 * 1024;
@@ -149,7 +149,10 @@ export const artifacts: Benchmark = {
       endpoint: platform.serviceEnv.S3_ENDPOINT as string,
       region: platform.config.s3.region,
       forcePathStyle: true,
-      credentials: EMBEDDED_S3_CREDENTIALS,
+      credentials: {
+        accessKeyId: platform.serviceEnv.S3_ACCESS_KEY_ID as string,
+        secretAccessKey: platform.serviceEnv.S3_SECRET_ACCESS_KEY as string,
+      },
     });
     const bucket = platform.config.s3.bucket;
     const sdkKey = 'bench/direct-sdk-upload.bin';

@@ -26,7 +26,10 @@ export async function probeStores(platform: TestPlatform): Promise<StoreProbe> {
     endpoint: platform.serviceEnv.S3_ENDPOINT,
     region: platform.config.s3.region,
     forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    credentials: {
+      accessKeyId: platform.serviceEnv.S3_ACCESS_KEY_ID ?? '',
+      secretAccessKey: platform.serviceEnv.S3_SECRET_ACCESS_KEY ?? '',
+    },
   });
   const bucket = platform.config.s3.bucket;
   const db = new pg.Pool({ connectionString: platform.serviceEnv.DATABASE_URL, max: 2 });

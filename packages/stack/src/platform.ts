@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Config, createLogger, type Logger, loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '@lab/shared';
 import { type EmbeddedPostgres, startEmbeddedPostgres, stopOrphanPostgres } from './embedded/postgres';
-import { type EmbeddedS3, startEmbeddedS3 } from './embedded/s3';
+import { type EmbeddedS3, type S3Credentials, startEmbeddedS3 } from './embedded/s3';
 import { type DataDirLock, lockDataDir } from './lock';
 import { freePort, isPortInUse } from './ports';
 import { newSecret, storedAdminKey } from './secrets';
@@ -56,6 +56,12 @@ async function concretePort(port: number, variable: string): Promise<number> {
     throw new Error(`Port ${port} is already in use; set ${variable} to a free port (0 picks one).`);
   }
   return port;
+}
+
+/** The S3 key pair set in the configuration (the embedded server then accepts it instead of its stored one). */
+function configuredS3Keys(config: Config): S3Credentials | undefined {
+  const { accessKeyId, secretAccessKey } = config.s3;
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
 }
 
 function withDatabase(url: string, database: string): string {
@@ -108,7 +114,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       config.s3.endpoint
         ? undefined
         : concretePort(config.ports.s3, 'LAB_S3_PORT').then((port) =>
-            startEmbeddedS3({ dataDir: path.join(config.dataDir, 's3'), port, log }),
+            startEmbeddedS3({ dataDir: path.join(config.dataDir, 's3'), port, log, credentials: configuredS3Keys(config) }),
           ),
     ]);
     if (postgres) stores.postgres = postgres;
@@ -125,7 +131,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       ARTIFACTS_PORT: String(ports.artifacts),
       GATEWAY_PORT: String(ports.gateway),
       ...(postgres ? { DATABASE_URL: withDatabase(postgres.url, EMBEDDED_DATABASE) } : {}),
-      ...(s3 ? { S3_ENDPOINT: s3.endpoint } : {}),
+      ...(s3 ? s3.env : {}),
     };
 
     const service = (name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}) => {

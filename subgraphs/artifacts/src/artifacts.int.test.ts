@@ -114,7 +114,7 @@ beforeAll(async () => {
   artifacts = await startArtifacts(
     loadConfig({
       ...base,
-      S3_ENDPOINT: s3.endpoint,
+      ...s3.env,
       ARTIFACTS_PORT: '0',
       REGISTRY_URL: `${registry.url}/graphql`,
       ARTIFACTS_MULTIPART_THRESHOLD_MIB: '8',

@@ -31,7 +31,7 @@ async function health() {
 
 beforeAll(async () => {
   s3 = await startEmbeddedS3({ dataDir });
-  config = loadConfig({ S3_ENDPOINT: s3.endpoint, LAB_INTERNAL_SECRET: secret, ARTIFACTS_PORT: '0' });
+  config = loadConfig({ ...s3.env, LAB_INTERNAL_SECRET: secret, ARTIFACTS_PORT: '0' });
   running = await startArtifacts(config, log);
 });
 

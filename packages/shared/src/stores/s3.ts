@@ -1,9 +1,10 @@
-/** The S3 client: S3_ENDPOINT (MinIO, S3, or the embedded s3rver) with path-style addressing by default. */
+/**
+ * The S3 client: S3_ENDPOINT (MinIO, S3, Ceph RGW, or the embedded server) with path-style addressing by default.
+ * S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY sign its requests (`npm start` sets them to the embedded server's key
+ * pair); without them the AWS SDK looks for credentials the usual way (environment, profile, instance role).
+ */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Config } from '../config';
-
-/** Credentials the embedded S3 server accepts (it does not check signatures). */
-export const EMBEDDED_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
 
 /**
  * `overrides` adjust the client, e.g. `{ endpoint: publicEndpoint, requestChecksumCalculation: 'WHEN_REQUIRED' }`
@@ -16,10 +17,9 @@ export function createS3(config: Pick<Config, 's3'>, overrides: Partial<S3Client
     endpoint: s3.endpoint,
     region: s3.region,
     forcePathStyle: s3.forcePathStyle,
-    credentials:
-      s3.accessKeyId && s3.secretAccessKey
-        ? { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey }
-        : EMBEDDED_S3_CREDENTIALS,
+    ...(s3.accessKeyId && s3.secretAccessKey
+      ? { credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } }
+      : {}),
     ...overrides,
   });
 }

@@ -15,7 +15,7 @@ let s3: S3Client;
 
 beforeAll(async () => {
   server = await startEmbeddedS3({ dataDir });
-  s3 = createS3(loadConfig({ S3_ENDPOINT: server.endpoint }), { maxAttempts: 1 });
+  s3 = createS3(loadConfig(server.env), { maxAttempts: 1 });
   await s3.send(new CreateBucketCommand({ Bucket }));
   for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket, Key, Body: Key }));
 });

@@ -85,7 +85,7 @@ afterAll(async () => {
 
 describe('backup and restore', () => {
   it('round-trips the registry database through the bucket into a fresh database', async () => {
-    const config = loadConfig({ DATABASE_URL: sourceUrl, S3_ENDPOINT: s3.endpoint, LOG_LEVEL: 'silent' });
+    const config = loadConfig({ DATABASE_URL: sourceUrl, ...s3.env, LOG_LEVEL: 'silent' });
     const done = await backup(config, log);
     expect(done.key).toMatch(/^backups\/postgresql\/\d{4}-\d{2}-\d{2}\/lab-.*\.ndjson\.gz$/);
     expect(done.rows).toBeGreaterThan(2500);

@@ -4,13 +4,15 @@
  * this package, the S3 owner), under backups/postgresql/{date}/.
  *
  * Without DATABASE_URL / S3_ENDPOINT they reach the embedded stores of a
- * running `npm start` (LAB_POSTGRES_PORT, LAB_S3_PORT).
+ * running `npm start` (LAB_POSTGRES_PORT, LAB_S3_PORT; the S3 key pair the
+ * embedded server keeps in LAB_DATA_DIR/s3).
  */
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { databaseName, dropDatabase, dumpDatabase, hasTables, restoreDatabase } from '@lab/registry/backup';
 import type { Config, Logger } from '@lab/shared';
-import { EMBEDDED_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '@lab/stack';
+import { EMBEDDED_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER, readEmbeddedS3Credentials } from '@lab/stack';
 import { openArtifactsStore } from '../store/artifactsStore';
 import { backupKey, type StoredBackup } from '../store/backupsStore';
 
@@ -21,8 +23,14 @@ export function databaseUrlOf(config: Config): string {
   );
 }
 
+/** Without S3_ENDPOINT: the embedded S3 server of `npm start`, signed with the key pair stored in its folder. */
 function withS3(config: Config): Config {
-  return config.s3.endpoint ? config : { ...config, s3: { ...config.s3, endpoint: `http://127.0.0.1:${config.ports.s3}` } };
+  if (config.s3.endpoint) return config;
+  const stored = config.s3.accessKeyId ? undefined : readEmbeddedS3Credentials(path.join(config.dataDir, 's3'));
+  return {
+    ...config,
+    s3: { ...config.s3, endpoint: `http://127.0.0.1:${config.ports.s3}`, ...(stored ?? {}) },
+  };
 }
 
 function withDatabase(url: string, name: string): string {

@@ -99,7 +99,7 @@ async function post(route: string, body: string, headers: Record<string, string>
 
 beforeAll(async () => {
   server = await startEmbeddedS3({ dataDir });
-  const config = loadConfig({ S3_ENDPOINT: server.endpoint, LAB_INTERNAL_SECRET: secret, ARTIFACTS_PORT: '0' });
+  const config = loadConfig({ ...server.env, LAB_INTERNAL_SECRET: secret, ARTIFACTS_PORT: '0' });
   running = await startArtifacts(config, log, { copyLimits: { singleCopyMaxBytes: 5 * MIB, partBytes: 5 * MIB } });
   s3 = createS3(config);
   bucket = config.s3.bucket;

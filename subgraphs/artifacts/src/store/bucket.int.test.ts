@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createS3, EMBEDDED_S3_CREDENTIALS, loadConfig } from '@lab/shared';
+import { createS3, loadConfig } from '@lab/shared';
 import { type EmbeddedS3, startEmbeddedS3 } from '@lab/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketExists, ensureBucket } from './bucket';
@@ -15,7 +15,7 @@ let s3: S3Client;
 
 beforeAll(async () => {
   server = await startEmbeddedS3({ dataDir });
-  s3 = createS3(loadConfig({ S3_ENDPOINT: server.endpoint }));
+  s3 = createS3(loadConfig(server.env));
 });
 
 afterAll(async () => {
@@ -69,7 +69,7 @@ describe('ensureBucket on s3rver', () => {
       endpoint: 'http://127.0.0.1:9',
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: EMBEDDED_S3_CREDENTIALS,
+      credentials: { accessKeyId: 'nobody', secretAccessKey: 'nothing' },
       maxAttempts: 1,
     });
     const { log } = recordingLogger();
