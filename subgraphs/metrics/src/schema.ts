@@ -193,7 +193,7 @@ export const typeDefs = parse(/* GraphQL */ `
   }
 
   type Mutation {
-    "Stores up to 10,000 points of a run (EDITOR), all or nothing; the same idempotencyKey with the same points is stored once."
+    "Stores up to 10,000 points of a run (EDITOR), all or nothing; the same idempotencyKey (per run, kept 24 h) with the same points is stored once, with other points it is a CONFLICT."
     logMetrics(runId: ID!, points: [MetricPointInput!]!, idempotencyKey: String): LogMetricsResult! @requiresScopes(scopes: [["write"]])
   }
 `);

@@ -1,8 +1,13 @@
-/** Mutation.logMetrics: up to MAX_POINTS points of one run, all or nothing. */
+/**
+ * Mutation.logMetrics: up to MAX_POINTS points of one run, all or nothing.
+ * With an idempotencyKey (per caller and run) the points are stored once: a
+ * retry of the same points answers the first attempt (`duplicate: true`)
+ * without storing again, other points under the key are a CONFLICT.
+ */
 import { type BaseContext, labError } from '@lab/shared';
 import { encode, type IngestStore, type MetricRow } from '../store/ingestStore';
 import type { RunAccess } from './runAccess';
-import { chunkToken, IDEMPOTENCY_KEY } from './tokens';
+import { chunkToken, IDEMPOTENCY_KEY, pointsDigest } from './tokens';
 import { isUuid, type MetricPointInput, validatePoints } from './validate';
 
 export const MAX_POINTS = 10_000;
@@ -57,9 +62,27 @@ export async function logMetrics(store: IngestStore, args: LogMetricsArgs, ctx: 
     experimentId,
   }));
   const batch = encode(rows);
-  const token = idempotencyKey ? chunkToken('graphql', ctx.caller.id, `${runId}:${idempotencyKey}`, 0, batch.body) : undefined;
-  const { written } = await store.insert(batch, token);
-  // No key: nothing is deduplicated. With one: whether ClickHouse dropped the block, when it says (null on chdb).
-  const duplicate = !token || rows.length === 0 ? false : written === undefined ? null : written === 0;
+  if (!idempotencyKey) {
+    await store.insert(batch, undefined);
+    return { accepted: rows.length, duplicate: false };
+  }
+  // Keyed: the digest of the points as sent (no "now" filled in), so a retry is recognised whenever it comes.
+  const key = `${runId}:${idempotencyKey}`;
+  const digest = pointsDigest(points);
+  const first = (await store.keys.recorded(ctx.caller.id, 'graphql', key)).get(0);
+  if (first) {
+    if (first.digest !== digest) {
+      throw labError(
+        'CONFLICT',
+        `idempotencyKey ${JSON.stringify(idempotencyKey)} was used for other points of this run; send new points with a new key`,
+        { idempotencyKey, reason: 'IDEMPOTENCY_KEY_REUSED' },
+      );
+    }
+    return { accepted: first.rows, duplicate: true };
+  }
+  const { written } = await store.insert(batch, chunkToken('graphql', ctx.caller.id, key, 0, digest));
+  await store.keys.record(ctx.caller.id, 'graphql', key, 0, { digest, rows: rows.length });
+  // Whether ClickHouse dropped the block (two attempts at once), when it says (null on chdb).
+  const duplicate = rows.length === 0 ? false : written === undefined ? null : written === 0;
   return { accepted: rows.length, duplicate };
 }

@@ -10,17 +10,21 @@
  * no further (backpressure), so memory stays bounded by two chunks. A chunk is atomic: a bad line fails its chunk (nothing of it is
  * stored) with 400 `{ errors: [{ line, reason }], accepted }`, `accepted`
  * counting the rows of the chunks stored before it; a failed insert stops the
- * stream the same way. With `Idempotency-Key`, each chunk's dedup token is
- * derived from the key, the chunk index and its rows, so a retry of the same
- * stream stores each chunk once.
+ * stream the same way. With `Idempotency-Key`, each chunk is recorded
+ * under the key with the digest of its lines as sent (store/ingestKeysStore.ts):
+ * a retry of the same stream skips the chunks already stored (their rows keep
+ * the first attempt's timestamps) and stores the rest; a chunk with other lines
+ * under the key is a 409 CONFLICT. The insert's dedup token carries the same
+ * digest, so two attempts at once still store a chunk once.
  */
 import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { type Caller, CONTEXT_HEADER, INGEST_PATH, INGEST_SIGNED_DOCUMENT, type Logger, verifyContext } from '@lab/shared';
 import type { Request, Response } from 'express';
-import { encode, type IngestStore, type MetricRow } from '../store/ingestStore';
+import type { IngestKeyRecord } from '../store/ingestKeysStore';
+import { type EncodedRows, encode, type IngestStore, type MetricRow } from '../store/ingestStore';
 import type { RunAccess } from './runAccess';
-import { chunkToken, IDEMPOTENCY_KEY } from './tokens';
+import { chunkToken, digestOf, IDEMPOTENCY_KEY } from './tokens';
 import { ErrorList, isUuid, type MetricPointInput, validatePoint } from './validate';
 
 /** The document the gateway signs the caller context for on this route, and the route (both in @lab/shared). */
@@ -80,6 +84,8 @@ export function ingestHandler(options: IngestRouteOptions) {
     // socket, and the 400 could not be sent. On a rejection the rest of the body is drained.
     const input = req.pipe(encoding === 'gzip' ? createGunzip() : new PassThrough());
     const runs = options.runAccess(requestId, caller);
+    /** With a key: the chunks already stored under it, by index. */
+    let stored: Map<number, IngestKeyRecord> | undefined;
     let accepted = 0;
     let chunkIndex = 0;
     let lineNo = 0;
@@ -88,8 +94,18 @@ export function ingestHandler(options: IngestRouteOptions) {
     let inFlight: Promise<number> | undefined;
     const now = Date.now();
 
-    /** Parses, validates and encodes one chunk; throws a Rejection naming its bad lines. */
+    /** Parses, validates and encodes one chunk; throws a Rejection naming its bad lines, or its key's other lines. */
     const prepare = async (lines: { line: number; raw: string }[], index: number) => {
+      // The digest of the lines as sent, before any default ("now") is filled in: a retry has the same.
+      const digest = key ? digestOf(lines.map((l) => l.raw)) : undefined;
+      const before = stored?.get(index);
+      if (before && before.digest !== digest) {
+        throw new Rejection(409, {
+          code: 'CONFLICT',
+          reason: 'IDEMPOTENCY_KEY_REUSED',
+          message: `Idempotency-Key ${JSON.stringify(key)} was used for other lines in chunk ${index} (lines ${lines[0]?.line}–${lines.at(-1)?.line}); earlier chunks are stored; send new points with a new key`,
+        });
+      }
       const errors = new ErrorList();
       const rows: MetricRow[] = [];
       const rowLines: number[] = [];
@@ -149,7 +165,14 @@ export function ingestHandler(options: IngestRouteOptions) {
         });
       }
       const batch = encode(rows);
-      return { batch, token: key ? chunkToken('ndjson', caller.id, key, index, batch.body) : undefined };
+      return { batch, digest, duplicate: before !== undefined };
+    };
+
+    /** Inserts a chunk, then records it under the key (a retry then skips it); the rows stored. */
+    const store = async (batch: EncodedRows, index: number, digest: string | undefined) => {
+      await options.store.insert(batch, key && digest ? chunkToken('ndjson', caller.id, key, index, digest) : undefined);
+      if (key && digest) await options.store.keys.record(caller.id, 'ndjson', key, index, { digest, rows: batch.rows.length });
+      return batch.rows.length;
     };
 
     /** Waits for the insert in flight; its rows then count as accepted (its failure is thrown). */
@@ -168,9 +191,10 @@ export function ingestHandler(options: IngestRouteOptions) {
       const lines = chunk;
       chunk = [];
       const index = chunkIndex++;
-      const { batch, token } = await prepare(lines, index);
+      const { batch, digest, duplicate } = await prepare(lines, index);
       await settle();
-      const insert = options.store.insert(batch, token).then(() => batch.rows.length);
+      // A chunk an earlier attempt stored under the key is not stored again: its rows keep that attempt's timestamps.
+      const insert = duplicate ? Promise.resolve(batch.rows.length) : store(batch, index, digest);
       insert.catch(() => {}); // observed by settle(); never an unhandled rejection meanwhile
       inFlight = insert;
     };
@@ -184,6 +208,7 @@ export function ingestHandler(options: IngestRouteOptions) {
     };
 
     try {
+      if (key) stored = await options.store.keys.recorded(caller.id, 'ndjson', key);
       let rest = '';
       const decoder = new TextDecoder('utf-8');
       for await (const part of input as AsyncIterable<Buffer>) {

@@ -15,7 +15,9 @@
  * as values to serialize only, so the text goes as the body of an
  * `INSERT ... FORMAT JSONCompactEachRow` through exec().
  *
- * Exactly once: every chunk carries an `insert_deduplication_token`; a
+ * Exactly once: a key's chunks are recorded once stored (keys, IngestKeysStore),
+ * and a retry found there is not inserted again. Every chunk also carries an
+ * `insert_deduplication_token` (the digest of what the client sent); a
  * retried chunk with the same token is dropped by ClickHouse (Replicated
  * tables dedupe by default; single-node MergeTree needs
  * non_replicated_deduplication_window, set by migration 2). A token is always
@@ -29,6 +31,7 @@ import { Readable } from 'node:stream';
 import type { ClickHouseClient } from '@lab/shared';
 import type { ValidPoint } from '../ingest/validate';
 import { qualified } from './ddl';
+import { IngestKeysStore } from './ingestKeysStore';
 
 /** Largest insert; callers send chunks of at most this many rows. */
 export const MAX_INSERT_ROWS = 100_000;
@@ -75,6 +78,9 @@ export function encode(rows: readonly MetricRow[]): EncodedRows {
 }
 
 export class IngestStore {
+  /** The idempotency keys: what each key stored, so a retry is answered without a second insert. */
+  readonly keys: IngestKeysStore;
+
   /**
    * Called after each insert ClickHouse accepted (not for a block it reports
    * deduplicated), with its rows: live streams listen here, so both ingest
@@ -91,7 +97,9 @@ export class IngestStore {
      * every insert, so there duplicates are unknown (null).
      */
     private readonly reportsWrites: boolean,
-  ) {}
+  ) {
+    this.keys = new IngestKeysStore(client, database);
+  }
 
   /**
    * Inserts rows (at most MAX_INSERT_ROWS) as one block, given as rows or

@@ -166,5 +166,28 @@ const auditTrail: Migration = {
   ],
 };
 
+const ingestKeys: Migration = {
+  version: 6,
+  name: 'ingest_keys: idempotency keys of metric ingestion',
+  statements: (o) => [
+    // Per caller, ingest path, key and chunk: the digest of the points the
+    // client sent, recorded once their insert succeeded (store/ingestKeysStore.ts).
+    // A retry is answered from here without inserting; other points under the
+    // key are a CONFLICT. Keys are kept a day (reads filter on recorded_at too).
+    // A record written twice (two attempts at once) is harmless: the first counts.
+    `CREATE TABLE IF NOT EXISTS ${qualified(o, 'ingest_keys')}${onCluster(o)} (
+  caller_id String,
+  source LowCardinality(String),
+  idem_key String,
+  chunk UInt32,
+  digest String,
+  rows UInt32,
+  recorded_at DateTime64(3, 'UTC') DEFAULT now64(3)
+) ENGINE = ${engine(o, 'MergeTree')}
+ORDER BY (caller_id, source, idem_key, chunk)
+TTL toDateTime(recorded_at) + INTERVAL 1 DAY`,
+  ],
+};
+
 /** Every migration, in version order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, deduplication, stepBlocks, usageDeduplication, auditTrail];
+export const MIGRATIONS: readonly Migration[] = [initial, deduplication, stepBlocks, usageDeduplication, auditTrail, ingestKeys];
