@@ -3,7 +3,8 @@
  * processes: points logged by a training job reach a dashboard's
  * subscription with the run and experiment names from the registry, and a
  * metrics subgraph that restarts is resubscribed without the client doing
- * anything, the client being told that events may have been lost meanwhile.
+ * anything, the client being told that events may have been lost meanwhile;
+ * and a stream on a run whose experiment is deleted ends with NOT_FOUND.
  */
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,5 +85,47 @@ describe('live metric streams through the gateway', () => {
 
     await events.return?.();
     await reader;
+  });
+
+  it('ends a stream with NOT_FOUND, then completes it, when its experiment is deleted', async () => {
+    const doomed = await platform.newRun({ project: 'live-deleted', experiment: 'to-delete', run: 'r' });
+    const received: Event[] = [];
+    let completed = false;
+    const events = client.iterate({ query: STREAM, variables: { runId: doomed.runId } }) as AsyncIterableIterator<Event>;
+    const reader = (async () => {
+      for await (const event of events) received.push(event);
+      completed = true;
+    })();
+    let step = 0;
+    await eventually(async () => {
+      const logged = await platform.gql(LOG, { r: doomed.runId, p: [{ name: 'loss', value: 1, step: step++ }] });
+      expect(logged.body.errors).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(received.some((e) => e.data)).toBe(true);
+    });
+
+    const deleted = await platform.gql<{ deleteExperiment: { status: string } }>(
+      'mutation($id: ID!) { deleteExperiment(id: $id) { status } }',
+      { id: doomed.experimentId },
+    );
+    expect(deleted.body.errors).toBeUndefined();
+    const started = Date.now();
+    await eventually(async () => expect(completed).toBe(true), 5_000, 50);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await reader;
+    const last = received.at(-1);
+    expect(last?.data ?? null).toBeNull();
+    expect(last?.errors?.[0]).toMatchObject({
+      message: expect.stringMatching(/was deleted/),
+      extensions: { code: 'NOT_FOUND', service: 'metrics' },
+    });
+    // The socket stays usable; subscribing to the deleted run again is refused (as a result or as an error).
+    const again = client.iterate({ query: STREAM, variables: { runId: doomed.runId } }) as AsyncIterableIterator<Event>;
+    const refused = await again.next().then(
+      (r) => r.value?.errors,
+      (errors: unknown) => errors as Event['errors'],
+    );
+    expect(refused?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    await again.return?.();
   });
 });

@@ -22,6 +22,8 @@ export interface RunAccessOptions {
 export interface RunAccess {
   /** Experiment of the run when the caller may write it; else why not. */
   check(runId: string): Promise<RunVerdict>;
+  /** The run's experiment when the caller may read the run; null when it is unknown or hidden. */
+  experimentOf(runId: string): Promise<string | null>;
 }
 
 interface GqlAnswer {
@@ -90,5 +92,6 @@ export function createRunAccess(options: RunAccessOptions): RunAccess {
       if (!writable) return { ok: false, code: 'FORBIDDEN', reason: `no write access to run ${runId}` };
       return { ok: true, experimentId };
     },
+    experimentOf: (runId) => loader.load(runId),
   };
 }

@@ -6,7 +6,9 @@
  *  - delete: every point of an experiment (the saga deleting it) or of up to
  *    10,000 runs (the reconciler, for runs the registry no longer has);
  *    answers how many points there were. Synchronous and idempotent
- *    (RunPointsStore.delete).
+ *    (RunPointsStore.delete). The deletion is announced first (onDelete):
+ *    live streams on those runs end with NOT_FOUND, even while ClickHouse
+ *    is down and the delete is retried.
  *  - runs: the runs having points, by run id, a page at a time: the
  *    reconciler's inventory to compare with the registry's runs.
  */
@@ -33,6 +35,8 @@ export interface MetricsRoutesOptions {
   store: RunPointsStore;
   internalSecret: string;
   log: Logger;
+  /** Told of each deletion before the points go (the stream hub ends the streams on them). */
+  onDelete?: (scope: DeleteMetricsRequest) => void;
 }
 
 /** A runs request with its default limit applied. */
@@ -81,6 +85,7 @@ export function mountMetricsRoutes(app: Express, options: MetricsRoutesOptions):
     ...route,
     parse: parseDeleteMetrics,
     handle: async (scope, context) => {
+      options.onDelete?.(scope);
       const started = performance.now();
       const deleted = await store.delete(scope);
       const what = 'experimentId' in scope ? { experimentId: scope.experimentId } : { runs: scope.runIds.length };

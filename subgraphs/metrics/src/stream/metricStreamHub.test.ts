@@ -87,6 +87,39 @@ describe('MetricStreamHub', () => {
     expect((await sub.next()).done).toBe(true);
   });
 
+  it('deleting an experiment ends its runs’ streams with NOT_FOUND, waiting or not, and leaves the others running', async () => {
+    const hub = new MetricStreamHub();
+    const EXPERIMENT = '3f0c9a1e-7b2d-4c5e-8f6a-0b1c2d3e4f50';
+    const waiting = hub.subscribe(RUN, undefined, EXPERIMENT.toUpperCase());
+    const pending = waiting.next();
+    const queued = hub.subscribe(RUN, ['loss'], EXPERIMENT);
+    hub.publish([row('loss', 1)]);
+    const other = hub.subscribe(OTHER, undefined, '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d');
+    expect((await pending).value).toMatchObject({ step: 1 });
+    const next = waiting.next();
+    expect(hub.deleted({ experimentId: EXPERIMENT })).toBe(2);
+    await expect(next).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND', runId: RUN } });
+    // A queued point is not delivered after the deletion: the stream ends with the error.
+    await expect(queued.next()).rejects.toMatchObject({ message: expect.stringMatching(/was deleted/) });
+    expect((await queued.next()).done).toBe(true);
+    expect(hub.size).toBe(1);
+    hub.publish([row('x', 1, OTHER)]);
+    expect((await other.next()).value).toMatchObject({ name: 'x' });
+  });
+
+  it('deleting runs ends their streams; a stream started just after a deletion ends at once', async () => {
+    const hub = new MetricStreamHub();
+    const sub = hub.subscribe(RUN);
+    expect(hub.deleted({ runIds: [RUN.toUpperCase()] })).toBe(1);
+    await expect(sub.next()).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    const late = hub.subscribe(RUN);
+    await expect(late.next()).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    hub.deleted({ experimentId: '3f0c9a1e-7b2d-4c5e-8f6a-0b1c2d3e4f50' });
+    const lateInExperiment = hub.subscribe(OTHER, undefined, '3F0C9A1E-7B2D-4C5E-8F6A-0B1C2D3E4F50');
+    await expect(lateInExperiment.next()).rejects.toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    expect(hub.size).toBe(0);
+  });
+
   it('close ends every subscription', async () => {
     const hub = new MetricStreamHub();
     const a = hub.subscribe(RUN);

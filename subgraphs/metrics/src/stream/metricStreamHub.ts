@@ -17,10 +17,17 @@
  * exceeds the bound is ended with SERVICE_UNAVAILABLE. Skipped points are
  * stored: a client refetches Run.metricSeries to fill the gap.
  *
+ * Deletion: when the registry asks this service to delete the points of an
+ * experiment or of runs (its deletion saga, its reconciler), `deleted` ends
+ * every subscription on them with NOT_FOUND instead of leaving it silent, and
+ * remembers the deletion for DELETED_MEMORY_MS, so a subscription that passed
+ * its access check just before is ended as soon as it starts.
+ *
  * The hub is in-process: with several metrics replicas, subscribers see the
- * points ingested by their replica (README, Live streams).
+ * points ingested by their replica, and the deletion reaches the replica the
+ * registry called (README, Live streams).
  */
-import { labError } from '@lab/shared';
+import { type DeleteMetricsRequest, labError } from '@lab/shared';
 import type { MetricRow } from '../store/ingestStore';
 
 export interface StreamPoint {
@@ -40,6 +47,10 @@ export interface MetricStreamOptions {
 }
 
 export const DEFAULT_MAX_QUEUED = 10_000;
+/** How long a deletion is remembered (a subscription racing it is ended at its start). */
+export const DELETED_MEMORY_MS = 10 * 60_000;
+/** Most deletions remembered at once (runs and experiments); the oldest go first. */
+export const MAX_DELETED_REMEMBERED = 100_000;
 
 type Waiter = (result: IteratorResult<StreamPoint>) => void;
 
@@ -56,6 +67,8 @@ class Subscriber implements AsyncIterableIterator<StreamPoint> {
 
   constructor(
     readonly runId: string,
+    /** The run's experiment, when the subscriber knew it (a deletion of the experiment ends the stream). */
+    readonly experimentId: string | undefined,
     private readonly names: ReadonlySet<string> | undefined,
     private readonly maxQueued: number,
     private readonly release: (s: Subscriber) => void,
@@ -118,7 +131,8 @@ class Subscriber implements AsyncIterableIterator<StreamPoint> {
     this.queue = [...latest.values()];
   }
 
-  private fail(err: Error): void {
+  /** Ends the stream with an error: queued points are dropped, the next read throws it. */
+  fail(err: Error): void {
     this.queue = [];
     this.failure = err;
     this.finish();
@@ -174,9 +188,16 @@ class Subscriber implements AsyncIterableIterator<StreamPoint> {
 
 const byNameThenStep = (a: MetricRow, b: MetricRow) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.step - b.step);
 
+/** The error a stream on a deleted run ends with. */
+function deletedError(runId: string): Error {
+  return labError('NOT_FOUND', `run ${runId} was deleted; its metric stream has ended`, { runId });
+}
+
 export class MetricStreamHub {
   private readonly runs = new Map<string, Set<Subscriber>>();
   private readonly maxQueued: number;
+  /** Deleted run and experiment ids (lowercase), with when they may be forgotten, oldest first. */
+  private readonly deletedIds = new Map<string, number>();
 
   constructor(options: MetricStreamOptions = {}) {
     this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
@@ -189,18 +210,65 @@ export class MetricStreamHub {
     return n;
   }
 
-  /** Points of a run as they are stored; `names` filters (undefined: every metric). */
-  subscribe(runId: string, names?: readonly string[]): AsyncIterableIterator<StreamPoint> {
+  /**
+   * Points of a run as they are stored; `names` filters (undefined: every
+   * metric). With the run's experiment, deleting the experiment ends it too.
+   */
+  subscribe(runId: string, names?: readonly string[], experimentId?: string): AsyncIterableIterator<StreamPoint> {
     const key = runId.toLowerCase();
-    const subscriber = new Subscriber(key, names ? new Set(names) : undefined, this.maxQueued, (s) => {
+    const experiment = experimentId?.toLowerCase();
+    const subscriber = new Subscriber(key, experiment, names ? new Set(names) : undefined, this.maxQueued, (s) => {
       const set = this.runs.get(key);
       set?.delete(s);
       if (set?.size === 0) this.runs.delete(key);
     });
+    if (this.wasDeleted(key) || (experiment !== undefined && this.wasDeleted(experiment))) {
+      subscriber.fail(deletedError(key));
+      return subscriber;
+    }
     const set = this.runs.get(key);
     if (set) set.add(subscriber);
     else this.runs.set(key, new Set([subscriber]));
     return subscriber;
+  }
+
+  /**
+   * The points of an experiment or of runs are being deleted: every stream on
+   * them ends with NOT_FOUND, and one started soon after ends at once.
+   * Answers how many streams it ended.
+   */
+  deleted(scope: DeleteMetricsRequest): number {
+    const now = Date.now();
+    const ids = 'experimentId' in scope ? [scope.experimentId.toLowerCase()] : scope.runIds.map((id) => id.toLowerCase());
+    for (const id of ids) this.remember(id, now);
+    const gone = new Set(ids);
+    let ended = 0;
+    for (const set of [...this.runs.values()]) {
+      for (const subscriber of [...set]) {
+        const hit =
+          'experimentId' in scope
+            ? subscriber.experimentId !== undefined && gone.has(subscriber.experimentId)
+            : gone.has(subscriber.runId);
+        if (!hit) continue;
+        subscriber.fail(deletedError(subscriber.runId));
+        ended++;
+      }
+    }
+    return ended;
+  }
+
+  private remember(id: string, now: number): void {
+    this.deletedIds.delete(id);
+    this.deletedIds.set(id, now + DELETED_MEMORY_MS);
+    for (const [old, until] of this.deletedIds) {
+      if (until > now && this.deletedIds.size <= MAX_DELETED_REMEMBERED) break;
+      this.deletedIds.delete(old);
+    }
+  }
+
+  private wasDeleted(id: string): boolean {
+    const until = this.deletedIds.get(id);
+    return until !== undefined && until > Date.now();
   }
 
   /** Delivers stored rows to the subscribers of their runs, per metric in step order. */

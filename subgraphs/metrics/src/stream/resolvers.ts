@@ -1,9 +1,11 @@
 /**
  * Subscription.metricStream: the run's points as they are stored, from the
  * hub both ingest paths publish to. The caller must be able to READ the run
- * when the subscription starts (NOT_FOUND otherwise, as for queries).
+ * when the subscription starts (NOT_FOUND otherwise, as for queries). The
+ * stream knows the run's experiment, so deleting either ends it with NOT_FOUND.
  */
 import { labError } from '@lab/shared';
+import type { IngestContext } from '../ingest/logMetrics';
 import { isUuid, METRIC_NAME } from '../ingest/validate';
 import type { QueryContext } from '../query/resolvers';
 import type { MetricStreamHub, StreamPoint } from './metricStreamHub';
@@ -19,7 +21,7 @@ export function streamResolvers(hub: MetricStreamHub) {
   return {
     Subscription: {
       metricStream: {
-        subscribe: async (_: unknown, { runId, names }: MetricStreamArgs, ctx: QueryContext) => {
+        subscribe: async (_: unknown, { runId, names }: MetricStreamArgs, ctx: QueryContext & Pick<IngestContext, 'runs'>) => {
           if (names && (names.length === 0 || names.length > MAX_STREAM_NAMES)) {
             throw labError('BAD_USER_INPUT', `names must list 1 to ${MAX_STREAM_NAMES} metric names (or be omitted)`, {
               field: 'names',
@@ -29,10 +31,11 @@ export function streamResolvers(hub: MetricStreamHub) {
           if (badName !== undefined) {
             throw labError('BAD_USER_INPUT', `"${badName.slice(0, 200)}" is not a metric name`, { field: 'names' });
           }
-          if (!isUuid(runId) || !(await ctx.metrics.access.canRead('RUN', runId))) {
-            throw labError('NOT_FOUND', `run ${runId} not found`);
-          }
-          return hub.subscribe(runId, names ?? undefined);
+          const [readable, experimentId] = isUuid(runId)
+            ? await Promise.all([ctx.metrics.access.canRead('RUN', runId), ctx.runs.experimentOf(runId)])
+            : [false, null];
+          if (!readable || !experimentId) throw labError('NOT_FOUND', `run ${runId} not found`);
+          return hub.subscribe(runId, names ?? undefined, experimentId);
         },
         resolve: (point: StreamPoint) => point,
       },
