@@ -291,6 +291,8 @@ describe('what clients do still works', () => {
       }),
       { expiresIn: 60 },
     );
+    const longer = await fetch(url, { method: 'PUT', body: 'a,b\n1,2\n3', headers: { 'content-type': 'text/csv' } });
+    expect(await answer(longer)).toBe('403 SignatureDoesNotMatch');
     const put = await fetch(url, { method: 'PUT', body: 'a,b\n1,2\n', headers: { 'content-type': 'text/csv' } });
     expect(put.status).toBe(200);
     const head = await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
