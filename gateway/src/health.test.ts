@@ -84,6 +84,23 @@ describe('platformHealth', () => {
     expect(JSON.stringify(health)).not.toContain('secret');
   });
 
+  it('hides a store error that shows an address, a route or a stack: /health answers anyone', async () => {
+    const leaky = {
+      status: 503,
+      body: {
+        status: 'down',
+        components: { postgresql: { status: 'down', latencyMs: 2, error: 'connect ECONNREFUSED 10.1.2.3:5432' } },
+      },
+    };
+    const health = await platformHealth(await urls({ registry: leaky }));
+    expect(health.components.postgresql).toEqual({
+      status: 'down',
+      latencyMs: 2,
+      error: "unavailable (the registry service's log has the details)",
+    });
+    expect(JSON.stringify(health)).not.toContain('10.1.2.3');
+  });
+
   it('takes the store down with a subgraph that does not answer, saying it is unreachable', async () => {
     const health = await platformHealth(await urls({ metrics: 'dead' }));
     expect(health.status).toBe('down');

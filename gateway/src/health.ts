@@ -5,8 +5,12 @@
  * answers with a health report, even a 503 one: its store's own status then
  * says what is wrong. A subgraph that does not answer takes its store down too.
  * Only statuses, latencies and short error strings leave: no URLs, no details.
+ * /health answers without authentication, so a store's error as its owner
+ * reported it (a driver's text may carry a host:port) leaves only when it
+ * shows no address, route or stack; otherwise it reads "unavailable" and the
+ * owner's log has the rest.
  */
-import { type ComponentHealth, checkHealth } from '@lab/shared';
+import { type ComponentHealth, checkHealth, mentionsInternals } from '@lab/shared';
 import { STORE_OWNERS, SUBGRAPH_NAMES, type SubgraphName } from './constants';
 
 export const DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS = 3000;
@@ -50,6 +54,11 @@ async function fetchReport(url: string, signal: AbortSignal): Promise<SubgraphRe
   return { status: body.status, components: body.components };
 }
 
+/** A store's error as the public /health may show it. */
+function publicStoreError(error: string, owner: SubgraphName): string {
+  return mentionsInternals(error) ? `unavailable (the ${owner} service's log has the details)` : error;
+}
+
 function storeHealth(store: string, owner: SubgraphName, subgraph: ComponentHealth): ComponentHealth {
   if (subgraph.status === 'down') {
     return { status: 'down', latencyMs: subgraph.latencyMs, error: `subgraph ${owner} is unreachable: ${subgraph.error}` };
@@ -59,7 +68,7 @@ function storeHealth(store: string, owner: SubgraphName, subgraph: ComponentHeal
     return { status: 'down', latencyMs: subgraph.latencyMs, error: `subgraph ${owner} did not report ${store}` };
   }
   const latencyMs = typeof reported.latencyMs === 'number' ? reported.latencyMs : subgraph.latencyMs;
-  const error = typeof reported.error === 'string' ? { error: reported.error } : {};
+  const error = typeof reported.error === 'string' ? { error: publicStoreError(reported.error, owner) } : {};
   return { status: reported.status, latencyMs, ...error };
 }
 
