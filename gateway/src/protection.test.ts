@@ -145,7 +145,14 @@ describe('operation limits', () => {
   let gateway: RunningGateway;
   beforeAll(async () => {
     gateway = await gatewayWith({
-      operationLimits: { maxDepth: 7, maxAliases: 3, maxTokens: 200, maxCost: 500, defaultListSize: 20 },
+      operationLimits: {
+        ...defaults.operationLimits,
+        maxDepth: 7,
+        maxAliases: 3,
+        maxTokens: 200,
+        maxCost: 500,
+        defaultListSize: 20,
+      },
     });
   });
 

@@ -170,6 +170,8 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     res.setHeader('Content-Security-Policy', page.contentSecurityPolicy);
     res.type('html').send(page.html);
   });
+  /** Apollo's context: the caller, then the rate limit, then the operation limits that run before validation. */
+  const checkedContext: typeof rateLimit.context = (fn) => limits.checkRequest(planner.schema, rateLimit.context(fn));
   app.use(
     '/graphql',
     observability.observe,
@@ -177,7 +179,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     ensureBody,
     enterRequestScope,
     expressMiddleware(apollo, {
-      context: rateLimit.context(async ({ req, res }) => {
+      context: checkedContext(async ({ req, res }) => {
         const { requestId, log: requestLog } = scopeOf(res);
         const idempotencyKey = idempotencyKeyOf(req.headers);
         try {

@@ -25,7 +25,13 @@ import { WebSocketServer } from 'ws';
 import { type Authenticator, authenticateRequest } from '../authenticate';
 import type { GatewayContext } from '../signedDataSource';
 import type { authorizationCheck } from '../useAuthorization';
-import { exceededLimit, limitError, measureOperation, type OperationLimitsOptions } from '../useOperationLimits';
+import {
+  checkBeforeValidation,
+  exceededLimit,
+  limitError,
+  measureOperation,
+  type OperationLimitsOptions,
+} from '../useOperationLimits';
 import { type RateLimiter, rateLimitedError } from '../useRateLimit';
 import type { SubscriptionPlanner } from './planner';
 import type { SubscriptionTopics } from './topics';
@@ -120,6 +126,9 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
             return [err instanceof GraphQLError ? err : labError('UNAUTHENTICATED', 'Invalid credentials')];
           }
         }
+        // Limits that hold before graphql-ws parses and validates the document.
+        const refused = options.operationLimits && checkBeforeValidation(options.planner.schema, payload, options.operationLimits);
+        if (refused) return [refused];
         const socket = operationCallers.get(ctx) ?? new Map<string, Caller>();
         operationCallers.set(ctx, socket.set(id, caller));
       },

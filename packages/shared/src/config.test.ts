@@ -113,13 +113,25 @@ describe('loadConfig', () => {
     expect(loadConfig({}).protection).toEqual({
       bodyLimitBytes: 4 * 1024 * 1024,
       ingestLimitBytes: 1024 * 1024 * 1024,
-      operationLimits: { maxDepth: 12, maxAliases: 30, maxTokens: 5000, maxCost: 50_000, defaultListSize: 20 },
+      operationLimits: {
+        maxDepth: 12,
+        maxAliases: 30,
+        maxTokens: 5000,
+        maxCost: 50_000,
+        maxFields: 2000,
+        maxDirectives: 50,
+        maxOverlaps: 20_000,
+        maxValueDepth: 32,
+        defaultListSize: 20,
+      },
       rateLimit: { perSecond: 100, burst: 200 },
       persistedQueries: { cacheBytes: 16 * 1024 * 1024, allowlistPath: undefined, allowIntrospection: true },
     });
     const protection = loadConfig({
       GATEWAY_BODY_LIMIT_MIB: '8',
       GATEWAY_MAX_DEPTH: '0',
+      GATEWAY_MAX_FIELDS: '500',
+      GATEWAY_MAX_VALUE_DEPTH: '8',
       GATEWAY_RATE_LIMIT_PER_SECOND: '0.5',
       GATEWAY_APQ_CACHE_MIB: '0',
       GATEWAY_OPERATION_ALLOWLIST: 'ops.json',
@@ -127,7 +139,7 @@ describe('loadConfig', () => {
     }).protection;
     expect(protection).toMatchObject({
       bodyLimitBytes: 8 * 1024 * 1024,
-      operationLimits: { maxDepth: 0 },
+      operationLimits: { maxDepth: 0, maxFields: 500, maxValueDepth: 8 },
       rateLimit: { perSecond: 0.5 },
       persistedQueries: { cacheBytes: 0, allowlistPath: expect.stringMatching(/\/ops\.json$/), allowIntrospection: false },
     });

@@ -208,6 +208,10 @@ const envSchema = z.object({
   GATEWAY_MAX_ALIASES: count(30, 10_000),
   GATEWAY_MAX_TOKENS: count(5_000, 1_000_000),
   GATEWAY_MAX_COST: count(50_000, 1e12),
+  GATEWAY_MAX_FIELDS: count(2_000, 1_000_000),
+  GATEWAY_MAX_DIRECTIVES: count(50, 1_000_000),
+  GATEWAY_MAX_OVERLAPS: count(20_000, 1e12),
+  GATEWAY_MAX_VALUE_DEPTH: count(32, 10_000),
   GATEWAY_DEFAULT_LIST_SIZE: count(20, 10_000),
   GATEWAY_RATE_LIMIT_PER_SECOND: z.coerce
     .number({ invalid_type_error: 'must be a number of requests per second' })
@@ -302,7 +306,17 @@ export interface ProtectionConfig {
   bodyLimitBytes: number;
   /** Largest body on POST /v1/metrics (as sent, compressed or not), in bytes. */
   ingestLimitBytes: number;
-  operationLimits: { maxDepth: number; maxAliases: number; maxTokens: number; maxCost: number; defaultListSize: number };
+  operationLimits: {
+    maxDepth: number;
+    maxAliases: number;
+    maxTokens: number;
+    maxCost: number;
+    maxFields: number;
+    maxDirectives: number;
+    maxOverlaps: number;
+    maxValueDepth: number;
+    defaultListSize: number;
+  };
   rateLimit: { perSecond: number; burst: number };
   persistedQueries: { cacheBytes: number; allowlistPath: string | undefined; allowIntrospection: boolean };
 }
@@ -437,6 +451,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         maxAliases: e.GATEWAY_MAX_ALIASES,
         maxTokens: e.GATEWAY_MAX_TOKENS,
         maxCost: e.GATEWAY_MAX_COST,
+        maxFields: e.GATEWAY_MAX_FIELDS,
+        maxDirectives: e.GATEWAY_MAX_DIRECTIVES,
+        maxOverlaps: e.GATEWAY_MAX_OVERLAPS,
+        maxValueDepth: e.GATEWAY_MAX_VALUE_DEPTH,
         defaultListSize: e.GATEWAY_DEFAULT_LIST_SIZE,
       },
       rateLimit: { perSecond: e.GATEWAY_RATE_LIMIT_PER_SECOND, burst: e.GATEWAY_RATE_LIMIT_BURST },
