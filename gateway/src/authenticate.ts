@@ -14,7 +14,13 @@ import { BOOTSTRAP_ADMIN_ID } from './constants';
 export interface Authenticator {
   /** The caller the key belongs to, or undefined when the key is unknown. Must not throw for unknown keys; may throw when it cannot tell, or UNAUTHENTICATED with a reason for a key it recognises and refuses. */
   authenticate(key: string): Promise<Caller | undefined>;
+  /** The caller when the key is known good from memory alone (no lookup, no verification cost), else undefined. */
+  known?(key: string): Caller | undefined;
 }
+
+/** Whether the caller's credential has expired at `now` (ms since the epoch). */
+export const credentialExpired = (caller: Caller, now: number): boolean =>
+  caller.expiresAt !== undefined && caller.expiresAt <= now;
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest();
 
@@ -26,11 +32,13 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
 export function adminKeyAuthenticator(adminApiKey: string | undefined): Authenticator {
   const expected = adminApiKey ? sha256(adminApiKey) : undefined;
   const admin: Caller = { id: BOOTSTRAP_ADMIN_ID, kind: 'admin', scopes: ['*'] };
+  const check = (key: string) =>
+    expected && timingSafeEqual(sha256(key), expected) ? { ...admin, scopes: [...admin.scopes] } : undefined;
   return {
     async authenticate(key) {
-      if (!expected) return undefined;
-      return timingSafeEqual(sha256(key), expected) ? { ...admin, scopes: [...admin.scopes] } : undefined;
+      return check(key);
     },
+    known: check,
   };
 }
 
@@ -40,6 +48,13 @@ export function chainAuthenticators(...authenticators: Authenticator[]): Authent
     async authenticate(key) {
       for (const authenticator of authenticators) {
         const caller = await authenticator.authenticate(key);
+        if (caller) return caller;
+      }
+      return undefined;
+    },
+    known(key) {
+      for (const authenticator of authenticators) {
+        const caller = authenticator.known?.(key);
         if (caller) return caller;
       }
       return undefined;

@@ -12,7 +12,8 @@
  * Other gateway behaviours report here through the small helpers at the end:
  * `trackSubscription()` when a client subscription starts (call the returned
  * function when it ends), `countRateLimited()` when a request is refused by
- * the rate limiter.
+ * the rate limiter, `countApiKeyLookup()` for each call to the registry about
+ * API keys.
  */
 import { isErrorCode } from '@lab/shared';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -109,6 +110,12 @@ export class GatewayMetrics {
     help: 'Requests refused by the rate limiter (RATE_LIMITED, 429).',
     registers: [this.registry],
   });
+  private readonly apiKeyLookups = new Counter({
+    name: 'lab_gateway_api_key_lookups_total',
+    help: 'Calls to the registry about API keys: authenticate (one key not in the cache), revalidate (a batch of keys in use re-checked).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   private readonly usageSent = new Counter({
     name: 'lab_gateway_api_usage_records_sent_total',
     help: 'API usage records the metrics subgraph stored in api_usage.',
@@ -127,6 +134,7 @@ export class GatewayMetrics {
   constructor(options: { maxOperationNames?: number; processMetrics?: boolean } = {}) {
     this.names = new BoundedLabel(options.maxOperationNames ?? MAX_OPERATION_NAMES);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    for (const kind of ['authenticate', 'revalidate']) this.apiKeyLookups.inc({ kind }, 0);
     const { dropped } = this;
     const buffered = () => this.bufferedRecords;
     new Counter({
@@ -186,6 +194,10 @@ export class GatewayMetrics {
     this.rateLimitedRequests.inc();
   }
 
+  apiKeyLookup(kind: 'authenticate' | 'revalidate'): void {
+    this.apiKeyLookups.inc({ kind });
+  }
+
   apiUsageSent(records: number): void {
     this.usageSent.inc(records);
   }
@@ -226,4 +238,9 @@ export function trackSubscription(): () => void {
 /** For the rate limiter: call once per request it refuses. */
 export function countRateLimited(): void {
   gatewayMetrics.rateLimited();
+}
+
+/** For the API key cache: call once per registry call. */
+export function countApiKeyLookup(kind: 'authenticate' | 'revalidate'): void {
+  gatewayMetrics.apiKeyLookup(kind);
 }

@@ -115,12 +115,30 @@ describe('scopesOf', () => {
 describe('HS256 with a shared secret', () => {
   const auth = jwtAuthenticator({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE });
 
-  it('turns a valid token into a user caller with its scopes', async () => {
-    expect(await auth.authenticate(await sign(hmac, 'HS256', { scope: 'read write' }))).toEqual({
+  it('turns a valid token into a user caller with its scopes, valid until exp plus the clock tolerance', async () => {
+    const exp = now() + 300;
+    expect(await auth.authenticate(await sign(hmac, 'HS256', { scope: 'read write', exp }))).toEqual({
       id: USER,
       kind: 'user',
       scopes: ['read', 'write'],
+      expiresAt: (exp + 30) * 1000,
     });
+  });
+
+  it('checks the token against its clock: refused from exp plus the tolerance on', async () => {
+    const exp = now() + 300;
+    let clock = exp * 1000;
+    const timed = jwtAuthenticator({
+      secret: SECRET,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clockToleranceSeconds: 5,
+      now: () => clock,
+    });
+    const token = await sign(hmac, 'HS256', { exp });
+    expect(await timed.authenticate(token)).toMatchObject({ expiresAt: (exp + 5) * 1000 });
+    clock = (exp + 5) * 1000 + 1000;
+    expect((await refusal(timed.authenticate(token))).message).toBe('Invalid token: expired');
   });
 
   it('leaves anything that is not a JWT to the next authenticator', async () => {
@@ -172,7 +190,7 @@ describe('RS256 and ES256 with a JWKS served over HTTP', () => {
   it('verifies tokens of either key, fetching the JWKS once', async () => {
     jwksFetches = 0;
     const auth = jwtAuthenticator({ jwksUrl, issuer: ISSUER, audience: [AUDIENCE, 'lab-console'] });
-    expect(await auth.authenticate(await sign(rsa, 'RS256', { scp: ['read'] }, 'rsa-1'))).toEqual({
+    expect(await auth.authenticate(await sign(rsa, 'RS256', { scp: ['read'] }, 'rsa-1'))).toMatchObject({
       id: USER,
       kind: 'user',
       scopes: ['read'],
@@ -221,7 +239,11 @@ describe('in the authenticator chain', () => {
 
   it('authenticates a Bearer JWT beside the admin key', async () => {
     const token = await sign(hmac, 'HS256', { scope: 'read' });
-    await expect(authenticateRequest(chain, `Bearer ${token}`)).resolves.toEqual({ id: USER, kind: 'user', scopes: ['read'] });
+    await expect(authenticateRequest(chain, `Bearer ${token}`)).resolves.toMatchObject({
+      id: USER,
+      kind: 'user',
+      scopes: ['read'],
+    });
     await expect(authenticateRequest(chain, 'Bearer admin-key-0123456789abcdef')).resolves.toMatchObject({ kind: 'admin' });
   });
 

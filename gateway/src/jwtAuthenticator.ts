@@ -16,7 +16,9 @@
  * Caller: `sub` is the registry user's id (a UUID; never the bootstrap
  * admin's); scopes come from `scope` (space separated, OAuth 2) or `scp`
  * (array or space separated). A JWT caller is always a `user`: whether the
- * user is an admin is the registry's to say, not the token's.
+ * user is an admin is the registry's to say, not the token's. Its `expiresAt`
+ * is `exp` plus the clock tolerance, the last moment the token is accepted
+ * here: an open socket authenticated with it closes then.
  */
 import { readFile } from 'node:fs/promises';
 import { type Caller, type JwtConfig, labHttpError } from '@lab/shared';
@@ -50,6 +52,8 @@ export interface JwtAuthenticatorOptions {
   clockToleranceSeconds?: number;
   /** Timeout of a JWKS fetch, in ms (default 5000). */
   jwksTimeoutMs?: number;
+  /** Milliseconds since the epoch (default Date.now); tokens are checked against it. */
+  now?: () => number;
 }
 
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
@@ -134,6 +138,7 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticato
     return keySet(header, token);
   };
 
+  const tolerance = options.clockToleranceSeconds ?? 30;
   return {
     async authenticate(token) {
       if (!looksLikeJwt(token)) return undefined;
@@ -143,8 +148,9 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticato
           algorithms,
           issuer: options.issuer,
           audience: options.audience,
-          clockTolerance: options.clockToleranceSeconds ?? 30,
+          clockTolerance: tolerance,
           requiredClaims: ['sub', 'exp'],
+          ...(options.now ? { currentDate: new Date(options.now()) } : {}),
         }));
       } catch (err) {
         if (options.jwksUrl && jwksUnavailable(err)) {
@@ -158,14 +164,22 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticato
       const sub = payload.sub as string;
       if (!UUID.test(sub)) throw refuse('sub must be a registry user id (a UUID)');
       if (sub.toLowerCase() === BOOTSTRAP_ADMIN_ID) throw refuse('sub may not be the bootstrap admin');
-      const caller: Caller = { id: sub.toLowerCase(), kind: 'user', scopes: scopesOf(payload) };
+      const caller: Caller = {
+        id: sub.toLowerCase(),
+        kind: 'user',
+        scopes: scopesOf(payload),
+        expiresAt: ((payload.exp as number) + tolerance) * 1000,
+      };
       return caller;
     },
   };
 }
 
 /** The authenticator the configuration asks for (reading a JWKS file now), or undefined when JWTs are off. */
-export async function jwtAuthenticatorFromConfig(config: JwtConfig | undefined): Promise<Authenticator | undefined> {
+export async function jwtAuthenticatorFromConfig(
+  config: JwtConfig | undefined,
+  now?: () => number,
+): Promise<Authenticator | undefined> {
   if (!config) return undefined;
   let jwks: JSONWebKeySet | undefined;
   if (config.jwksFile) {
@@ -183,5 +197,6 @@ export async function jwtAuthenticatorFromConfig(config: JwtConfig | undefined):
     issuer: config.issuer,
     audience: config.audience,
     clockToleranceSeconds: config.clockToleranceSeconds,
+    now,
   });
 }

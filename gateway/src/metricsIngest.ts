@@ -9,6 +9,7 @@ import { Readable, Transform } from 'node:stream';
 import { CONTEXT_HEADER, INGEST_SIGNED_DOCUMENT, type Logger, REQUEST_ID_HEADER, signContext } from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
 import { type Authenticator, authenticateRequest } from './authenticate';
+import type { AuthFailureLimit } from './authFailureLimit';
 import { effectiveScopes } from './authorizeOperation';
 import { scopeOf } from './requestId';
 import type { RateLimiter } from './useRateLimit';
@@ -26,6 +27,8 @@ export interface MetricsIngestOptions {
   limitBytes?: number;
   /** Per-caller rate limit: an empty bucket answers 429 RATE_LIMITED with Retry-After. */
   rateLimit?: Pick<RateLimiter, 'take' | 'message'>;
+  /** Failed authentications per client address: past them, 429 RATE_LIMITED with Retry-After. */
+  authFailures?: AuthFailureLimit;
 }
 
 const FORWARDED = ['content-type', 'content-encoding', 'idempotency-key'] as const;
@@ -53,12 +56,17 @@ export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
     const { requestId, log } = scopeOf(res);
     let caller: Awaited<ReturnType<typeof authenticateRequest>>;
     try {
-      caller = await authenticateRequest(options.authenticator, req.headers.authorization);
+      const authorization = req.headers.authorization;
+      caller = await (options.authFailures?.authenticate(options.authenticator, authorization, req.socket.remoteAddress) ??
+        authenticateRequest(options.authenticator, authorization));
     } catch (err) {
-      const code = String((err as { extensions?: { code?: unknown } }).extensions?.code ?? 'UNAUTHENTICATED');
+      const extensions = (err as { extensions?: { code?: unknown; retryAfter?: unknown } }).extensions;
+      const code = String(extensions?.code ?? 'UNAUTHENTICATED');
       if (code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Bearer');
+      if (code === 'RATE_LIMITED') res.setHeader('Retry-After', String(extensions?.retryAfter));
       req.resume(); // drain what the client already sent
-      return answer(res, code === 'SERVICE_UNAVAILABLE' ? 503 : 401, code, (err as Error).message);
+      const status = code === 'SERVICE_UNAVAILABLE' ? 503 : code === 'RATE_LIMITED' ? 429 : 401;
+      return answer(res, status, code, (err as Error).message);
     }
     // Logging metrics is a write (README, Scopes): the same scope logMetrics needs.
     const scopes = effectiveScopes(caller);

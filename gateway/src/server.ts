@@ -12,19 +12,21 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { API_USAGE_PATH, type Config, INGEST_PATH, type Logger, listen, maskError, type RunningServer } from '@lab/shared';
 import express from 'express';
 import { type ApiUsageOptions, ApiUsageRecorder } from './apiUsage';
-import { type Authenticator, adminKeyAuthenticator, authenticateRequest, chainAuthenticators } from './authenticate';
+import { type Authenticator, adminKeyAuthenticator, chainAuthenticators } from './authenticate';
+import { authFailureLimit } from './authFailureLimit';
 import { createGatewayExecutor } from './gatewayExecutor';
-import { countRateLimited, gatewayMetrics, trackSubscription } from './gatewayMetrics';
+import { countApiKeyLookup, countRateLimited, gatewayMetrics, trackSubscription } from './gatewayMetrics';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
 import { idempotencyKeyOf } from './idempotencyKey';
 import { jwtAuthenticatorFromConfig } from './jwtAuthenticator';
 import { metricsIngest } from './metricsIngest';
-import { registryAuthenticator } from './registryAuthenticator';
+import { type RegistryAuthenticator, registryAuthenticator } from './registryAuthenticator';
 import { assignRequestId, currentScope, enterRequestScope, logRequest, scopeOf } from './requestId';
 import type { GatewayContext } from './signedDataSource';
 import { SubscriptionPlanner } from './subscriptions/planner';
+import { SocketCredentials } from './subscriptions/socketCredentials';
 import { SubscriptionTopics } from './subscriptions/topics';
 import { UpstreamSubscriptions } from './subscriptions/upstream';
 import { type SubscriptionsServer, useSubscriptions } from './subscriptions/useSubscriptions';
@@ -52,12 +54,18 @@ export interface GatewayOptions {
   healthTimeoutMs?: number;
   /** API usage records sent to the metrics subgraph (apiUsage.ts, its defaults); false keeps none. */
   apiUsage?: false | Pick<ApiUsageOptions, 'maxBatch' | 'flushIntervalMs' | 'maxBuffered' | 'retryDelayMs' | 'maxRetryDelayMs'>;
+  /** Milliseconds since the epoch, against which credentials expire (default Date.now; tests move it). */
+  now?: () => number;
+  /** How often the API keys in use are re-checked with the registry, in ms (default 2000; 0: only by apiKeys.revalidate()). */
+  keyRecheckIntervalMs?: number;
 }
 
 export interface RunningGateway extends RunningServer {
   apollo: ApolloServer<GatewayContext>;
   /** Subscriptions: client topics, upstream subscriptions to subgraphs, the WebSocket server. */
   subscriptions: { topics: SubscriptionTopics; upstream: UpstreamSubscriptions; websocket: SubscriptionsServer };
+  /** The registry's API keys as this gateway caches and re-checks them (absent with options.authenticator). */
+  apiKeys?: RegistryAuthenticator;
 }
 
 export async function startGateway(options: GatewayOptions, port: number, host: string): Promise<RunningGateway> {
@@ -68,20 +76,29 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
       'LAB_INTERNAL_SECRET is required: the gateway signs every subgraph request with it (32+ characters, the same for every service)',
     );
   }
-  const jwt = options.authenticator ? undefined : await jwtAuthenticatorFromConfig(config.jwt);
+  const jwt = options.authenticator ? undefined : await jwtAuthenticatorFromConfig(config.jwt, options.now);
+  const apiKeys = options.authenticator
+    ? undefined
+    : registryAuthenticator({
+        registryUrl: config.subgraphUrls.registry,
+        internalSecret: secret,
+        log,
+        now: options.now,
+        revalidateIntervalMs: options.keyRecheckIntervalMs,
+        onLookup: countApiKeyLookup,
+      });
   const authenticator =
     options.authenticator ??
-    chainAuthenticators(
-      adminKeyAuthenticator(config.adminApiKey),
-      ...(jwt ? [jwt] : []),
-      registryAuthenticator({ registryUrl: config.subgraphUrls.registry, internalSecret: secret, log }),
-    );
+    chainAuthenticators(adminKeyAuthenticator(config.adminApiKey), ...(jwt ? [jwt] : []), apiKeys as RegistryAuthenticator);
   if (!options.authenticator && !config.adminApiKey) {
     log.warn('LAB_ADMIN_API_KEY is not set: only API keys kept in the registry can authenticate');
   }
   const protection = config.protection;
   const bodyLimit = options.bodyLimitBytes ?? protection?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const rateLimit = useRateLimit({ ...protection?.rateLimit, onLimited: () => countRateLimited() });
+  const authFailures = authFailureLimit({ ...protection?.authFailureLimit, onLimited: () => countRateLimited() });
+  const socketCredentials = new SocketCredentials({ log, now: options.now, watch: apiKeys?.watch });
+  apiKeys?.onRecheck((states) => socketCredentials.keysRechecked(states));
   const limits = useOperationLimits<GatewayContext>(protection?.operationLimits);
   const persisted = usePersistedQueries(protection?.persistedQueries);
 
@@ -144,6 +161,8 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     authorize: authorizationCheck(supergraphSdl),
     rateLimit,
     operationLimits: protection?.operationLimits ?? {},
+    authFailures,
+    credentials: socketCredentials,
   });
 
   app.use(assignRequestId(log), logRequest);
@@ -161,6 +180,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
       log,
       limitBytes: protection?.ingestLimitBytes,
       rateLimit,
+      authFailures,
     }),
   );
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
@@ -174,6 +194,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   const checkedContext: typeof rateLimit.context = (fn) => limits.checkRequest(planner.schema, rateLimit.context(fn));
   app.use(
     '/graphql',
+    authFailures.refuseEarly(authenticator),
     observability.observe,
     express.json({ limit: bodyLimit }),
     ensureBody,
@@ -183,7 +204,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
         const { requestId, log: requestLog } = scopeOf(res);
         const idempotencyKey = idempotencyKeyOf(req.headers);
         try {
-          const caller = await authenticateRequest(authenticator, req.headers.authorization);
+          const caller = await authFailures.authenticate(authenticator, req.headers.authorization, req.socket.remoteAddress);
           return {
             requestId,
             caller,
@@ -192,6 +213,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
           };
         } catch (err) {
           const code = (err as { extensions?: { code?: unknown } }).extensions?.code;
+          if (code === 'RATE_LIMITED') throw err; // counted, not logged: a flood would flood the log
           if (code === 'SERVICE_UNAVAILABLE') {
             requestLog.warn({ reason: err instanceof Error ? err.message : String(err) }, 'cannot authenticate request');
             throw err;
@@ -211,8 +233,11 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     ...running,
     apollo,
     subscriptions: { topics, upstream, websocket },
+    apiKeys,
     close: async () => {
       await websocket.close();
+      socketCredentials.close();
+      apiKeys?.close();
       await upstream.close();
       await apollo.stop();
       await running.close();

@@ -3,12 +3,16 @@
  *
  * The client authenticates in connection_init: `{ "Authorization": "Bearer
  * <API key or token>" }` (the same credentials as over HTTP; `authorization`
- * accepted too); invalid credentials close the socket with 4403 Forbidden.
- * A client that sends none there (GraphiQL sends its headers with each
+ * accepted too); invalid credentials close the socket with 4403 Forbidden,
+ * and an address past its failed authentications (authFailureLimit.ts) with
+ * 4429. A client that sends none there (GraphiQL sends its headers with each
  * operation instead) must put them in each operation's
  * `extensions.headers.Authorization`; an operation with no valid credentials
- * either way is refused with UNAUTHENTICATED. Each operation gets its own
- * request id.
+ * either way is refused with UNAUTHENTICATED. Credentials are checked again
+ * for each operation (the connection's too: if they no longer hold, the
+ * socket closes with 4403), and while the socket is open
+ * (socketCredentials.ts: it closes with 4403 when they expire or their key is
+ * revoked). Each operation gets its own request id.
  *
  * Subscriptions are planned over the supergraph and executed by topics.ts
  * (shared upstream subscription per identical subscription of one caller).
@@ -23,6 +27,7 @@ import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { type Authenticator, authenticateRequest } from '../authenticate';
+import type { AuthFailureLimit } from '../authFailureLimit';
 import type { GatewayContext } from '../signedDataSource';
 import type { authorizationCheck } from '../useAuthorization';
 import {
@@ -34,6 +39,7 @@ import {
 } from '../useOperationLimits';
 import { type RateLimiter, rateLimitedError } from '../useRateLimit';
 import type { SubscriptionPlanner } from './planner';
+import type { SocketCredentials } from './socketCredentials';
 import type { SubscriptionTopics } from './topics';
 
 export interface SubscriptionsOptions {
@@ -52,6 +58,10 @@ export interface SubscriptionsOptions {
   operationLimits?: OperationLimitsOptions;
   /** Errors refusing a subscription the caller may not see whole (authorizationCheck in useAuthorization.ts). */
   authorize?: ReturnType<typeof authorizationCheck>;
+  /** Failed authentications per client address, shared with HTTP. */
+  authFailures?: AuthFailureLimit;
+  /** Closes sockets whose credentials expire or are revoked. */
+  credentials?: SocketCredentials;
 }
 
 export interface SubscriptionsServer {
@@ -65,6 +75,14 @@ function authorizationOf(params: Readonly<Record<string, unknown>> | undefined):
   return typeof value === 'string' ? value : undefined;
 }
 
+const codeOf = (err: unknown) => (err as { extensions?: { code?: unknown } }).extensions?.code;
+/** A WebSocket close reason: at most 123 bytes. */
+const closeReason = (text: string) =>
+  Buffer.from(text)
+    .subarray(0, 123)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
+
 export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsServer {
   const { log } = options;
   const wss = new WebSocketServer({
@@ -72,8 +90,6 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
     path: options.path,
     maxPayload: options.maxPayloadBytes ?? 1024 * 1024,
   });
-  /** The caller a socket authenticated as in connection_init, if it did. */
-  const socketCallers = new WeakMap<object, Caller>();
   /** Per socket, the caller of each operation (the socket's, or its own `extensions.headers`). */
   const operationCallers = new WeakMap<object, Map<string, Caller>>();
 
@@ -101,6 +117,11 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
     return exceeded ? [limitError(exceeded.limit, exceeded.actual, exceeded.max)] : undefined;
   };
 
+  const authenticate = (request: http.IncomingMessage, authorization: string | undefined) =>
+    options.authFailures
+      ? options.authFailures.authenticate(options.authenticator, authorization, request.socket.remoteAddress)
+      : authenticateRequest(options.authenticator, authorization);
+
   const dispose = useServer<Record<string, unknown>>(
     {
       schema: options.planner.schema,
@@ -108,32 +129,41 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
         const authorization = authorizationOf(ctx.connectionParams);
         if (authorization === undefined) return true;
         try {
-          socketCallers.set(ctx, await authenticateRequest(options.authenticator, authorization));
+          options.credentials?.hold(ctx.extra.socket, 'connection', await authenticate(ctx.extra.request, authorization));
           return true;
         } catch (err) {
-          log.info({ reason: err instanceof Error ? err.message : String(err) }, 'refused WebSocket connection');
+          const reason = err instanceof Error ? err.message : String(err);
+          log.info({ reason }, 'refused WebSocket connection');
+          if (codeOf(err) === 'RATE_LIMITED') ctx.extra.socket.close(4429, closeReason(reason));
           return false;
         }
       },
       onSubscribe: async (ctx, id, payload) => {
-        let caller = socketCallers.get(ctx);
         const headers = payload.extensions?.headers as Record<string, unknown> | undefined;
-        const authorization = authorizationOf(headers);
-        if (authorization !== undefined || !caller) {
-          try {
-            caller = await authenticateRequest(options.authenticator, authorization);
-          } catch (err) {
-            return [err instanceof GraphQLError ? err : labError('UNAUTHENTICATED', 'Invalid credentials')];
+        const own = authorizationOf(headers);
+        const authorization = own ?? authorizationOf(ctx.connectionParams);
+        let caller: Caller;
+        try {
+          caller = await authenticate(ctx.extra.request, authorization);
+        } catch (err) {
+          if (own === undefined && authorization !== undefined && codeOf(err) === 'UNAUTHENTICATED') {
+            options.credentials?.refuse(ctx.extra.socket, 'Forbidden: the connection credentials no longer authenticate');
           }
+          return [err instanceof GraphQLError ? err : labError('UNAUTHENTICATED', 'Invalid credentials')];
         }
         // Limits that hold before graphql-ws parses and validates the document.
         const refused = options.operationLimits && checkBeforeValidation(options.planner.schema, payload, options.operationLimits);
         if (refused) return [refused];
+        if (own !== undefined) options.credentials?.hold(ctx.extra.socket, `operation ${id}`, caller);
         const socket = operationCallers.get(ctx) ?? new Map<string, Caller>();
         operationCallers.set(ctx, socket.set(id, caller));
       },
       onComplete: (ctx, id) => {
         operationCallers.get(ctx)?.delete(id);
+        options.credentials?.release(ctx.extra.socket, `operation ${id}`);
+      },
+      onClose: (ctx) => {
+        options.credentials?.forget(ctx.extra.socket);
       },
       context: (ctx, id, payload): GatewayContext => {
         const caller = operationCallers.get(ctx)?.get(id) as Caller;

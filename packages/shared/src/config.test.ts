@@ -125,6 +125,7 @@ describe('loadConfig', () => {
         defaultListSize: 20,
       },
       rateLimit: { perSecond: 100, burst: 200 },
+      authFailureLimit: { perSecond: 1, burst: 20 },
       persistedQueries: { cacheBytes: 16 * 1024 * 1024, allowlistPath: undefined, allowIntrospection: true },
     });
     const protection = loadConfig({

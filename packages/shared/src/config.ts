@@ -219,6 +219,13 @@ const envSchema = z.object({
     .max(1e6, 'must be at most 1000000')
     .default(100),
   GATEWAY_RATE_LIMIT_BURST: count(200, 1e6).refine((v) => v >= 1, { message: 'must be at least 1' }),
+  /** Failed authentications per client address (README, Gateway protection). */
+  GATEWAY_AUTH_FAILURES_PER_SECOND: z.coerce
+    .number({ invalid_type_error: 'must be a number of failures per second' })
+    .min(0, 'must be 0 (off) or more')
+    .max(1e6, 'must be at most 1000000')
+    .default(1),
+  GATEWAY_AUTH_FAILURE_BURST: count(20, 1e6).refine((v) => v >= 1, { message: 'must be at least 1' }),
   GATEWAY_APQ_CACHE_MIB: mebibytes(16, 0, 1024),
   /** Path of an operation manifest; when set, only its operations run. */
   GATEWAY_OPERATION_ALLOWLIST: optionalString,
@@ -318,6 +325,8 @@ export interface ProtectionConfig {
     defaultListSize: number;
   };
   rateLimit: { perSecond: number; burst: number };
+  /** Failed authentications per client address: refilled per second, at most burst at once. */
+  authFailureLimit: { perSecond: number; burst: number };
   persistedQueries: { cacheBytes: number; allowlistPath: string | undefined; allowIntrospection: boolean };
 }
 
@@ -458,6 +467,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         defaultListSize: e.GATEWAY_DEFAULT_LIST_SIZE,
       },
       rateLimit: { perSecond: e.GATEWAY_RATE_LIMIT_PER_SECOND, burst: e.GATEWAY_RATE_LIMIT_BURST },
+      authFailureLimit: { perSecond: e.GATEWAY_AUTH_FAILURES_PER_SECOND, burst: e.GATEWAY_AUTH_FAILURE_BURST },
       persistedQueries: {
         cacheBytes: e.GATEWAY_APQ_CACHE_MIB * MIB,
         allowlistPath: e.GATEWAY_OPERATION_ALLOWLIST && path.resolve(e.GATEWAY_OPERATION_ALLOWLIST),
