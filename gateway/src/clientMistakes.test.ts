@@ -3,9 +3,12 @@
  * 400 BAD_USER_INPUT saying what is wrong, through a real gateway in front of
  * stand-in subgraphs: number literals a double cannot hold, a document whose
  * operation cannot be picked, a subscription over HTTP, variables and
- * extensions nested thousands of levels.
+ * extensions nested thousands of levels, a body not in the encoding it names,
+ * a URL too long for Node's HTTP parser, a syntax error over the WebSocket.
  */
+
 import { createHash } from 'node:crypto';
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Answer, type StandInGateway, startStandInGateway } from './standInGateway.fixture';
 
@@ -118,6 +121,46 @@ describe('values nested thousands of levels', () => {
       type: 'error',
       payload: [
         expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', limit: 'valueDepth' }) }),
+      ],
+    });
+  });
+});
+
+describe('requests refused before GraphQL', () => {
+  it('answers a body that does not inflate as its Content-Encoding says with 400 BAD_USER_INPUT', async () => {
+    const res = await platform.post({ query: '{ me { id } }' }, { headers: { 'content-encoding': 'gzip' } });
+    expectRefused(res, /^Request body cannot be read/);
+  });
+
+  it("answers headers over Node's limit (a GET's URL) with 431 and a coded error", async () => {
+    const url = new URL(`${platform.gateway.url}/graphql?query=${encodeURIComponent(`{ me { id } } #${'x'.repeat(20_000)}`)}`);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get(url, { headers: { authorization: 'Bearer key-alice' } }, (res) => {
+          let body = '';
+          res.on('data', (chunk) => {
+            body += chunk;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject);
+    });
+    expect(answer.status).toBe(431);
+    expect(JSON.parse(answer.body)).toEqual({
+      errors: [{ message: expect.stringMatching(/^Request headers are too large/), extensions: { code: 'BAD_USER_INPUT' } }],
+    });
+  });
+
+  it('answers a syntax error over the WebSocket with an error message, the socket kept open', async () => {
+    const answer = await platform.overWebSocket(JSON.stringify({ query: '{ me { id }' }));
+    expect(answer).toEqual({
+      id: '1',
+      type: 'error',
+      payload: [
+        expect.objectContaining({
+          message: 'Syntax Error: Expected Name, found <EOF>.',
+          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+        }),
       ],
     });
   });

@@ -247,9 +247,12 @@ describe('checkBeforeValidation', () => {
   const check = (query: string, variables?: Record<string, unknown>, operationName?: string) =>
     checkBeforeValidation(schema, { query, variables, operationName });
 
-  it('passes an ordinary operation and leaves a syntax error to the parser of the caller', () => {
+  it('passes an ordinary operation, and refuses a syntax error as Apollo codes it', () => {
     expect(check('query($n: Int) { runs(first: $n) { edges { node { id owner { name } } } } }', { n: 10 })).toBeUndefined();
-    expect(check('{ me { id }')).toBeUndefined();
+    const refused = check('{ me { id }');
+    expect(refused?.message).toBe('Syntax Error: Expected Name, found <EOF>.');
+    expect(refused?.locations).toEqual([{ line: 1, column: 12 }]);
+    expect(refused?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
   });
 
   it('refuses out-of-range number literals and deeply nested literals', () => {

@@ -17,7 +17,7 @@ import { labHttpError } from '@lab/shared';
 import {
   type DocumentNode,
   type FragmentDefinitionNode,
-  type GraphQLError,
+  GraphQLError,
   type GraphQLSchema,
   getOperationAST,
   Kind,
@@ -238,8 +238,10 @@ export interface GraphQLRequestFields {
 /**
  * Every check that can run before graphql-js validates the document: request
  * values, tokens (the document parsed here, stopping at the limit), then
- * checkDocument. A document that does not parse is left to the caller's own
- * parser to report.
+ * checkDocument. A document that does not parse is refused with graphql-js'
+ * syntax error, coded as Apollo codes it (GRAPHQL_PARSE_FAILED, which
+ * maskError answers as BAD_USER_INPUT): graphql-ws would close the socket
+ * with 4500 on it.
  */
 export function checkBeforeValidation(
   schema: GraphQLSchema,
@@ -252,9 +254,16 @@ export function checkBeforeValidation(
   let document: DocumentNode;
   try {
     document = parse(request.query, maxTokens > 0 ? { maxTokens } : {});
-  } catch {
+  } catch (err) {
     const tokens = maxTokens > 0 ? countTokens(request.query, maxTokens) : 0;
-    return tokens > maxTokens ? limitError('tokens', tokens, maxTokens) : undefined;
+    if (tokens > maxTokens) return limitError('tokens', tokens, maxTokens);
+    // Nesting that exhausts the parser's stack (possible only with the tokens limit raised far): too deep.
+    if (!(err instanceof GraphQLError)) return limitError('depth', Number.POSITIVE_INFINITY, setting(options, 'maxDepth'));
+    return new GraphQLError(err.message, {
+      source: err.source,
+      positions: err.positions,
+      extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400 } },
+    });
   }
   const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
   const variables = request.variables !== null && typeof request.variables === 'object' ? request.variables : undefined;

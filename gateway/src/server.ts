@@ -18,7 +18,7 @@ import { createGatewayExecutor } from './gatewayExecutor';
 import { countApiKeyLookup, countRateLimited, gatewayMetrics, trackSubscription } from './gatewayMetrics';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
-import { bodyErrors, ensureBody } from './httpErrors';
+import { answerClientErrors, bodyErrors, ensureBody } from './httpErrors';
 import { idempotencyKeyOf } from './idempotencyKey';
 import { jwtAuthenticatorFromConfig } from './jwtAuthenticator';
 import { metricsIngest } from './metricsIngest';
@@ -109,6 +109,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  answerClientErrors(httpServer);
 
   const usage =
     options.apiUsage === false
