@@ -135,7 +135,7 @@ describe('keys stay inside the folder', () => {
     expect(outsideUntouched()).toBe(true);
   });
 
-  it('refuses listing or creating a bucket named with ../', async () => {
+  it('refuses listing or creating a bucket named with ../; a listing from a ../ prefix finds nothing', async () => {
     for (const bucket of ['..', '%2E%2E', '..%2Foutside', 'lab-data%2F..%2F..']) {
       expect(await outcome(s3.send(withPath(new ListObjectsV2Command({ Bucket: BUCKET }), `/${bucket}`))), bucket).toBe(
         '400 InvalidBucketName',
@@ -143,6 +143,10 @@ describe('keys stay inside the folder', () => {
       expect(await outcome(s3.send(withPath(new CreateBucketCommand({ Bucket: BUCKET }), `/${bucket}`)))).toBe(
         '400 InvalidBucketName',
       );
+    }
+    for (const Prefix of ['../', '../outside/', '../../']) {
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix, StartAfter: '../' }));
+      expect(listed.Contents ?? [], Prefix).toEqual([]);
     }
   });
 
