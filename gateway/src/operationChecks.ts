@@ -2,10 +2,10 @@
  * The checks behind the operation limits (useOperationLimits.ts wires them
  * into Apollo and the WebSocket): settings and their defaults, the error naming
  * an exceeded limit, and the checks of a request before and after graphql-js
- * validates its document:
+ * validates its document, in this order:
+ * - tokens: the document parsed here, stopping at `maxTokens`;
  * - values: variables or extensions nested deeper than `maxValueDepth`, or
  *   holding a number JSON parsed to Infinity (inputValues.ts);
- * - tokens: the document parsed here, stopping at `maxTokens`;
  * - the operation: several without operationName, an unknown operationName;
  * - literals nested too deeply or out of a double's range (`1e309`);
  * - depth, aliases, fields, directives, cost of the operation with its
@@ -236,8 +236,8 @@ export interface GraphQLRequestFields {
 }
 
 /**
- * Every check that can run before graphql-js validates the document: request
- * values, tokens (the document parsed here, stopping at the limit), then
+ * Every check that can run before graphql-js validates the document: tokens
+ * (the document parsed here, stopping at the limit), request values, then
  * checkDocument. A document that does not parse is refused with graphql-js'
  * syntax error, coded as Apollo codes it (GRAPHQL_PARSE_FAILED, which
  * maskError answers as BAD_USER_INPUT): graphql-ws would close the socket
@@ -248,8 +248,7 @@ export function checkBeforeValidation(
   request: GraphQLRequestFields,
   options: OperationLimitsOptions = {},
 ): GraphQLError | undefined {
-  const refused = checkRequestValues(request, options);
-  if (refused || typeof request.query !== 'string') return refused;
+  if (typeof request.query !== 'string') return checkRequestValues(request, options);
   const maxTokens = setting(options, 'maxTokens');
   let document: DocumentNode;
   try {
@@ -265,6 +264,8 @@ export function checkBeforeValidation(
       extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400 } },
     });
   }
+  const refused = checkRequestValues(request, options);
+  if (refused) return refused;
   const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
   const variables = request.variables !== null && typeof request.variables === 'object' ? request.variables : undefined;
   return checkDocument(schema, document, { operationName, variables: variables as Record<string, unknown> }, options, true);
