@@ -9,11 +9,10 @@
  * ListObjectsV2 continuation tokens fail on Node 17+ and are replaced
  * (s3ListTokens.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from '@lab/shared';
 import S3rver from 's3rver';
@@ -46,6 +45,8 @@ export interface EmbeddedS3Options {
   log?: Logger;
 }
 
+const SPOOL_DIR = '.incoming';
+
 /** s3rver's accounts: it looks up the access key of each request it gets (signatures are checked by the front). */
 const s3rverAccounts = createRequire(import.meta.url)('s3rver/lib/models/account') as {
   DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
@@ -69,7 +70,10 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
   s3rverAccounts.DUMMY_ACCOUNT.createKeyPair(credentials.accessKeyId, credentials.secretAccessKey);
   await s3rver.configureBuckets();
 
-  const spoolDir = mkdtempSync(path.join(os.tmpdir(), 'lab-s3-incoming-'));
+  // Bodies held while they are checked; what a killed process left there is dropped. Not a bucket name: never listed.
+  const spoolDir = path.join(directory, SPOOL_DIR);
+  rmSync(spoolDir, { recursive: true, force: true });
+  mkdirSync(spoolDir, { mode: 0o700 });
   const server: Server = createS3Front({ credentials, forward: s3rver.callback(), spoolDir, log: options.log });
   try {
     await new Promise<void>((resolve, reject) => {

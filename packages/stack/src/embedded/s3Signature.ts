@@ -109,12 +109,9 @@ class Recomputer extends SignatureV4 {
 const escapeUri = (text: string) =>
   encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
-/** The canonical URI: each segment decoded, then encoded the way S3 and its SDKs encode it. */
+/** The canonical URI as S3 makes it: the path decoded, then encoded the way S3 and its SDKs encode it, slashes kept. */
 function canonicalPath(rawPath: string): string {
-  return rawPath
-    .split('/')
-    .map((segment) => escapeUri(decodeURIComponent(segment)))
-    .join('/');
+  return escapeUri(decodeURIComponent(rawPath)).replace(/%2F/g, '/');
 }
 
 /** `20130524T000000Z` to a Date; undefined when it is not one. */
