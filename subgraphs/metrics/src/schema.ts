@@ -68,8 +68,27 @@ export const typeDefs = parse(/* GraphQL */ `
     "The audit trail, newest first: every event for admins; a project's events for its OWNERs (filter.projectId). first 0 to 100 (20)."
     auditLog(filter: AuditLogFilter, first: Int, after: String): AuditEventConnection! @requiresScopes(scopes: [["read"]])
     metricsStatus: StoreStatus! @requiresScopes(scopes: [["read"]])
-    "One metric of several runs, downsampled alike (README, Metrics queries): 1 to 100 run ids, maxPoints 1 to 10,000."
-    compareRuns(runIds: [ID!]!, name: String!, maxPoints: Int = 1000): [RunSeries!]! @requiresScopes(scopes: [["read"]])
+    """
+    Metrics of several runs for overlaid charts (README, Metrics queries), in ONE ClickHouse query: one RunSeries per
+    run and metric, runs in the order asked, each run's metrics in the order asked (name first, then names, each once).
+    Each metric is bucketed on ONE step grid shared by the runs, so every run's buckets of it have the same boundaries
+    (bucketStart, bucketWidth): the grid spans fromStep..toStep when given, else the first to the last step any of the
+    readable runs logged in the range; a run with at most maxPoints points in the range comes back exact. Caps: 1 to
+    100 run ids, 1 to 10 metric names, maxPoints 1 to 10,000, runs × names × maxPoints at most 1,000,000; fromStep and
+    toStep are inclusive integers from 0, fromStep ≤ toStep. Anything else is BAD_USER_INPUT.
+    """
+    compareRuns(
+      runIds: [ID!]!
+      "A metric name (the first compared)."
+      name: String
+      "More metric names; name, names or both."
+      names: [String!]
+      maxPoints: Int = 1000
+      "First step compared (inclusive)."
+      fromStep: Float
+      "Last step compared (inclusive)."
+      toStep: Float
+    ): [RunSeries!]! @requiresScopes(scopes: [["read"]])
   }
 
   "One metric of a run: its last point and its extent. Counts are Float: they may exceed 2^31."
@@ -87,6 +106,8 @@ export const typeDefs = parse(/* GraphQL */ `
 
   "A point of a series; when downsampled, one bucket of consecutive steps."
   type SeriesPoint {
+    "First step of the bucket on the grid (the bucket spans bucketStart to bucketStart + MetricSeries.bucketWidth − 1); the point's step when exact."
+    bucketStart: Float!
     "Step of the bucket's last point (the drawn one)."
     step: Float!
     timestamp: DateTime!
@@ -103,13 +124,19 @@ export const typeDefs = parse(/* GraphQL */ `
   "One metric of one run, in step order."
   type MetricSeries {
     name: String!
+    "Whether the run ever logged this metric (at any step or time). false: never, and points is empty; true with no points: logged, but nothing in the range asked."
+    logged: Boolean!
     "True when every point is returned as logged; false when bucketed to at most maxPoints."
     exact: Boolean!
+    "Steps per bucket when bucketed; null when exact."
+    bucketWidth: Float
     points: [SeriesPoint!]!
   }
 
   type RunSeries {
     runId: ID!
+    "The metric of this series."
+    name: String!
     run: Run
     "Null (with a NOT_FOUND error) when the run does not exist or the caller may not read it."
     series: MetricSeries
@@ -133,14 +160,34 @@ export const typeDefs = parse(/* GraphQL */ `
     id: ID!
     "One summary per metric name, by name; null (NOT_FOUND) when the caller may not read the run."
     metrics: [MetricSummary!]
-    "A metric downsampled to at most maxPoints (1 to 10,000) buckets over step; from inclusive, to exclusive. Null (NOT_FOUND) when the caller may not read the run."
-    metricSeries(name: String!, maxPoints: Int = 1000, from: DateTime, to: DateTime): MetricSeries
+    "The metric names the run logged, sorted (for chart pickers); null (NOT_FOUND) when the caller may not read the run."
+    metricNames: [String!] @requiresScopes(scopes: [["read"]])
+    """
+    A metric for a chart, in step order (README, Metrics queries): whole (exact) when at most maxPoints (1 to 10,000)
+    points fall in the range, else at most maxPoints buckets over step, each with its last point's value and the
+    bucket's min and max. Ranges: from inclusive, to exclusive (timestamps); fromStep and toStep inclusive (integers
+    from 0, fromStep ≤ toStep), read from the step_blocks projection: zooming into a step range returns its points
+    exactly when they fit maxPoints. A metric the run never logged answers logged: false; one logged but with no point
+    in the range, logged: true and no points. Null (NOT_FOUND) when the caller may not read the run.
+    """
+    metricSeries(
+      name: String!
+      maxPoints: Int = 1000
+      from: DateTime
+      to: DateTime
+      "First step (inclusive)."
+      fromStep: Float
+      "Last step (inclusive)."
+      toStep: Float
+    ): MetricSeries
   }
 
   type Experiment @key(fields: "id") {
     id: ID!
     "Last values of a metric across the runs; null when no run logged it, or (NOT_FOUND) when the caller may not read the experiment."
     metricSummary(name: String!): ExperimentMetricSummary
+    "The metric names any of the experiment's runs logged, sorted (for chart pickers); null (NOT_FOUND) when the caller may not read the experiment."
+    metricNames: [String!] @requiresScopes(scopes: [["read"]])
   }
 
   input MetricTagInput {

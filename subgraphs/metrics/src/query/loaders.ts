@@ -1,13 +1,21 @@
 /**
  * Per request: read access (the registry's _canAccess, batched) and the
  * metric reads, batched so that a request asking for many runs makes ONE
- * ClickHouse query per field kind: all Run.metrics in one, all series with
- * the same (name, maxPoints, from, to) in one, all Experiment.metricSummary
- * with the same name in one.
+ * ClickHouse query per field kind: all Run.metrics in one, all Run.metricNames
+ * in one, all Experiment.metricNames in one, all series with the same (name,
+ * maxPoints, from, to, fromStep, toStep) in one, all Experiment.metricSummary
+ * with the same name in one. compareRuns is one query per call (compare).
  */
 import type { RegistryAccess } from '@lab/shared';
 import DataLoader from 'dataloader';
-import type { ExperimentSummaryRow, MetricSummaryRow, QueryStore, SeriesParams, SeriesRow } from '../store/queryStore';
+import type {
+  ExperimentSummaryRow,
+  MetricSummaryRow,
+  QueryStore,
+  SeriesParams,
+  SeriesRow,
+  SeriesWindow,
+} from '../store/queryStore';
 
 export interface SeriesKey extends SeriesParams {
   runId: string;
@@ -18,10 +26,17 @@ export interface MetricsLoaders {
   summaries: DataLoader<string, MetricSummaryRow[]>;
   series: DataLoader<SeriesKey, SeriesRow | null, string>;
   experimentSummary: DataLoader<{ experimentId: string; name: string }, ExperimentSummaryRow | null, string>;
+  /** The metric names a run logged, sorted. */
+  metricNames: DataLoader<string, string[]>;
+  /** The metric names an experiment's runs logged, sorted. */
+  experimentMetricNames: DataLoader<string, string[]>;
+  /** Several metrics of several runs on one grid per metric: one query per call (not batched across calls). */
+  compare(runIds: readonly string[], names: readonly string[], window: SeriesWindow): Promise<SeriesRow[]>;
 }
 
 const lower = (id: string) => id.toLowerCase();
-const paramsKey = (p: SeriesParams) => JSON.stringify([p.name, p.maxPoints, p.fromMs ?? null, p.toMs ?? null]);
+const paramsKey = (p: SeriesParams) =>
+  JSON.stringify([p.name, p.maxPoints, p.fromMs ?? null, p.toMs ?? null, p.fromStep ?? null, p.toStep ?? null]);
 
 /** Groups keys by a parameter key, preserving the answer order. */
 function groupBy<K>(keys: readonly K[], by: (k: K) => string): Map<string, number[]> {
@@ -84,5 +99,27 @@ export function createMetricsLoaders(store: QueryStore, access: RegistryAccess):
     { cacheKeyFn: (k) => `${lower(k.experimentId)}:${k.name}`, maxBatchSize: 1000 },
   );
 
-  return { access, summaries, series, experimentSummary };
+  /** A loader of sorted name lists by id, answered by one store call per batch. */
+  const namesBy = (load: (ids: string[]) => Promise<{ id: string; names: string[] }[]>) =>
+    new DataLoader<string, string[]>(
+      async (ids) => {
+        const byId = new Map((await load([...new Set(ids.map(lower))])).map((r) => [r.id, r.names]));
+        return ids.map((id) => byId.get(lower(id)) ?? []);
+      },
+      { cacheKeyFn: lower, maxBatchSize: 1000 },
+    );
+  const metricNames = namesBy(async (ids) => (await store.metricNames(ids)).map((r) => ({ id: r.runId, names: r.names })));
+  const experimentMetricNames = namesBy(async (ids) =>
+    (await store.experimentMetricNames(ids)).map((r) => ({ id: r.experimentId, names: r.names })),
+  );
+
+  return {
+    access,
+    summaries,
+    series,
+    experimentSummary,
+    metricNames,
+    experimentMetricNames,
+    compare: (runIds, names, window) => store.compare([...new Set(runIds.map(lower))], names, window),
+  };
 }

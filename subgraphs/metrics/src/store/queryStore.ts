@@ -4,15 +4,12 @@
  * callers batch through DataLoaders (query/loaders.ts). Values only ever
  * travel as query_params ({name:Type} placeholders), never in the SQL text.
  *
- * Downsampling happens in ClickHouse: a series with at most maxPoints points
- * comes back whole (exact); a longer one is cut into at most maxPoints buckets
- * of equal width over step. With lo and hi its first and last step and
- * narrow = ceil((hi - lo + 1) / maxPoints): under STEP_BLOCK (256), buckets are
- * `narrow` steps wide from lo; from there on they are whole blocks of the
- * step_blocks projection: origin = lo rounded down to a multiple of 256, width
- * = ceil((hi - origin + 1) / maxPoints) rounded up to a multiple of 256, so
+ * Series (seriesQuery.ts holds their SQL and the grid rule): a series with at
+ * most maxPoints points in its range comes back whole (exact); a longer one is
+ * cut into at most maxPoints buckets of equal width over step, whole blocks of
+ * the step_blocks projection once a bucket spans 256 steps or more, so
  * ClickHouse regroups the projection's per-block aggregates (n / 256 rows)
- * instead of reading every point. bucket = intDiv(step - origin, width). A
+ * instead of reading every point, and a step range reads only its blocks. A
  * bucket reports its last point (largest step) as the drawn value, and min,
  * max and count over all its points, so spikes survive in min/max. Measured
  * (bench metrics-series, chdb, 2 cores): a 1,000-point series over 10M
@@ -29,9 +26,9 @@
  */
 import type { ClickHouseClient } from '@lab/shared';
 import { qualified } from './ddl';
-import { STEP_BLOCK } from './migrations';
+import { type GridScope, type SeriesAnswerRow, type SeriesRow, type SeriesWindow, seriesQuery, seriesRows } from './seriesQuery';
 
-const B = STEP_BLOCK;
+export type { SeriesPointRow, SeriesRow, SeriesWindow } from './seriesQuery';
 
 export interface MetricSummaryRow {
   runId: string;
@@ -45,29 +42,8 @@ export interface MetricSummaryRow {
   lastTimestampMs: number;
 }
 
-export interface SeriesPointRow {
-  step: number;
-  timestampMs: number;
-  value: number;
-  min: number;
-  max: number;
-  count: number;
-}
-
-export interface SeriesRow {
-  runId: string;
+export interface SeriesParams extends SeriesWindow {
   name: string;
-  exact: boolean;
-  points: SeriesPointRow[];
-}
-
-export interface SeriesParams {
-  name: string;
-  maxPoints: number;
-  /** Epoch milliseconds, inclusive. */
-  fromMs?: number | undefined;
-  /** Epoch milliseconds, exclusive. */
-  toMs?: number | undefined;
 }
 
 export interface ExperimentSummaryRow {
@@ -83,7 +59,7 @@ export interface ExperimentSummaryRow {
 
 /** What the onQuery hook is told: which kind of read, its SQL and its parameters. */
 export interface QueryEvent {
-  kind: 'summaries' | 'series' | 'experimentSummaries';
+  kind: 'summaries' | 'series' | 'experimentSummaries' | 'metricNames' | 'experimentMetricNames';
   query: string;
   params: Record<string, unknown>;
 }
@@ -143,89 +119,60 @@ ORDER BY run_id, metric_name`;
   }
 
   /**
-   * The series of one metric for all the runs, in one query. Runs with no
-   * points (in the window) are absent from the answer.
+   * The series of one metric for all the runs, in one query, each on its own
+   * grid (seriesQuery.ts). Runs that never logged the metric are absent; runs
+   * that did but have no points in the window answer an empty series.
    */
   async series(runIds: readonly string[], p: SeriesParams): Promise<SeriesRow[]> {
     if (runIds.length === 0) return [];
-    const params: Record<string, unknown> = { runIds, name: p.name, maxPoints: p.maxPoints };
-    let window = '';
-    if (p.fromMs !== undefined) {
-      window += ` AND timestamp >= fromUnixTimestamp64Milli({fromMs:Int64}, 'UTC')`;
-      params.fromMs = p.fromMs;
-    }
-    if (p.toMs !== undefined) {
-      window += ` AND timestamp < fromUnixTimestamp64Milli({toMs:Int64}, 'UTC')`;
-      params.toMs = p.toMs;
-    }
-    const where = `run_id IN {runIds:Array(UUID)} AND metric_name = {name:String}${window}`;
-    const m = (sql: string) => sql.replace(/\b(run_id|metric_name|timestamp)\b/g, 'm.$1');
-    // Per run: exact (n <= maxPoints: one group per point), or buckets of
-    // `width` steps from `origin`. Narrow buckets (under STEP_BLOCK steps)
-    // start at the first step; wider ones are whole blocks of the step_blocks
-    // projection (origin and width multiples of STEP_BLOCK), so the second
-    // branch regroups at most n / STEP_BLOCK block rows instead of n rows.
-    const query = `WITH stats AS (
-  SELECT run_id, count() <= {maxPoints:UInt32} AS exact, min(step) AS lo, max(step) AS hi
-  FROM ${this.table} WHERE ${where} GROUP BY run_id
-), grid AS (
-  SELECT run_id, exact, intDiv(hi - lo + {maxPoints:UInt32}, {maxPoints:UInt32}) AS narrow,
-    narrow >= ${B} AS blocked, if(blocked, lo - lo % ${B}, lo) AS origin,
-    if(blocked, ${B} * intDiv(intDiv(hi - origin + {maxPoints:UInt32}, {maxPoints:UInt32}) + ${B - 1}, ${B}), narrow) AS width
-  FROM stats
-)
-SELECT * FROM (
-SELECT toString(m.run_id) AS rid, g.exact AS exact,
-  if(g.exact, m.step - g.origin, intDiv(m.step - g.origin, g.width)) AS bucket,
-  if(g.exact, toUnixTimestamp64Milli(m.timestamp), 0) AS tkey,
-  max(m.step) AS last_step, toUnixTimestamp64Milli(argMax(m.timestamp, m.step)) AS ts,
-  argMax(m.metric_value, m.step) AS value,
-  min(m.metric_value) AS lo_value, max(m.metric_value) AS hi_value, count() AS n
-FROM ${this.table} AS m INNER JOIN (SELECT * FROM grid WHERE exact OR NOT blocked) AS g ON m.run_id = g.run_id
-WHERE ${m(where)} AND m.run_id IN (SELECT run_id FROM grid WHERE exact OR NOT blocked)
-GROUP BY m.run_id, g.exact, bucket, tkey
-UNION ALL
-SELECT toString(b.run_id) AS rid, false AS exact, intDiv(b.block * ${B} - g.origin, g.width) AS bucket, 0 AS tkey,
-  max(b.last_step) AS last_step, toUnixTimestamp64Milli(argMax(b.ts, b.last_step)) AS ts,
-  argMax(b.value, b.last_step) AS value, min(b.lo_value) AS lo_value, max(b.hi_value) AS hi_value, sum(b.n) AS n
-FROM (
-  SELECT run_id, intDiv(step, ${B}) AS block, max(step) AS last_step, count() AS n,
-    min(metric_value) AS lo_value, max(metric_value) AS hi_value,
-    argMax(metric_value, step) AS value, argMax(timestamp, step) AS ts
-  FROM ${this.table} WHERE ${where}
-  GROUP BY run_id, metric_name, intDiv(step, ${B})
-) AS b INNER JOIN (SELECT * FROM grid WHERE NOT exact AND blocked) AS g ON b.run_id = g.run_id
-GROUP BY b.run_id, bucket
-)
-ORDER BY rid, bucket, tkey`;
-    type Row = {
-      rid: string;
-      exact: number | boolean;
-      last_step: string;
-      ts: string;
-      value: number;
-      lo_value: number;
-      hi_value: number;
-      n: string;
-    };
-    const rows = await this.rows<Row>('series', query, params);
-    const byRun = new Map<string, SeriesRow>();
-    for (const r of rows) {
-      let series = byRun.get(r.rid);
-      if (!series) {
-        series = { runId: r.rid, name: p.name, exact: Boolean(r.exact), points: [] };
-        byRun.set(r.rid, series);
-      }
-      series.points.push({
-        step: num(r.last_step),
-        timestampMs: num(r.ts),
-        value: r.value,
-        min: r.lo_value,
-        max: r.hi_value,
-        count: num(r.n),
-      });
-    }
-    return [...byRun.values()];
+    const { name, ...window } = p;
+    return this.seriesOf('series', runIds, [name], window, 'run');
+  }
+
+  /**
+   * Several metrics of several runs in one query, on one step grid per metric
+   * shared by the runs (compareRuns): every run's buckets of a metric have the
+   * same boundaries. Pairs never logged are absent.
+   */
+  async compare(runIds: readonly string[], names: readonly string[], window: SeriesWindow): Promise<SeriesRow[]> {
+    if (runIds.length === 0 || names.length === 0) return [];
+    return this.seriesOf('series', runIds, names, window, 'metric');
+  }
+
+  private async seriesOf(
+    kind: QueryEvent['kind'],
+    runIds: readonly string[],
+    names: readonly string[],
+    window: SeriesWindow,
+    scope: GridScope,
+  ): Promise<SeriesRow[]> {
+    const { query, params } = seriesQuery(this.table, runIds, names, window, scope);
+    return seriesRows(await this.rows<SeriesAnswerRow>(kind, query, params));
+  }
+
+  /** The metric names each run logged, sorted, in one query (from the step_blocks projection). */
+  async metricNames(runIds: readonly string[]): Promise<{ runId: string; names: string[] }[]> {
+    if (runIds.length === 0) return [];
+    const query = `SELECT toString(run_id) AS id, arraySort(groupArray(toString(metric_name))) AS names
+FROM (SELECT run_id, metric_name FROM ${this.table} WHERE run_id IN {runIds:Array(UUID)} GROUP BY run_id, metric_name)
+GROUP BY run_id`;
+    const rows = await this.rows<{ id: string; names: string[] }>('metricNames', query, { runIds });
+    return rows.map((r) => ({ runId: r.id, names: r.names }));
+  }
+
+  /**
+   * The metric names logged in each experiment (by any of its runs), sorted,
+   * in one query. The sorting key starts with run_id, so this reads the
+   * experiments' points (two columns; the experiment_id skip index passes over
+   * other experiments' granules).
+   */
+  async experimentMetricNames(experimentIds: readonly string[]): Promise<{ experimentId: string; names: string[] }[]> {
+    if (experimentIds.length === 0) return [];
+    const query = `SELECT toString(experiment_id) AS id, arraySort(groupUniqArray(toString(metric_name))) AS names
+FROM ${this.table} WHERE experiment_id IN {experimentIds:Array(UUID)}
+GROUP BY experiment_id`;
+    const rows = await this.rows<{ id: string; names: string[] }>('experimentMetricNames', query, { experimentIds });
+    return rows.map((r) => ({ experimentId: r.id, names: r.names }));
   }
 
   /**
