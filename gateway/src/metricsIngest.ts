@@ -3,10 +3,19 @@
  * key: the caller is authenticated like any GraphQL request, then the body is
  * streamed unchanged (gzip or not) to the metrics subgraph with a caller
  * context signed for the ingest route. Nothing is buffered here: back-pressure
- * from the subgraph reaches the client.
+ * from the subgraph reaches the client. When the gateway stops, a stream still
+ * arriving at the cutoff is ended there; the subgraph stores its whole chunks
+ * and the client gets 503 with their count (`accepted`) and Retry-After.
  */
 import { Readable, Transform } from 'node:stream';
-import { CONTEXT_HEADER, INGEST_SIGNED_DOCUMENT, type Logger, REQUEST_ID_HEADER, signContext } from '@lab/shared';
+import {
+  CONTEXT_HEADER,
+  INGEST_SIGNED_DOCUMENT,
+  type Logger,
+  REQUEST_ID_HEADER,
+  STOPPING_RETRY_AFTER_SECONDS,
+  signContext,
+} from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
 import { type Authenticator, authenticateRequest } from './authenticate';
 import type { AuthFailureLimit } from './authFailureLimit';
@@ -29,6 +38,8 @@ export interface MetricsIngestOptions {
   rateLimit?: Pick<RateLimiter, 'take' | 'message'>;
   /** Failed authentications per client address: past them, 429 RATE_LIMITED with Retry-After. */
   authFailures?: AuthFailureLimit;
+  /** Aborts at the gateway's stop cutoff: streams still arriving end there (above). */
+  stopping?: AbortSignal;
 }
 
 const FORWARDED = ['content-type', 'content-encoding', 'idempotency-key'] as const;
@@ -50,10 +61,29 @@ function limited(limitBytes: number): Transform {
   });
 }
 
+/** The answer to a stream ended at the stop cutoff: 503, and how many of its first points the subgraph stored. */
+async function answerCut(res: Response, upstream: globalThis.Response, log: Logger): Promise<void> {
+  const told = (await upstream.json().catch(() => ({}))) as { accepted?: unknown };
+  const accepted = typeof told.accepted === 'number' ? told.accepted : 0;
+  log.info({ accepted, upstreamStatus: upstream.status }, 'metrics ingest cut by the stop');
+  res.setHeader('Retry-After', String(STOPPING_RETRY_AFTER_SECONDS));
+  res.setHeader('Connection', 'close');
+  res.status(503).json({
+    code: 'SERVICE_UNAVAILABLE',
+    message: `The gateway is stopping: the first ${accepted} points of this stream are stored; send the rest again, or the whole stream with the same Idempotency-Key`,
+    accepted,
+  });
+}
+
 export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
   const limitBytes = options.limitBytes ?? DEFAULT_INGEST_LIMIT_BYTES;
   return async (req: Request, res: Response) => {
     const { requestId, log } = scopeOf(res);
+    if (options.stopping?.aborted) {
+      req.resume();
+      res.setHeader('Retry-After', String(STOPPING_RETRY_AFTER_SECONDS));
+      return answer(res, 503, 'SERVICE_UNAVAILABLE', 'The gateway is stopping; send the request again (same Idempotency-Key)');
+    }
     let caller: Awaited<ReturnType<typeof authenticateRequest>>;
     try {
       const authorization = req.headers.authorization;
@@ -98,6 +128,16 @@ export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
     body.on('error', (err) => {
       tooLarge = (err as { tooLarge?: boolean }).tooLarge === true;
     });
+    let cut = false;
+    const cutStream = () => {
+      if (req.complete) return; // all sent: its answer comes as usual
+      cut = true;
+      req.unpipe(body);
+      body.end();
+      req.resume();
+    };
+    options.stopping?.addEventListener('abort', cutStream, { once: true });
+    res.once('close', () => options.stopping?.removeEventListener('abort', cutStream));
     let upstream: globalThis.Response;
     try {
       upstream = await fetch(options.ingestUrl, {
@@ -111,6 +151,7 @@ export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
       log.warn({ err }, 'metrics subgraph unreachable for ingest');
       return answer(res, 503, 'SERVICE_UNAVAILABLE', 'The metrics service is unreachable; retry with the same Idempotency-Key');
     }
+    if (cut) return answerCut(res, upstream, log);
     res.status(upstream.status);
     const type = upstream.headers.get('content-type');
     if (type) res.setHeader('content-type', type);

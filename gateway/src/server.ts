@@ -7,9 +7,20 @@
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { API_USAGE_PATH, type Config, INGEST_PATH, type Logger, listen, maskError, type RunningServer } from '@lab/shared';
+import {
+  API_USAGE_PATH,
+  abortAtCutoff,
+  type Config,
+  INGEST_PATH,
+  type Logger,
+  listen,
+  maskError,
+  msUntil,
+  type RunningServer,
+  type StopSchedule,
+  stopSchedule,
+} from '@lab/shared';
 import express from 'express';
 import { type ApiUsageOptions, ApiUsageRecorder } from './apiUsage';
 import { type Authenticator, adminKeyAuthenticator, chainAuthenticators } from './authenticate';
@@ -61,6 +72,12 @@ export interface GatewayOptions {
 }
 
 export interface RunningGateway extends RunningServer {
+  /**
+   * Stops within the schedule (default: the 10 s bound; README, Stopping): WebSocket clients are told
+   * 1001 going away, listening stops, requests in flight finish, an ingest stream still arriving at the
+   * cutoff is answered 503 with what is stored; then API usage is flushed.
+   */
+  close(schedule?: StopSchedule): Promise<void>;
   apollo: ApolloServer<GatewayContext>;
   /** Subscriptions: client topics, upstream subscriptions to subgraphs, the WebSocket server. */
   subscriptions: { topics: SubscriptionTopics; upstream: UpstreamSubscriptions; websocket: SubscriptionsServer };
@@ -128,10 +145,11 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     csrfPrevention: true,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // The process's signals are runService's: Apollo's own handler would signal the process a second time.
+    stopOnTerminationSignals: false,
     persistedQueries: persisted.persistedQueries,
     parseOptions: limits.parseOptions,
     plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       observability.plugin,
       persisted.plugin,
@@ -172,6 +190,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     res.status(report.status === 'up' ? 200 : 503).json(report);
   });
   app.get('/metrics', metricsEndpoint({ token: config.metricsToken }));
+  const stopping = new AbortController();
   app.post(
     INGEST_PATH,
     metricsIngest({
@@ -182,6 +201,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
       limitBytes: protection?.ingestLimitBytes,
       rateLimit,
       authFailures,
+      stopping: stopping.signal,
     }),
   );
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
@@ -230,20 +250,26 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
 
   const running = await listen(httpServer, port, host);
   log.info({ url: `${running.url}/graphql` }, 'gateway listening');
+  let closing: Promise<void> | undefined; // a second close waits for the first
   return {
     ...running,
     apollo,
     subscriptions: { topics, upstream, websocket },
     apiKeys,
-    close: async () => {
-      await websocket.close();
-      socketCredentials.close();
-      apiKeys?.close();
-      await upstream.close();
-      await apollo.stop();
-      await running.close();
-      executor.close();
-      await usage?.close();
-    },
+    close: (schedule = stopSchedule()) => (closing ??= closeWithin(schedule)),
   };
+
+  async function closeWithin(schedule: StopSchedule): Promise<void> {
+    const cancelCutoff = abortAtCutoff(stopping, schedule);
+    const sockets = websocket.close(); // 1001 going away: graphql-ws clients reconnect
+    await running.close(schedule);
+    await sockets;
+    cancelCutoff();
+    socketCredentials.close();
+    apiKeys?.close();
+    await upstream.close();
+    await apollo.stop();
+    executor.close();
+    await usage?.close(Math.max(500, msUntil(schedule, schedule.totalMs) - 500));
+  }
 }

@@ -131,8 +131,17 @@ const envSchema = z.object({
   S3_ACCESS_KEY_ID: optionalString,
   S3_SECRET_ACCESS_KEY: optionalString,
   S3_FORCE_PATH_STYLE: bool(true),
-  /** Whether `npm start` launches the embedded stores it needs (set false to insist on real servers). */
+  /**
+   * Whether embedded stores may run: `npm start` launches PostgreSQL and S3, the metrics service opens
+   * ClickHouse in-process (chdb). false insists on real servers (checkStoreConfig).
+   */
   LAB_EMBEDDED_STORES: bool(true),
+  /** Seconds a service may take to stop: in-flight work drains within it (README, Stopping). */
+  LAB_STOP_TIMEOUT_SECONDS: z.coerce
+    .number({ invalid_type_error: 'must be a number of seconds' })
+    .min(1, 'must be 1 to 300 (seconds)')
+    .max(300, 'must be 1 to 300 (seconds)')
+    .default(10),
 
   /** Files larger than this (MiB) are uploaded in parts; smaller ones with one PUT. */
   ARTIFACTS_MULTIPART_THRESHOLD_MIB: mebibytes(64, 5, 5 * 1024),
@@ -256,6 +265,8 @@ export interface Config {
   /** JWT bearer tokens; undefined when no key source (secret, JWKS URL or file) is set. */
   jwt: JwtConfig | undefined;
   embeddedStores: boolean;
+  /** Milliseconds a service may take to stop (drain in-flight work, flush, exit); see stopSchedule. */
+  stopTimeoutMs: number;
   ports: { gateway: number; registry: number; metrics: number; artifacts: number; postgres: number; s3: number };
   subgraphUrls: { registry: string; metrics: string; artifacts: string };
   postgres: { url: string | undefined };
@@ -404,6 +415,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         }
       : undefined,
     embeddedStores: e.LAB_EMBEDDED_STORES,
+    stopTimeoutMs: e.LAB_STOP_TIMEOUT_SECONDS * 1000,
     ports: {
       gateway: e.GATEWAY_PORT,
       registry: e.REGISTRY_PORT,
@@ -475,6 +487,40 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       },
     },
   };
+}
+
+/** The store each subgraph owns, and the variable that points it at a server. */
+const STORE_SERVERS = {
+  postgresql: { variable: 'DATABASE_URL', service: 'registry', what: 'a PostgreSQL server' },
+  clickhouse: { variable: 'CLICKHOUSE_URL', service: 'metrics', what: 'a ClickHouse server' },
+  s3: { variable: 'S3_ENDPOINT', service: 'artifacts', what: 'an S3 server' },
+} as const;
+
+/**
+ * Refuses, with a ConfigError naming the variable, a service start whose store has no server address
+ * when it needs one. The registry and the artifacts subgraph always need DATABASE_URL and S3_ENDPOINT
+ * (npm start points them at the embedded servers it starts); the metrics subgraph opens ClickHouse
+ * in-process (chdb) without CLICKHOUSE_URL, unless LAB_EMBEDDED_STORES=false.
+ */
+export function checkStoreConfig(
+  config: Pick<Config, 'embeddedStores'> & Partial<Pick<Config, 'postgres' | 'clickhouse' | 's3'>>,
+  store: keyof typeof STORE_SERVERS,
+): void {
+  const address =
+    store === 'postgresql' ? config.postgres?.url : store === 'clickhouse' ? config.clickhouse?.url : config.s3?.endpoint;
+  if (address !== undefined) return;
+  const { variable, service, what } = STORE_SERVERS[store];
+  if (!config.embeddedStores) {
+    throw new ConfigError([
+      `${variable} is not set and LAB_EMBEDDED_STORES=false: the ${service} service needs ${what}; set ${variable}` +
+        (store === 'clickhouse' ? ' (or allow the embedded ClickHouse with LAB_EMBEDDED_STORES=true)' : ''),
+    ]);
+  }
+  if (store !== 'clickhouse') {
+    throw new ConfigError([
+      `${variable} is not set: the ${service} service needs ${what} (npm start sets it to the embedded one)`,
+    ]);
+  }
 }
 
 /** Like loadConfig, but prints the problems and exits: for process entry points. */

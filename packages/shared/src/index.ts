@@ -14,6 +14,8 @@ export * from './ready';
 export * from './registryAccess';
 export * from './scopes';
 export * from './sdl';
+export * from './stopSchedule';
+export * from './stopSignals';
 export * from './stores/clickhouse';
 export * from './stores/s3';
 export * from './subgraphServer';

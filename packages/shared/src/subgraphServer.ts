@@ -7,7 +7,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -20,6 +19,7 @@ import type { Config } from './config';
 import { isExpectedErrorCode, labHttpError, maskError } from './errors';
 import { checkHealth, type HealthCheck } from './health';
 import { listen, type RunningServer } from './httpServer';
+import { abortAtCutoff, type StopSchedule, stopSchedule } from './stopSchedule';
 import { type SubscriptionServer, serveSubscriptions } from './subscriptionServer';
 
 /** What every resolver of every subgraph receives. */
@@ -57,8 +57,11 @@ export interface SubgraphOptions<TContext extends BaseContext> {
   healthTimeoutMs?: number;
   /** Adds per-request context (e.g. DataLoaders) on top of the base context. */
   context?: (base: BaseContext) => TContext | Promise<TContext>;
-  /** Extra routes mounted before /graphql (e.g. an ingest endpoint). */
-  routes?: (app: Express) => void;
+  /**
+   * Extra routes mounted before /graphql (e.g. an ingest endpoint). `stopping` aborts at the stop's
+   * cutoff (stopSchedule.ts): a long request still running then answers what it did and stops.
+   */
+  routes?: (app: Express, lifecycle: { stopping: AbortSignal }) => void;
   plugins?: ApolloServerPlugin<TContext>[];
   /** Largest JSON body accepted on /graphql (default 10 MiB). */
   bodyLimit?: string;
@@ -68,8 +71,8 @@ export interface SubgraphOptions<TContext extends BaseContext> {
    * schema has a Subscription type.
    */
   subscriptions?: boolean;
-  /** Releases the subgraph's store: called after the server stops, or when it fails to start. */
-  onClose?: () => unknown;
+  /** Releases the subgraph's store: called after the server stops (with its schedule), or when it fails to start. */
+  onClose?: (schedule?: StopSchedule) => unknown;
 }
 
 /** The secret a subgraph checks the gateway's signature with; a subgraph refuses to start without it. */
@@ -83,6 +86,11 @@ export function requireInternalSecret(config: Pick<Config, 'internalSecret'>, se
 }
 
 export interface RunningSubgraph extends RunningServer {
+  /**
+   * Stops within the schedule (default: the 10 s bound): WebSocket clients are told 1001 going away,
+   * listening stops, requests in flight finish (httpDrain.ts), then Apollo and the store close.
+   */
+  close(schedule?: StopSchedule): Promise<void>;
   apollo: ApolloServer<TContextAny>;
   /** The graphql-ws server, when the subgraph serves subscriptions. */
   subscriptions: SubscriptionServer | undefined;
@@ -153,7 +161,8 @@ async function serve<TContext extends BaseContext>(
     res.status(report.status === 'up' ? 200 : 503).json({ service: options.name, ...report });
   });
 
-  options.routes?.(app);
+  const stopping = new AbortController();
+  options.routes?.(app, { stopping: stopping.signal });
 
   const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> });
   const subscriptions =
@@ -172,12 +181,10 @@ async function serve<TContext extends BaseContext>(
     csrfPrevention: true,
     logger: log,
     includeStacktraceInErrorResponses: false,
-    plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      ApolloServerPluginInlineTraceDisabled(),
-      requestLogPlugin<TContext>(),
-      ...(options.plugins ?? []),
-    ],
+    // The process's signals are runService's (httpServer.ts): Apollo's own handler would stop the
+    // server and signal the process again, which then reads as a second Ctrl-C.
+    stopOnTerminationSignals: false,
+    plugins: [ApolloServerPluginInlineTraceDisabled(), requestLogPlugin<TContext>(), ...(options.plugins ?? [])],
     // Internal errors are logged with their request id by requestLogPlugin; here they are only masked.
     formatError: (formatted) => maskError(formatted, undefined),
   });
@@ -215,15 +222,21 @@ async function serve<TContext extends BaseContext>(
 
   const running = await listen(httpServer, port, host);
   log.info({ url: `${running.url}/graphql` }, `${options.name} subgraph listening`);
+  let closing: Promise<void> | undefined; // a second close waits for the first
   return {
     ...running,
     apollo,
     subscriptions,
-    close: async () => {
-      await subscriptions?.close();
-      await apollo.stop();
-      await running.close();
-      await options.onClose?.();
-    },
+    close: (schedule = stopSchedule()) => (closing ??= closeWithin(schedule)),
   };
+
+  async function closeWithin(schedule: StopSchedule): Promise<void> {
+    const cancelCutoff = abortAtCutoff(stopping, schedule);
+    const sockets = subscriptions?.close(); // 1001 going away: graphql-ws clients reconnect
+    await running.close(schedule);
+    await sockets;
+    cancelCutoff();
+    await apollo.stop();
+    await options.onClose?.(schedule);
+  }
 }

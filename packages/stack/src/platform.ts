@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Config, createLogger, type Logger, loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '@lab/shared';
+import { type Config, ConfigError, createLogger, type Logger, loadConfig, SUBGRAPH_NAMES, type SubgraphName } from '@lab/shared';
 import { type EmbeddedPostgres, startEmbeddedPostgres, stopOrphanPostgres } from './embedded/postgres';
 import { type EmbeddedS3, type S3Credentials, startEmbeddedS3 } from './embedded/s3';
 import { type DataDirLock, lockDataDir } from './lock';
@@ -17,12 +17,15 @@ import { type ServiceOutput, ServiceProcess } from './service';
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../..');
 export type ServiceName = SubgraphName | 'gateway';
 
-const ENTRIES: Record<ServiceName, string> = {
+/** Each service's entry point, relative to the repository. */
+export const ENTRIES: Record<ServiceName, string> = {
   registry: 'subgraphs/registry/src/main.ts',
   metrics: 'subgraphs/metrics/src/main.ts',
   artifacts: 'subgraphs/artifacts/src/main.ts',
   gateway: 'gateway/src/main.ts',
 };
+/** Services stopped together, wave after wave (Platform.stop). */
+const STOP_ORDER: ServiceName[][] = [['gateway'], ['registry'], ['metrics', 'artifacts']];
 /** The database the registry uses on the embedded server. */
 export const EMBEDDED_DATABASE = 'lab';
 
@@ -47,7 +50,14 @@ export interface Platform {
   services: Record<ServiceName, ServiceProcess>;
   /** The environment the services run with (store URLs, ports, secrets). */
   serviceEnv: NodeJS.ProcessEnv;
+  /**
+   * Stops gracefully (README, Stopping): the gateway first, so that it drains against running
+   * subgraphs; then the registry, whose audit relay ships to metrics; then metrics and artifacts;
+   * then the embedded stores.
+   */
   stop(): Promise<void>;
+  /** During a stop: services still running exit without draining (a second Ctrl-C). */
+  hurry(): void;
 }
 
 async function concretePort(port: number, variable: string): Promise<number> {
@@ -81,8 +91,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const output = options.output ?? { logDir: path.join(config.dataDir, 'logs') };
 
   const stop = async () => {
-    await Promise.allSettled(started.filter((s) => s.spec.name === 'gateway').map((s) => s.stop()));
-    await Promise.allSettled(started.filter((s) => s.spec.name !== 'gateway').map((s) => s.stop()));
+    for (const wave of STOP_ORDER) {
+      await Promise.allSettled(started.filter((s) => wave.includes(s.spec.name as ServiceName)).map((s) => s.stop()));
+    }
     await Promise.allSettled(started.map((s) => s.closeLog()));
     await Promise.allSettled([stores.s3?.stop(), stores.postgres?.stop()]);
     lock.release();
@@ -95,7 +106,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       !config.clickhouse.url && 'CLICKHOUSE_URL',
     ].filter(Boolean);
     if (!config.embeddedStores && missing.length > 0) {
-      throw new Error(`LAB_EMBEDDED_STORES=false but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set`);
+      throw new ConfigError([
+        `LAB_EMBEDDED_STORES=false but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} not set: set ${missing.length > 1 ? 'them' : 'it'} to the address of a real server`,
+      ]);
     }
 
     const ports = {
@@ -136,7 +149,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
     const service = (name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}) => {
       const proc = new ServiceProcess(
-        { name, entry: path.join(REPO_ROOT, ENTRIES[name]), env: { ...serviceEnv, ...extraEnv }, output },
+        {
+          name,
+          entry: path.join(REPO_ROOT, ENTRIES[name]),
+          env: { ...serviceEnv, ...extraEnv },
+          output,
+          stopGraceMs: config.stopTimeoutMs + 5000,
+        },
         log,
       );
       started.push(proc);
@@ -163,6 +182,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       services: Object.fromEntries(started.map((s) => [s.spec.name, s])) as Record<ServiceName, ServiceProcess>,
       serviceEnv,
       stop,
+      hurry: () => {
+        for (const s of started) s.hurry();
+      },
     };
   } catch (err) {
     await stop();

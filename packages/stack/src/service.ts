@@ -2,6 +2,8 @@
  * One supervised service process (a subgraph or the gateway): spawned with an
  * IPC channel, considered started when it sends its ready message, restarted
  * with back-off if it crashes, stopped with SIGTERM (SIGKILL after a grace).
+ * It runs in its own process group, so a terminal's Ctrl-C reaches the
+ * launcher only, which stops the services in order, each signalled once.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
@@ -18,9 +20,11 @@ export interface ServiceSpec {
   output: ServiceOutput;
   /** Milliseconds to wait for the ready message (default 90 s). */
   startTimeoutMs?: number;
+  /** Milliseconds a stop may take before SIGKILL: the service's own bound and a margin (default 15 s). */
+  stopGraceMs?: number;
 }
 
-const STOP_GRACE_MS = 10_000;
+const STOP_GRACE_MS = 15_000;
 const MAX_RESTARTS_PER_MINUTE = 5;
 
 export class ServiceProcess {
@@ -97,9 +101,14 @@ export class ServiceProcess {
     if (!child || !this.running) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.spec.stopGraceMs ?? STOP_GRACE_MS);
     await exited;
     clearTimeout(timer);
+  }
+
+  /** A deliberate second stop signal: the service exits without waiting for its work in flight. */
+  hurry(): void {
+    if (this.stopping && this.running) this.child?.kill('SIGTERM');
   }
 
   async closeLog(): Promise<void> {

@@ -5,8 +5,12 @@ import { startArtifacts } from './service';
 const config = loadConfigOrExit();
 const log = createLogger('artifacts', config);
 
-runService(log, async () => {
-  const running = await startArtifacts(config, log);
-  notifyReady('artifacts', running.url);
-  return running;
-});
+runService(
+  log,
+  async () => {
+    const running = await startArtifacts(config, log);
+    notifyReady('artifacts', running.url);
+    return running;
+  },
+  { stopTimeoutMs: config.stopTimeoutMs },
+);

@@ -5,7 +5,7 @@
  * abandoned multipart uploads every ARTIFACTS_SWEEP_INTERVAL_MINUTES.
  * main.ts runs it as a process.
  */
-import { type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
+import { type Config, checkStoreConfig, type Logger, requireInternalSecret, type StopSchedule, startSubgraph } from '@lab/shared';
 import { type ArtifactsContext, createArtifactsRequest } from './context';
 import { createOwnerLocator } from './files/locator';
 import { mountInternalRoutes } from './internal/internalRoutes';
@@ -17,7 +17,8 @@ import type { CopyLimits } from './store/copyStore';
 export interface RunningArtifacts {
   url: string;
   store: ArtifactsStore;
-  stop(): Promise<void>;
+  /** Stops within the schedule (default: the 10 s bound; README, Stopping). */
+  stop(schedule?: StopSchedule): Promise<void>;
 }
 
 function startSweeper(store: ArtifactsStore, intervalMs: number, log: Logger): () => void {
@@ -46,6 +47,7 @@ export interface ArtifactsOptions {
 
 export async function startArtifacts(config: Config, log: Logger, options: ArtifactsOptions = {}): Promise<RunningArtifacts> {
   const internalSecret = requireInternalSecret(config, 'artifacts');
+  checkStoreConfig(config, 's3');
   const store = await openArtifactsStore(config, log, options.copyLimits);
   const registryUrl = config.subgraphUrls.registry;
   const locator = createOwnerLocator({ registryUrl, internalSecret });

@@ -5,8 +5,12 @@ import { startMetrics } from './service';
 const config = loadConfigOrExit();
 const log = createLogger('metrics', config);
 
-runService(log, async () => {
-  const running = await startMetrics(config, log);
-  notifyReady('metrics', running.url);
-  return running;
-});
+runService(
+  log,
+  async () => {
+    const running = await startMetrics(config, log);
+    notifyReady('metrics', running.url);
+    return running;
+  },
+  { stopTimeoutMs: config.stopTimeoutMs },
+);

@@ -7,9 +7,11 @@ import {
   API_USAGE_PATH,
   AUDIT_PATH,
   type Config,
+  checkStoreConfig,
   createRegistryAccess,
   type Logger,
   requireInternalSecret,
+  type StopSchedule,
   startSubgraph,
 } from '@lab/shared';
 import { auditHandler } from './audit/auditRoute';
@@ -31,11 +33,13 @@ export interface RunningMetrics {
   streams: MetricStreamHub;
   /** The graphql-ws server: subscriptions running and sockets open (from the gateway). */
   subscriptions: { readonly active: number; readonly sockets: number };
-  stop(): Promise<void>;
+  /** Stops within the schedule (default: the 10 s bound; README, Stopping). */
+  stop(schedule?: StopSchedule): Promise<void>;
 }
 
 export async function startMetrics(config: Config, log: Logger): Promise<RunningMetrics> {
   const internalSecret = requireInternalSecret(config, 'metrics');
+  checkStoreConfig(config, 'clickhouse'); // LAB_EMBEDDED_STORES=false: never chdb
   const store = await openMetricsStore(config);
   log.info(
     { store: store.kind, where: config.clickhouse.url ?? config.clickhouse.embeddedPath, database: config.clickhouse.database },
@@ -67,8 +71,8 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
           metrics: createMetricsLoaders(store.query, registry),
         };
       },
-      routes: (app) => {
-        app.post(INGEST_PATH, ingestHandler({ store: store.ingest, internalSecret, log, runAccess }));
+      routes: (app, { stopping }) => {
+        app.post(INGEST_PATH, ingestHandler({ store: store.ingest, internalSecret, log, runAccess, stopping }));
         app.post(API_USAGE_PATH, usageHandler({ store: store.usage, internalSecret, log }));
         app.post(AUDIT_PATH, auditHandler({ store: store.audit, internalSecret, log }));
         mountMetricsRoutes(app, { store: store.runPoints, internalSecret, log, onDelete: (scope) => streams.deleted(scope) });

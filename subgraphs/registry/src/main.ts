@@ -5,8 +5,12 @@ import { startRegistry } from './service';
 const config = loadConfigOrExit();
 const log = createLogger('registry', config);
 
-runService(log, async () => {
-  const running = await startRegistry(config, log);
-  notifyReady('registry', running.url);
-  return running;
-});
+runService(
+  log,
+  async () => {
+    const running = await startRegistry(config, log);
+    notifyReady('registry', running.url);
+    return running;
+  },
+  { stopTimeoutMs: config.stopTimeoutMs },
+);

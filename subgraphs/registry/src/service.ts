@@ -4,7 +4,16 @@
  * when LAB_ADMIN_API_KEY is set, and serves the subgraph. main.ts runs it as a process.
  */
 import path from 'node:path';
-import { AUDIT_PATH, type Config, type Logger, requireInternalSecret, startSubgraph } from '@lab/shared';
+import {
+  AUDIT_PATH,
+  type Config,
+  checkStoreConfig,
+  type Logger,
+  msUntil,
+  requireInternalSecret,
+  type StopSchedule,
+  startSubgraph,
+} from '@lab/shared';
 import { AuditRelay } from './audit/auditRelay';
 import { createContext, type RegistryContext } from './context';
 import { ReconcileRunner } from './reconcile/schedule';
@@ -24,14 +33,13 @@ export interface RunningRegistry {
   orchestrator: SagaOrchestrator;
   /** Compares the stores on demand and every LAB_RECONCILE_INTERVAL_MINUTES. */
   reconciler: ReconcileRunner;
-  stop(): Promise<void>;
+  /** Stops within the schedule (default: the 10 s bound; README, Stopping). */
+  stop(schedule?: StopSchedule): Promise<void>;
 }
 
 export async function startRegistry(config: Config, log: Logger): Promise<RunningRegistry> {
-  const databaseUrl = config.postgres.url;
-  if (!databaseUrl) {
-    throw new Error('DATABASE_URL is not set: the registry needs a PostgreSQL database (npm start sets it to the embedded one)');
-  }
+  checkStoreConfig(config, 'postgresql');
+  const databaseUrl = config.postgres.url as string;
   const internalSecret = requireInternalSecret(config, 'registry');
   log.info({ database: redactUrl(databaseUrl) }, 'migrating PostgreSQL');
   await migrate(databaseUrl, log);
@@ -93,11 +101,12 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
           return { auditOutbox, operations };
         },
       },
-      onClose: async () => {
+      onClose: async (schedule) => {
         clearInterval(pruneKeys);
         await reconciler.stop();
         await orchestrator.stop();
-        await relay.stop();
+        // What waits in the outbox goes to the metrics subgraph now (it stops after the registry), within the bound.
+        await relay.stop(schedule ? msUntil(schedule, schedule.totalMs) - 500 : 0);
         await store.close();
       },
     },

@@ -6,12 +6,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
-import type { Config } from '../config';
+import { type Config, checkStoreConfig } from '../config';
 
 export type { ClickHouseClient };
 
-export async function createClickHouse(config: Pick<Config, 'clickhouse'>): Promise<ClickHouseClient> {
+/** `embeddedStores: false` (LAB_EMBEDDED_STORES=false) without a url is refused (ConfigError) instead of opening chdb. */
+export async function createClickHouse(
+  config: Pick<Config, 'clickhouse'> & Partial<Pick<Config, 'embeddedStores'>>,
+): Promise<ClickHouseClient> {
   const ch = config.clickhouse;
+  if (config.embeddedStores === false) checkStoreConfig({ embeddedStores: false, clickhouse: ch }, 'clickhouse');
   if (ch.url) {
     return createClient({
       url: ch.url,

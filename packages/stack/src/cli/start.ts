@@ -4,7 +4,7 @@
  * Ctrl-C stops every process and store cleanly.
  */
 import path from 'node:path';
-import { ConfigError, createLogger, loadConfig } from '@lab/shared';
+import { ConfigError, createLogger, loadConfig, StopSignals } from '@lab/shared';
 import { AlreadyRunningError } from '../lock';
 import { type Platform, startPlatform } from '../platform';
 
@@ -60,10 +60,19 @@ async function main() {
     process.exit(1);
   }
   process.stdout.write(banner(platform));
-  let stopping = false;
+  // A terminal's Ctrl-C reaches npm, tsx and this process (one process group), and npm and tsx forward
+  // it again: the repeats are ignored. A Ctrl-C more than a second later makes the services exit at once.
+  const signals = new StopSignals();
+  let hurried = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+    const verdict = signals.receive();
+    if (verdict === 'repeat') return;
+    if (verdict === 'again') {
+      if (!hurried) log.warn({ signal }, 'second signal: the services exit without waiting for their work in flight');
+      hurried = true;
+      platform.hurry();
+      return;
+    }
     log.info({ signal }, 'stopping the platform');
     platform
       .stop()

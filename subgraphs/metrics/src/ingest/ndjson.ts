@@ -15,11 +15,20 @@
  * a retry of the same stream skips the chunks already stored (their rows keep
  * the first attempt's timestamps) and stores the rest; a chunk with other lines
  * under the key is a 409 CONFLICT. The insert's dedup token carries the same
- * digest, so two attempts at once still store a chunk once.
+ * digest, so two attempts at once still store a chunk once. When the service stops, a stream still arriving
+ * at the cutoff stops there: 503 SERVICE_UNAVAILABLE with Retry-After and `accepted`.
  */
 import { PassThrough } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { type Caller, CONTEXT_HEADER, INGEST_PATH, INGEST_SIGNED_DOCUMENT, type Logger, verifyContext } from '@lab/shared';
+import {
+  type Caller,
+  CONTEXT_HEADER,
+  INGEST_PATH,
+  INGEST_SIGNED_DOCUMENT,
+  type Logger,
+  STOPPING_RETRY_AFTER_SECONDS,
+  verifyContext,
+} from '@lab/shared';
 import type { Request, Response } from 'express';
 import type { IngestKeyRecord } from '../store/ingestKeysStore';
 import { type EncodedRows, encode, type IngestStore, type MetricRow } from '../store/ingestStore';
@@ -37,6 +46,8 @@ export interface IngestRouteOptions {
   internalSecret: string;
   log: Logger;
   runAccess(requestId: string, caller: Caller): RunAccess;
+  /** Aborts at the service's stop cutoff: a stream still arriving stops where its stored chunks end. */
+  stopping?: AbortSignal;
 }
 
 class Rejection extends Error {
@@ -83,6 +94,17 @@ export function ingestHandler(options: IngestRouteOptions) {
     // Never iterate req itself: leaving the loop early would destroy it with its
     // socket, and the 400 could not be sent. On a rejection the rest of the body is drained.
     const input = req.pipe(encoding === 'gzip' ? createGunzip() : new PassThrough());
+    const stop = () =>
+      input.destroy(
+        new Rejection(503, {
+          code: 'SERVICE_UNAVAILABLE',
+          message:
+            'The metrics service is stopping: the first `accepted` points are stored; send the rest again, or the whole stream with the same Idempotency-Key',
+        }),
+      );
+    if (options.stopping?.aborted) stop();
+    else options.stopping?.addEventListener('abort', stop, { once: true });
+    res.once('close', () => options.stopping?.removeEventListener('abort', stop));
     const runs = options.runAccess(requestId, caller);
     /** With a key: the chunks already stored under it, by index. */
     let stored: Map<number, IngestKeyRecord> | undefined;
@@ -247,6 +269,7 @@ export function ingestHandler(options: IngestRouteOptions) {
         err = earlier;
       }
       if (err instanceof Rejection) {
+        if (err.status === 503) res.setHeader('Retry-After', String(STOPPING_RETRY_AFTER_SECONDS));
         res.status(err.status).json({ ...err.body, accepted });
         return;
       }

@@ -100,11 +100,22 @@ export class AuditRelay {
     this.schedule(0);
   }
 
-  /** Stops polling and waits for a batch in flight. */
-  async stop(): Promise<void> {
+  /**
+   * Stops polling and waits for a batch in flight; then, for up to `flushWithinMs`, ships what is
+   * waiting (a stop of the registry). What is left stays in the outbox for the next start.
+   */
+  async stop(flushWithinMs = 0): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    const until = Date.now() + flushWithinMs;
+    let shipped = 0;
+    while (Date.now() < until) {
+      const n = await this.shipOnce().catch(() => 0);
+      shipped += n;
+      if (n < this.batchSize) break;
+    }
+    if (shipped > 0) this.options.log.info({ shipped }, 'audit events shipped at stop');
   }
 
   private schedule(delayMs: number): void {
