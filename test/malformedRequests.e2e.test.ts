@@ -7,7 +7,7 @@
  * keeps answering between them, and the gateway process is the same one at
  * the end (nothing crashed it into a restart). The same documents and
  * variables, and messages that are not graphql-transport-ws at all, go over
- * the WebSocket: each is answered with an error carrying a code, or the
+ * the WebSocket: each is answered with errors carrying a code, or the
  * socket is closed with a 44xx protocol code (1009 for a message over the
  * size limit), never 4500, 1011 or a dropped socket.
  */
@@ -154,8 +154,12 @@ describe('malformed requests', () => {
           problems.push(`closed ${answer.code}: ${text.slice(0, 200)}`);
         continue;
       }
-      if (answer.type !== 'error') continue;
-      const codes = (answer.payload as { extensions?: { code?: unknown } }[]).map((e) => e.extensions?.code);
+      // An `error` message carries the errors; a `next` message may (a refusal answered as a result).
+      const errors =
+        answer.type === 'error'
+          ? (answer.payload as { extensions?: { code?: unknown } }[])
+          : ((answer.payload as { errors?: { extensions?: { code?: unknown } }[] } | undefined)?.errors ?? []);
+      const codes = errors.map((e) => e.extensions?.code);
       if (codes.some((c) => typeof c !== 'string' || c === 'INTERNAL'))
         problems.push(`${JSON.stringify(codes)}: ${text.slice(0, 200)}`);
     }

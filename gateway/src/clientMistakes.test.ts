@@ -75,6 +75,28 @@ describe('a document whose operation cannot be picked', () => {
   });
 });
 
+describe('a subscription over the WebSocket without its variables', () => {
+  it('is refused with BAD_USER_INPUT naming the variable, before it is planned', async () => {
+    for (const variables of ['{}', '{"id":{"a":1}}']) {
+      const answer = await platform.overWebSocket(
+        `{"query":"subscription($id: ID!) { userChanged(id: $id) { id } }","variables":${variables}}`,
+      );
+      expect(answer).toEqual({
+        id: '1',
+        type: 'next',
+        payload: {
+          errors: [
+            expect.objectContaining({
+              message: expect.stringMatching(/^Variable "\$id"/),
+              extensions: { code: 'BAD_USER_INPUT' },
+            }),
+          ],
+        },
+      });
+    }
+  });
+});
+
 describe('a subscription sent over HTTP', () => {
   it('is refused with 400 saying to use the WebSocket at /graphql (graphql-transport-ws)', async () => {
     const res = await platform.post({ query: 'subscription { userChanged { id } }' });
@@ -118,10 +140,12 @@ describe('values nested thousands of levels', () => {
     );
     expect(answer).toEqual({
       id: '1',
-      type: 'error',
-      payload: [
-        expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', limit: 'valueDepth' }) }),
-      ],
+      type: 'next',
+      payload: {
+        errors: [
+          expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', limit: 'valueDepth' }) }),
+        ],
+      },
     });
   });
 });
@@ -151,17 +175,19 @@ describe('requests refused before GraphQL', () => {
     });
   });
 
-  it('answers a syntax error over the WebSocket with an error message, the socket kept open', async () => {
+  it('answers a syntax error over the WebSocket with the error, not by closing the socket', async () => {
     const answer = await platform.overWebSocket(JSON.stringify({ query: '{ me { id }' }));
     expect(answer).toEqual({
       id: '1',
-      type: 'error',
-      payload: [
-        expect.objectContaining({
-          message: 'Syntax Error: Expected Name, found <EOF>.',
-          extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
-        }),
-      ],
+      type: 'next',
+      payload: {
+        errors: [
+          expect.objectContaining({
+            message: 'Syntax Error: Expected Name, found <EOF>.',
+            extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }),
+          }),
+        ],
+      },
     });
   });
 });

@@ -72,8 +72,10 @@ describe('hostile documents', () => {
       const answer = await platform.overWebSocket(JSON.stringify({ query, variables }));
       expect(answer, name).toEqual({
         id: '1',
-        type: 'error',
-        payload: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', limit }) })],
+        type: 'next',
+        payload: {
+          errors: [expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', limit }) })],
+        },
       });
     }
   });

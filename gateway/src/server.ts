@@ -212,7 +212,10 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     res.type('html').send(page.html);
   });
   /** Apollo's context: the caller, then the rate limit, then the operation limits that run before validation. */
-  const checkedContext: typeof rateLimit.context = (fn) => limits.checkRequest(planner.schema, rateLimit.context(fn));
+  const checkedContext: typeof rateLimit.context = (fn) =>
+    limits.checkRequest(planner.schema, rateLimit.context(fn), (context, refusal, operationName) =>
+      observability.noteRefusal(context.caller.id, operationName, String(refusal.extensions.code)),
+    );
   app.use(
     '/graphql',
     authFailures.refuseEarly(authenticator),

@@ -23,7 +23,7 @@ type UserConnection { edges: [UserEdge!]!, totalCount: Int! }
 type UserEdge { node: User! }
 type StoreStatus @shareable { service: String!, store: String!, serverVersion: String!, latencyMs: Float! }
 type Query { me: User, users(first: Int): UserConnection!, search(filter: JSON, minScore: Float): [User!]!, registryStatus: StoreStatus! }
-type Subscription { userChanged: User! }`;
+type Subscription { userChanged(id: ID): User! }`;
 
 const user = (id: string) => ({ id, email: `${id}@lab.test`, name: id });
 const connection = (first: number | undefined) => {

@@ -278,4 +278,28 @@ describe('API usage', () => {
     const text = await scrape();
     expect(sample(text, 'lab_gateway_api_usage_records_sent_total')).toBeGreaterThanOrEqual(3);
   });
+
+  it('records an operation refused by the limits before validation under its caller, counted with its code', async () => {
+    const fragments = Array.from(
+      { length: 29 },
+      (_, i) => `fragment F${i} on User { ${i < 28 ? `...F${i + 1} ...F${i + 1}` : 'id'} }`,
+    );
+    const res = await post(
+      { query: `query Bomb { me { ...F0 } } ${fragments.join(' ')}`, operationName: 'Bomb' },
+      { 'x-request-id': 'usage-refused' },
+    );
+    expect(res.status).toBe(400);
+    const deadline = Date.now() + 5000;
+    while (!usage.some((r) => r.requestId === 'usage-refused') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(usage.find((r) => r.requestId === 'usage-refused')).toMatchObject({
+      callerId: BOOTSTRAP_ADMIN_ID,
+      operationName: 'Bomb',
+      operationType: 'unknown',
+      status: 'error',
+      errorCode: 'BAD_USER_INPUT',
+    });
+    const labels = { operation: 'Bomb', type: 'unknown', code: 'BAD_USER_INPUT' };
+    expect(sample(await scrape(), 'lab_gateway_operation_errors_total', labels)).toBe(1);
+  });
 });

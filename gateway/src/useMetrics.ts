@@ -55,6 +55,12 @@ function nameOf(value: unknown): string | undefined {
 export function useMetrics(options: UseMetricsOptions = {}): {
   observe: RequestHandler;
   plugin: ApolloServerPlugin<GatewayContext>;
+  /**
+   * Notes an authenticated request refused before Apollo ran its operation (the
+   * operation limits checked before validation), so it is counted with its code
+   * and recorded in API usage under its caller like any refused operation.
+   */
+  noteRefusal(callerId: string, operationName: unknown, code: string): void;
 } {
   const metrics = options.metrics ?? gatewayMetrics;
   const notes = new WeakMap<RequestScope, OperationNote>();
@@ -119,7 +125,19 @@ export function useMetrics(options: UseMetricsOptions = {}): {
     next();
   };
 
-  return { observe, plugin };
+  const noteRefusal = (callerId: string, operationName: unknown, code: string) => {
+    const scope = currentScope();
+    if (!scope) return;
+    notes.set(scope, {
+      operationName: nameOf(operationName),
+      operationType: undefined,
+      callerId,
+      errorCodes: [code],
+      status: 'error',
+    });
+  };
+
+  return { observe, plugin, noteRefusal };
 }
 
 /** The error code of a failed subgraph fetch: the one the data source threw, INTERNAL otherwise. */

@@ -64,9 +64,14 @@ export interface OperationLimits<TContext extends object> {
   /**
    * Wraps Apollo's context function (authentication, rate limit) of the express
    * integration (`args.req`): once the caller is known, the request is checked
-   * before Apollo parses and validates it.
+   * before Apollo parses and validates it; `onRefused` hears of each refusal
+   * with the context and the operation name sent.
    */
-  checkRequest<A, C>(schema: GraphQLSchema, context: (args: A) => Promise<C>): (args: A) => Promise<C>;
+  checkRequest<A, C>(
+    schema: GraphQLSchema,
+    context: (args: A) => Promise<C>,
+    onRefused?: (context: C, refusal: GraphQLError, operationName: unknown) => void,
+  ): (args: A) => Promise<C>;
 }
 
 /** Where subscriptions go, for a client that sent one over HTTP. */
@@ -84,13 +89,15 @@ export function useOperationLimits<TContext extends object>(options: OperationLi
   const maxTokens = options.maxTokens ?? OPERATION_LIMIT_DEFAULTS.maxTokens;
   return {
     parseOptions: maxTokens > 0 ? { maxTokens } : {},
-    checkRequest(schema, context) {
+    checkRequest(schema, context, onRefused) {
       return async (args) => {
         const value = await context(args);
         const { req } = args as { req: { method?: string; body?: unknown; query?: unknown } };
-        const refused = checkBeforeValidation(schema, requestFieldsOf(req), options);
-        if (refused) throw refused;
-        return value;
+        const fields = requestFieldsOf(req);
+        const refused = checkBeforeValidation(schema, fields, options);
+        if (!refused) return value;
+        onRefused?.(value, refused, fields.operationName);
+        throw refused;
       };
     },
     plugin: {

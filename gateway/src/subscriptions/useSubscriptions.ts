@@ -38,8 +38,10 @@ import {
   type OperationLimitsOptions,
 } from '../useOperationLimits';
 import { type RateLimiter, rateLimitedError } from '../useRateLimit';
+import { refusalOf, refusedArgs } from './earlyRefusal';
 import type { SubscriptionPlanner } from './planner';
 import type { SocketCredentials } from './socketCredentials';
+import { invalidVariables } from './subscriptionVariables';
 import type { SubscriptionTopics } from './topics';
 
 export interface SubscriptionsOptions {
@@ -152,8 +154,9 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
           return [err instanceof GraphQLError ? err : labError('UNAUTHENTICATED', 'Invalid credentials')];
         }
         // Limits that hold before graphql-ws parses and validates the document.
-        const refused = options.operationLimits && checkBeforeValidation(options.planner.schema, payload, options.operationLimits);
-        if (refused) return [refused];
+        const refused =
+          options.operationLimits && checkBeforeValidation(options.planner.schema, payload, options.operationLimits);
+        if (refused) return refusedArgs(options.planner.schema, refused);
         if (own !== undefined) options.credentials?.hold(ctx.extra.socket, `operation ${id}`, caller);
         const socket = operationCallers.get(ctx) ?? new Map<string, Caller>();
         operationCallers.set(ctx, socket.set(id, caller));
@@ -173,10 +176,13 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
         return { requestId, caller, log: requestLog };
       },
       subscribe: (args: ExecutionArgs) => {
+        const early = refusalOf(args);
+        if (early) return early;
         const context = args.contextValue as GatewayContext;
         const refused =
           rateLimited(context.caller) ??
           overLimit(args) ??
+          invalidVariables(options.planner.schema, args) ??
           options.authorize?.({ ...args, schema: options.planner.schema, caller: context.caller });
         if (refused) return { errors: refused };
         try {
@@ -195,6 +201,8 @@ export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsSe
         }
       },
       execute: async (args: ExecutionArgs) => {
+        const early = refusalOf(args);
+        if (early) return early;
         const context = args.contextValue as GatewayContext;
         const limited = rateLimited(context.caller);
         if (limited) return { errors: limited };
