@@ -119,6 +119,8 @@ const envSchema = z.object({
   CLICKHOUSE_CLUSTER: optionalString.refine((v) => v === undefined || /^[A-Za-z_][A-Za-z0-9_-]*$/.test(v), {
     message: 'must be a cluster name (letters, digits, _ and -)',
   }),
+  /** Days metric points are kept (experiment_metrics' TTL, applied at start; ingest refuses older points); 0 keeps them. */
+  LAB_METRICS_RETENTION_DAYS: count(365, 3650),
 
   S3_ENDPOINT: optionalUrl(['http:', 'https:']),
   /** Address clients reach S3 at, used in presigned URLs when it differs from S3_ENDPOINT. */
@@ -278,6 +280,8 @@ export interface Config {
     cluster: string | undefined;
     /** Where the embedded engine (chdb) keeps its data when no url is set. */
     embeddedPath: string;
+    /** Days metric points are kept (experiment_metrics' TTL); 0 keeps them forever. */
+    metricsRetentionDays: number;
   };
   s3: {
     endpoint: string | undefined;
@@ -437,6 +441,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       database: e.CLICKHOUSE_DATABASE,
       cluster: e.CLICKHOUSE_CLUSTER,
       embeddedPath: path.join(dataDir, 'clickhouse'),
+      metricsRetentionDays: e.LAB_METRICS_RETENTION_DAYS,
     },
     s3: {
       endpoint: e.S3_ENDPOINT,

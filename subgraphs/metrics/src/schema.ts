@@ -203,7 +203,7 @@ export const typeDefs = parse(/* GraphQL */ `
     value: Float!
     "A non-negative integer up to 2^53 - 1 (Float because GraphQL Int is 32-bit)."
     step: Float!
-    "ISO-8601 or epoch milliseconds, within the last year (minus a day) and at most a day ahead; default now."
+    "ISO-8601 or epoch milliseconds, newer than the retention of metric points (LAB_METRICS_RETENTION_DAYS, default 365 days; 0: any time from 1970) and at most a day ahead; default now. An older point is BAD_USER_INPUT saying so."
     timestamp: String
     "At most 20; keys 1 to 256 characters, values up to 256."
     tags: [MetricTagInput!]

@@ -44,7 +44,7 @@ export async function logMetrics(store: IngestStore, args: LogMetricsArgs, ctx: 
     }
     inputs.push({ name: p.name, value: p.value, step: p.step, timestamp: p.timestamp, tags });
   });
-  const { points: valid, errors } = validatePoints(inputs);
+  const { points: valid, errors } = validatePoints(inputs, { now: Date.now(), retentionDays: store.retentionDays });
   for (const index of duplicateTags) errors.add(index, 'tag keys must be distinct');
   if (!errors.empty) {
     throw labError('BAD_USER_INPUT', errors.summary(), { errors: errors.errors, errorCount: errors.count });

@@ -145,7 +145,7 @@ export function ingestHandler(options: IngestRouteOptions) {
           continue;
         }
         const p = parsed as MetricPointInput & { runId?: unknown };
-        const point = validatePoint(p, now);
+        const point = validatePoint(p, { now, retentionDays: options.store.retentionDays });
         const runOk = isUuid(p.runId);
         if ('reasons' in point || !runOk) {
           const reasons = 'reasons' in point ? point.reasons : [];

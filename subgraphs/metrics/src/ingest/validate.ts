@@ -7,9 +7,10 @@
  *    (JSON cannot carry them; a string "NaN" or an overflowing literal such as
  *    1e999, which JSON.parse reads as Infinity, are refused with a reason).
  *  - step: a non-negative safe integer (0 to 2^53 − 1).
- *  - timestamp: ISO-8601 string (UTC when it names no zone) or epoch milliseconds, within
- *    [now − 1 year + 1 day, now + 1 day] (older rows would fall to the table's
- *    1-year TTL at once); default now.
+ *  - timestamp: ISO-8601 string (UTC when it names no zone) or epoch milliseconds, newer
+ *    than now − the retention (LAB_METRICS_RETENTION_DAYS, default 365 days: older points
+ *    would fall to the table's TTL at once; with 0, any time from 1970-01-01) and at most
+ *    now + 1 day; default now. So history is imported with its own timestamps.
  *  - tags: at most 20, string keys (1 to 256 characters) and string values (up to 256).
  * Every error is collected with the point's index; the list is capped at
  * MAX_REPORTED_ERRORS, with the total count beside it.
@@ -20,7 +21,6 @@ export const MAX_TAGS = 20;
 export const MAX_TAG_LENGTH = 256;
 export const MAX_REPORTED_ERRORS = 100;
 const DAY_MS = 86_400_000;
-export const MAX_AGE_MS = 365 * DAY_MS - DAY_MS;
 export const MAX_FUTURE_MS = DAY_MS;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -55,7 +55,13 @@ export function isUuid(id: unknown): id is string {
   return typeof id === 'string' && UUID.test(id);
 }
 
-function parseTimestamp(raw: unknown, now: number): number | string {
+/** What a timestamp is checked against: the time now and the retention of metric points (0: forever). */
+export interface TimeRules {
+  now: number;
+  retentionDays: number;
+}
+
+function parseTimestamp(raw: unknown, { now, retentionDays }: TimeRules): number | string {
   if (raw === undefined || raw === null) return now;
   let ms: number;
   if (typeof raw === 'number') ms = raw;
@@ -65,7 +71,10 @@ function parseTimestamp(raw: unknown, now: number): number | string {
     ms = Date.parse(HAS_ZONE.test(raw) || raw.length === 10 ? raw : `${raw}Z`);
   else return 'timestamp must be an ISO-8601 string or epoch milliseconds';
   if (!Number.isFinite(ms) || !Number.isInteger(Math.floor(ms))) return 'timestamp is not a valid date';
-  if (ms < now - MAX_AGE_MS) return 'timestamp is older than 1 year minus 1 day (the retention window)';
+  if (ms < 0) return 'timestamp is before 1970-01-01T00:00:00Z';
+  if (retentionDays > 0 && ms <= now - retentionDays * DAY_MS) {
+    return `timestamp ${new Date(ms).toISOString()} is older than the retention of metric points (${retentionDays} days, LAB_METRICS_RETENTION_DAYS): it would be dropped`;
+  }
   if (ms > now + MAX_FUTURE_MS) return 'timestamp is more than 1 day in the future';
   return Math.floor(ms);
 }
@@ -87,7 +96,7 @@ function parseTags(raw: unknown): Record<string, string> | string {
 }
 
 /** Validates one point: the point, or every reason it is refused (joined). */
-export function validatePoint(p: MetricPointInput, now: number): ValidPoint | { reasons: string[] } {
+export function validatePoint(p: MetricPointInput, rules: TimeRules): ValidPoint | { reasons: string[] } {
   const reasons: string[] = [];
   const { name, value, step } = p;
   if (typeof name !== 'string' || !METRIC_NAME.test(name)) {
@@ -99,7 +108,7 @@ export function validatePoint(p: MetricPointInput, now: number): ValidPoint | { 
   if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) {
     reasons.push('step must be a non-negative integer up to 2^53 − 1');
   }
-  const timestamp = parseTimestamp(p.timestamp, now);
+  const timestamp = parseTimestamp(p.timestamp, rules);
   if (typeof timestamp === 'string') reasons.push(timestamp);
   const tags = parseTags(p.tags);
   if (typeof tags === 'string') reasons.push(tags);
@@ -137,12 +146,12 @@ export class ErrorList {
 /** Validates a whole batch: every valid point, and every error with its index. */
 export function validatePoints(
   points: readonly MetricPointInput[],
-  now: number = Date.now(),
+  rules: TimeRules,
 ): { points: ValidPoint[]; errors: ErrorList } {
   const errors = new ErrorList();
   const valid: ValidPoint[] = [];
   points.forEach((p, index) => {
-    const result = validatePoint(p, now);
+    const result = validatePoint(p, rules);
     if ('reasons' in result) errors.add(index, result.reasons.join('; '));
     else valid.push(result);
   });

@@ -97,6 +97,8 @@ export class IngestStore {
      * every insert, so there duplicates are unknown (null).
      */
     private readonly reportsWrites: boolean,
+    /** Days points are kept (LAB_METRICS_RETENTION_DAYS; 0: forever): ingest refuses older timestamps. */
+    readonly retentionDays: number,
   ) {
     this.keys = new IngestKeysStore(client, database);
   }
@@ -117,6 +119,8 @@ export class IngestStore {
       clickhouse_settings: {
         insert_deduplicate: 1,
         insert_deduplication_token: token ?? `none:${randomUUID()}`,
+        // Partitions are months: imported history may span more than the default 100 in one block.
+        max_partitions_per_insert_block: '0',
       },
     });
     result.stream.destroy(); // an INSERT answers nothing

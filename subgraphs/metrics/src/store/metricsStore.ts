@@ -9,6 +9,7 @@ import { AuditStore } from './auditStore';
 import { IngestStore } from './ingestStore';
 import { type MigrateResult, migrate } from './migrate';
 import { QueryStore } from './queryStore';
+import { applyRetention, type RetentionChange } from './retention';
 import { RunPointsStore } from './runPointsStore';
 import { UsageStore } from './usageStore';
 
@@ -30,17 +31,20 @@ export class MetricsStore {
     private readonly client: ClickHouseClient,
     /** "clickhouse" or "chdb (embedded ClickHouse)". */
     readonly kind: string,
-    private readonly options: { database: string; cluster: string | undefined },
+    private readonly options: { database: string; cluster: string | undefined; retentionDays: number },
   ) {
-    this.ingest = new IngestStore(client, options.database, kind === 'clickhouse');
+    this.ingest = new IngestStore(client, options.database, kind === 'clickhouse', options.retentionDays);
     this.query = new QueryStore(client, options.database);
     this.usage = new UsageStore(client, options.database);
     this.audit = new AuditStore(client, options.database);
     this.runPoints = new RunPointsStore(client, options);
   }
 
-  migrate(log?: Logger): Promise<MigrateResult> {
-    return migrate(this.client, { ...this.options, log });
+  /** The migrations, then the retention (experiment_metrics' TTL) when it changed. */
+  async migrate(log?: Logger): Promise<MigrateResult & { retention: RetentionChange }> {
+    const { retentionDays, ...options } = this.options;
+    const result = await migrate(this.client, { ...options, log });
+    return { ...result, retention: await applyRetention(this.client, { ...options, log }, retentionDays) };
   }
 
   /** Health check: a SELECT 1 (on a server it also checks the credentials). */
@@ -63,7 +67,11 @@ export class MetricsStore {
 }
 
 export async function openMetricsStore(config: Pick<Config, 'clickhouse'>): Promise<MetricsStore> {
-  const { url, database, cluster } = config.clickhouse;
+  const { url, database, cluster, metricsRetentionDays } = config.clickhouse;
   const client = await createClickHouse(config);
-  return new MetricsStore(client, url ? 'clickhouse' : 'chdb (embedded ClickHouse)', { database, cluster });
+  return new MetricsStore(client, url ? 'clickhouse' : 'chdb (embedded ClickHouse)', {
+    database,
+    cluster,
+    retentionDays: metricsRetentionDays,
+  });
 }

@@ -40,7 +40,8 @@ export interface TestMetrics {
   stop(): Promise<void>;
 }
 
-export async function startTestMetrics(name: string): Promise<TestMetrics> {
+/** `env`: more configuration for both services (e.g. LAB_METRICS_RETENTION_DAYS). */
+export async function startTestMetrics(name: string, env: Record<string, string> = {}): Promise<TestMetrics> {
   const dir = mkdtempSync(path.join(tmpdir(), `metrics-${name}-`));
   const secret = randomUUID() + randomUUID();
   const log = createLogger(`metrics-${name}-test`, { logLevel: 'silent', logFormat: 'json' });
@@ -68,6 +69,7 @@ export async function startTestMetrics(name: string): Promise<TestMetrics> {
       DATABASE_URL: databaseUrl.href,
       METRICS_PORT: metricsPort,
       METRICS_URL: `http://127.0.0.1:${metricsPort}/graphql`,
+      ...env,
     };
     registry = await startRegistry(loadConfig({ ...base, REGISTRY_PORT: '0' }), log);
     prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl.href }) });
