@@ -153,6 +153,7 @@ class Sender:
         self._requests = 0
         self._held: Deque[Batch] = collections.deque()  # waiting batches when the disk cannot take them
         self._disk_points: Dict[str, int] = {}  # waiting batches on disk (path -> points), oldest first
+        self._offline_points = 0  # offline: points written to disk for sync
         self._inflight: Optional[Batch] = None
         self._attempt = 0
         self._backoff_until = 0.0
@@ -214,7 +215,7 @@ class Sender:
             "rejected": self._rejected,
             "buffered": len(self.buffer),
             "pending_batches": len(self._held) + len(self._disk_points),
-            "pending_points": sum(b.points for b in self._held) + sum(self._disk_points.values()),
+            "pending_points": sum(b.points for b in self._held) + sum(self._disk_points.values()) + self._offline_points,
             "retries": self._retries,
             "requests": self._requests,
         }
@@ -353,7 +354,10 @@ class Sender:
         if spool is not None:
             try:
                 batch.path = spool.write_batch(batch.key, batch.body)
-                self._disk_points[batch.path] = batch.points
+                if self.offline:
+                    self._offline_points += batch.points  # done with: sync sends it
+                else:
+                    self._disk_points[batch.path] = batch.points
                 return True
             except OSError as error:
                 log.warning("labdata: cannot write to %s (%s); keeping metrics in memory", spool.path, error)
@@ -417,9 +421,11 @@ class Sender:
                 if spool is None:
                     raise OSError("no folder")
                 batch.path = spool.write_batch(batch.key, batch.body)
-                self._disk_points[batch.path] = batch.points
                 if self.offline:
+                    self._offline_points += batch.points
                     self._settle(batch.points, delivered=False)
+                else:
+                    self._disk_points[batch.path] = batch.points
             except OSError:
                 lost += batch.points
         if lost:
