@@ -107,4 +107,75 @@ describe('metrics ingestion through the gateway', () => {
     expect(run?.metricSeries.points.length).toBeLessThanOrEqual(100);
     expect(run?.metricSeries.points[0]?.max).toBe(1);
   });
+
+  it('serves charts: metric names, a step zoom, runs compared on one step grid, and refuses points older than the retention', async () => {
+    const { experimentId, runId: a } = await platform.newRun({ project: 'charts-e2e', experiment: 'charts', run: 'a' });
+    const started = await platform.gql<{ startRun: { id: string } }>(
+      'mutation($i: StartRunInput!) { startRun(input: $i) { id } }',
+      { i: { experimentId, name: 'b' } },
+    );
+    const b = started.body.data?.startRun.id as string;
+    const LOG = 'mutation($r: ID!, $p: [MetricPointInput!]!) { logMetrics(runId: $r, points: $p) { accepted } }';
+    const loss = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ name: 'loss', value: 1 / (from + i + 1), step: from + i }));
+    const lr = Array.from({ length: 100 }, (_, i) => ({ name: 'lr', value: 1e-4, step: i * 50 }));
+    for (const [run, points] of [
+      [a, [...loss(0, 5_000), ...lr]],
+      [b, loss(1_000, 5_000)],
+    ] as const) {
+      const logged = await platform.gql(LOG, { r: run, p: points });
+      expect(logged.body.errors).toBeUndefined();
+    }
+
+    const read = await platform.gql<{
+      experiment: { metricNames: string[] };
+      run: {
+        metricNames: string[];
+        zoom: { logged: boolean; exact: boolean; points: { step: number; value: number }[] };
+        never: { logged: boolean; points: unknown[] };
+      };
+      compareRuns: {
+        runId: string;
+        name: string;
+        series: { logged: boolean; exact: boolean; bucketWidth: number | null; points: { bucketStart: number }[] };
+      }[];
+    }>(
+      `query($e: ID!, $a: ID!, $b: ID!) {
+        experiment(id: $e) { metricNames }
+        run(id: $a) {
+          metricNames
+          zoom: metricSeries(name: "loss", maxPoints: 1000, fromStep: 2000, toStep: 2999) { logged exact points { step value } }
+          never: metricSeries(name: "val/accuracy") { logged points { step } }
+        }
+        compareRuns(runIds: [$a, $b], names: ["loss", "lr"], maxPoints: 100) {
+          runId name series { logged exact bucketWidth points { bucketStart } }
+        }
+      }`,
+      { e: experimentId, a, b },
+    );
+    expect(read.body.errors).toBeUndefined();
+    const data = read.body.data;
+    expect(data?.experiment.metricNames).toEqual(['loss', 'lr']);
+    expect(data?.run.metricNames).toEqual(['loss', 'lr']);
+    expect(data?.run.zoom.exact).toBe(true);
+    expect(data?.run.zoom.points.map((p) => p.step)).toEqual(Array.from({ length: 1000 }, (_, i) => 2000 + i));
+    expect(data?.run.zoom.points[0]?.value).toBe(1 / 2001);
+    expect(data?.run.never).toEqual({ logged: false, points: [] });
+    expect(data?.compareRuns.map((r) => [r.runId, r.name, r.series.logged])).toEqual([
+      [a, 'loss', true],
+      [a, 'lr', true],
+      [b, 'loss', true],
+      [b, 'lr', false],
+    ]);
+    // loss spans steps 0..5,999 over both runs: 60 steps a bucket from 0, for both.
+    const [lossA, , lossB] = data?.compareRuns ?? [];
+    expect([lossA?.series.bucketWidth, lossB?.series.bucketWidth]).toEqual([60, 60]);
+    expect(lossA?.series.points.map((p) => p.bucketStart)).toEqual(Array.from({ length: 84 }, (_, i) => i * 60));
+    expect(lossB?.series.points.map((p) => p.bucketStart)).toEqual(Array.from({ length: 84 }, (_, i) => 960 + i * 60));
+
+    const old = new Date(Date.now() - 400 * 86_400_000).toISOString();
+    const refused = await platform.gql(LOG, { r: a, p: [{ name: 'loss', value: 1, step: 9_999, timestamp: old }] });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(refused.body.errors?.[0]?.message).toContain('older than the retention of metric points (365 days');
+  });
 });
