@@ -2,12 +2,8 @@
  * Inserting metric rows: in large batches (never one insert per point), and
  * exactly once per idempotency token.
  *
- * Format, measured on chdb through @clickhouse/client (2 cores, 100k rows of
- * experiment_metrics per insert, two runs): JSONEachRow (objects) 54k–88k
- * rows/s; JSONCompactEachRow (arrays) 127k–171k rows/s; TabSeparated (text
- * built here) 102k–128k rows/s; CSV 80k–131k rows/s. RowBinary is not possible
- * through chdb's connection (it turns the insert body into a UTF-8 string).
- * JSONCompactEachRow is the fastest. The body text is written here (encodeRows),
+ * Format: JSONCompactEachRow, the fastest measured (docs/design/measured-choices.md,
+ * Insert format). The body text is written here (encodeRows),
  * not by the client from arrays: names and ids are validated to need no
  * escaping, numbers are finite, the timestamp travels as the string
  * "seconds.millis" (read the same way with basic and best_effort parsing),

@@ -11,15 +11,11 @@
  * ClickHouse regroups the projection's per-block aggregates (n / 256 rows)
  * instead of reading every point, and a step range reads only its blocks. A
  * bucket reports its last point (largest step) as the drawn value, and min,
- * max and count over all its points, so spikes survive in min/max. Measured
- * (bench metrics-series, chdb, 2 cores): a 1,000-point series over 10M
- * points in about the time of the raw min/max query or less, where reading
- * every row took 4-5 times as long.
+ * max and count over all its points, so spikes survive in min/max
+ * (measured: docs/design/measured-choices.md, Series from the step_blocks projection).
  *
  * "Last" is argMax(value, step): among points logged twice at the same step
- * any one may win. Ordering by (step, timestamp) instead was measured 3-4x
- * slower on chdb (tuple comparison): ~410 ms vs ~150 ms for a 1,000-bucket
- * series over 1M points, ~400 ms vs ~110 ms for summaries.
+ * any one may win (why not (step, timestamp): docs/design/measured-choices.md).
  *
  * Numbers: UInt64/Int64 come back from JSON formats as strings; steps and
  * counts are converted with Number (exact up to 2^53, the ingest limit for steps).

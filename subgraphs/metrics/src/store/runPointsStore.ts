@@ -4,26 +4,8 @@
  * some runs'), and listed run by run.
  *
  * Deleting is `ALTER TABLE ... DELETE` with `mutations_sync = 2`, not a
- * lightweight `DELETE FROM`. experiment_metrics carries the step_blocks
- * projection (migration 3), and nothing else derives from it (no
- * materialized view, no rollup table; audit_log and api_usage are separate
- * tables this store never touches). A mutation rewrites each part holding
- * matching rows, its projection and skip index rebuilt from the rows left, so
- * Run.metrics and Run.metricSeries, which read step_blocks, see exactly what
- * the rows say. A lightweight DELETE on a table with a projection is refused
- * (`lightweight_mutation_projection_mode` = 'throw', the default); 'drop'
- * removes step_blocks from every part it touches (an experiment's points are
- * spread over the parts of its months), so series fall back to reading every
- * point; 'rebuild' needs the table setting changed by a migration, has had
- * wrong answers and crashes (ClickHouse #71089, #84158, #104664; #111791, for
- * normal projections, open on 26.7) and leaves the rows on disk until a
- * merge. Measured on chdb (26.7, 2 cores; 2M points, 5 experiments of 4
- * runs, 2 metrics of 50,000 steps):
- * ALTER DELETE of one experiment (400k points) 192 ms and of 4 run ids 101
- * ms, step_blocks read with force_optimize_projection then answered 0 blocks
- * for them and all blocks for the others; an ALTER DELETE matching nothing 13
- * ms; DELETE FROM refused ('throw'), 60 ms with 'drop' (then no query could
- * use step_blocks, for any run), 126 ms with 'rebuild'.
+ * lightweight `DELETE FROM`: it keeps the step_blocks projection exact (why,
+ * measured: docs/design/measured-choices.md, Deleting points).
  *
  * Synchronous: `mutations_sync = 2` makes the ALTER return once every replica
  * has rewritten its parts (on a single node, once this one has), so when
