@@ -80,7 +80,7 @@ const envSchema = z.object({
   LAB_INTERNAL_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
     message: 'must be at least 32 characters',
   }),
-  /** JWT bearer tokens for front ends (README, JWT): HS256 with a shared secret, RS256/ES256 with a JWKS. */
+  /** JWT bearer tokens for front ends (docs/api/identity-and-scopes.md): HS256 with a shared secret, RS256/ES256 with a JWKS. */
   LAB_JWT_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, {
     message: 'must be at least 32 characters (256 bits for HS256)',
   }),
@@ -138,7 +138,7 @@ const envSchema = z.object({
    * ClickHouse in-process (chdb). false insists on real servers (checkStoreConfig).
    */
   LAB_EMBEDDED_STORES: bool(true),
-  /** Seconds a service may take to stop: in-flight work drains within it (README, Stopping). */
+  /** Seconds a service may take to stop: in-flight work drains within it (docs/operations/stopping.md). */
   LAB_STOP_TIMEOUT_SECONDS: z.coerce
     .number({ invalid_type_error: 'must be a number of seconds' })
     .min(1, 'must be 1 to 300 (seconds)')
@@ -165,7 +165,7 @@ const envSchema = z.object({
     .max(3650, 'must be at most 3650 (ten years)')
     .default(7),
 
-  /** Hours the registry keeps a mutation's Idempotency-Key and its result (README, Idempotent mutations). */
+  /** Hours the registry keeps a mutation's Idempotency-Key and its result (docs/design/idempotency.md). */
   LAB_IDEMPOTENCY_KEY_TTL_HOURS: z.coerce
     .number({ invalid_type_error: 'must be a number of hours' })
     .int('must be a whole number of hours')
@@ -173,7 +173,7 @@ const envSchema = z.object({
     .max(720, 'must be at most 720 (30 days)')
     .default(24),
 
-  /** Seconds a registry process holds a saga it runs before another may take it over (README, Sagas). */
+  /** Seconds a registry process holds a saga it runs before another may take it over (docs/design/sagas.md). */
   LAB_SAGA_LEASE_SECONDS: z.coerce
     .number({ invalid_type_error: 'must be a number of seconds' })
     .min(1, 'must be at least 1')
@@ -187,7 +187,7 @@ const envSchema = z.object({
     .default(10),
   /**
    * Fault injection for the saga fault tests: comma-separated `<kind>/<step>/<fail|crash-before|crash-after>`
-   * (README, Sagas). Empty in production.
+   * (docs/design/sagas.md). Empty in production.
    */
   LAB_SAGA_FAULTS: z
     .string()
@@ -212,7 +212,7 @@ const envSchema = z.object({
     .max(24 * 30, 'must be at most 720')
     .default(24),
 
-  /** Gateway protection (README, Gateway protection). */
+  /** Gateway protection (docs/api/gateway-protection.md). */
   GATEWAY_BODY_LIMIT_MIB: mebibytes(4, 1, 1024),
   GATEWAY_INGEST_LIMIT_MIB: mebibytes(1024, 1, 64 * 1024),
   GATEWAY_MAX_DEPTH: count(12, 1000),
@@ -230,7 +230,7 @@ const envSchema = z.object({
     .max(1e6, 'must be at most 1000000')
     .default(100),
   GATEWAY_RATE_LIMIT_BURST: count(200, 1e6).refine((v) => v >= 1, { message: 'must be at least 1' }),
-  /** Failed authentications per client address (README, Gateway protection). */
+  /** Failed authentications per client address (docs/api/gateway-protection.md). */
   GATEWAY_AUTH_FAILURES_PER_SECOND: z.coerce
     .number({ invalid_type_error: 'must be a number of failures per second' })
     .min(0, 'must be 0 (off) or more')

@@ -1,5 +1,5 @@
 /**
- * The scope vocabulary's implications (README, Scopes): `admin` implies
+ * The scope vocabulary's implications (docs/api/identity-and-scopes.md, Scopes): `admin` implies
  * `write` and `read`, `write` implies `read`, `*` grants everything. The
  * gateway checks fields against them; the registry checks that a key grants
  * no scope its creator lacks.

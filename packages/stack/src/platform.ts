@@ -51,7 +51,7 @@ export interface Platform {
   /** The environment the services run with (store URLs, ports, secrets). */
   serviceEnv: NodeJS.ProcessEnv;
   /**
-   * Stops gracefully (README, Stopping): the gateway first, so that it drains against running
+   * Stops gracefully (docs/operations/stopping.md): the gateway first, so that it drains against running
    * subgraphs; then the registry, whose audit relay ships to metrics; then metrics and artifacts;
    * then the embedded stores.
    */

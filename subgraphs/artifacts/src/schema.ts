@@ -20,7 +20,7 @@ export const typeDefs = parse(/* GraphQL */ `
     artifact(id: ID!): Artifact! @requiresScopes(scopes: [["read"]])
   }
 
-  "What a file belongs to; each has its own prefix in the bucket (README, Artifacts)."
+  "What a file belongs to; each has its own prefix in the bucket (docs/artifacts.md)."
   enum ArtifactOwnerKind {
     "A run's outputs: experiments/{experiment id}/runs/{run id}/outputs/"
     RUN
@@ -98,7 +98,7 @@ export const typeDefs = parse(/* GraphQL */ `
     """
     Path under the owner: segments separated by "/" of letters, digits and marks of any script,
     space and . _ - + = @ , ~ ( ); no "." or ".." segment, no leading "/", NFC and NFKC-stable,
-    at most 255 characters a segment and 512 bytes in all (README, Artifacts).
+    at most 255 characters a segment and 512 bytes in all (docs/artifacts.md).
     """
     name: String!
     "Media type sent with the PUT (default application/octet-stream)."

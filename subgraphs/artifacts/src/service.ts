@@ -17,7 +17,7 @@ import type { CopyLimits } from './store/copyStore';
 export interface RunningArtifacts {
   url: string;
   store: ArtifactsStore;
-  /** Stops within the schedule (default: the 10 s bound; README, Stopping). */
+  /** Stops within the schedule (default: the 10 s bound; docs/operations/stopping.md). */
   stop(schedule?: StopSchedule): Promise<void>;
 }
 

@@ -17,7 +17,7 @@ export const typeDefs = parse(/* GraphQL */ `
   "A JSON object."
   scalar JSONObject
 
-  "One change made through the registry, as its audit trail recorded it (README, Audit trail)."
+  "One change made through the registry, as its audit trail recorded it (docs/design/audit-trail.md)."
   type AuditEvent {
     "The event id (the registry's outbox row)."
     id: ID!
@@ -69,7 +69,7 @@ export const typeDefs = parse(/* GraphQL */ `
     auditLog(filter: AuditLogFilter, first: Int, after: String): AuditEventConnection! @requiresScopes(scopes: [["read"]])
     metricsStatus: StoreStatus! @requiresScopes(scopes: [["read"]])
     """
-    Metrics of several runs for overlaid charts (README, Metrics queries), in ONE ClickHouse query: one RunSeries per
+    Metrics of several runs for overlaid charts (docs/api/metrics.md), in ONE ClickHouse query: one RunSeries per
     run and metric, runs in the order asked, each run's metrics in the order asked (name first, then names, each once).
     Each metric is bucketed on ONE step grid shared by the runs, so every run's buckets of it have the same boundaries
     (bucketStart, bucketWidth): the grid spans fromStep..toStep when given, else the first to the last step any of the
@@ -163,7 +163,7 @@ export const typeDefs = parse(/* GraphQL */ `
     "The metric names the run logged, sorted (for chart pickers); null (NOT_FOUND) when the caller may not read the run."
     metricNames: [String!] @requiresScopes(scopes: [["read"]])
     """
-    A metric for a chart, in step order (README, Metrics queries): whole (exact) when at most maxPoints (1 to 10,000)
+    A metric for a chart, in step order (docs/api/metrics.md): whole (exact) when at most maxPoints (1 to 10,000)
     points fall in the range, else at most maxPoints buckets over step, each with its last point's value and the
     bucket's min and max. Ranges: from inclusive, to exclusive (timestamps); fromStep and toStep inclusive (integers
     from 0, fromStep ≤ toStep), read from the step_blocks projection: zooming into a step range returns its points
@@ -195,7 +195,7 @@ export const typeDefs = parse(/* GraphQL */ `
     value: String!
   }
 
-  "One metric point. Rules: README, Metrics ingestion."
+  "One metric point. Rules: docs/ingestion.md."
   input MetricPointInput {
     "1 to 200 characters of [A-Za-z0-9_./-], not starting with . / or -."
     name: String!
@@ -235,7 +235,7 @@ export const typeDefs = parse(/* GraphQL */ `
   }
 
   type Subscription {
-    "Points of a run as they are stored, through either ingest path, per metric in step order; names filters (at most 100; all metrics when absent). Needs READ on the run. A slow subscriber is coalesced to the latest point per metric (README, Live streams)."
+    "Points of a run as they are stored, through either ingest path, per metric in step order; names filters (at most 100; all metrics when absent). Needs READ on the run. A slow subscriber is coalesced to the latest point per metric (docs/streams.md)."
     metricStream(runId: ID!, names: [String!]): MetricPoint! @requiresScopes(scopes: [["read"]])
   }
 

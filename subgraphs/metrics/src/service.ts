@@ -33,7 +33,7 @@ export interface RunningMetrics {
   streams: MetricStreamHub;
   /** The graphql-ws server: subscriptions running and sockets open (from the gateway). */
   subscriptions: { readonly active: number; readonly sockets: number };
-  /** Stops within the schedule (default: the 10 s bound; README, Stopping). */
+  /** Stops within the schedule (default: the 10 s bound; docs/operations/stopping.md). */
   stop(schedule?: StopSchedule): Promise<void>;
 }
 

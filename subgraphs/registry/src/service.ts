@@ -33,7 +33,7 @@ export interface RunningRegistry {
   orchestrator: SagaOrchestrator;
   /** Compares the stores on demand and every LAB_RECONCILE_INTERVAL_MINUTES. */
   reconciler: ReconcileRunner;
-  /** Stops within the schedule (default: the 10 s bound; README, Stopping). */
+  /** Stops within the schedule (default: the 10 s bound; docs/operations/stopping.md). */
   stop(schedule?: StopSchedule): Promise<void>;
 }
 

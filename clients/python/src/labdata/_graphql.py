@@ -2,7 +2,7 @@
 
 Queries are retried when the platform is unreachable, rate-limited or answers 5xx
 (jittered backoff, Retry-After honoured). A mutation is retried only when it carries
-an ``Idempotency-Key`` (README, Idempotent mutations): the registry then does it once
+an ``Idempotency-Key`` (docs/design/idempotency.md): the registry then does it once
 however many attempts reach it.
 """
 

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any, Iterator, Mapping, Optional, Tuple
 
-#: The platform's metric name rule (README, Metrics ingestion).
+#: The platform's metric name rule (docs/ingestion.md).
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$")
 MAX_STEP = 2**53 - 1
 #: The runId of lines spooled before the run exists on the platform (offline mode); ``sync`` replaces it.

@@ -1,7 +1,7 @@
 /**
  * Validation of metric points, shared by Mutation.logMetrics and POST /v1/metrics.
  *
- * Rules (the README's "Metrics ingestion" states them for users):
+ * Rules (docs/ingestion.md states them for users):
  *  - name: `^[A-Za-z0-9_][A-Za-z0-9_./\-]{0,199}$` (1 to 200 characters).
  *  - value: a finite Float64. NaN and ±Infinity are rejected, never stored
  *    (JSON cannot carry them; a string "NaN" or an overflowing literal such as

@@ -25,7 +25,7 @@
  *
  * The hub is in-process: with several metrics replicas, subscribers see the
  * points ingested by their replica, and the deletion reaches the replica the
- * registry called (README, Live streams).
+ * registry called (docs/streams.md).
  */
 import { type DeleteMetricsRequest, labError } from '@lab/shared';
 import type { MetricRow } from '../store/ingestStore';

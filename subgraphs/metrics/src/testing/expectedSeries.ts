@@ -1,5 +1,5 @@
 /**
- * For tests: the documented series rule (README, Metrics queries) in plain
+ * For tests: the documented series rule (docs/api/metrics.md) in plain
  * JavaScript, to hold the ClickHouse answers against point for point: which
  * points a window keeps, the step grid, and each bucket's last point, min,
  * max and count.

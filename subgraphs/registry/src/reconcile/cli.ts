@@ -2,8 +2,8 @@
  * npm run reconcile [-- --repair] [--grace-hours N] [--json]
  *
  * Compares the registry's PostgreSQL with the running platform's artifacts
- * and metrics services and prints what a fault left behind (README,
- * Reconciliation); with --repair, repairs it. Exit status: 0 nothing found
+ * and metrics services and prints what a fault left behind
+ * (docs/operations/reconciliation.md); with --repair, repairs it. Exit status: 0 nothing found
  * (or everything found repaired), 1 findings remain, 2 the run failed (a
  * store unreachable, a bad flag).
  *

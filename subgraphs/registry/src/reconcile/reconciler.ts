@@ -1,6 +1,6 @@
 /**
  * The reconciler: finds what a fault could leave behind across the three
- * stores, reports it and, when asked, repairs it (README, Reconciliation).
+ * stores, reports it and, when asked, repairs it (docs/operations/reconciliation.md).
  *
  *   1. the bucket scanned by owner (artifacts), each page's owners looked up
  *      in PostgreSQL in one query per owner kind

@@ -130,7 +130,7 @@ export const datasetsSdl = /* GraphQL */ `
     size and checksum (one file: its SHA-256; several: the SHA-256 of the list
     of "<checksum> <name>" lines, by name). When there is no file, or the size or
     checksum differs from what the version declared, its files are removed and
-    it becomes FAILED. An operation (README, Sagas): SUCCEEDED or FAILED when it
+    it becomes FAILED. An operation (docs/design/sagas.md): SUCCEEDED or FAILED when it
     ended within the wait, else RUNNING. CONFLICT when the version is not PENDING;
     while a commit runs, answers that one.
     """

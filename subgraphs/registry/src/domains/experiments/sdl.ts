@@ -217,7 +217,7 @@ export const experimentsSdl = /* GraphQL */ `
     Deletes an experiment with its runs, their metrics (ClickHouse) and their
     outputs (S3): the project's OWNER, or an EDITOR who owns the experiment. From
     the moment it answers, the experiment and its runs are gone for every reader
-    and writer; the operation (README, Sagas) then removes the metrics, the
+    and writer; the operation (docs/design/sagas.md) then removes the metrics, the
     files and last the rows, retrying each step until it is done. Deleting an
     experiment already deleted (or being deleted) answers that deletion.
     """

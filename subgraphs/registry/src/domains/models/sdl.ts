@@ -135,7 +135,7 @@ export const modelsSdl = /* GraphQL */ `
     Registers the next version of a model from a run's outputs (EDITOR on the
     model, READ on the run): the files are copied under the version in S3, then
     the version is created, linked to the run (sourceRun), its metadata counting
-    the files (sourceFiles). An operation (README, Sagas): when the copy cannot
+    the files (sourceFiles). An operation (docs/design/sagas.md): when the copy cannot
     be made (no such outputs, the run deleted), whatever was copied is removed
     and no version is created (FAILED). Operation.modelVersion is the version.
     """

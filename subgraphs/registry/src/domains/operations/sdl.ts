@@ -1,5 +1,5 @@
 export const operationsSdl = /* GraphQL */ `
-  "Where a cross-store operation is (README, Sagas)."
+  "Where a cross-store operation is (docs/design/sagas.md)."
   enum OperationStatus {
     "Its steps are running, or one waits to be retried."
     RUNNING

@@ -1,5 +1,5 @@
 export const reconcileSdl = /* GraphQL */ `
-  "What a fault left behind across the stores (README, Reconciliation)."
+  "What a fault left behind across the stores (docs/operations/reconciliation.md)."
   enum ReconciliationFindingKind {
     "Files in S3 whose run, dataset version or model version is gone (or FAILED), older than the grace period."
     ORPHAN_FILES
