@@ -1,5 +1,5 @@
 /**
- * JWT bearer tokens for front ends, beside API keys (README, JWT bearer tokens).
+ * JWT bearer tokens for front ends, beside API keys (docs/api/identity-and-scopes.md).
  *
  * A bearer credential is taken for a JWT by its shape alone — three base64url
  * segments, the first decoding to a JSON header — and only when JWTs are

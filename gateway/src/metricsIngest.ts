@@ -98,7 +98,7 @@ export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
       const status = code === 'SERVICE_UNAVAILABLE' ? 503 : code === 'RATE_LIMITED' ? 429 : 401;
       return answer(res, status, code, (err as Error).message);
     }
-    // Logging metrics is a write (README, Scopes): the same scope logMetrics needs.
+    // Logging metrics is a write (docs/api/identity-and-scopes.md, Scopes): the same scope logMetrics needs.
     const scopes = effectiveScopes(caller);
     if (scopes && !scopes.has('write')) {
       req.resume();

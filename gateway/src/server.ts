@@ -73,7 +73,7 @@ export interface GatewayOptions {
 
 export interface RunningGateway extends RunningServer {
   /**
-   * Stops within the schedule (default: the 10 s bound; README, Stopping): WebSocket clients are told
+   * Stops within the schedule (default: the 10 s bound; docs/operations/stopping.md): WebSocket clients are told
    * 1001 going away, listening stops, requests in flight finish, an ingest stream still arriving at the
    * cutoff is answered 503 with what is stored; then API usage is flushed.
    */

@@ -1,6 +1,6 @@
 /**
  * @authenticated and @requiresScopes, enforced at the gateway before any
- * subgraph is called (README, Scopes). An Apollo Server plugin:
+ * subgraph is called (docs/api/identity-and-scopes.md, Scopes). An Apollo Server plugin:
  *
  * - didResolveOperation: the operation is checked against the supergraph's
  *   directives for the caller (authorizeOperation.ts). When fields must go,
