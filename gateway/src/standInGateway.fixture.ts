@@ -8,7 +8,7 @@
 import { type Caller, loadConfig, type ProtectionConfig, REDACTED_PATHS, startSubgraph } from '@lab/shared';
 import { pino } from 'pino';
 import WebSocket from 'ws';
-import type { Authenticator } from './authenticate';
+import type { Authenticator } from './auth/authenticate';
 import { composeSupergraph } from './compose/compose';
 import { standIns } from './compose/standIns.fixture';
 import { STORE_OWNERS, type SubgraphName } from './constants';

@@ -26,21 +26,21 @@ import { type Caller, type Logger, labError, maskError } from '@lab/shared';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST, print } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { type Authenticator, authenticateRequest } from '../authenticate';
-import type { AuthFailureLimit } from '../authFailureLimit';
-import type { GatewayContext } from '../signedDataSource';
-import type { authorizationCheck } from '../useAuthorization';
+import { type Authenticator, authenticateRequest } from '../auth/authenticate';
+import type { AuthFailureLimit } from '../auth/authFailureLimit';
+import type { SocketCredentials } from '../auth/socketCredentials';
+import type { authorizationCheck } from '../auth/useAuthorization';
+import type { GatewayContext } from '../execution/signedDataSource';
 import {
   checkBeforeValidation,
   exceededLimit,
   limitError,
   measureOperation,
   type OperationLimitsOptions,
-} from '../useOperationLimits';
-import { type RateLimiter, rateLimitedError } from '../useRateLimit';
+} from '../protection/useOperationLimits';
+import { type RateLimiter, rateLimitedError } from '../protection/useRateLimit';
 import { refusalOf, refusedArgs } from './earlyRefusal';
 import type { SubscriptionPlanner } from './planner';
-import type { SocketCredentials } from './socketCredentials';
 import { invalidVariables } from './subscriptionVariables';
 import type { SubscriptionTopics } from './topics';
 

@@ -22,8 +22,8 @@ import {
   type Logger,
   signedJsonHeaders,
 } from '@lab/shared';
+import { GATEWAY_SERVICE_CALLER } from '../auth/registryAuthenticator';
 import type { GatewayMetrics } from './gatewayMetrics';
-import { GATEWAY_SERVICE_CALLER } from './registryAuthenticator';
 
 export interface ApiUsageOptions {
   /** The metrics subgraph's usage route, e.g. http://127.0.0.1:4002/internal/api-usage */

@@ -17,11 +17,11 @@ import {
   signContext,
 } from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
-import { type Authenticator, authenticateRequest } from './authenticate';
-import type { AuthFailureLimit } from './authFailureLimit';
-import { effectiveScopes } from './authorizeOperation';
-import { scopeOf } from './requestId';
-import type { RateLimiter } from './useRateLimit';
+import { type Authenticator, authenticateRequest } from '../auth/authenticate';
+import type { AuthFailureLimit } from '../auth/authFailureLimit';
+import { effectiveScopes } from '../auth/authorizeOperation';
+import { scopeOf } from '../observability/requestId';
+import type { RateLimiter } from '../protection/useRateLimit';
 
 /** Largest ingest body accepted (compressed bytes as sent), default 1 GiB. */
 export const DEFAULT_INGEST_LIMIT_BYTES = 1024 ** 3;

@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOOTSTRAP_ADMIN_ID } from '../constants';
 import { adminKeyAuthenticator, authenticateRequest, chainAuthenticators } from './authenticate';
-import { BOOTSTRAP_ADMIN_ID } from './constants';
 import { jwtAuthenticator, looksLikeJwt, scopesOf } from './jwtAuthenticator';
 
 const SECRET = 'jwt-secret-for-tests-0123456789abcdef';

@@ -1,7 +1,7 @@
 /** The committed supergraph the gateway serves (schema/supergraph.graphql, written by `npm run compose`). */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SCHEMA_DIR, SUPERGRAPH_FILE } from './compose/files';
+import { SCHEMA_DIR, SUPERGRAPH_FILE } from '../compose/files';
 
 export const SUPERGRAPH_PATH = path.join(SCHEMA_DIR, SUPERGRAPH_FILE);
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { SubgraphName } from './constants';
+import type { SubgraphName } from '../constants';
 import { healthUrlOf, platformHealth } from './health';
 
 /** A fake subgraph: a real HTTP server on a free port answering GET /health as told. */

@@ -11,7 +11,7 @@
  * owner's log has the rest.
  */
 import { type ComponentHealth, checkHealth, mentionsInternals } from '@lab/shared';
-import { STORE_OWNERS, SUBGRAPH_NAMES, type SubgraphName } from './constants';
+import { STORE_OWNERS, SUBGRAPH_NAMES, type SubgraphName } from '../constants';
 
 export const DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS = 3000;
 

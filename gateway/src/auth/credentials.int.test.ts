@@ -13,8 +13,8 @@ import { type Client, createClient } from 'graphql-ws';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { gatewayMetrics } from './gatewayMetrics';
-import { type RunningGateway, startGateway } from './server';
+import { gatewayMetrics } from '../observability/gatewayMetrics';
+import { type RunningGateway, startGateway } from '../server';
 
 const ADMIN = 'admin-key-0123456789abcdef';
 const JWT_SECRET = 'j'.repeat(32);

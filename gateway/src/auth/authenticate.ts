@@ -9,7 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { type Caller, labHttpError } from '@lab/shared';
-import { BOOTSTRAP_ADMIN_ID } from './constants';
+import { BOOTSTRAP_ADMIN_ID } from '../constants';
 
 export interface Authenticator {
   /** The caller the key belongs to, or undefined when the key is unknown. Must not throw for unknown keys; may throw when it cannot tell, or UNAUTHENTICATED with a reason for a key it recognises and refuses. */

@@ -9,8 +9,8 @@
  * returns them, and the upstream ones are released.
  */
 import type { Caller, Logger } from '@lab/shared';
-import { credentialExpired } from '../authenticate';
-import type { KeyStates } from '../registryAuthenticator';
+import { credentialExpired } from './authenticate';
+import type { KeyStates } from './registryAuthenticator';
 
 /** What graphql-ws closes a socket with when its credentials do not hold. */
 export const FORBIDDEN_CLOSE_CODE = 4403;

@@ -15,11 +15,11 @@ import {
 import express from 'express';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeSupergraph } from './compose/compose';
-import { standIns } from './compose/standIns.fixture';
-import { BOOTSTRAP_ADMIN_ID, STORE_OWNERS, type SubgraphName } from './constants';
+import { composeSupergraph } from '../compose/compose';
+import { standIns } from '../compose/standIns.fixture';
+import { BOOTSTRAP_ADMIN_ID, STORE_OWNERS, type SubgraphName } from '../constants';
+import { type RunningGateway, startGateway } from '../server';
 import { BoundedLabel, countRateLimited, GatewayMetrics, trackSubscription } from './gatewayMetrics';
-import { type RunningGateway, startGateway } from './server';
 
 const log = pino({ level: 'silent' });
 const SECRET = 'm'.repeat(32);

@@ -33,7 +33,7 @@ describe('the policy read from a supergraph', () => {
 
   it('reads the committed supergraph: writes need write, API key management admin', async () => {
     const committed = readAuthorizationPolicy(
-      await readFile(new URL('../../schema/supergraph.graphql', import.meta.url), 'utf8'),
+      await readFile(new URL('../../../schema/supergraph.graphql', import.meta.url), 'utf8'),
     );
     expect(committed.fields.get('Query.experiments')?.scopes).toEqual([[['read']]]);
     expect(committed.fields.get('Mutation.startRun')?.scopes).toEqual([[['write']]]);

@@ -31,8 +31,8 @@ import {
   type JWTPayload,
   jwtVerify,
 } from 'jose';
+import { BOOTSTRAP_ADMIN_ID } from '../constants';
 import type { Authenticator } from './authenticate';
-import { BOOTSTRAP_ADMIN_ID } from './constants';
 
 export const HMAC_ALGORITHMS = ['HS256'] as const;
 export const JWKS_ALGORITHMS = ['RS256', 'ES256'] as const;

@@ -16,8 +16,8 @@
 import type { Caller } from '@lab/shared';
 import type { RequestHandler } from 'express';
 import { LRUCache } from 'lru-cache';
+import { rateLimitedError } from '../protection/useRateLimit';
 import { type Authenticator, authenticateRequest, bearerKey } from './authenticate';
-import { rateLimitedError } from './useRateLimit';
 
 export interface AuthFailureLimitOptions {
   /** Failures an address may make per second, after its burst (fractions allowed). Default 1; 0 turns the limit off. */

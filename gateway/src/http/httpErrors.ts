@@ -7,7 +7,7 @@
 import type http from 'node:http';
 import { ERROR_CODES, type ErrorCode } from '@lab/shared';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { scopeOf } from './requestId';
+import { scopeOf } from '../observability/requestId';
 
 function send(res: Parameters<RequestHandler>[1], code: ErrorCode, message: string): void {
   const { requestId } = scopeOf(res);

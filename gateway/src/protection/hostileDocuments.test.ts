@@ -7,10 +7,10 @@
  */
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type StandInGateway, startStandInGateway } from '../standInGateway.fixture';
+import { SubscriptionPlanner } from '../subscriptions/planner';
 import { hostileDocuments } from './hostileDocuments.fixture';
 import { checkBeforeValidation } from './operationChecks';
-import { type StandInGateway, startStandInGateway } from './standInGateway.fixture';
-import { SubscriptionPlanner } from './subscriptions/planner';
 
 let platform: StandInGateway;
 const documents = hostileDocuments();

@@ -11,11 +11,11 @@ import { type Caller, loadConfig, type ProtectionConfig, REDACTED_PATHS, type Ru
 import { getIntrospectionQuery } from 'graphql';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Authenticator } from './authenticate';
-import { composeSupergraph } from './compose/compose';
-import { standIns } from './compose/standIns.fixture';
-import { STORE_OWNERS, type SubgraphName } from './constants';
-import { type RunningGateway, startGateway } from './server';
+import type { Authenticator } from '../auth/authenticate';
+import { composeSupergraph } from '../compose/compose';
+import { standIns } from '../compose/standIns.fixture';
+import { STORE_OWNERS, type SubgraphName } from '../constants';
+import { type RunningGateway, startGateway } from '../server';
 
 const log = pino({ level: 'silent', redact: { paths: REDACTED_PATHS } });
 const SECRET = 's'.repeat(32);

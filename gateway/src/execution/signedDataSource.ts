@@ -17,8 +17,8 @@ import {
   signContext,
 } from '@lab/shared';
 import { type DocumentNode, type GraphQLError, Kind, OperationTypeNode } from 'graphql';
+import { observeSubgraphFetch } from '../observability/useMetrics';
 import { unavailableAnswer } from './unavailableFields';
-import { observeSubgraphFetch } from './useMetrics';
 
 type FetcherResponse = Parameters<RemoteGraphQLDataSource['didEncounterError']>[2];
 

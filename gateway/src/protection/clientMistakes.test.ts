@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Answer, type StandInGateway, startStandInGateway } from './standInGateway.fixture';
+import { type Answer, type StandInGateway, startStandInGateway } from '../standInGateway.fixture';
 
 let platform: StandInGateway;
 

@@ -11,13 +11,13 @@ import { SignJWT } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { composeSupergraph, type SubgraphInput } from '../compose/compose';
+import { STORE_STATUS } from '../compose/standIns.fixture';
+import { BOOTSTRAP_ADMIN_ID, type SubgraphName } from '../constants';
+import { type RunningGateway, startGateway } from '../server';
 import { adminKeyAuthenticator, chainAuthenticators } from './authenticate';
-import { composeSupergraph, type SubgraphInput } from './compose/compose';
-import { STORE_STATUS } from './compose/standIns.fixture';
-import { BOOTSTRAP_ADMIN_ID, type SubgraphName } from './constants';
 import { jwtAuthenticator } from './jwtAuthenticator';
 import { registryAuthenticator } from './registryAuthenticator';
-import { type RunningGateway, startGateway } from './server';
 
 const log = pino({ level: 'silent', redact: { paths: REDACTED_PATHS } });
 const SECRET = 's'.repeat(32);

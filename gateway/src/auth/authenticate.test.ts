@@ -1,8 +1,8 @@
 import * as crypto from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
+import { BOOTSTRAP_ADMIN_ID } from '../constants';
 import { adminKeyAuthenticator, authenticateRequest, bearerKey, chainAuthenticators } from './authenticate';
-import { BOOTSTRAP_ADMIN_ID } from './constants';
 
 vi.mock('node:crypto', async (importOriginal) => {
   const original = await importOriginal<typeof crypto>();

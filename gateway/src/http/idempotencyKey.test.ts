@@ -1,7 +1,7 @@
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { isMutation } from '../execution/signedDataSource';
 import { idempotencyKeyOf } from './idempotencyKey';
-import { isMutation } from './signedDataSource';
 
 describe('idempotencyKeyOf', () => {
   it('takes 1 to 128 printable ASCII characters', () => {

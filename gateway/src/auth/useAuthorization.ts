@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import { type ApolloServerPlugin, type GraphQLRequestContext, HeaderMap } from '@apollo/server';
 import type { Caller } from '@lab/shared';
 import { type DocumentNode, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { GatewayContext } from '../execution/signedDataSource';
 import {
   type AuthorizationPolicy,
   type AuthorizedOperation,
@@ -31,7 +32,6 @@ import {
   readAuthorizationPolicy,
   rightsKey,
 } from './authorizeOperation';
-import type { GatewayContext } from './signedDataSource';
 
 export interface UseAuthorizationOptions {
   supergraphSdl: string;
