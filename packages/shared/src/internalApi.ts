@@ -101,6 +101,8 @@ export const METRICS_INTERNAL = {
   delete: '/internal/metrics/delete',
   /** { after?: string, limit?: number } → ListMetricRunsResult */
   runs: '/internal/metrics/runs',
+  /** RankRunsRequest → RankRunsResult (a read: the registry's run lists filtered or ordered by metrics) */
+  rank: '/internal/metrics/rank',
 } as const;
 
 /** Deletes every point of an experiment, or of the listed runs (at most 10,000). */
@@ -121,3 +123,75 @@ export interface ListMetricRunsResult {
   runs: { runId: string; experimentId: string; points: number; lastTimestampMs: number }[];
   next: string | null;
 }
+
+/** How a run's points of one metric are summed up: the last (at the largest step), the least, the greatest. */
+export type MetricAggregate = 'last' | 'min' | 'max';
+
+export interface MetricRef {
+  name: string;
+  aggregate: MetricAggregate;
+}
+
+/**
+ * A condition on candidate runs, as the registry's filter language wrote it:
+ * metric comparisons (a run without the metric matches none of them, as
+ * `IS NULL` tells), the registry's own conditions as per-run flags, and
+ * AND/OR/NOT (NOT is the complement).
+ */
+export type RankCondition =
+  | { kind: 'compare'; metric: MetricRef; op: '=' | '!=' | '<' | '<=' | '>' | '>='; value: number }
+  | { kind: 'in'; metric: MetricRef; negate: boolean; values: number[] }
+  /** The run has no such metric (negate: it has). */
+  | { kind: 'null'; metric: MetricRef; negate: boolean }
+  /** Flag `index` of the run (RankRunsRequest.flags): a condition the registry answered. */
+  | { kind: 'flag'; index: number }
+  | { kind: 'and' | 'or'; operands: RankCondition[] }
+  | { kind: 'not'; operand: RankCondition };
+
+/** Where a page starts: after the run with this sort value (null: it lacks the metric) and id. */
+export interface RankCursor {
+  value: number | null;
+  runId: string;
+}
+
+export type RankOrder =
+  /** By a metric, runs without it last; ties by run id (as text) in the same direction. */
+  | { kind: 'metric'; metric: MetricRef; direction: 'ASC' | 'DESC'; after?: RankCursor }
+  /**
+   * In the order the runs were sent (the registry's own order). The page of
+   * group g starts at the run index `firstAfter[g]` (default 0: the start).
+   */
+  | { kind: 'given'; firstAfter?: number[] };
+
+/**
+ * Candidate runs (the registry's conditions already applied, access checked)
+ * to filter by their metrics and order, a page per group (one group per
+ * parent of a nested list: group numbers 0, 1, 2...). At most MAX_RANK_RUNS
+ * runs and MAX_RANK_METRICS metric names.
+ */
+export interface RankRunsRequest {
+  runIds: string[];
+  /** The group of each run (0 for all when absent). */
+  groups?: number[];
+  /** Per run, one character per flag of the condition: '1' when it holds, '0' when not. */
+  flags?: string[];
+  condition?: RankCondition;
+  order: RankOrder;
+  /** Runs wanted per group after the cursor, 1 to 1,001 (a page and one more). */
+  limit: number;
+}
+
+export interface RankedRun {
+  runId: string;
+  /** The order metric's value (null without it, and in the given order). */
+  value: number | null;
+}
+
+export interface RankRunsResult {
+  /** By group number: how many runs match in all, and the page's runs in order. */
+  groups: { total: number; runs: RankedRun[] }[];
+}
+
+export const MAX_RANK_RUNS = 100_000;
+export const MAX_RANK_METRICS = 20;
+export const MAX_RANK_LIMIT = 1_001;

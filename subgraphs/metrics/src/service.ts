@@ -75,7 +75,13 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
         app.post(INGEST_PATH, ingestHandler({ store: store.ingest, internalSecret, log, runAccess, stopping }));
         app.post(API_USAGE_PATH, usageHandler({ store: store.usage, internalSecret, log }));
         app.post(AUDIT_PATH, auditHandler({ store: store.audit, internalSecret, log }));
-        mountMetricsRoutes(app, { store: store.runPoints, internalSecret, log, onDelete: (scope) => streams.deleted(scope) });
+        mountMetricsRoutes(app, {
+          store: store.runPoints,
+          ranking: store.ranking,
+          internalSecret,
+          log,
+          onDelete: (scope) => streams.deleted(scope),
+        });
       },
       health: { clickhouse: (signal) => store.ping(signal) },
       onClose: () => {

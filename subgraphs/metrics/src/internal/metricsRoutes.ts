@@ -11,6 +11,9 @@
  *    is down and the delete is retried.
  *  - runs: the runs having points, by run id, a page at a time: the
  *    reconciler's inventory to compare with the registry's runs.
+ *  - rank: candidate runs of a registry list filtered and ordered by their
+ *    metric summaries, a page per group (RunRankingStore.rank; the body is
+ *    checked by rankRequest.ts). A read: nothing changes.
  */
 import {
   type DeleteMetricsRequest,
@@ -20,19 +23,27 @@ import {
   type ListMetricRunsResult,
   type Logger,
   METRICS_INTERNAL,
+  type RankRunsRequest,
+  type RankRunsResult,
 } from '@lab/shared';
 import type { Express } from 'express';
 import { isUuid } from '../ingest/validate';
 import type { RunPointsStore } from '../store/runPointsStore';
+import type { RunRankingStore } from '../store/runRankingStore';
+import { parseRankRuns } from './rankRequest';
 
 /** Most run ids one delete takes. */
 export const MAX_DELETE_RUNS = 10_000;
 /** Runs per page of the runs route: the most, and when not asked. */
 export const MAX_RUNS_PAGE = 10_000;
 export const DEFAULT_RUNS_PAGE = 5_000;
+/** Largest rank body: 100,000 run ids with their groups and flags. */
+export const MAX_RANK_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface MetricsRoutesOptions {
   store: RunPointsStore;
+  /** Answers the rank route (absent: not mounted). */
+  ranking?: RunRankingStore;
   internalSecret: string;
   log: Logger;
   /** Told of each deletion before the points go (the stream hub ends the streams on them). */
@@ -77,7 +88,7 @@ export function parseListMetricRuns(body: unknown): RunsPage | string {
   return after === undefined ? { limit } : { after, limit };
 }
 
-/** Mounts METRICS_INTERNAL.delete and METRICS_INTERNAL.runs on the subgraph's app. */
+/** Mounts METRICS_INTERNAL.delete, METRICS_INTERNAL.runs and METRICS_INTERNAL.rank on the subgraph's app. */
 export function mountMetricsRoutes(app: Express, options: MetricsRoutesOptions): void {
   const { store, internalSecret, log } = options;
   const route = { internalSecret, sender: INTERNAL_API_SENDER, log };
@@ -102,4 +113,13 @@ export function mountMetricsRoutes(app: Express, options: MetricsRoutesOptions):
       return { runs, next: runs.length === limit ? (runs.at(-1)?.runId ?? null) : null };
     },
   });
+  const ranking = options.ranking;
+  if (ranking) {
+    internalRoute<RankRunsRequest, RankRunsResult>(app, METRICS_INTERNAL.rank, {
+      ...route,
+      limitBytes: MAX_RANK_BODY_BYTES,
+      parse: parseRankRuns,
+      handle: (request) => ranking.rank(request),
+    });
+  }
 }

@@ -11,6 +11,7 @@ import { type MigrateResult, migrate } from './migrate';
 import { QueryStore } from './queryStore';
 import { applyRetention, type RetentionChange } from './retention';
 import { RunPointsStore } from './runPointsStore';
+import { RunRankingStore } from './runRankingStore';
 import { UsageStore } from './usageStore';
 
 export type { StoreStatus };
@@ -26,6 +27,8 @@ export class MetricsStore {
   readonly audit: AuditStore;
   /** Whole runs' points: counted, deleted and listed for the registry's sagas and reconciler. */
   readonly runPoints: RunPointsStore;
+  /** Runs filtered and ordered by their metrics, for the registry's run lists. */
+  readonly ranking: RunRankingStore;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -38,6 +41,7 @@ export class MetricsStore {
     this.usage = new UsageStore(client, options.database);
     this.audit = new AuditStore(client, options.database);
     this.runPoints = new RunPointsStore(client, options);
+    this.ranking = new RunRankingStore(client, options.database);
   }
 
   /** The migrations, then the retention (experiment_metrics' TTL) when it changed. */

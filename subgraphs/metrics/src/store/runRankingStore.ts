@@ -1,0 +1,53 @@
+/**
+ * Runs filtered and ordered by their metrics, for the registry's run lists
+ * (METRICS_INTERNAL.rank): the candidates the registry sends, their metric
+ * summaries, the condition, the order and a page per group, in one query
+ * (rankQuery.ts holds the SQL).
+ */
+import type { ClickHouseClient, RankRunsRequest, RankRunsResult } from '@lab/shared';
+import { qualified } from './ddl';
+import { bitsToFloat64, rankQuery } from './rankQuery';
+
+/** What the onQuery hook is told: the SQL and its parameters. */
+export interface RankQueryEvent {
+  kind: 'rank';
+  query: string;
+  params: Record<string, unknown>;
+}
+
+export class RunRankingStore {
+  /** Called before every query (tests count them). */
+  onQuery: ((event: RankQueryEvent) => void) | undefined;
+
+  constructor(
+    private readonly client: ClickHouseClient,
+    private readonly database: string,
+  ) {}
+
+  private get table(): string {
+    return qualified({ database: this.database }, 'experiment_metrics');
+  }
+
+  /** The page of each group (runs after the cursor, in order) and its total; groups without a match answer 0 and none. */
+  async rank(request: RankRunsRequest): Promise<RankRunsResult> {
+    const { query, params } = rankQuery(this.table, request);
+    this.onQuery?.({ kind: 'rank', query, params });
+    const result = await this.client.query({
+      query,
+      query_params: params,
+      format: 'JSONEachRow',
+      // Thousands of run ids: in the request body, not the URL, on a ClickHouse server.
+      use_multipart_params_auto: true,
+    });
+    const rows = await result.json<{ rid: string; grp: number; v_bits: string | null; total: string; after: number }>();
+    const groupCount = (request.groups ?? [0]).reduce((a, b) => Math.max(a, b), 0) + 1;
+    const groups: RankRunsResult['groups'] = Array.from({ length: groupCount }, () => ({ total: 0, runs: [] }));
+    for (const row of rows) {
+      const group = groups[Number(row.grp)];
+      if (!group) continue;
+      group.total = Number(row.total);
+      if (Number(row.after)) group.runs.push({ runId: row.rid, value: row.v_bits === null ? null : bitsToFloat64(row.v_bits) });
+    }
+    return { groups };
+  }
+}
