@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { type ApolloServerPlugin, type GraphQLRequestContext, HeaderMap } from '@apollo/server';
 import type { Caller } from '@lab/shared';
 import { type DocumentNode, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import type { GatewayContext } from '../execution/signedDataSource';
+import type { GatewayContext } from '../context';
 import {
   type AuthorizationPolicy,
   type AuthorizedOperation,

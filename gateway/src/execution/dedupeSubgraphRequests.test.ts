@@ -2,8 +2,9 @@ import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { type Caller, CONTEXT_HEADER, listen, type RunningServer } from '@lab/shared';
 import { pino } from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { GatewayContext } from '../context';
 import { dedupeSubgraphRequests } from './dedupeSubgraphRequests';
-import { type GatewayContext, SignedDataSource } from './signedDataSource';
+import { SignedDataSource } from './signedDataSource';
 import { subgraphFetcher } from './subgraphFetcher';
 
 const log = pino({ level: 'silent' });

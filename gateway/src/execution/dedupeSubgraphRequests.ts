@@ -12,7 +12,7 @@
  * cache. The subgraph sees the first request's request id.
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
-import type { GatewayContext } from './signedDataSource';
+import type { GatewayContext } from '../context';
 
 type Response = Awaited<ReturnType<GraphQLDataSource['process']>>;
 

@@ -6,8 +6,9 @@
  */
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import type { Logger } from '@lab/shared';
+import type { GatewayContext } from '../context';
 import { dedupeSubgraphRequests } from './dedupeSubgraphRequests';
-import { type GatewayContext, SignedDataSource } from './signedDataSource';
+import { SignedDataSource } from './signedDataSource';
 import { type SubgraphFetcherOptions, subgraphFetcher } from './subgraphFetcher';
 
 export interface GatewayExecutorOptions {

@@ -6,30 +6,13 @@
  * is logged and surfaces as INTERNAL, not as the client's UNAUTHENTICATED.
  */
 import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@apollo/gateway';
-import {
-  type Caller,
-  CONTEXT_HEADER,
-  type ErrorCode,
-  isErrorCode,
-  type Logger,
-  labError,
-  REQUEST_ID_HEADER,
-  signContext,
-} from '@lab/shared';
+import { CONTEXT_HEADER, type ErrorCode, isErrorCode, type Logger, labError, REQUEST_ID_HEADER, signContext } from '@lab/shared';
 import { type DocumentNode, type GraphQLError, Kind, OperationTypeNode } from 'graphql';
+import type { GatewayContext } from '../context';
 import { observeSubgraphFetch } from '../observability/useMetrics';
 import { unavailableAnswer } from './unavailableFields';
 
 type FetcherResponse = Parameters<RemoteGraphQLDataSource['didEncounterError']>[2];
-
-/** The GraphQL context of a gateway request. */
-export interface GatewayContext {
-  requestId: string;
-  caller: Caller;
-  log: Logger;
-  /** The client's Idempotency-Key header, when given (idempotencyKey.ts). */
-  idempotencyKey?: string;
-}
 
 export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(

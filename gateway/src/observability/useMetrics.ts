@@ -17,7 +17,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { API_USAGE_MAX_NAME, type ApiUsageStatus, ERROR_CODES } from '@lab/shared';
 import type { RequestHandler } from 'express';
-import type { GatewayContext } from '../execution/signedDataSource';
+import type { GatewayContext } from '../context';
 import type { ApiUsageRecorder } from './apiUsage';
 import { type GatewayMetrics, gatewayMetrics } from './gatewayMetrics';
 import { currentScope, type RequestScope } from './requestId';

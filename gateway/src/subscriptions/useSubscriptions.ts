@@ -30,7 +30,7 @@ import { type Authenticator, authenticateRequest } from '../auth/authenticate';
 import type { AuthFailureLimit } from '../auth/authFailureLimit';
 import type { SocketCredentials } from '../auth/socketCredentials';
 import type { authorizationCheck } from '../auth/useAuthorization';
-import type { GatewayContext } from '../execution/signedDataSource';
+import type { GatewayContext } from '../context';
 import {
   checkBeforeValidation,
   exceededLimit,
