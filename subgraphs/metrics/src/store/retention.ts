@@ -57,7 +57,10 @@ export async function applyRetention(
   options.log?.info({ from, to, days }, 'changing the retention of metric points');
   await client.command({ query: `ALTER TABLE ${table} MODIFY SETTING materialize_ttl_recalculate_only = 1` });
   await client.command({
-    query: to === null ? `ALTER TABLE ${table} REMOVE TTL` : `ALTER TABLE ${table} MODIFY TTL toDateTime(timestamp) + INTERVAL ${days} DAY`,
+    query:
+      to === null
+        ? `ALTER TABLE ${table} REMOVE TTL`
+        : `ALTER TABLE ${table} MODIFY TTL toDateTime(timestamp) + INTERVAL ${days} DAY`,
   });
   return { from, to, changed: true };
 }
