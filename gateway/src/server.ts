@@ -39,14 +39,14 @@ import { metricsIngest } from './http/metricsIngest';
 import { type ApiUsageOptions, ApiUsageRecorder } from './observability/apiUsage';
 import { countApiKeyLookup, countRateLimited, gatewayMetrics, trackSubscription } from './observability/gatewayMetrics';
 import { assignRequestId, currentScope, enterRequestScope, logRequest, scopeOf } from './observability/requestId';
-import { metricsEndpoint, useMetrics } from './observability/useMetrics';
-import { useOperationLimits } from './protection/useOperationLimits';
-import { usePersistedQueries } from './protection/usePersistedQueries';
-import { useRateLimit } from './protection/useRateLimit';
+import { metricsEndpoint, useMetrics } from './observability/requestObserver';
+import { useOperationLimits } from './protection/operationLimits';
+import { usePersistedQueries } from './protection/persistedQueries';
+import { useRateLimit } from './protection/rateLimiter';
 import { SubscriptionPlanner } from './subscriptions/planner';
 import { SubscriptionTopics } from './subscriptions/topics';
 import { UpstreamSubscriptions } from './subscriptions/upstream';
-import { type SubscriptionsServer, useSubscriptions } from './subscriptions/useSubscriptions';
+import { type SubscriptionsServer, useSubscriptions } from './subscriptions/websocketServer';
 
 /** Room for Mutation.logMetrics' 10,000 points with a few tags each (about 1.5 MB of JSON). */
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;

@@ -16,7 +16,7 @@
 import type { Caller } from '@lab/shared';
 import type { RequestHandler } from 'express';
 import { LRUCache } from 'lru-cache';
-import { rateLimitedError } from '../protection/useRateLimit';
+import { rateLimitedError } from '../protection/rateLimiter';
 import { type Authenticator, authenticateRequest, bearerKey } from './authenticate';
 
 export interface AuthFailureLimitOptions {

@@ -9,7 +9,7 @@ import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@
 import { CONTEXT_HEADER, type ErrorCode, isErrorCode, type Logger, labError, REQUEST_ID_HEADER, signContext } from '@lab/shared';
 import { type DocumentNode, type GraphQLError, Kind, OperationTypeNode } from 'graphql';
 import type { GatewayContext } from '../context';
-import { observeSubgraphFetch } from '../observability/useMetrics';
+import { observeSubgraphFetch } from '../observability/requestObserver';
 import { unavailableAnswer } from './unavailableFields';
 
 type FetcherResponse = Parameters<RemoteGraphQLDataSource['didEncounterError']>[2];

@@ -21,7 +21,7 @@ import { type Authenticator, authenticateRequest } from '../auth/authenticate';
 import type { AuthFailureLimit } from '../auth/authFailureLimit';
 import { effectiveScopes } from '../auth/authorizeOperation';
 import { scopeOf } from '../observability/requestId';
-import type { RateLimiter } from '../protection/useRateLimit';
+import type { RateLimiter } from '../protection/rateLimiter';
 
 /** Largest ingest body accepted (compressed bytes as sent), default 1 GiB. */
 export const DEFAULT_INGEST_LIMIT_BYTES = 1024 ** 3;

@@ -10,7 +10,7 @@ import {
   persistedQueryCache,
   readOperationManifest,
   usePersistedQueries,
-} from './usePersistedQueries';
+} from './persistedQueries';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const ME = 'query Me { me { id } }';

@@ -37,8 +37,8 @@ import {
   limitError,
   measureOperation,
   type OperationLimitsOptions,
-} from '../protection/useOperationLimits';
-import { type RateLimiter, rateLimitedError } from '../protection/useRateLimit';
+} from '../protection/operationLimits';
+import { type RateLimiter, rateLimitedError } from '../protection/rateLimiter';
 import { refusalOf, refusedArgs } from './earlyRefusal';
 import type { SubscriptionPlanner } from './planner';
 import { invalidVariables } from './subscriptionVariables';

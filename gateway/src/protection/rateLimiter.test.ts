@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rateLimitedError, useRateLimit } from './useRateLimit';
+import { rateLimitedError, useRateLimit } from './rateLimiter';
 
 function clock() {
   let ms = 1_000;
