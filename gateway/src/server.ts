@@ -38,15 +38,16 @@ import { idempotencyKeyOf } from './http/idempotencyKey';
 import { metricsIngest } from './http/metricsIngest';
 import { type ApiUsageOptions, ApiUsageRecorder } from './observability/apiUsage';
 import { countApiKeyLookup, countRateLimited, gatewayMetrics, trackSubscription } from './observability/gatewayMetrics';
+import { metricsEndpoint } from './observability/metricsEndpoint';
 import { assignRequestId, currentScope, enterRequestScope, logRequest, scopeOf } from './observability/requestId';
-import { metricsEndpoint, useMetrics } from './observability/requestObserver';
-import { useOperationLimits } from './protection/operationLimits';
-import { usePersistedQueries } from './protection/persistedQueries';
-import { useRateLimit } from './protection/rateLimiter';
+import { createRequestObserver } from './observability/requestObserver';
+import { createOperationLimits } from './protection/operationLimits';
+import { createPersistedQueries } from './protection/persistedQueries';
+import { createRateLimiter } from './protection/rateLimiter';
 import { SubscriptionPlanner } from './subscriptions/planner';
 import { SubscriptionTopics } from './subscriptions/topics';
 import { UpstreamSubscriptions } from './subscriptions/upstream';
-import { type SubscriptionsServer, useSubscriptions } from './subscriptions/websocketServer';
+import { type SubscriptionsServer, serveSubscriptions } from './subscriptions/websocketServer';
 
 /** Room for Mutation.logMetrics' 10,000 points with a few tags each (about 1.5 MB of JSON). */
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -63,7 +64,7 @@ export interface GatewayOptions {
   bodyLimitBytes?: number;
   /** Timeout of each subgraph's health check in GET /health (default 3000 ms). */
   healthTimeoutMs?: number;
-  /** API usage records sent to the metrics subgraph (apiUsage.ts, its defaults); false keeps none. */
+  /** API usage records sent to the metrics subgraph (observability/apiUsage.ts, its defaults); false keeps none. */
   apiUsage?: false | Pick<ApiUsageOptions, 'maxBatch' | 'flushIntervalMs' | 'maxBuffered' | 'retryDelayMs' | 'maxRetryDelayMs'>;
   /** Milliseconds since the epoch, against which credentials expire (default Date.now; tests move it). */
   now?: () => number;
@@ -112,12 +113,12 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   }
   const protection = config.protection;
   const bodyLimit = options.bodyLimitBytes ?? protection?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
-  const rateLimit = useRateLimit({ ...protection?.rateLimit, onLimited: () => countRateLimited() });
+  const rateLimit = createRateLimiter({ ...protection?.rateLimit, onLimited: () => countRateLimited() });
   const authFailures = authFailureLimit({ ...protection?.authFailureLimit, onLimited: () => countRateLimited() });
   const socketCredentials = new SocketCredentials({ log, now: options.now, watch: apiKeys?.watch });
   apiKeys?.onRecheck((states) => socketCredentials.keysRechecked(states));
-  const limits = useOperationLimits<GatewayContext>(protection?.operationLimits);
-  const persisted = usePersistedQueries(protection?.persistedQueries);
+  const limits = createOperationLimits<GatewayContext>(protection?.operationLimits);
+  const persisted = createPersistedQueries(protection?.persistedQueries);
 
   // Authorization directives are enforced by useAuthorization, so the gateway may accept them.
   const supergraphSdl = enforcedSupergraph(options.supergraphSdl ?? (await readSupergraph()));
@@ -138,7 +139,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
           metrics: gatewayMetrics,
           ...options.apiUsage,
         });
-  const observability = useMetrics({ usage });
+  const observability = createRequestObserver({ usage });
 
   const apollo = new ApolloServer<GatewayContext>({
     gateway: executor.gateway,
@@ -169,7 +170,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   const planner = new SubscriptionPlanner(supergraphSdl);
   const upstream = new UpstreamSubscriptions({ urls: config.subgraphUrls, secret, log });
   const topics = new SubscriptionTopics({ planner, upstream, services: executor.services, onClient: trackSubscription });
-  const websocket = useSubscriptions({
+  const websocket = serveSubscriptions({
     httpServer,
     path: '/graphql',
     planner,

@@ -9,7 +9,7 @@ import { type GraphQLDataSourceProcessOptions, RemoteGraphQLDataSource } from '@
 import { CONTEXT_HEADER, type ErrorCode, isErrorCode, type Logger, labError, REQUEST_ID_HEADER, signContext } from '@lab/shared';
 import { type DocumentNode, type GraphQLError, Kind, OperationTypeNode } from 'graphql';
 import type { GatewayContext } from '../context';
-import { observeSubgraphFetch } from '../observability/requestObserver';
+import { observeSubgraphFetch } from '../observability/gatewayMetrics';
 import { unavailableAnswer } from './unavailableFields';
 
 type FetcherResponse = Parameters<RemoteGraphQLDataSource['didEncounterError']>[2];
@@ -25,9 +25,10 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   }
 
   /**
-   * Every fetch is timed and counted per subgraph in /metrics (useMetrics.ts). An
-   * unreachable subgraph answers SERVICE_UNAVAILABLE at each field it would have
-   * filled, with its path (unavailableFields.ts), rather than one error without one.
+   * Every fetch is timed and counted per subgraph in /metrics
+   * (observability/gatewayMetrics.ts). An unreachable subgraph answers
+   * SERVICE_UNAVAILABLE at each field it would have filled, with its path
+   * (unavailableFields.ts), rather than one error without one.
    */
   override process(options: GraphQLDataSourceProcessOptions<GatewayContext>) {
     return observeSubgraphFetch(this.name, async () => {

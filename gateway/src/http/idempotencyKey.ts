@@ -1,7 +1,7 @@
 /**
  * The Idempotency-Key header of a GraphQL request: 1 to 128 printable ASCII
  * characters (as on POST /v1/metrics). The gateway signs it into the caller
- * context of the subgraph operations that are mutations (signedDataSource.ts);
+ * context of the subgraph operations that are mutations (execution/signedDataSource.ts);
  * the registry keeps each mutation's result under it, so a retry with the same
  * key and the same operation is answered without doing the work again.
  */

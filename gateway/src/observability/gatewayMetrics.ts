@@ -2,7 +2,7 @@
  * The gateway's Prometheus metrics, one registry per process (`gatewayMetrics`):
  * GraphQL operations, subgraph fetches, active subscriptions, rate-limited
  * requests, API usage shipping, and Node's process metrics. GET /metrics
- * (useMetrics.ts) serves it.
+ * (metricsEndpoint.ts) serves it.
  *
  * Label cardinality is bounded: operation names are chosen by clients, so
  * only the first MAX_OPERATION_NAMES distinct names get their own series and
@@ -13,7 +13,7 @@
  * `trackSubscription()` when a client subscription starts (call the returned
  * function when it ends), `countRateLimited()` when a request is refused by
  * the rate limiter, `countApiKeyLookup()` for each call to the registry about
- * API keys.
+ * API keys, `observeSubgraphFetch()` around each fetch from a subgraph.
  */
 import { isErrorCode } from '@lab/shared';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
@@ -243,4 +243,31 @@ export function countRateLimited(): void {
 /** For the API key cache: call once per registry call. */
 export function countApiKeyLookup(kind: 'authenticate' | 'revalidate'): void {
   gatewayMetrics.apiKeyLookup(kind);
+}
+
+/** The error code of a failed subgraph fetch: the one the data source threw, INTERNAL otherwise. */
+function thrownCode(err: unknown): string {
+  const code = (err as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
+  return typeof code === 'string' ? code : 'INTERNAL';
+}
+
+/**
+ * Times one fetch to a subgraph and counts it, with the first error code of a
+ * failure or of an answer carrying errors. The data source wraps its process() in it.
+ */
+export async function observeSubgraphFetch<T extends { errors?: readonly { extensions?: Record<string, unknown> }[] }>(
+  subgraph: string,
+  fetch: () => Promise<T>,
+  metrics: GatewayMetrics = gatewayMetrics,
+): Promise<T> {
+  const started = performance.now();
+  try {
+    const response = await fetch();
+    const code = response.errors?.[0] ? String(response.errors[0].extensions?.code ?? 'INTERNAL') : undefined;
+    metrics.observeSubgraphFetch(subgraph, (performance.now() - started) / 1000, code);
+    return response;
+  } catch (err) {
+    metrics.observeSubgraphFetch(subgraph, (performance.now() - started) / 1000, thrownCode(err));
+    throw err;
+  }
 }

@@ -192,7 +192,7 @@ describe('GET /metrics', () => {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
         body: JSON.stringify({ query: '{ me { id } metricsStatus { store } }' }),
       });
-      // The error sits at the field the subgraph would have filled (unavailableFields.ts).
+      // The error sits at the field the subgraph would have filled (execution/unavailableFields.ts).
       const body = (await response.json()) as { errors?: { path?: unknown; extensions?: unknown }[] };
       expect(body.errors).toEqual([
         expect.objectContaining({

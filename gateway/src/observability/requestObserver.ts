@@ -8,12 +8,7 @@
  * unauthenticated), and `plugin`, an Apollo plugin that notes what only Apollo
  * knows (operation name and type, the caller, the errors' codes) on the
  * request's scope. A request Apollo never saw is labelled from its HTTP status.
- *
- * GET /metrics (`metricsEndpoint`): the Prometheus text format, behind a bearer
- * token of its own (LAB_METRICS_TOKEN), never an API key: a scraper's
- * credentials should open nothing else. Without the token set, /metrics is off (404).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { API_USAGE_MAX_NAME, type ApiUsageStatus, ERROR_CODES } from '@lab/shared';
 import type { RequestHandler } from 'express';
@@ -22,7 +17,7 @@ import type { ApiUsageRecorder } from './apiUsage';
 import { type GatewayMetrics, gatewayMetrics } from './gatewayMetrics';
 import { currentScope, type RequestScope } from './requestId';
 
-export interface UseMetricsOptions {
+export interface RequestObserverOptions {
   /** Default: the process's gatewayMetrics. */
   metrics?: GatewayMetrics;
   /** Where API usage records go; none are kept without it. */
@@ -52,8 +47,10 @@ function nameOf(value: unknown): string | undefined {
   return typeof value === 'string' && GRAPHQL_NAME.test(value) ? value : undefined;
 }
 
-export function useMetrics(options: UseMetricsOptions = {}): {
+export interface RequestObserver {
+  /** Express middleware, first on /graphql: counts, times and records each request once its answer is sent. */
   observe: RequestHandler;
+  /** The Apollo plugin noting what only Apollo knows about the operation. */
   plugin: ApolloServerPlugin<GatewayContext>;
   /**
    * Notes an authenticated request refused before Apollo ran its operation (the
@@ -61,7 +58,9 @@ export function useMetrics(options: UseMetricsOptions = {}): {
    * and recorded in API usage under its caller like any refused operation.
    */
   noteRefusal(callerId: string, operationName: unknown, code: string): void;
-} {
+}
+
+export function createRequestObserver(options: RequestObserverOptions = {}): RequestObserver {
   const metrics = options.metrics ?? gatewayMetrics;
   const notes = new WeakMap<RequestScope, OperationNote>();
 
@@ -138,62 +137,4 @@ export function useMetrics(options: UseMetricsOptions = {}): {
   };
 
   return { observe, plugin, noteRefusal };
-}
-
-/** The error code of a failed subgraph fetch: the one the data source threw, INTERNAL otherwise. */
-function thrownCode(err: unknown): string {
-  const code = (err as { extensions?: { code?: unknown } } | undefined)?.extensions?.code;
-  return typeof code === 'string' ? code : 'INTERNAL';
-}
-
-/**
- * Times one fetch to a subgraph and counts it, with the first error code of a
- * failure or of an answer carrying errors. The data source wraps its process() in it.
- */
-export async function observeSubgraphFetch<T extends { errors?: readonly { extensions?: Record<string, unknown> }[] }>(
-  subgraph: string,
-  fetch: () => Promise<T>,
-  metrics: GatewayMetrics = gatewayMetrics,
-): Promise<T> {
-  const started = performance.now();
-  try {
-    const response = await fetch();
-    const code = response.errors?.[0] ? String(response.errors[0].extensions?.code ?? 'INTERNAL') : undefined;
-    metrics.observeSubgraphFetch(subgraph, (performance.now() - started) / 1000, code);
-    return response;
-  } catch (err) {
-    metrics.observeSubgraphFetch(subgraph, (performance.now() - started) / 1000, thrownCode(err));
-    throw err;
-  }
-}
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-/**
- * GET /metrics: the Prometheus text format, for `Authorization: Bearer <token>`
- * only. Without a token configured it answers 404 saying how to turn it on.
- */
-export function metricsEndpoint(options: { token: string | undefined; metrics?: GatewayMetrics }): RequestHandler {
-  const metrics = options.metrics ?? gatewayMetrics;
-  const expected = options.token === undefined ? undefined : digest(options.token);
-  return async (req, res) => {
-    if (!expected) {
-      res.status(404).json({
-        code: 'NOT_FOUND',
-        message: 'GET /metrics is off: set LAB_METRICS_TOKEN and send it as "Authorization: Bearer <token>"',
-      });
-      return;
-    }
-    const match = /^Bearer (.+)$/.exec(req.headers.authorization ?? '');
-    if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
-      res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
-      res
-        .status(401)
-        .json({ code: 'UNAUTHENTICATED', message: 'GET /metrics needs "Authorization: Bearer <LAB_METRICS_TOKEN>"' });
-      return;
-    }
-    res.setHeader('Content-Type', metrics.contentType);
-    res.setHeader('Cache-Control', 'no-store');
-    res.send(await metrics.text());
-  };
 }

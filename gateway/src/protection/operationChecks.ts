@@ -1,5 +1,5 @@
 /**
- * The checks behind the operation limits (useOperationLimits.ts wires them
+ * The checks behind the operation limits (operationLimits.ts wires them
  * into Apollo and the WebSocket): settings and their defaults, the error naming
  * an exceeded limit, and the checks of a request before and after graphql-js
  * validates its document, in this order:

@@ -9,7 +9,7 @@
  * - before validation: the HTTP request once its caller is known
  *   (`checkRequest` wraps Apollo's context function: an error thrown from a
  *   plugin hook before didResolveOperation is a 500) and each WebSocket
- *   subscribe message (useSubscriptions.ts), so graphql-js never validates a
+ *   subscribe message (subscriptions/websocketServer.ts), so graphql-js never validates a
  *   document that would make it spend seconds;
  * - after validation (the plugin's didResolveOperation), for every operation
  *   Apollo runs, APQ hashes and WebSocket queries included; then a
@@ -85,7 +85,7 @@ export const SUBSCRIPTIONS_OVER_HTTP =
  * cannot refuse before parsing itself: Apollo turns an error thrown from
  * didResolveSource or parsingDidStart into a 500; hence `checkRequest`.)
  */
-export function useOperationLimits<TContext extends object>(options: OperationLimitsOptions = {}): OperationLimits<TContext> {
+export function createOperationLimits<TContext extends object>(options: OperationLimitsOptions = {}): OperationLimits<TContext> {
   const maxTokens = options.maxTokens ?? OPERATION_LIMIT_DEFAULTS.maxTokens;
   return {
     parseOptions: maxTokens > 0 ? { maxTokens } : {},

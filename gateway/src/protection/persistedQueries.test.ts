@@ -5,11 +5,11 @@ import path from 'node:path';
 import { getIntrospectionQuery, getOperationAST, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
+  createPersistedQueries,
   isIntrospectionOnly,
   parseOperationManifest,
   persistedQueryCache,
   readOperationManifest,
-  usePersistedQueries,
 } from './persistedQueries';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -95,10 +95,10 @@ describe('isIntrospectionOnly', () => {
   });
 });
 
-describe('usePersistedQueries', () => {
+describe('createPersistedQueries', () => {
   it('turns APQ off at 0 bytes, and has no allow-list without a manifest', () => {
-    expect(usePersistedQueries({ cacheBytes: 0 }).persistedQueries).toBe(false);
-    const apq = usePersistedQueries();
+    expect(createPersistedQueries({ cacheBytes: 0 }).persistedQueries).toBe(false);
+    const apq = createPersistedQueries();
     expect(apq.persistedQueries).toMatchObject({ cache: expect.any(Object) });
     expect(apq.manifest).toBeUndefined();
   });

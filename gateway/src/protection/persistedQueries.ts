@@ -187,7 +187,7 @@ export interface PersistedQueries {
   manifest?: OperationManifest;
 }
 
-export function usePersistedQueries(options: PersistedQueriesOptions = {}): PersistedQueries {
+export function createPersistedQueries(options: PersistedQueriesOptions = {}): PersistedQueries {
   const cacheBytes = options.cacheBytes ?? PERSISTED_QUERIES_DEFAULTS.cacheBytes;
   const allowIntrospection = options.allowIntrospection ?? PERSISTED_QUERIES_DEFAULTS.allowIntrospection;
   const manifest = options.allowlistPath ? readOperationManifest(options.allowlistPath) : undefined;

@@ -51,7 +51,7 @@ export interface RateLimiter {
   readonly enabled: boolean;
 }
 
-export function useRateLimit(options: RateLimitOptions = {}): RateLimiter {
+export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
   const perSecond = options.perSecond ?? RATE_LIMIT_DEFAULTS.perSecond;
   const burst = Math.max(1, options.burst ?? RATE_LIMIT_DEFAULTS.burst);
   const now = options.now ?? (() => performance.now());

@@ -1,6 +1,6 @@
 /**
  * A WebSocket operation refused before graphql-ws parses and validates its
- * document (operation limits: useOperationLimits.ts), answered as refusals
+ * document (operation limits: protection/operationLimits.ts), answered as refusals
  * after validation are: a `next` message carrying the errors, then
  * `complete`. onSubscribe returns `refusedArgs`: graphql-ws neither parses
  * nor validates arguments onSubscribe returns, and hands them to the

@@ -2,7 +2,7 @@
  * Plans subscriptions over the supergraph. @apollo/query-planner plans them
  * (a SubscriptionNode: the `primary` fetch is a subscription to the owning
  * subgraph, `rest` the fetches that complete each event from the others);
- * @apollo/gateway refuses to execute them, so subscriptions.ts does.
+ * @apollo/gateway refuses to execute them, so topics.ts does.
  * Plans are cached per document and operation name.
  */
 import { operationFromDocument, type Schema, Supergraph } from '@apollo/federation-internals';

@@ -4,14 +4,14 @@
  * The client authenticates in connection_init: `{ "Authorization": "Bearer
  * <API key or token>" }` (the same credentials as over HTTP; `authorization`
  * accepted too); invalid credentials close the socket with 4403 Forbidden,
- * and an address past its failed authentications (authFailureLimit.ts) with
+ * and an address past its failed authentications (auth/authFailureLimit.ts) with
  * 4429. A client that sends none there (GraphiQL sends its headers with each
  * operation instead) must put them in each operation's
  * `extensions.headers.Authorization`; an operation with no valid credentials
  * either way is refused with UNAUTHENTICATED. Credentials are checked again
  * for each operation (the connection's too: if they no longer hold, the
  * socket closes with 4403), and while the socket is open
- * (socketCredentials.ts: it closes with 4403 when they expire or their key is
+ * (auth/socketCredentials.ts: it closes with 4403 when they expire or their key is
  * revoked). Each operation gets its own request id.
  *
  * Subscriptions are planned over the supergraph and executed by topics.ts
@@ -58,7 +58,7 @@ export interface SubscriptionsOptions {
   rateLimit?: Pick<RateLimiter, 'take' | 'message'>;
   /** Depth, alias and cost limits for subscription documents (queries over the socket get them from Apollo's plugin). */
   operationLimits?: OperationLimitsOptions;
-  /** Errors refusing a subscription the caller may not see whole (authorizationCheck in useAuthorization.ts). */
+  /** Errors refusing a subscription the caller may not see whole (authorizationCheck in auth/useAuthorization.ts). */
   authorize?: ReturnType<typeof authorizationCheck>;
   /** Failed authentications per client address, shared with HTTP. */
   authFailures?: AuthFailureLimit;
@@ -85,7 +85,7 @@ const closeReason = (text: string) =>
     .toString('utf8')
     .replace(/\uFFFD$/, '');
 
-export function useSubscriptions(options: SubscriptionsOptions): SubscriptionsServer {
+export function serveSubscriptions(options: SubscriptionsOptions): SubscriptionsServer {
   const { log } = options;
   const wss = new WebSocketServer({
     server: options.httpServer,
