@@ -12,6 +12,7 @@ import { modelsLoaders } from './domains/models/loaders';
 import { promptsLoaders } from './domains/prompts/loaders';
 import type { ReconcileRunner } from './reconcile/schedule';
 import type { SagaOrchestrator } from './sagas/orchestrator';
+import type { StoreServices } from './sagas/storeServices';
 import { RequestIdempotency } from './store/idempotency';
 import type { RegistryStore } from './store/registryStore';
 
@@ -35,6 +36,8 @@ export interface RegistryContext extends BaseContext {
   orchestrator?: SagaOrchestrator;
   /** Runs Mutation.reconcile (absent in tests without the other services). */
   reconciler?: ReconcileRunner;
+  /** The other stores' internal routes, called for this request (run lists ranked by metrics); absent without them. */
+  services?: StoreServices;
 }
 
 export interface ContextOptions {
@@ -42,6 +45,8 @@ export interface ContextOptions {
   idempotencyTtlMs?: number;
   orchestrator?: SagaOrchestrator;
   reconciler?: ReconcileRunner;
+  /** The other stores' internal routes, signed with the request's id. */
+  services?: (requestId: string) => StoreServices;
 }
 
 /**
@@ -64,6 +69,7 @@ export function createContext(shared: RegistryStore, options: ContextOptions = {
       loaders: createLoaders(store),
       ...(options.orchestrator ? { orchestrator: options.orchestrator } : {}),
       ...(options.reconciler ? { reconciler: options.reconciler } : {}),
+      ...(options.services ? { services: options.services(base.requestId) } : {}),
     };
   };
 }

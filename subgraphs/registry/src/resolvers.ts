@@ -6,6 +6,7 @@ import type { RegistryContext } from './context';
 import { lineageResolvers } from './domains/datasets/lineage';
 import { datasetsResolvers } from './domains/datasets/resolvers';
 import { experimentsResolvers } from './domains/experiments/resolvers';
+import { runResolvers } from './domains/experiments/runResolvers';
 import { identityResolvers } from './domains/identity/resolvers';
 import { modelsResolvers } from './domains/models/resolvers';
 import { operationsResolvers } from './domains/operations/resolvers';
@@ -19,6 +20,7 @@ export function createResolvers(): GraphQLResolverMap<RegistryContext> {
       scalarResolvers,
       identityResolvers,
       experimentsResolvers,
+      runResolvers,
       modelsResolvers,
       datasetsResolvers,
       promptsResolvers,

@@ -7,6 +7,7 @@ import { parse } from 'graphql';
 import { commonSdl } from './common/sdl';
 import { lineageSdl } from './domains/datasets/lineage';
 import { datasetsSdl } from './domains/datasets/sdl';
+import { runSdl } from './domains/experiments/runSdl';
 import { experimentsSdl } from './domains/experiments/sdl';
 import { identitySdl } from './domains/identity/sdl';
 import { modelsSdl } from './domains/models/sdl';
@@ -26,6 +27,7 @@ export const typeDefs = parse(
     commonSdl,
     identitySdl,
     experimentsSdl,
+    runSdl,
     modelsSdl,
     datasetsSdl,
     promptsSdl,

@@ -20,6 +20,7 @@ import { ReconcileRunner } from './reconcile/schedule';
 import { createResolvers } from './resolvers';
 import { SAGA_DEFINITIONS } from './sagas/definitions';
 import { SagaOrchestrator } from './sagas/orchestrator';
+import { createStoreServices } from './sagas/storeServices';
 import { typeDefs } from './schema';
 import { redactUrl } from './store/databaseUrl';
 import { migrate } from './store/migrate';
@@ -73,6 +74,7 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
     faults: config.sagas.faults,
     faultMarkerDir: path.join(config.dataDir, 'saga-faults'),
   });
+  const storeUrls = { artifactsUrl: config.subgraphUrls.artifacts, metricsUrl: config.subgraphUrls.metrics };
   const reconciler = new ReconcileRunner({
     store,
     artifactsUrl: config.subgraphUrls.artifacts,
@@ -92,7 +94,12 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
       resolvers: createResolvers(),
       log,
       internalSecret,
-      context: createContext(store, { idempotencyTtlMs: config.idempotency.keyTtlMs, orchestrator, reconciler }),
+      context: createContext(store, {
+        idempotencyTtlMs: config.idempotency.keyTtlMs,
+        orchestrator,
+        reconciler,
+        services: (requestId) => createStoreServices({ ...storeUrls, internalSecret, requestId }),
+      }),
       health: {
         // Up when PostgreSQL answers; the details show what waits on the other stores.
         postgresql: async (signal) => {

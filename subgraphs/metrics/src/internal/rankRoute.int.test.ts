@@ -26,7 +26,7 @@ const T0 = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
 let t: TestMetrics;
 const experimentId = randomUUID();
 /** Runs 0..11: loss for all but 10 and 11, acc for the even ones; two runs share their loss values (a tie). */
-const runs = Array.from({ length: 12 }, () => randomUUID());
+const runs: string[] = Array.from({ length: 12 }, () => randomUUID());
 const logged = new Map<string, Map<string, number[]>>();
 
 function lossOf(i: number): number[] {

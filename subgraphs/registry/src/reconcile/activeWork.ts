@@ -6,11 +6,14 @@ import type { FileOwnerRef } from '@lab/shared';
 import { DATASET_VERSION_COMMIT, type DatasetVersionCommitInput } from '../sagas/datasetVersionCommit';
 import { EXPERIMENT_DELETE, type ExperimentDeleteInput } from '../sagas/experimentDelete';
 import { MODEL_VERSION_FROM_RUN, type ModelVersionFromRunInput } from '../sagas/modelVersionFromRun';
+import { RUN_DELETE, type RunDeleteInput } from '../sagas/runDelete';
 import type { Saga } from '../store/sagasStore';
 
 export class ActiveWork {
   /** Experiments an experiment.delete saga is deleting. */
   readonly deletingExperiments = new Set<string>();
+  /** Runs a run.delete saga is deleting. */
+  readonly deletingRuns = new Set<string>();
   /** Model versions a model-version.from-run saga is making (input.versionId). */
   readonly makingModelVersions = new Set<string>();
   /** Dataset versions a dataset-version.commit saga is committing. */
@@ -20,6 +23,7 @@ export class ActiveWork {
     for (const saga of sagas) {
       const input = saga.input as Record<string, unknown>;
       if (saga.kind === EXPERIMENT_DELETE) add(this.deletingExperiments, (input as Partial<ExperimentDeleteInput>).experimentId);
+      if (saga.kind === RUN_DELETE) add(this.deletingRuns, (input as Partial<RunDeleteInput>).runId);
       if (saga.kind === MODEL_VERSION_FROM_RUN)
         add(this.makingModelVersions, (input as Partial<ModelVersionFromRunInput>).versionId);
       if (saga.kind === DATASET_VERSION_COMMIT) {
@@ -34,6 +38,7 @@ export class ActiveWork {
     switch (owner.kind) {
       case 'RUN':
         return (
+          this.deletingRuns.has(id) ||
           this.deletingExperiments.has(owner.parentId.toLowerCase()) ||
           (experimentOfRun !== undefined && this.deletingExperiments.has(experimentOfRun))
         );

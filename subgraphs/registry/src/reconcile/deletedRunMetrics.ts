@@ -1,7 +1,8 @@
 /**
  * METRICS_OF_DELETED_RUN: metric points of runs the registry no longer has,
- * or whose experiment is marked deleted while no experiment.delete saga runs
- * (one that runs deletes them itself). Candidates are found page by page of
+ * or of runs marked deleted (themselves or their experiment) while no
+ * run.delete or experiment.delete saga runs on them (one that runs deletes
+ * them itself). Candidates are found page by page of
  * the metrics inventory (one query per page); the active sagas are read after
  * the scan. Repair: METRICS_INTERNAL.delete of the runs, 10,000 at a time.
  */
@@ -19,6 +20,8 @@ interface Candidate {
   run: MetricRun;
   /** The deleted experiment the run still belongs to; absent when the run is gone. */
   deletedExperiment?: string;
+  /** The run is marked deleted itself. */
+  deletedRun?: boolean;
 }
 
 /** Collects, page by page, the runs with points that are gone or in a deleted experiment (the scan's `onPage`). */
@@ -33,6 +36,7 @@ export class DeletedRunCandidates {
       const row = stored.get(run.runId.toLowerCase());
       if (!row) this.found.push({ run });
       else if (row.experimentDeleted) this.found.push({ run, deletedExperiment: row.experimentId });
+      else if (row.runDeleted) this.found.push({ run, deletedRun: true });
     }
   };
 }
@@ -40,9 +44,11 @@ export class DeletedRunCandidates {
 function describe(candidate: Candidate): string {
   const { run } = candidate;
   const points = `${run.points} points (the last at ${new Date(run.lastTimestampMs).toISOString()})`;
-  return candidate.deletedExperiment
-    ? `${points} of a run of experiment ${candidate.deletedExperiment}, deleted with no operation deleting its metrics`
-    : `${points} of a run the registry no longer has (experiment ${run.experimentId})`;
+  if (candidate.deletedExperiment) {
+    return `${points} of a run of experiment ${candidate.deletedExperiment}, deleted with no operation deleting its metrics`;
+  }
+  if (candidate.deletedRun) return `${points} of a run deleted with no operation deleting its metrics`;
+  return `${points} of a run the registry no longer has (experiment ${run.experimentId})`;
 }
 
 /** Deletes the findings' points in batches; a failed batch leaves its findings unrepaired with the reason. */
@@ -73,6 +79,7 @@ export async function deletedRunMetrics(
 ): Promise<Finding[]> {
   const findings: Finding[] = candidates.found
     .filter((c) => !c.deletedExperiment || !active.deletingExperiments.has(c.deletedExperiment))
+    .filter((c) => !c.deletedRun || !active.deletingRuns.has(c.run.runId.toLowerCase()))
     .map((c) => ({
       kind: 'METRICS_OF_DELETED_RUN',
       entityType: 'Run',

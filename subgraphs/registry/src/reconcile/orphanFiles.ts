@@ -1,6 +1,6 @@
 /**
  * ORPHAN_FILES: files under an owner prefix no registry row points to: the run
- * is gone or its experiment deleted, the dataset or model version is gone (or
+ * is gone or deleted, or its experiment deleted, the dataset or model version is gone (or
  * lives under another parent), or the dataset version FAILED (its commit's
  * compensation should have removed them). Left alone: files newer than the
  * grace period (an upload or a copy may be on its way to a row) and owners a
@@ -43,6 +43,7 @@ async function runVerdicts(store: RegistryStore, owners: FileOwnerSummary[], out
     let reason: string | undefined;
     if (!run) reason = 'the run is gone';
     else if (run.experimentDeleted) reason = `the run's experiment ${run.experimentId} is deleted`;
+    else if (run.runDeleted) reason = 'the run is deleted';
     else if (run.experimentId !== owner.parentId.toLowerCase()) reason = `the run belongs to experiment ${run.experimentId}`;
     out.set(ownerKey(owner), { reason, ...(run ? { experimentOfRun: run.experimentId } : {}) });
   }

@@ -2,9 +2,12 @@
 import { datasetVersionCommit } from './datasetVersionCommit';
 import { experimentDelete } from './experimentDelete';
 import { modelVersionFromRun } from './modelVersionFromRun';
+import { runDelete } from './runDelete';
 import type { SagaDefinition } from './saga';
 
-export const SAGA_DEFINITIONS = [datasetVersionCommit, experimentDelete, modelVersionFromRun] as unknown as SagaDefinition<
-  unknown,
-  unknown
->[];
+export const SAGA_DEFINITIONS = [
+  datasetVersionCommit,
+  experimentDelete,
+  modelVersionFromRun,
+  runDelete,
+] as unknown as SagaDefinition<unknown, unknown>[];

@@ -137,3 +137,39 @@ describe('SQL injection attempts end up as bound parameters', () => {
     expect(() => sql("name = 'a' /* x */")).toThrow(/Invalid filter/);
   });
 });
+
+describe('config paths', () => {
+  const J = (n: number) => `(r.config #> $${n}::text[])`;
+
+  it('compares a number with JSON numbers, and = also tests containment (the GIN index)', () => {
+    const out = sql('config.optimizer.lr > 1e-4');
+    expect(out.text).toBe(`((CASE WHEN jsonb_typeof(${J(1)}) = 'number' THEN (${J(2)})::numeric END) > $3::numeric)`);
+    expect(out.values).toEqual([['optimizer', 'lr'], ['optimizer', 'lr'], '1e-4']);
+    const eq = sql('config.optimizer.lr = 0.001');
+    expect(eq.text).toMatch(
+      /^\(r\.config @> jsonb_build_object\(\$1::text, jsonb_build_object\(\$2::text, to_jsonb\(\$3::numeric\)\)\) AND /,
+    );
+    expect(eq.values.slice(0, 3)).toEqual(['optimizer', 'lr', '0.001']);
+  });
+
+  it('compares a string with JSON strings and booleans', () => {
+    const out = sql('config.model.name = "llama"');
+    expect(out.text).toBe(
+      `(r.config @> jsonb_build_object($1::text, jsonb_build_object($2::text, to_jsonb($3::text))) AND (CASE WHEN jsonb_typeof(${J(4)}) IN ('string', 'boolean') THEN ${J(5)} #>> '{}' END) = $6::text)`,
+    );
+    // no containment where it would mean something else: 'true' also matches a boolean, a digit segment indexes an array
+    expect(sql("config.flash = 'true'").text).not.toContain('@>');
+    expect(sql("config.layers.0.kind = 'attn'").text).not.toContain('@>');
+  });
+
+  it('tests absence (or JSON null) with IS NULL', () => {
+    expect(sql('config.seed IS NULL').text).toBe(`(COALESCE(jsonb_typeof(${J(1)}), 'null') = 'null')`);
+    expect(sql('config.seed IS NOT NULL').text).toBe(`(COALESCE(jsonb_typeof(${J(1)}), 'null') <> 'null')`);
+  });
+
+  it('binds hostile path segments', () => {
+    const out = sql("config.b.`a'); DROP TABLE runs; --` = 1");
+    expect(out.text).not.toContain('DROP');
+    expect(out.values).toContainEqual(['b', "a'); DROP TABLE runs; --"]);
+  });
+});

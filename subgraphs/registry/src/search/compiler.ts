@@ -9,6 +9,13 @@
  *   literal and =, !=, <, <=, >, >= (or numbers in IN lists), compared as
  *   numeric, only over values that look like numbers (others never match).
  *   A run without the key matches no comparison (but does match IS NULL).
+ * - config: the value at the path (`r.config #> $path`), keeping its JSON
+ *   type: a number literal compares with JSON numbers (as numeric), a string
+ *   literal with JSON strings (and booleans, as 'true'/'false'); other values
+ *   never match. `=` also tests JSONB containment (`r.config @> {...}`), which
+ *   the GIN index on config answers, unless a path segment is an array index.
+ *   IS NULL: the path is absent or holds JSON null.
+ * - metrics: not here (the metrics service answers them; plan.ts).
  * - status as `status::text`; times as timestamptz; id/experiment_id as uuid.
  * - NOT is the complement: `NOT c` matches every run `c` does not (also those
  *   where `c` compares with a missing value).
@@ -84,8 +91,18 @@ class Compiler {
     }
   }
 
-  /** The text of a param/tag, or an attribute's column (status as text). */
+  /** The JSON value at a config path. */
+  private json(path: string[]): Prisma.Sql {
+    return Prisma.sql`(${Prisma.raw(`${this.prefix}config`)} #> ${path}::text[])`;
+  }
+
+  /** The text of a param/tag or config string, or an attribute's column (status as text). */
   private text(key: FilterKey): Prisma.Sql {
+    if (key.kind === 'metric') throw new Error('compileRunFilter: metric conditions go to the metrics service (plan.ts)');
+    if (key.kind === 'config') {
+      const value = this.json(key.path);
+      return Prisma.sql`(CASE WHEN jsonb_typeof(${value}) IN ('string', 'boolean') THEN ${value} #>> '{}' END)`;
+    }
     if (key.kind === 'attribute') {
       const { column } = COLUMNS[key.name];
       return Prisma.raw(key.name === 'status' ? `${this.prefix}${column}::text` : `${this.prefix}${column}`);
@@ -93,8 +110,12 @@ class Compiler {
     return Prisma.sql`(${Prisma.raw(`${this.prefix}${key.kind === 'param' ? 'params' : 'tags'}`)} ->> ${key.name}::text)`;
   }
 
-  /** A param/tag as numeric when its text looks like a number, else NULL. */
+  /** A param/tag as numeric when its text looks like a number (config: when it is a JSON number), else NULL. */
   private numeric(key: FilterKey): Prisma.Sql {
+    if (key.kind === 'config') {
+      const json = this.json(key.path);
+      return Prisma.sql`(CASE WHEN jsonb_typeof(${json}) = 'number' THEN (${json})::numeric END)`;
+    }
     const value = this.text(key);
     const pattern = Prisma.raw(`'${NUMERIC_VALUE}'`);
     return Prisma.sql`(CASE WHEN length(${value}) <= ${Prisma.raw(String(MAX_NUMERIC_LENGTH))} AND ${value} ~ ${pattern} THEN ${value}::numeric END)`;
@@ -107,6 +128,7 @@ class Compiler {
 
   private castOf(key: FilterKey, literal: Literal): string {
     if (key.kind === 'attribute') return COLUMNS[key.name].cast;
+    if (key.kind === 'metric') throw new Error('compileRunFilter: metric conditions go to the metrics service (plan.ts)');
     return literal.type === 'number' ? 'numeric' : 'text';
   }
 
@@ -114,15 +136,35 @@ class Compiler {
     return key.kind !== 'attribute' && literal.type === 'number' ? this.numeric(key) : this.text(key);
   }
 
+  /**
+   * `config @> {"a": {"b": value}}`: implied by `config.a.b = value`, and
+   * answered by the GIN index. None where containment means something else: an
+   * array index in the path, or 'true'/'false' (which also match booleans).
+   */
+  private containment(key: FilterKey, literal: Literal): Prisma.Sql | undefined {
+    if (key.kind !== 'config' || key.path.some((s) => /^[0-9]+$/.test(s))) return undefined;
+    if (literal.type === 'string' && (literal.value === 'true' || literal.value === 'false')) return undefined;
+    let doc =
+      literal.type === 'number' ? Prisma.sql`to_jsonb(${literal.value}::numeric)` : Prisma.sql`to_jsonb(${literal.value}::text)`;
+    for (const segment of [...key.path].reverse()) doc = Prisma.sql`jsonb_build_object(${segment}::text, ${doc})`;
+    return Prisma.sql`${Prisma.raw(`${this.prefix}config`)} @> ${doc}`;
+  }
+
   private comparison(node: Comparison): Prisma.Sql {
     const { key } = node;
     if (node.kind === 'null') {
+      if (key.kind === 'config') {
+        const present = node.op === 'IS NULL' ? '=' : '<>';
+        return Prisma.sql`(COALESCE(jsonb_typeof(${this.json(key.path)}), 'null') ${Prisma.raw(present)} 'null')`;
+      }
       return Prisma.sql`(${this.text(key)} ${Prisma.raw(node.op)})`;
     }
     if (node.kind === 'compare') {
       const op = SQL_OPS[node.op];
       if (!op) throw new Error(`compileRunFilter: unknown operator ${node.op}`);
-      return Prisma.sql`(${this.subject(key, node.value)} ${Prisma.raw(op)} ${this.value(key, node.value)})`;
+      const compared = Prisma.sql`${this.subject(key, node.value)} ${Prisma.raw(op)} ${this.value(key, node.value)}`;
+      const contained = node.op === '=' ? this.containment(key, node.value) : undefined;
+      return contained ? Prisma.sql`(${contained} AND ${compared})` : Prisma.sql`(${compared})`;
     }
     // IN: = ANY(array), NOT IN: <> ALL(array), one array per kind of value (one bound parameter each).
     const negate = node.op === 'NOT IN';

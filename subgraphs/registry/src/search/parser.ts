@@ -6,6 +6,7 @@
  *   and        := unary (AND unary)*
  *   unary      := NOT unary | '(' or ')' | comparison
  *   comparison := key op value | key [NOT] IN '(' value (',' value)* ')' | key IS [NOT] NULL
+ *   key        := word [quoted name] | (MIN | MAX | LAST) '(' metrics.<name> ')'
  *
  * Keywords are case-insensitive; AND binds tighter than OR. Every error is a
  * BAD_USER_INPUT GraphQLError pointing at the offending column.
@@ -20,6 +21,9 @@ import {
   type FilterKey,
   type FilterOp,
   type Literal,
+  METRIC_AGGREGATES,
+  METRIC_NAME,
+  type MetricAggregate,
 } from './ast';
 import { describeFound, filterError } from './errors';
 import { KEY_EXPECTED, KEYWORDS, readKeyWord } from './keys';
@@ -34,6 +38,7 @@ class Parser {
   private index = 0;
   private depth = 0;
   private comparisons = 0;
+  private readonly metricNames = new Set<string>();
 
   constructor(
     private readonly text: string,
@@ -145,7 +150,7 @@ class Parser {
       const expected = `at most ${FILTER_LIMITS.maxComparisons} comparisons`;
       this.fail(token.start, `more than ${FILTER_LIMITS.maxComparisons} comparisons`, expected);
     }
-    const key = this.parseKey(token);
+    const key = this.isAggregateCall(token) ? this.parseAggregate(token) : this.parseKey(token);
     const keyEnd = this.tokens[this.index - 1] as Token;
     const keyText = this.text.slice(token.start, keyEnd.end);
     const { op, start } = this.parseOp(keyText);
@@ -158,20 +163,37 @@ class Parser {
     return { kind: 'compare', key, op, value: this.parseValue(key, op, opToken), position };
   }
 
+  /** `min(`, `max(`, `last(`: an aggregate of a metric. */
+  private isAggregateCall(token: Token): boolean {
+    const word = token.value.toLowerCase();
+    return (METRIC_AGGREGATES as readonly string[]).includes(word) && this.peek()?.type === '(';
+  }
+
+  private parseAggregate(token: Token): FilterKey {
+    const aggregate = token.value.toLowerCase() as MetricAggregate;
+    const open = this.next() as Token;
+    const inner = this.next();
+    const expected = `${aggregate}(metrics.<name>)`;
+    if (inner?.type !== 'word' || KEYWORDS.has(inner.value.toUpperCase())) {
+      this.fail(this.offsetOf(inner), `expected a metric after '${aggregate}(', found ${this.found(inner)}`, expected);
+    }
+    const key = this.parseKey(inner);
+    if (key.kind !== 'metric') this.fail(inner.start, `${aggregate}() takes a metric: ${expected}`, expected);
+    const close = this.next();
+    if (close?.type !== ')') {
+      const column = open.start + 1;
+      this.fail(this.offsetOf(close), `expected ')' to close the '(' at column ${column}, found ${this.found(close)}`, "')'");
+    }
+    return { ...key, aggregate };
+  }
+
   private parseKey(token: Token): FilterKey {
     const word = readKeyWord(token.value);
     if (word.kind === 'invalid') this.fail(token.start, word.message, word.expected);
     if (word.kind === 'attribute') return word;
-    if (word.name === '') {
-      const quoted = this.peek();
-      if (!quoted || quoted.start !== token.end || (quoted.type !== 'string' && quoted.type !== 'backquoted')) {
-        const expected = `a name: ${token.value}<name>, ${token.value}"<name>" or ${token.value}\`<name>\``;
-        this.fail(token.end, `expected a name after '${token.value}'`, expected);
-      }
-      this.next();
-      if (quoted.value === '') this.fail(quoted.start, 'the name is empty', 'a non-empty name');
-      return { kind: word.kind, name: quoted.value };
-    }
+    if (word.kind === 'config') return this.parseConfigPath(token, word.path, word.quotedNext);
+    if (word.kind === 'metric') return this.metricKey(token, word.name === '' ? this.quotedName(token) : word.name);
+    if (word.name === '') return { kind: word.kind, name: this.quotedName(token) };
     // An unquoted name runs on over spaces until an operator: `params.learning rate > 0.1`.
     let end = token.end;
     for (let next = this.peek(); next?.type === 'word' && !KEYWORDS.has(next.value.toUpperCase()); next = this.peek()) {
@@ -181,6 +203,52 @@ class Parser {
     }
     const prefixLength = token.value.indexOf('.') + 1;
     return { kind: word.kind, name: this.text.slice(token.start + prefixLength, end) };
+  }
+
+  /** The quoted name right after a word ending in a dot (`metrics."a"`, `config.model."hidden size"`). */
+  private quotedName(token: Token): string {
+    const quoted = this.peek();
+    if (!quoted || quoted.start !== token.end || (quoted.type !== 'string' && quoted.type !== 'backquoted')) {
+      const expected = `a name: ${token.value}<name>, ${token.value}"<name>" or ${token.value}\`<name>\``;
+      this.fail(token.end, `expected a name after '${token.value}'`, expected);
+    }
+    this.next();
+    if (quoted.value === '') this.fail(quoted.start, 'the name is empty', 'a non-empty name');
+    return quoted.value;
+  }
+
+  private metricKey(token: Token, name: string): FilterKey {
+    if (!METRIC_NAME.test(name)) {
+      const expected = 'a metric name: 1 to 200 letters, digits and _ . / -, starting with a letter, digit or _';
+      this.fail(token.start, `'${name.slice(0, 60)}' is not a metric name`, expected);
+    }
+    this.metricNames.add(name);
+    if (this.metricNames.size > FILTER_LIMITS.maxMetrics) {
+      const expected = `at most ${FILTER_LIMITS.maxMetrics} metrics`;
+      this.fail(token.start, `more than ${FILTER_LIMITS.maxMetrics} different metrics in one filter`, expected);
+    }
+    return { kind: 'metric', name, aggregate: 'last' };
+  }
+
+  /** A config path: dotted words, the last segment running on over spaces or quoted. */
+  private parseConfigPath(token: Token, path: string[], quotedNext: boolean): FilterKey {
+    const segments = [...path];
+    if (quotedNext) {
+      segments.push(this.quotedName(token));
+    } else {
+      let end = token.end;
+      for (let next = this.peek(); next?.type === 'word' && !KEYWORDS.has(next.value.toUpperCase()); next = this.peek()) {
+        if (!/^ +$/.test(this.text.slice(end, next.start))) break;
+        end = next.end;
+        this.next();
+      }
+      if (end > token.end) segments[segments.length - 1] += this.text.slice(token.end, end);
+    }
+    if (segments.length > FILTER_LIMITS.maxConfigPath) {
+      const expected = `at most ${FILTER_LIMITS.maxConfigPath} path segments`;
+      this.fail(token.start, `the config path has ${segments.length} segments`, expected);
+    }
+    return { kind: 'config', path: segments };
   }
 
   private parseOp(keyText: string): { op: FilterOp; start: number } {

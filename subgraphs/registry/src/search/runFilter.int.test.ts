@@ -331,3 +331,75 @@ describe('run filters against PostgreSQL', () => {
     expect(sorted(await select(filter))).toEqual(['100% done', 'gpt-medium-1']);
   });
 });
+
+describe('config paths against PostgreSQL', () => {
+  const CONFIGS: Record<string, Record<string, unknown>> = {
+    'llama-a': { model: { name: 'llama', layers: 32 }, optimizer: { name: 'adamw', lr: 3e-4, betas: [0.9, 0.95] }, flash: true },
+    'llama-b': { model: { name: 'llama', layers: 80 }, optimizer: { name: 'adamw', lr: 1.5e-4 }, flash: false },
+    'mistral-a': { model: { name: 'mistral' }, optimizer: { name: 'sgd', lr: 0.01 }, seed: null },
+    // a number written as a string stays a string: it does not compare with numbers
+    'text-lr': { optimizer: { lr: '0.001' }, model: { name: 'LLAMA', 'hidden size': 4096 } },
+    'no-config': {},
+  };
+  let configExperiment: string;
+
+  /** The names a filter selects among the config runs. */
+  async function configSelect(filter: string): Promise<string[]> {
+    const where = runFilterToSql(filter, { alias: 'r' });
+    const rows = await prisma.$queryRaw<{ name: string }[]>(
+      Prisma.sql`SELECT r.name FROM runs r WHERE r.experiment_id = ${configExperiment}::uuid AND ${where} ORDER BY r.name`,
+    );
+    return rows.map((r) => r.name);
+  }
+
+  beforeAll(async () => {
+    const { rows } = await pool.query<{ project_id: string; owner_id: string }>(
+      'SELECT project_id, owner_id FROM experiments WHERE id = $1',
+      [experimentId],
+    );
+    const { project_id: projectId, owner_id: userId } = rows[0] as { project_id: string; owner_id: string };
+    configExperiment = (
+      await pool.query<{ id: string }>(
+        "INSERT INTO experiments (project_id, name, owner_id, updated_at) VALUES ($1, 'configs', $2, now()) RETURNING id",
+        [projectId, userId],
+      )
+    ).rows[0]?.id as string;
+    for (const [name, config] of Object.entries(CONFIGS)) {
+      await pool.query(
+        'INSERT INTO runs (experiment_id, name, config, created_by_id, updated_at) VALUES ($1, $2, $3, $4, now())',
+        [configExperiment, name, config, userId],
+      );
+    }
+  });
+
+  it.each<[string, string[]]>([
+    ['config.optimizer.lr > 1e-4', ['llama-a', 'llama-b', 'mistral-a']],
+    ['config.optimizer.lr = 0.0003', ['llama-a']],
+    ['config.optimizer.lr <= 0.001', ['llama-a', 'llama-b']],
+    ["config.optimizer.lr = '0.001'", ['text-lr']],
+    ['config.model.name = "llama"', ['llama-a', 'llama-b']],
+    ["config.model.name ILIKE 'llama'", ['llama-a', 'llama-b', 'text-lr']],
+    ["config.model.layers >= 64 OR config.model.name IN ('mistral')", ['llama-b', 'mistral-a']],
+    ['config.optimizer.betas.1 = 0.95', ['llama-a']],
+    ["config.flash = 'true'", ['llama-a']],
+    ["config.flash != 'true'", ['llama-b']],
+    ['config.seed IS NULL', ['llama-a', 'llama-b', 'mistral-a', 'no-config', 'text-lr']],
+    ['config.model IS NOT NULL', ['llama-a', 'llama-b', 'mistral-a', 'text-lr']],
+    ['config.model."hidden size" = 4096', ['text-lr']],
+    ['config.model.hidden size > 1000', ['text-lr']],
+    // an object is neither a number nor a string: it compares with nothing
+    ["config.model = 'llama' OR config.model > 0", []],
+    ["NOT config.model.name = 'llama'", ['mistral-a', 'no-config', 'text-lr']],
+  ])('%s', async (filter, expected) => {
+    expect(await configSelect(filter)).toEqual(sorted(expected));
+  });
+
+  it('answers config = value from the GIN index on config', async () => {
+    const where = runFilterToSql("config.model.name = 'llama'", { alias: 'r' });
+    const plan = await prisma.$transaction(async (tx) => {
+      await tx.$executeRawUnsafe('SET LOCAL enable_seqscan = off');
+      return tx.$queryRaw<{ 'QUERY PLAN': string }[]>(Prisma.sql`EXPLAIN SELECT r.name FROM runs r WHERE ${where}`);
+    });
+    expect(plan.map((row) => row['QUERY PLAN']).join('\n')).toContain('runs_config_idx');
+  });
+});

@@ -1,6 +1,6 @@
 /**
  * What each key accepts: the operators allowed on it and the values it
- * compares with, normalised (status upper-cased, UUIDs lower-cased, times as
+ * compares with (metrics: numbers only), normalised (status upper-cased, UUIDs lower-cased, times as
  * canonical ISO-8601 strings PostgreSQL reads as timestamptz).
  */
 import { RunStatus } from '../generated/prisma/enums';
@@ -23,22 +23,33 @@ const ATTRIBUTE_KIND: Record<RunAttribute, AttributeKind> = {
 const EQUALITY: FilterOp[] = ['=', '!=', 'IN', 'NOT IN', 'IS NULL', 'IS NOT NULL'];
 const ORDERING: FilterOp[] = ['<', '<=', '>', '>='];
 const PATTERN: FilterOp[] = ['LIKE', 'NOT LIKE', 'ILIKE', 'NOT ILIKE'];
-const OPS_BY_KIND: Record<AttributeKind | 'json', FilterOp[]> = {
+const OPS_BY_KIND: Record<AttributeKind | 'json' | 'metric', FilterOp[]> = {
   json: [...EQUALITY, ...ORDERING, ...PATTERN],
+  metric: [...EQUALITY, ...ORDERING],
   text: [...EQUALITY, ...ORDERING, ...PATTERN],
   status: [...EQUALITY, ...PATTERN],
   time: [...EQUALITY, ...ORDERING],
   uuid: EQUALITY,
 };
 
-function kindOf(key: FilterKey): AttributeKind | 'json' {
-  return key.kind === 'attribute' ? ATTRIBUTE_KIND[key.name] : 'json';
+function kindOf(key: FilterKey): AttributeKind | 'json' | 'metric' {
+  if (key.kind === 'attribute') return ATTRIBUTE_KIND[key.name];
+  return key.kind === 'metric' ? 'metric' : 'json';
 }
 
 export function describeKey(key: FilterKey): string {
-  if (key.kind === 'param') return `params.${key.name}`;
-  if (key.kind === 'tag') return `tags.${key.name}`;
-  return key.name;
+  switch (key.kind) {
+    case 'param':
+      return `params.${key.name}`;
+    case 'tag':
+      return `tags.${key.name}`;
+    case 'config':
+      return `config.${key.path.join('.')}`;
+    case 'metric':
+      return key.aggregate === 'last' ? `metrics.${key.name}` : `${key.aggregate}(metrics.${key.name})`;
+    default:
+      return key.name;
+  }
 }
 
 /** The operators a key takes, or undefined when `op` is one of them. */
@@ -114,6 +125,12 @@ export function checkValue(key: FilterKey, op: FilterOp, literal: Literal): Lite
   }
   switch (kind) {
     case 'json':
+      return literal;
+    case 'metric':
+      if (literal.type !== 'number') throw new ValueProblem(`${name} compares with numbers`, 'a number (e.g. 0.5, 1e-3)');
+      if (!Number.isFinite(Number(literal.value))) {
+        throw new ValueProblem(`${literal.value} is out of range for a metric value`, 'a finite number');
+      }
       return literal;
     case 'text':
       if (literal.type !== 'string') throw new ValueProblem(`${name} compares with a quoted string`, 'a quoted string');

@@ -287,7 +287,7 @@ export class DatasetsStore extends AuditedStore {
       JOIN experiments e ON e.id = r.experiment_id
       JOIN dataset_versions dv ON dv.id = ri.dataset_version_id
       JOIN datasets d ON d.id = dv.dataset_id
-      WHERE ${where} AND e.deleted_at IS NULL
+      WHERE ${where} AND e.deleted_at IS NULL AND r.deleted_at IS NULL
       ORDER BY ri.created_at, ri.run_id, ri.dataset_version_id`;
     const mapped: LineageRow[] = rows.map((r) => ({
       runId: r.run_id,

@@ -8,48 +8,64 @@
  * one GROUP BY.
  */
 import { labError } from '@lab/shared';
-import type { Direction } from '../common/pagination';
 import { isUuid } from '../common/validation';
 import { type Experiment, type ExperimentStatus, Prisma, type Run, type RunStatus } from '../generated/prisma/client';
 import { AuditedStore } from './auditedStore';
+import {
+  LIVE_EXPERIMENT,
+  LIVE_RUN,
+  type NestedRunQuery,
+  nestedRunConditions,
+  RUN_COLUMNS,
+  RUN_SELECT,
+  type RunQuery,
+  type RunRow,
+  type RunSortField,
+  type RunSourceColumns,
+  runConditions,
+} from './runQueries';
 import { type NewSaga, type Saga, startedSaga, startSaga } from './sagasStore';
+import {
+  and,
+  type KeysetCursor,
+  keyset,
+  likeContaining,
+  orderBy,
+  projectsCondition,
+  type Sort,
+  type TimeRange,
+  timeRange,
+} from './sqlFragments';
 
-export type { Experiment, ExperimentStatus, Run, RunStatus };
+export type {
+  Experiment,
+  ExperimentStatus,
+  KeysetCursor,
+  NestedRunQuery,
+  Run,
+  RunQuery,
+  RunRow,
+  RunSortField,
+  RunStatus,
+  Sort,
+  TimeRange,
+};
 
-/** A run with the project of its experiment (for access checks). */
-export type RunRow = Run & { projectId: string };
-
-/** A run as stored, whether or not its experiment is marked deleted. */
+/** A run as stored, whether or not it or its experiment is marked deleted. */
 export interface StoredRun {
   experimentId: string;
   experimentDeleted: boolean;
+  /** The run itself is marked deleted (deleteRun). */
+  runDeleted: boolean;
 }
 
 export type ExperimentSortField = 'createdAt' | 'updatedAt' | 'name';
-export type RunSortField = 'startTime' | 'createdAt' | 'name';
 
 const EXPERIMENT_COLUMNS: Record<ExperimentSortField, string> = {
   createdAt: 'created_at',
   updatedAt: 'updated_at',
   name: 'name',
 };
-const RUN_COLUMNS: Record<RunSortField, string> = { startTime: 'start_time', createdAt: 'created_at', name: 'name' };
-
-export interface Sort<F extends string> {
-  field: F;
-  direction: Direction;
-}
-
-/** The (sort value, id) a page starts after; dates as ISO strings. */
-export interface KeysetCursor {
-  v: string | number | null;
-  id: string;
-}
-
-export interface TimeRange {
-  from?: Date | null;
-  to?: Date | null;
-}
 
 export interface ExperimentQuery {
   /** Projects the caller may read, or 'all'. */
@@ -62,72 +78,9 @@ export interface ExperimentQuery {
   configContains?: Record<string, unknown>;
 }
 
-export interface RunQuery {
-  projects: string[] | 'all';
-  experimentId?: string;
-  projectId?: string;
-  status?: RunStatus[];
-  tags?: Record<string, string>;
-  paramsContains?: Record<string, unknown>;
-  nameSearch?: string;
-  started?: TimeRange;
-  /** A compiled search-language fragment over `runs r`. */
-  search?: Prisma.Sql;
-}
-
-/** The run filters that apply within one experiment (nested lists). */
-export type NestedRunQuery = Omit<RunQuery, 'projects' | 'experimentId' | 'projectId'>;
-
 const EXPERIMENT_SELECT = Prisma.sql`e.id, e.project_id AS "projectId", e.name, e.description, e.status::text AS status,
   e.config, e.tags, e.owner_id AS "ownerId", e.created_at AS "createdAt", e.updated_at AS "updatedAt",
   e.deleted_at AS "deletedAt"`;
-const RUN_SELECT = Prisma.sql`r.id, r.experiment_id AS "experimentId", r.name, r.status::text AS status, r.params, r.tags,
-  r.start_time AS "startTime", r.end_time AS "endTime", r.created_by_id AS "createdById", r.created_at AS "createdAt",
-  r.updated_at AS "updatedAt"`;
-
-/** `%`, `_` and `\` matched literally in ILIKE. */
-function likeContaining(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-function and(conditions: Prisma.Sql[]): Prisma.Sql {
-  return conditions.length === 0 ? Prisma.sql`TRUE` : Prisma.join(conditions, ' AND ');
-}
-
-function cursorValue(column: string, v: KeysetCursor['v']): Prisma.Sql {
-  return column === 'name' ? Prisma.sql`${String(v)}::text` : Prisma.sql`${String(v)}::timestamptz`;
-}
-
-/** `(alias.column, alias.id) beyond (v, id)` in the sort direction; a cursor of a malformed shape is a user error. */
-function keyset(alias: string, column: string, direction: Direction, cursor: KeysetCursor | undefined): Prisma.Sql[] {
-  if (!cursor) return [];
-  if (!isUuid(cursor.id) || cursor.v === null || (column !== 'name' && Number.isNaN(Date.parse(String(cursor.v))))) {
-    throw labError('BAD_USER_INPUT', 'after is not a cursor this list gave out', { argument: 'after' });
-  }
-  const cmp = Prisma.raw(direction === 'ASC' ? '>' : '<');
-  const col = Prisma.raw(`${alias}.${column}`);
-  const id = Prisma.raw(`${alias}.id`);
-  return [Prisma.sql`(${col}, ${id}) ${cmp} (${cursorValue(column, cursor.v)}, ${cursor.id}::uuid)`];
-}
-
-function orderBy(alias: string, column: string, direction: Direction): Prisma.Sql {
-  const dir = direction === 'ASC' ? 'ASC' : 'DESC';
-  return Prisma.raw(`${alias}.${column} ${dir}, ${alias}.id ${dir}`);
-}
-
-function timeRange(column: Prisma.Sql, range: TimeRange | undefined): Prisma.Sql[] {
-  const out: Prisma.Sql[] = [];
-  if (range?.from) out.push(Prisma.sql`${column} >= ${range.from}`);
-  if (range?.to) out.push(Prisma.sql`${column} < ${range.to}`);
-  return out;
-}
-
-function projectsCondition(column: Prisma.Sql, projects: string[] | 'all'): Prisma.Sql[] {
-  return projects === 'all' ? [] : [Prisma.sql`${column} = ANY(${projects}::uuid[])`];
-}
-
-/** Deleted experiments (and their runs) are gone for every reader while their deletion saga runs. */
-const LIVE_EXPERIMENT = Prisma.sql`e.deleted_at IS NULL`;
 
 function experimentConditions(q: ExperimentQuery): Prisma.Sql[] {
   const c: Prisma.Sql[] = [LIVE_EXPERIMENT, ...projectsCondition(Prisma.sql`e.project_id`, q.projects)];
@@ -139,28 +92,6 @@ function experimentConditions(q: ExperimentQuery): Prisma.Sql[] {
   }
   if (q.nameSearch) c.push(Prisma.sql`e.name ILIKE ${likeContaining(q.nameSearch)}`);
   c.push(...timeRange(Prisma.sql`e.created_at`, q.created));
-  return c;
-}
-
-function nestedRunConditions(q: NestedRunQuery): Prisma.Sql[] {
-  const c: Prisma.Sql[] = [];
-  if (q.status && q.status.length > 0) c.push(Prisma.sql`r.status::text = ANY(${q.status}::text[])`);
-  if (q.tags && Object.keys(q.tags).length > 0) c.push(Prisma.sql`r.tags @> ${JSON.stringify(q.tags)}::jsonb`);
-  if (q.paramsContains && Object.keys(q.paramsContains).length > 0) {
-    c.push(Prisma.sql`r.params @> ${JSON.stringify(q.paramsContains)}::jsonb`);
-  }
-  if (q.nameSearch) c.push(Prisma.sql`r.name ILIKE ${likeContaining(q.nameSearch)}`);
-  c.push(...timeRange(Prisma.sql`r.start_time`, q.started));
-  if (q.search) c.push(Prisma.sql`(${q.search})`);
-  return c;
-}
-
-/** Runs joined with their experiment (`e`) so project scoping applies. */
-function runConditions(q: RunQuery): Prisma.Sql[] {
-  const c: Prisma.Sql[] = [LIVE_EXPERIMENT, ...projectsCondition(Prisma.sql`e.project_id`, q.projects)];
-  if (q.experimentId) c.push(Prisma.sql`r.experiment_id = ${q.experimentId}::uuid`);
-  if (q.projectId) c.push(Prisma.sql`e.project_id = ${q.projectId}::uuid`);
-  c.push(...nestedRunConditions(q));
   return c;
 }
 
@@ -187,6 +118,9 @@ export interface NewRun {
   name: string;
   params?: Record<string, string>;
   tags?: Record<string, string>;
+  config?: Record<string, unknown>;
+  notes?: string;
+  source?: RunSourceColumns | null;
   startTime?: Date;
   createdById: string;
   /** Dataset version ids (distinct) the run reads. */
@@ -271,7 +205,7 @@ export class ExperimentsStore extends AuditedStore {
     const found =
       wanted.length > 0
         ? await this.prisma.$queryRaw<RunRow[]>`SELECT ${RUN_SELECT}, e.project_id AS "projectId"
-            FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ANY(${wanted}::uuid[]) AND ${LIVE_EXPERIMENT}`
+            FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ANY(${wanted}::uuid[]) AND ${LIVE_EXPERIMENT} AND ${LIVE_RUN}`
         : [];
     const byId = new Map(found.map((r) => [r.id, r]));
     return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
@@ -365,6 +299,9 @@ export class ExperimentsStore extends AuditedStore {
           name: data.name,
           params: data.params ?? {},
           tags: data.tags ?? {},
+          config: (data.config ?? {}) as Prisma.InputJsonObject,
+          notes: data.notes ?? '',
+          ...(data.source ?? {}),
           ...(data.startTime ? { startTime: data.startTime } : {}),
           createdById: data.createdById,
         },
@@ -382,7 +319,7 @@ export class ExperimentsStore extends AuditedStore {
   async finishRun(id: string, status: Exclude<RunStatus, 'RUNNING'>, endTime: Date): Promise<Run | null> {
     return this.withAudit(async (tx, audit) => {
       const { count } = await tx.run.updateMany({
-        where: { id, status: 'RUNNING', experiment: { deletedAt: null } },
+        where: { id, status: 'RUNNING', deletedAt: null, experiment: { deletedAt: null } },
         data: { status, endTime },
       });
       if (count === 0) return null;
@@ -443,15 +380,17 @@ export class ExperimentsStore extends AuditedStore {
   }
 
   /**
-   * Runs as stored, those of experiments marked deleted included (readers use
-   * runsByIds): each found run's experiment and whether it is marked deleted.
+   * Runs as stored, deleted ones and those of experiments marked deleted
+   * included (readers use runsByIds): each found run's experiment and whether
+   * it or its experiment is marked deleted.
    * One query; the reconciler's check of files and metrics against runs.
    */
   async storedRuns(ids: readonly string[]): Promise<Map<string, StoredRun>> {
     const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
     if (wanted.length === 0) return new Map();
     const rows = await this.prisma.$queryRaw<(StoredRun & { id: string })[]>`SELECT r.id::text AS id,
-        r.experiment_id::text AS "experimentId", e.deleted_at IS NOT NULL AS "experimentDeleted"
+        r.experiment_id::text AS "experimentId", e.deleted_at IS NOT NULL AS "experimentDeleted",
+        r.deleted_at IS NOT NULL AS "runDeleted"
       FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ANY(${wanted}::uuid[])`;
     return new Map(rows.map(({ id, ...run }) => [id, run]));
   }

@@ -26,6 +26,12 @@ export interface NewModel {
   createdById: string;
 }
 
+/** A model's name in its project (names are unique per project). */
+export interface ModelName {
+  projectId: string;
+  name: string;
+}
+
 export interface NewModelVersion {
   /** A chosen id (a saga that put the files under it first); creating it again answers the version it made. */
   id?: string;
@@ -64,6 +70,19 @@ export class ModelsStore extends AuditedStore {
     const wanted = uuids(ids);
     const rows = wanted.length > 0 ? await this.prisma.model.findMany({ where: { id: { in: wanted } } }) : [];
     return inOrder(ids, rows);
+  }
+
+  /** Models by (project, name), in the order asked, null where unknown: one query for all (a DataLoader batch function). */
+  async modelsByNames(keys: readonly ModelName[]): Promise<(Model | null)[]> {
+    const wanted = keys.filter((k) => isUuid(k.projectId));
+    const rows =
+      wanted.length > 0
+        ? await this.prisma.model.findMany({
+            where: { OR: wanted.map((k) => ({ projectId: k.projectId.toLowerCase(), name: k.name })) },
+          })
+        : [];
+    const byName = new Map(rows.map((m) => [`${m.projectId}/${m.name}`, m]));
+    return keys.map((k) => byName.get(`${k.projectId.toLowerCase()}/${k.name}`) ?? null);
   }
 
   async listModels(filter: CatalogFilter, page: CatalogPage): Promise<Model[]> {
@@ -236,7 +255,7 @@ export class ModelsStore extends AuditedStore {
     if (!isUuid(runId)) return null;
     const rows = await this.prisma.$queryRaw<{ project_id: string }[]>(Prisma.sql`
       SELECT e.project_id::text AS project_id FROM runs r JOIN experiments e ON e.id = r.experiment_id
-      WHERE r.id = ${runId}::uuid AND e.deleted_at IS NULL`);
+      WHERE r.id = ${runId}::uuid AND e.deleted_at IS NULL AND r.deleted_at IS NULL`);
     return rows[0]?.project_id ?? null;
   }
 }

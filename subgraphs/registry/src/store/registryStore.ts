@@ -15,6 +15,8 @@ import { IdentityStore } from './identityStore';
 import { ModelsStore } from './modelsStore';
 import { OutboxStore } from './outboxStore';
 import { PromptsStore } from './promptsStore';
+import { RunCandidatesStore } from './runCandidatesStore';
+import { RunsStore } from './runsStore';
 import { SagasStore } from './sagasStore';
 
 export type { User };
@@ -39,6 +41,10 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal | undefined): Promis
 export class RegistryStore {
   readonly identity: IdentityStore;
   readonly experiments: ExperimentsStore;
+  /** Run changes after the start: updates and deletion. */
+  readonly runs: RunsStore;
+  /** The registry's half of run lists filtered or ordered by metrics. */
+  readonly runCandidates: RunCandidatesStore;
   readonly models: ModelsStore;
   readonly datasets: DatasetsStore;
   readonly prompts: PromptsStore;
@@ -57,6 +63,8 @@ export class RegistryStore {
   ) {
     this.identity = new IdentityStore(prisma, actor, idempotency);
     this.experiments = new ExperimentsStore(prisma, actor, idempotency);
+    this.runs = new RunsStore(prisma, actor, idempotency);
+    this.runCandidates = new RunCandidatesStore(prisma);
     this.models = new ModelsStore(prisma, actor, idempotency);
     this.datasets = new DatasetsStore(prisma, actor, idempotency);
     this.prompts = new PromptsStore(prisma, actor, idempotency);

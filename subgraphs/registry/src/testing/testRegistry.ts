@@ -1,12 +1,14 @@
 /**
  * For integration tests: the registry's schema and resolvers over a fresh
  * embedded PostgreSQL database, executed in-process, with every SQL
- * statement sent to PostgreSQL counted (at the pg client, below Prisma).
+ * statement sent to PostgreSQL counted (at the pg client, below Prisma);
+ * optionally with a metrics service to call (run lists ranked by metrics).
  */
 import { type Caller, CONTEXT_HEADER, createLogger, signContext, startSubgraph } from '@lab/shared';
 import { createContext, type RegistryContext } from '../context';
 import type { PrismaClient } from '../generated/prisma/client';
 import { createResolvers } from '../resolvers';
+import { createStoreServices } from '../sagas/storeServices';
 import { typeDefs } from '../schema';
 import { migrate } from '../store/migrate';
 import { createDatabaseClient, RegistryStore } from '../store/registryStore';
@@ -17,7 +19,14 @@ export interface ExecutionResult {
   errors?: { message: string; extensions?: Record<string, unknown> }[];
 }
 
-const secret = 's'.repeat(32);
+/** The internal secret the test registry signs and checks with (a metrics service beside it takes the same). */
+export const TEST_REGISTRY_SECRET = 's'.repeat(32);
+const secret = TEST_REGISTRY_SECRET;
+
+export interface TestRegistryOptions {
+  /** The metrics service's base URL, asked at each request (it may start after the registry). */
+  metricsUrl?: () => string;
+}
 
 export interface TestRegistry {
   prisma: PrismaClient;
@@ -37,7 +46,7 @@ export interface TestRegistry {
 
 const log = createLogger('registry-test', { logLevel: 'silent', logFormat: 'json' });
 
-export async function startTestRegistry(database = 'lab'): Promise<TestRegistry> {
+export async function startTestRegistry(database = 'lab', options: TestRegistryOptions = {}): Promise<TestRegistry> {
   const server: TempPostgres = await startTempPostgres();
   const url = server.databaseUrl(database);
   await migrate(url, { info: () => {}, warn: () => {} });
@@ -51,7 +60,19 @@ export async function startTestRegistry(database = 'lab'): Promise<TestRegistry>
       resolvers: createResolvers(),
       log,
       internalSecret: secret,
-      context: createContext(store),
+      context: createContext(store, {
+        ...(options.metricsUrl
+          ? {
+              services: (requestId: string) =>
+                createStoreServices({
+                  artifactsUrl: 'http://127.0.0.1:9/',
+                  metricsUrl: (options.metricsUrl as () => string)(),
+                  internalSecret: secret,
+                  requestId,
+                }),
+            }
+          : {}),
+      }),
       health: {},
       onClose: () => store.close(),
     },

@@ -20,7 +20,7 @@ const QUERY = `query($projectId: ID!) {
     edges { node {
       name
       owner { name }
-      runs(first: 10) { edges { node { name createdBy { name } } } totalCount }
+      runs(first: 10) { edges { node { name config notes source { commit branch } createdBy { name } } } totalCount }
     } }
   }
 }`;

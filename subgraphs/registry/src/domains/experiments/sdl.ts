@@ -16,7 +16,11 @@ export const experimentsSdl = /* GraphQL */ `
     ARCHIVED
   }
 
-  "A run starts RUNNING and ends COMPLETED, FAILED or KILLED (finishRun)."
+  """
+  A run starts RUNNING and ends COMPLETED, FAILED or KILLED (finishRun, or
+  updateRun, which also resumes a finished run: back to RUNNING, its endTime
+  cleared). One finished status never turns into another directly (CONFLICT).
+  """
   enum RunStatus {
     RUNNING
     COMPLETED
@@ -50,7 +54,11 @@ export const experimentsSdl = /* GraphQL */ `
     """
     The experiment's runs. \`search\` is the run filter language (MLflow's
     search_runs syntax with AND, OR, NOT and parentheses), e.g.
-    "params.lr > 0.01 AND (tags.team = 'nlp' OR status = 'FAILED')".
+    "params.lr > 0.01 AND (tags.team = 'nlp' OR status = 'FAILED')"; also
+    config paths ("config.optimizer.lr > 1e-4") and metrics, last value by
+    default ("metrics.val_loss < 0.5", "min(metrics.val_loss) < 0.5", max()).
+    \`orderBy: { metric: { name, aggregate } }\` orders by a metric, runs
+    without it last.
     """
     runs(filter: ExperimentRunFilter, search: String, first: Int, after: String, orderBy: RunOrder): RunConnection!
     "How many runs the experiment has."
@@ -67,6 +75,12 @@ export const experimentsSdl = /* GraphQL */ `
     params: JSONObject!
     "Key-value tags: a JSON object of strings."
     tags: JSONObject!
+    "Nested configuration (a JSON object, kept as given at startRun); searched as config.<path>."
+    config: JSONObject!
+    "Markdown notes (updateRun); empty when none."
+    notes: String!
+    "Where the run's code came from; null when startRun was given none."
+    source: RunSource
     startTime: DateTime!
     "Null while the run is RUNNING."
     endTime: DateTime
@@ -159,6 +173,8 @@ export const experimentsSdl = /* GraphQL */ `
   input RunOrder {
     field: RunOrderField = CREATED_AT
     direction: SortDirection = DESC
+    "Orders by this metric of each run instead of field: runs without it come last; ties by id."
+    metric: RunMetricOrder
   }
 
   input CreateExperimentInput {
@@ -191,6 +207,12 @@ export const experimentsSdl = /* GraphQL */ `
     inputs: [ID!]
     "Default: now."
     startTime: DateTime
+    "Nested configuration: a JSON object of at most 64 KiB, nested at most 32 levels (numbers stay numbers)."
+    config: JSONObject
+    "Where the run's code came from."
+    source: RunSourceInput
+    "Markdown notes, at most 50,000 characters."
+    notes: String
   }
 
   extend type Query {
@@ -213,6 +235,25 @@ export const experimentsSdl = /* GraphQL */ `
     startRun(input: StartRunInput!): Run! @requiresScopes(scopes: [["write"]])
     "Ends a RUNNING run (EDITOR); CONFLICT when it is not RUNNING. endTime defaults to now."
     finishRun(id: ID!, status: RunEndStatus = COMPLETED, endTime: DateTime): Run! @requiresScopes(scopes: [["write"]])
+    """
+    Changes a run (EDITOR): its name, notes and tags; adds params (a param
+    already logged with another value is CONFLICT: logged params never change;
+    with the same value, nothing); moves its status along the steps documented
+    on RunStatus (finishing sets endTime to now, resuming clears it; any other
+    step is CONFLICT). Fields left out stay as they are; a change that changes
+    nothing is answered without writing.
+    """
+    updateRun(id: ID!, input: UpdateRunInput!): Run! @requiresScopes(scopes: [["write"]])
+    """
+    Deletes a run with its metrics (ClickHouse) and outputs (S3): its creator
+    or the experiment's owner (EDITOR), or an OWNER of its project. From the
+    moment it answers, the run is gone for every reader and writer (a
+    metricStream on it ends with NOT_FOUND); the operation (docs/design/sagas.md) then
+    removes the metrics, the files and last the row, retrying each step until
+    it is done. Deleting a run already deleted (or being deleted) answers that
+    deletion.
+    """
+    deleteRun(id: ID!): Operation! @requiresScopes(scopes: [["write"]])
     """
     Deletes an experiment with its runs, their metrics (ClickHouse) and their
     outputs (S3): the project's OWNER, or an EDITOR who owns the experiment. From

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, checkTransition, EXPERIMENT_TRANSITIONS } from './transitions';
+import { canTransition, checkRunTransition, checkTransition, EXPERIMENT_TRANSITIONS } from './transitions';
 
 describe('experiment status transitions', () => {
   it('allows exactly the documented steps', () => {
@@ -28,5 +28,16 @@ describe('experiment status transitions', () => {
       expect(e.message).toBe('An experiment cannot go from DRAFT to COMPLETED; from DRAFT it may go to RUNNING or ARCHIVED');
       expect(e.extensions).toMatchObject({ from: 'DRAFT', to: 'COMPLETED', allowed: ['RUNNING', 'ARCHIVED'] });
     }
+  });
+});
+
+describe('run status transitions', () => {
+  it('finishes a RUNNING run, resumes a finished one, and refuses one finished status to another', () => {
+    expect(() => checkRunTransition('RUNNING', 'KILLED')).not.toThrow();
+    expect(() => checkRunTransition('FAILED', 'RUNNING')).not.toThrow();
+    expect(() => checkRunTransition('COMPLETED', 'COMPLETED')).not.toThrow();
+    expect(() => checkRunTransition('COMPLETED', 'FAILED')).toThrow(
+      'A run cannot go from COMPLETED to FAILED; from COMPLETED it may go to RUNNING',
+    );
   });
 });

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import type { ModelName } from '../../store/modelsStore';
 import type { RegistryStore } from '../../store/registryStore';
 
 export interface ModelVersionKey {
@@ -10,6 +11,10 @@ export function modelsLoaders(store: RegistryStore) {
   return {
     /** Models by id. */
     models: new DataLoader((ids: readonly string[]) => store.models.modelsByIds(ids)),
+    /** Models by project and name. */
+    modelsByName: new DataLoader((keys: readonly ModelName[]) => store.models.modelsByNames(keys), {
+      cacheKeyFn: (k) => `${k.projectId.toLowerCase()}/${k.name}`,
+    }),
     /** Model versions by id. */
     modelVersions: new DataLoader((ids: readonly string[]) => store.models.versionsByIds(ids)),
     /** Model versions by (model id, number). */

@@ -366,3 +366,96 @@ describe('reading models', () => {
     expect(await count()).toBe(few);
   });
 });
+
+describe('models found by name', () => {
+  const BY_NAME = `query($p: ID, $n: String) { model(projectId: $p, name: $n) { id name latestVersion { version } } }`;
+  const BY_ALIAS = `query($p: ID, $m: String, $a: String, $v: Int) {
+    modelVersion(projectId: $p, model: $m, alias: $a, version: $v) { id version model { name } }
+  }`;
+  let modelId: string;
+
+  beforeAll(async () => {
+    modelId = await register(editor, 'named-llama');
+    await createVersion(editor, modelId);
+    await createVersion(editor, modelId);
+    await createVersion(editor, modelId);
+    await reg.ok(SET_ALIAS, editor, { m: modelId, a: 'production', v: 2 });
+  });
+
+  it('finds a model by project and name, and the version behind an alias or number in one call', async () => {
+    const model = await reg.ok<{ model: { id: string; latestVersion: { version: number } } }>(BY_NAME, viewer, {
+      p: projectId,
+      n: 'named-llama',
+    });
+    expect(model.model).toMatchObject({ id: modelId, latestVersion: { version: 3 } });
+    const production = await reg.ok<{ modelVersion: { version: number; model: { name: string } } }>(BY_ALIAS, viewer, {
+      p: projectId,
+      m: 'named-llama',
+      a: 'production',
+    });
+    expect(production.modelVersion).toMatchObject({ version: 2, model: { name: 'named-llama' } });
+    const latest = await reg.ok<{ modelVersion: { version: number } }>(BY_ALIAS, viewer, {
+      p: projectId,
+      m: 'named-llama',
+      a: 'latest',
+    });
+    expect(latest.modelVersion.version).toBe(3);
+    const first = await reg.ok<{ modelVersion: { version: number } }>(BY_ALIAS, viewer, { p: projectId, m: 'named-llama', v: 1 });
+    expect(first.modelVersion.version).toBe(1);
+    // by id, as before
+    const byId = await reg.ok<{ model: { name: string } }>('query($id: ID!) { model(id: $id) { name } }', viewer, {
+      id: modelId,
+    });
+    expect(byId.model.name).toBe('named-llama');
+  });
+
+  it('answers NOT_FOUND for an unknown name, alias or version, and for a project the caller cannot read', async () => {
+    const missing: [string, Record<string, unknown>, Caller][] = [
+      [BY_NAME, { p: projectId, n: 'no-such-model' }, viewer],
+      [BY_NAME, { p: projectId, n: 'named-llama' }, outsider],
+      [BY_ALIAS, { p: projectId, m: 'named-llama', a: 'staging' }, viewer],
+      [BY_ALIAS, { p: projectId, m: 'named-llama', v: 4 }, viewer],
+      [BY_ALIAS, { p: projectId, m: 'no-such-model', a: 'production' }, viewer],
+      [BY_ALIAS, { p: projectId, m: 'named-llama', a: 'production' }, outsider],
+    ];
+    for (const [query, variables, caller] of missing) {
+      const error = await reg.fails(query, caller, variables);
+      expect(error.extensions?.code, JSON.stringify(variables)).toBe('NOT_FOUND');
+    }
+  });
+
+  it('refuses a lookup given too little or too much with BAD_USER_INPUT', async () => {
+    const bad: [string, Record<string, unknown>][] = [
+      [BY_NAME, {}],
+      [BY_NAME, { p: projectId }],
+      ['query($id: ID, $n: String) { model(id: $id, name: $n) { id } }', { id: modelId, n: 'named-llama' }],
+      [BY_ALIAS, { p: projectId, m: 'named-llama' }],
+      [BY_ALIAS, { p: projectId, m: 'named-llama', a: 'production', v: 2 }],
+      [BY_ALIAS, { m: 'named-llama', a: 'production' }],
+      [BY_ALIAS, { p: projectId, m: 'named-llama', v: 0 }],
+      [BY_ALIAS, { p: projectId, m: 'named-llama', a: 'bad alias!' }],
+    ];
+    for (const [query, variables] of bad) {
+      const error = await reg.fails(query, viewer, variables);
+      expect(error.extensions?.code, JSON.stringify(variables)).toBe('BAD_USER_INPUT');
+    }
+  });
+
+  it('looks up many names in one statement', async () => {
+    const names = Array.from({ length: 6 }, (_, i) => `many-${i}`);
+    for (const name of names) await register(editor, name);
+    const query = (n: number) =>
+      `query($p: ID) { ${names
+        .slice(0, n)
+        .map((name, i) => `m${i}: model(projectId: $p, name: "${name}") { name }`)
+        .join(' ')} }`;
+    const count = async (n: number) => {
+      reg.statements.length = 0;
+      const data = await reg.ok<Record<string, { name: string }>>(query(n), viewer, { p: projectId });
+      expect(Object.values(data).map((m) => m.name)).toEqual(names.slice(0, n));
+      return reg.statements.filter((s) => /FROM "public"\."models"/.test(s)).length;
+    };
+    expect(await count(2)).toBe(1);
+    expect(await count(6)).toBe(1);
+  });
+});

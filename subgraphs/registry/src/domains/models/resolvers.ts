@@ -8,6 +8,7 @@ import type { RegistryContext } from '../../context';
 import { modelVersionFromRunSaga } from '../../sagas/modelVersionFromRun';
 import type { Model, ModelAlias, ModelVersion } from '../../store/modelsStore';
 import { runOperation } from '../operations/resolvers';
+import { type ModelArgs, type ModelVersionArgs, modelByName, modelLookup, versionOfNamedModel } from './byName';
 import {
   type CatalogListArgs,
   canRead,
@@ -95,7 +96,10 @@ function versionByNumber(ctx: RegistryContext, modelId: string, version: number)
 
 export const modelsResolvers: RegistryResolvers = {
   Query: {
-    model: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => requireModel(ctx, args.id, 'VIEWER'),
+    model: async (_p: unknown, args: ModelArgs, ctx: RegistryContext) => {
+      const lookup = modelLookup(args);
+      return 'id' in lookup ? requireModel(ctx, lookup.id, 'VIEWER') : modelByName(ctx, lookup.projectId, lookup.name);
+    },
     models: (_p: unknown, args: CatalogListArgs, ctx: RegistryContext) =>
       catalogConnection(
         ctx,
@@ -103,7 +107,20 @@ export const modelsResolvers: RegistryResolvers = {
         (filter, page) => ctx.store.models.listModels(filter, page),
         (filter) => ctx.store.models.countModels(filter),
       ),
-    modelVersion: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
+    modelVersion: async (_p: unknown, args: ModelVersionArgs, ctx: RegistryContext) => {
+      if (args.id === undefined || args.id === null) {
+        return versionOfNamedModel(
+          ctx,
+          args,
+          (id) => ctx.loaders.modelVersions.load(id),
+          (modelId, version) => versionByNumber(ctx, modelId, version),
+        );
+      }
+      if ([args.projectId, args.model, args.alias, args.version].some((v) => v !== undefined && v !== null)) {
+        throw labError('BAD_USER_INPUT', 'modelVersion: give id, or projectId, model and an alias or version, not both', {
+          field: 'id',
+        });
+      }
       const id = checkId('model version', args.id);
       const version = await readableVersion(ctx, id);
       if (!version) throw labError('NOT_FOUND', `model version ${id} not found`);

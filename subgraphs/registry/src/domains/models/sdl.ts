@@ -118,12 +118,23 @@ export const modelsSdl = /* GraphQL */ `
   }
 
   extend type Query {
-    "A model by id (NOT_FOUND when unknown or not visible)."
-    model(id: ID!): Model @requiresScopes(scopes: [["read"]])
+    """
+    A model by id, or by its project and name (names are unique per project):
+    model(projectId: "…", name: "llama-ft"). Give id, or projectId and name
+    (BAD_USER_INPUT otherwise); NOT_FOUND when unknown or not visible.
+    """
+    model(id: ID, projectId: ID, name: String): Model @requiresScopes(scopes: [["read"]])
     "Models in the projects the caller may read."
     models(filter: ModelFilter, first: Int, after: String, orderBy: ModelOrder): ModelConnection! @requiresScopes(scopes: [["read"]])
-    "A model version by id (NOT_FOUND when unknown or not visible)."
-    modelVersion(id: ID!): ModelVersion @requiresScopes(scopes: [["read"]])
+    """
+    A model version by id, or the version behind an alias (or number) of a
+    model named in a project, in one call: modelVersion(projectId: "…", model:
+    "llama-ft", alias: "production"); the reserved alias "latest" is the newest.
+    Give id, or projectId, model and one of alias and version (BAD_USER_INPUT
+    otherwise); NOT_FOUND when unknown, unset or not visible.
+    """
+    modelVersion(id: ID, projectId: ID, model: String, alias: String, version: Int): ModelVersion
+      @requiresScopes(scopes: [["read"]])
   }
 
   extend type Mutation {

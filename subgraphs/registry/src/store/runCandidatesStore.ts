@@ -1,0 +1,97 @@
+/**
+ * The registry's half of a run list filtered or ordered by metrics: the runs
+ * that pass the registry's own conditions (access, RunFilter, the search
+ * language's SQL part), as the metrics service needs them, in ONE query —
+ * their ids, their group (the experiment, for nested lists of many
+ * experiments), the flags the metric condition refers to, and, for a list in
+ * a registry order, their position and where the page starts.
+ */
+import type { PrismaClient } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import {
+  type NestedRunQuery,
+  nestedRunConditions,
+  RUN_COLUMNS,
+  type RunQuery,
+  type RunSortField,
+  runConditions,
+} from './runQueries';
+import { and, type KeysetCursor, keysetBeyond, orderBy, type Sort } from './sqlFragments';
+
+export type CandidateScope = { query: RunQuery } | { experimentIds: readonly string[]; query: NestedRunQuery };
+
+export interface CandidateOptions {
+  /** Conditions computed per run, in order (each becomes one character of `flags`). */
+  flags: Prisma.Sql[];
+  /** A registry order to keep (runs sent in it, with where the page starts); none for a metric order. */
+  order?: { sort: Sort<RunSortField>; cursor: KeysetCursor | undefined };
+  /** Most candidates taken; one more is read to tell that there are more. */
+  limit: number;
+}
+
+export interface Candidates {
+  runIds: string[];
+  /** Per run: the index of its experiment in `experimentIds` (0 for a top-level list). */
+  groups: number[];
+  /** Per run: '1' or '0' per flag; empty strings without flags. */
+  flags: string[];
+  /** With an order: per group, the index of its first run after the cursor. */
+  firstAfter?: number[];
+  /** More runs passed than `limit`. */
+  overflow: boolean;
+}
+
+function flagsColumn(flags: Prisma.Sql[]): Prisma.Sql {
+  if (flags.length === 0) return Prisma.sql`''`;
+  return Prisma.join(
+    flags.map((f) => Prisma.sql`(CASE WHEN (${f}) IS TRUE THEN '1' ELSE '0' END)`),
+    ' || ',
+  );
+}
+
+export class RunCandidatesStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async candidates(scope: CandidateScope, options: CandidateOptions): Promise<Candidates> {
+    const nested = 'experimentIds' in scope;
+    const experimentIds = nested ? scope.experimentIds.map((id) => id.toLowerCase()) : [];
+    const where = nested
+      ? and([Prisma.sql`r.experiment_id = ANY(${experimentIds}::uuid[])`, ...nestedRunConditions(scope.query)])
+      : and(runConditions(scope.query));
+    const from = nested ? Prisma.sql`runs r` : Prisma.sql`runs r JOIN experiments e ON e.id = r.experiment_id`;
+    const { order } = options;
+    const column = order ? RUN_COLUMNS[order.sort.field] : undefined;
+    const beyond = order && column ? keysetBeyond('r', column, order.sort.direction, order.cursor) : undefined;
+    let sorted = Prisma.empty;
+    if (order && column) {
+      const within = orderBy('r', column, order.sort.direction);
+      sorted = nested ? Prisma.sql`ORDER BY r.experiment_id, ${within}` : Prisma.sql`ORDER BY ${within}`;
+    }
+    const rows = await this.prisma.$queryRaw<{ id: string; experimentId: string; flags: string; beyond: boolean }[]>`SELECT
+        r.id::text AS id, r.experiment_id::text AS "experimentId", ${flagsColumn(options.flags)} AS flags,
+        ${beyond ?? Prisma.sql`TRUE`} AS beyond
+      FROM ${from} WHERE ${where} ${sorted} LIMIT ${options.limit + 1}`;
+    const overflow = rows.length > options.limit;
+    if (overflow) rows.length = options.limit;
+    const groupOf = new Map(experimentIds.map((id, i) => [id, i]));
+    const out: Candidates = { runIds: [], groups: [], flags: [], overflow };
+    for (const row of rows) {
+      out.runIds.push(row.id);
+      out.groups.push(nested ? (groupOf.get(row.experimentId) ?? 0) : 0);
+      out.flags.push(row.flags);
+    }
+    if (order) {
+      // Each group's runs are contiguous and in order, so those after the cursor are its tail.
+      const groupCount = nested ? experimentIds.length : 1;
+      const firstAfter = Array.from({ length: groupCount }, () => -1);
+      const ends = Array.from({ length: groupCount }, () => 0);
+      rows.forEach((row, i) => {
+        const group = out.groups[i] as number;
+        ends[group] = i + 1;
+        if (row.beyond && firstAfter[group] === -1) firstAfter[group] = i;
+      });
+      out.firstAfter = firstAfter.map((first, group) => (first === -1 ? (ends[group] as number) : first));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The SQL of run lists, shared by the stores that read runs (experiments,
+ * ranked candidates): the columns of a run, the conditions of RunFilter and
+ * the search language over `runs r` (joined with `experiments e` for project
+ * scoping). Runs marked deleted, or of an experiment marked deleted, are gone
+ * for every reader.
+ */
+import type { Prisma as PrismaTypes, Run } from '../generated/prisma/client';
+import { Prisma } from '../generated/prisma/client';
+import { likeContaining, projectsCondition, type TimeRange, timeRange } from './sqlFragments';
+
+/** A run with the project of its experiment (for access checks). */
+export type RunRow = Run & { projectId: string };
+
+/** Where a run's code came from, as its columns hold it (each part null when not given). */
+export interface RunSourceColumns {
+  sourceCommit: string | null;
+  sourceBranch: string | null;
+  sourceDirty: boolean | null;
+  sourceEntryPoint: string | null;
+  sourceHost: string | null;
+}
+
+export type RunSortField = 'startTime' | 'createdAt' | 'name';
+export const RUN_COLUMNS: Record<RunSortField, string> = { startTime: 'start_time', createdAt: 'created_at', name: 'name' };
+
+export interface RunQuery {
+  projects: string[] | 'all';
+  experimentId?: string;
+  projectId?: string;
+  status?: Run['status'][];
+  tags?: Record<string, string>;
+  paramsContains?: Record<string, unknown>;
+  nameSearch?: string;
+  started?: TimeRange;
+  /** A compiled search-language fragment over `runs r`. */
+  search?: PrismaTypes.Sql;
+}
+
+/** The run filters that apply within one experiment (nested lists). */
+export type NestedRunQuery = Omit<RunQuery, 'projects' | 'experimentId' | 'projectId'>;
+
+export const RUN_SELECT = Prisma.sql`r.id, r.experiment_id AS "experimentId", r.name, r.status::text AS status, r.params, r.tags,
+  r.config, r.notes, r.start_time AS "startTime", r.end_time AS "endTime", r.created_by_id AS "createdById",
+  r.created_at AS "createdAt", r.updated_at AS "updatedAt", r.source_commit AS "sourceCommit",
+  r.source_branch AS "sourceBranch", r.source_dirty AS "sourceDirty", r.source_entry_point AS "sourceEntryPoint",
+  r.source_host AS "sourceHost", r.deleted_at AS "deletedAt"`;
+
+/** Deleted experiments (and their runs) are gone for every reader while their deletion saga runs. */
+export const LIVE_EXPERIMENT = Prisma.sql`e.deleted_at IS NULL`;
+/** So are deleted runs while theirs runs. */
+export const LIVE_RUN = Prisma.sql`r.deleted_at IS NULL`;
+
+export function nestedRunConditions(q: NestedRunQuery): Prisma.Sql[] {
+  const c: Prisma.Sql[] = [LIVE_RUN];
+  if (q.status && q.status.length > 0) c.push(Prisma.sql`r.status::text = ANY(${q.status}::text[])`);
+  if (q.tags && Object.keys(q.tags).length > 0) c.push(Prisma.sql`r.tags @> ${JSON.stringify(q.tags)}::jsonb`);
+  if (q.paramsContains && Object.keys(q.paramsContains).length > 0) {
+    c.push(Prisma.sql`r.params @> ${JSON.stringify(q.paramsContains)}::jsonb`);
+  }
+  if (q.nameSearch) c.push(Prisma.sql`r.name ILIKE ${likeContaining(q.nameSearch)}`);
+  c.push(...timeRange(Prisma.sql`r.start_time`, q.started));
+  if (q.search) c.push(Prisma.sql`(${q.search})`);
+  return c;
+}
+
+/** Runs joined with their experiment (`e`) so project scoping applies. */
+export function runConditions(q: RunQuery): Prisma.Sql[] {
+  const c: Prisma.Sql[] = [LIVE_EXPERIMENT, ...projectsCondition(Prisma.sql`e.project_id`, q.projects)];
+  if (q.experimentId) c.push(Prisma.sql`r.experiment_id = ${q.experimentId}::uuid`);
+  if (q.projectId) c.push(Prisma.sql`e.project_id = ${q.projectId}::uuid`);
+  c.push(...nestedRunConditions(q));
+  return c;
+}
