@@ -9,14 +9,14 @@
  * the gateway already knows good (a cached live key, the bootstrap admin
  * key): other clients behind the same address keep working. IPv6 addresses
  * count by their /64, which one host usually holds whole. Buckets live in
- * this process, at most `maxAddresses`, each dropped once idle long enough to
- * be full again. `refuseEarly` answers such requests on /graphql before their
+ * this process, at most `maxAddresses` (protection/tokenBuckets.ts).
+ * `refuseEarly` answers such requests on /graphql before their
  * body is read or parsed, so a flood costs the gateway little too.
  */
 import type { Caller } from '@lab/shared';
 import type { RequestHandler } from 'express';
-import { LRUCache } from 'lru-cache';
 import { rateLimitedError } from '../protection/rateLimiter';
+import { TokenBuckets } from '../protection/tokenBuckets';
 import { type Authenticator, authenticateRequest, bearerKey } from './authenticate';
 
 export interface AuthFailureLimitOptions {
@@ -42,11 +42,6 @@ export interface AuthFailureLimit {
   readonly enabled: boolean;
 }
 
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 /** The unit an address is counted by: an IPv4 address, or the /64 of an IPv6 one. */
 export function addressKey(address: string | undefined): string {
   if (!address) return 'unknown';
@@ -66,28 +61,11 @@ export function addressKey(address: string | undefined): string {
 const codeOf = (err: unknown) => (err as { extensions?: { code?: unknown } }).extensions?.code;
 
 export function authFailureLimit(options: AuthFailureLimitOptions = {}): AuthFailureLimit {
-  const perSecond = options.perSecond ?? AUTH_FAILURE_LIMIT_DEFAULTS.perSecond;
-  const burst = Math.max(1, options.burst ?? AUTH_FAILURE_LIMIT_DEFAULTS.burst);
-  const now = options.now ?? (() => performance.now());
-  const enabled = perSecond > 0;
-  const fullAfterMs = Math.ceil((burst / Math.max(perSecond, 1e-9)) * 1000);
-  const buckets = new LRUCache<string, Bucket>({
-    max: options.maxAddresses ?? AUTH_FAILURE_LIMIT_DEFAULTS.maxAddresses,
-    ttl: Math.max(1, Math.min(fullAfterMs, 2 ** 31 - 1)),
-    ttlAutopurge: false,
-    updateAgeOnGet: true,
-    perf: { now },
-  });
-
-  /** The address's bucket, refilled up to now. */
-  const bucketOf = (address: string): Bucket => {
-    const at = now();
-    const bucket = buckets.get(address) ?? { tokens: burst, at };
-    bucket.tokens = Math.min(burst, bucket.tokens + ((at - bucket.at) / 1000) * perSecond);
-    bucket.at = at;
-    buckets.set(address, bucket);
-    return bucket;
-  };
+  const buckets = new TokenBuckets(
+    { ...options, maxKeys: options.maxAddresses },
+    { ...AUTH_FAILURE_LIMIT_DEFAULTS, maxKeys: AUTH_FAILURE_LIMIT_DEFAULTS.maxAddresses },
+  );
+  const { perSecond, burst, enabled } = buckets;
 
   const message = (retryAfter: number) =>
     `Too many failed authentications from this address: ${perSecond} per second with bursts of ${burst}; retry after ${retryAfter} s`;
@@ -95,8 +73,7 @@ export function authFailureLimit(options: AuthFailureLimitOptions = {}): AuthFai
   /** Seconds until the address may try a credential the gateway does not know, or undefined when it may now. */
   const refusal = (authenticator: Authenticator, key: string | undefined, address: string | undefined) => {
     if (key === undefined || !enabled || authenticator.known?.(key)) return undefined;
-    const bucket = bucketOf(addressKey(address));
-    return bucket.tokens < 1 ? Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) : undefined;
+    return buckets.retryAfter(addressKey(address));
   };
 
   return {
@@ -119,17 +96,12 @@ export function authFailureLimit(options: AuthFailureLimitOptions = {}): AuthFai
       const known = authenticator.known?.(key);
       if (known) return known;
       const id = addressKey(address);
-      const bucket = bucketOf(id);
-      if (bucket.tokens < 1) {
+      const decision = buckets.take(id);
+      if (!decision.allowed) {
         options.onLimited?.();
-        const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond));
-        throw rateLimitedError(message(retryAfter), retryAfter);
+        throw rateLimitedError(message(decision.retryAfterSeconds), decision.retryAfterSeconds);
       }
-      bucket.tokens -= 1;
-      const giveBack = () => {
-        const current = bucketOf(id);
-        current.tokens = Math.min(burst, current.tokens + 1);
-      };
+      const giveBack = () => buckets.giveBack(id);
       try {
         const caller = await authenticateRequest(authenticator, authorization);
         giveBack();

@@ -3,14 +3,13 @@
  * one token bucket each, refilled at `perSecond` and holding at most `burst`.
  * A GraphQL request or a POST /v1/metrics takes one token; an empty bucket
  * answers 429 RATE_LIMITED with Retry-After (whole seconds until a token is
- * back). Buckets live in this process, in an LRU map of at most `maxCallers`,
- * each dropped once idle long enough to be full again (so forgetting it
- * changes nothing).
+ * back). Buckets live in this process, at most `maxCallers` of them
+ * (tokenBuckets.ts).
  */
 import { HeaderMap } from '@apollo/server';
 import { type Caller, ERROR_CODES } from '@lab/shared';
 import { GraphQLError } from 'graphql';
-import { LRUCache } from 'lru-cache';
+import { TokenBuckets, type TokenDecision } from './tokenBuckets';
 
 export interface RateLimitOptions {
   /** Tokens added to each caller's bucket per second (may be fractional). Default 100; 0 turns rate limiting off. */
@@ -29,16 +28,9 @@ export type RateLimitedRoute = 'graphql' | 'ingest';
 
 export const RATE_LIMIT_DEFAULTS = { perSecond: 100, burst: 200, maxCallers: 100_000 } as const;
 
-export type RateDecision = { allowed: true; remaining: number } | { allowed: false; retryAfterSeconds: number };
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
 export interface RateLimiter {
   /** Takes a token from the caller's bucket. */
-  take(callerId: string, route: RateLimitedRoute): RateDecision;
+  take(callerId: string, route: RateLimitedRoute): TokenDecision;
   /**
    * Wraps Apollo's context function: once the caller is known, takes a token
    * or throws RATE_LIMITED (429, Retry-After), before the operation is parsed.
@@ -52,35 +44,20 @@ export interface RateLimiter {
 }
 
 export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
-  const perSecond = options.perSecond ?? RATE_LIMIT_DEFAULTS.perSecond;
-  const burst = Math.max(1, options.burst ?? RATE_LIMIT_DEFAULTS.burst);
-  const now = options.now ?? (() => performance.now());
-  const enabled = perSecond > 0;
-  const fullAfterMs = Math.ceil((burst / Math.max(perSecond, 1e-9)) * 1000);
-  const buckets = new LRUCache<string, Bucket>({
-    max: options.maxCallers ?? RATE_LIMIT_DEFAULTS.maxCallers,
-    ttl: Math.max(1, Math.min(fullAfterMs, 2 ** 31 - 1)),
-    ttlAutopurge: false,
-    updateAgeOnGet: true,
-    perf: { now },
-  });
+  const buckets = new TokenBuckets(
+    { ...options, maxKeys: options.maxCallers },
+    { ...RATE_LIMIT_DEFAULTS, maxKeys: RATE_LIMIT_DEFAULTS.maxCallers },
+  );
+  const { perSecond, burst, enabled } = buckets;
 
   const message = (retryAfterSeconds: number) =>
     `Rate limit exceeded: ${perSecond} requests per second with bursts of ${burst} per caller; retry after ${retryAfterSeconds} s`;
 
-  const take = (callerId: string, route: RateLimitedRoute): RateDecision => {
+  const take = (callerId: string, route: RateLimitedRoute): TokenDecision => {
     if (!enabled) return { allowed: true, remaining: burst };
-    const at = now();
-    const bucket = buckets.get(callerId) ?? { tokens: burst, at };
-    bucket.tokens = Math.min(burst, bucket.tokens + ((at - bucket.at) / 1000) * perSecond);
-    bucket.at = at;
-    buckets.set(callerId, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { allowed: true, remaining: Math.floor(bucket.tokens) };
-    }
-    options.onLimited?.(callerId, route);
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - bucket.tokens) / perSecond)) };
+    const decision = buckets.take(callerId);
+    if (!decision.allowed) options.onLimited?.(callerId, route);
+    return decision;
   };
 
   return {
