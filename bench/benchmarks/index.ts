@@ -6,6 +6,7 @@ import { gatewaySpeed } from './gatewaySpeed';
 import { metricsIngest } from './metricsIngest';
 import { metricsSeries } from './metricsSeries';
 import { modelVersions } from './modelVersions';
+import { pythonClient } from './pythonClient';
 import { sagas } from './sagas';
 import { subscriptionFanout } from './subscriptionFanout';
 
@@ -20,4 +21,5 @@ export const benchmarks: Benchmark[] = [
   artifacts,
   subscriptionFanout,
   sagas,
+  pythonClient,
 ];

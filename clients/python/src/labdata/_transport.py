@@ -6,7 +6,8 @@ and POSTs each to ``<url>/v1/metrics`` with its own ``Idempotency-Key``:
 
 - A batch leaves when ``batch_size`` points wait, every ``flush_interval`` seconds, on
   ``flush()`` and at the end; with a backlog, batches grow up to ``max_batch_points``
-  (the server's chunk, so a batch is stored all or nothing).
+  (100,000: four of the server's 25,000-line chunks, which it parses and inserts
+  overlapped; a retry under the same key skips the chunks already stored).
 - 2xx: delivered. 400, 401, 403, 404, 409, 413: refused for good, never retried; the
   batch is reported on the ``labdata`` logger (and kept under ``rejected/`` once on disk).
 - No answer, 408, 429 or 5xx: the batch goes to the run's local folder (``_spool``) with
@@ -29,6 +30,7 @@ import gzip
 import json
 import logging
 import os
+import queue
 import threading
 import time
 import zlib
@@ -46,8 +48,8 @@ log = logging.getLogger("labdata")
 SLICE_LINES = 400
 #: How long the thread steps off the GIL between slices, in seconds.
 YIELD_SECONDS = 0.0002
-#: The metrics service's chunk: a batch of at most this many lines is stored all or nothing.
-MAX_BATCH_POINTS = 25_000
+#: The largest batch: four chunks of the metrics service (it reads a request 25,000 lines at a time).
+MAX_BATCH_POINTS = 100_000
 REFUSED_STATUSES = frozenset({400, 401, 403, 404, 409, 413, 422})
 
 
@@ -163,11 +165,18 @@ class Sender:
         self._stopping = False
         self._deadline = float("inf")
         self._abandoned = False
+        # Batches built and waiting for the poster: one in flight and one ready, so the next batch
+        # is formatted while the platform stores the previous one.
+        self._outbox: "queue.Queue[Optional[Batch]]" = queue.Queue(maxsize=1)
+        self._posting = 0  # batches handed to the poster and not done with yet
         self._thread = threading.Thread(target=self._loop, name="labdata-sender", daemon=True)
+        self._poster = threading.Thread(target=self._post_loop, name="labdata-poster", daemon=True)
 
     # -- called from the caller's threads ----------------------------------------------------------
     def start(self) -> None:
         self._thread.start()
+        if not self.offline:
+            self._poster.start()
 
     def wake(self) -> None:
         self._wake.set()
@@ -246,8 +255,13 @@ class Sender:
             with self._cond:
                 self._cond.notify_all()
             if self._stopping:
-                done = not self.buffer and not self._pending()
+                done = not self.buffer and not self._pending() and self._posting == 0
                 if done or time.monotonic() >= self._deadline or self._abandoned:
+                    if done:
+                        try:
+                            self._outbox.put_nowait(None)  # the poster is idle: let it end
+                        except queue.Full:
+                            pass
                     return
                 if self._backoff_until >= self._deadline:
                     return  # the next retry would come too late: leave the rest on disk
@@ -274,9 +288,37 @@ class Sender:
             if self._pending():
                 self._queue(batch)
                 continue
-            self._send(batch, queued=False)
-            if self._stopping and time.monotonic() >= self._deadline:
+            with self._spool_lock:
+                self._posting += 1
+            while True:
+                try:
+                    self._outbox.put(batch, timeout=0.05)
+                    break
+                except queue.Full:
+                    if self._abandoned or (self._stopping and time.monotonic() >= self._deadline):
+                        with self._spool_lock:
+                            self._posting -= 1
+                            if batch.path is None:
+                                self._queue_locked(batch)
+                        return
+
+    def _post_loop(self) -> None:
+        """The poster thread: sends the batches the sender thread built, in order."""
+        while True:
+            batch = self._outbox.get()
+            if batch is None:
                 return
+            try:
+                if self._pending():  # a batch before it waits for a retry: stay behind it
+                    self._queue(batch)
+                else:
+                    self._send(batch, queued=False)
+            except Exception:  # noqa: BLE001 - the thread must outlive any bug
+                log.exception("labdata: the metrics poster hit an unexpected error; it keeps going")
+            finally:
+                with self._spool_lock:
+                    self._posting -= 1
+                self._wake.set()
 
     def _drain_pending(self, retry_now: bool) -> None:
         """Retries waiting batches, oldest first, once their backoff is over (once at once on flush or close,
@@ -316,12 +358,19 @@ class Sender:
     def _send(self, batch: Batch, queued: bool) -> bool:
         """One attempt; True when the batch is done with (delivered or refused)."""
         assert self._url is not None and self._api_key is not None
-        self._inflight = batch
-        self._requests += 1
+        with self._spool_lock:
+            if self._abandoned:
+                if not queued and batch.path is None:
+                    self._queue_locked(batch)  # kept for sync
+                return True
+            self._inflight = batch
+            self._requests += 1
         outcome = post_batch(self._url, self._api_key, batch.key, batch.body, self.timeout)
         with self._spool_lock:
             self._inflight = None
             if self._abandoned:
+                if outcome.kind != "ok" and not queued and batch.path is None:
+                    self._queue_locked(batch)  # kept for sync
                 return True
             if outcome.kind == "retry":
                 self._retries += 1
@@ -372,17 +421,21 @@ class Sender:
         return False
 
     def _oldest_pending(self) -> Optional[Batch]:
-        if self._disk_points:
-            path = next(iter(self._disk_points))
+        with self._spool_lock:
+            path = next(iter(self._disk_points), None)
+            points = self._disk_points.get(path, 0) if path else 0
+            held = self._held[0] if self._held else None
+        if path is not None:
             try:
                 with open(path, "rb") as f:
                     body = f.read()
             except OSError:
-                self._disk_points.pop(path, None)
+                with self._spool_lock:
+                    self._disk_points.pop(path, None)
                 return None
             key = os.path.basename(path).split("-", 1)[1][: -len(".ndjson.gz")]
-            return Batch(key, body, self._disk_points[path], path)
-        return self._held[0] if self._held else None
+            return Batch(key, body, points, path)
+        return held
 
     def _unqueue(self, batch: Batch, rejected_reason: Optional[str]) -> None:
         if batch.path is not None:
@@ -408,6 +461,13 @@ class Sender:
         leftovers = []
         if self._inflight is not None and self._inflight.path is None:
             leftovers.append(self._inflight)
+        while True:
+            try:
+                waiting = self._outbox.get_nowait()
+            except queue.Empty:
+                break
+            if waiting is not None and waiting.path is None:
+                leftovers.append(waiting)
         leftovers.extend(self._held)
         self._held.clear()
         while self.buffer:
