@@ -27,9 +27,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { type Caller, type Logger, labHttpError, signedJsonHeaders } from '@lab/shared';
+import { GATEWAY_SERVICE_CALLER } from '../constants';
 import { type Authenticator, credentialExpired } from './authenticate';
-
-export const GATEWAY_SERVICE_CALLER: Caller = { id: 'gateway', kind: 'service', scopes: ['*'] };
 
 /** What every registry API key looks like; anything else is not asked about. */
 export const REGISTRY_KEY_PATTERN = /^lab_[A-Za-z0-9]{8}_[A-Za-z0-9]{32,}$/;

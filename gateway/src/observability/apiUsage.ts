@@ -22,7 +22,7 @@ import {
   type Logger,
   signedJsonHeaders,
 } from '@lab/shared';
-import { GATEWAY_SERVICE_CALLER } from '../auth/registryAuthenticator';
+import { GATEWAY_SERVICE_CALLER } from '../constants';
 import type { GatewayMetrics } from './gatewayMetrics';
 
 export interface ApiUsageOptions {
