@@ -1,5 +1,6 @@
 export * from './apiUsage';
 export * from './audit';
+export * from './baseContext';
 export * from './callerContext';
 export * from './config';
 export * from './errors';

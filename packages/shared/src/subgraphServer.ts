@@ -14,26 +14,14 @@ import express, { type Express, type Request } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
 import { canonicalJson } from './audit';
-import { type Caller, CONTEXT_HEADER, REQUEST_ID_HEADER, verifyContext } from './callerContext';
+import type { BaseContext } from './baseContext';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER, verifyContext } from './callerContext';
 import type { Config } from './config';
 import { isExpectedErrorCode, labHttpError, maskError } from './errors';
 import { checkHealth, type HealthCheck } from './health';
 import { listen, type RunningServer } from './httpServer';
 import { abortAtCutoff, type StopSchedule, stopSchedule } from './stopSchedule';
 import { type SubscriptionServer, serveSubscriptions } from './subscriptionServer';
-
-/** What every resolver of every subgraph receives. */
-export interface BaseContext {
-  requestId: string;
-  caller: Caller;
-  log: Logger;
-  /**
-   * The client's Idempotency-Key of a mutation (signed by the gateway), with
-   * the digest of the operation it came with (operationDigest): what a subgraph
-   * keeps to answer a retry without doing the work again.
-   */
-  idempotency?: { key: string; digest: string };
-}
 
 /** sha256 (hex) of an operation's text and its variables (canonical JSON): the same input makes the same digest. */
 export function operationDigest(query: string, variables: unknown): string {
