@@ -66,7 +66,8 @@ def gql(query: str, variables: Optional[Dict[str, Any]] = None) -> Dict[str, Any
     return payload["data"]
 
 
-RUN_STATE = """query($id: ID!) { run(id: $id) { id name status params tags endTime
+RUN_STATE = """query($id: ID!) { run(id: $id) { id name status params tags config notes endTime
+  source { commit branch dirty entryPoint host }
   experiment { name project { name } } metrics { name last min max count lastStep } } }"""
 SERIES = """query($id: ID!, $n: String!) { run(id: $id) { metricSeries(name: $n, maxPoints: 10000) {
   exact points { step value count } } } }"""

@@ -57,7 +57,7 @@ class Offline(PlatformTest):
         self.assertEqual((node["name"], node["status"], node["startTime"]), ("on-a-plane", "COMPLETED", start_time))
         self.assertEqual(series(node["id"], "loss"), {s: 1 / (s + 1) for s in range(250)})
         self.assertEqual(summary(node["id"])["acc"]["count"], 250)
-        self.assertEqual(run_state(node["id"])["params"], {"lr": "0.1"})
+        self.assertEqual(run_state(node["id"])["config"], {"lr": 0.1})
         outputs = labdata.Api().run(node["id"]).outputs()
         self.assertEqual([(a.name, a.size_bytes) for a in outputs], [("notes.txt", 26)])
 

@@ -29,16 +29,17 @@ class Read(PlatformTest):
 
     def test_runs_of_a_project_filtered_in_the_search_language(self) -> None:
         api = labdata.Api()
-        runs = api.runs(self.project, filter="params.lr >= 0.01 AND status = 'COMPLETED'", order="name")
+        runs = api.runs(self.project, filter="config.lr >= 0.01 AND status = 'COMPLETED'", order="name")
         self.assertEqual([r.name for r in runs], ["lr-0.01", "lr-0.1", "lr-0.5"])
-        self.assertEqual(runs[0].config, {"lr": "0.01"})
+        self.assertEqual(runs[0].config, {"lr": 0.01})
         self.assertEqual(runs[0].experiment, "sweep")
         self.assertEqual(runs[0].project, self.project)
         self.assertEqual(len(api.runs(self.project)), 5)
         self.assertEqual(len(api.runs(self.project, experiment="sweep")), 4)
         self.assertEqual([r.name for r in api.runs(self.project, status="FAILED")], ["lr-0.001"])
         self.assertEqual(len(api.runs(self.project, order="-start_time", limit=2)), 2)
-        self.assertEqual(len(api.runs(self.project, filter={"paramsContains": {"lr": "0.5"}})), 1)
+        self.assertEqual([r.name for r in api.runs(self.project, filter={"nameSearch": "0.5"})], ["lr-0.5"])
+        self.assertEqual(len(api.runs(self.project, filter="metrics.val/loss < 0.4")), 1)
 
     def test_runs_ordered_by_a_metric_with_the_runs_lacking_it_last(self) -> None:
         api = labdata.Api()
@@ -70,6 +71,16 @@ class Read(PlatformTest):
             self.skipTest("pandas is installed")
         with self.assertRaisesRegex(labdata.LabError, "pandas is not installed"):
             labdata.Api().run(self.ids[0.01]).history("val/loss", pandas=True)
+
+    def test_a_run_is_renamed_tagged_and_annotated(self) -> None:
+        run = labdata.init(project=unique("py-update"), name="draft", tags={"keep": "1", "drop": "1"}, system_metrics=False)
+        run.update(name="final", notes="# Findings\nlr 0.01 wins", tags={"best": "yes"}, remove_tags=["drop"], params={"seed": 7})
+        self.assertEqual((run.name, run.tags), ("final", {"keep": "1", "best": "yes"}))
+        run.finish()
+        record = labdata.Api().run(run.id)
+        self.assertEqual((record.name, record.notes, record.params), ("final", "# Findings\nlr 0.01 wins", {"seed": "7"}))
+        record.update(tags={"reviewed": "true"})
+        self.assertEqual(record.tags, {"keep": "1", "best": "yes", "reviewed": "true"})
 
     def test_unknown_things_are_not_found(self) -> None:
         api = labdata.Api()

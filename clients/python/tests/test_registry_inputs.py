@@ -9,7 +9,7 @@ from labdata import _read, _registry
 from labdata._features import Features
 
 CONFIG = {"optimizer": {"name": "adamw", "lr": 3e-4, "betas": [0.9, 0.95]}, "layers": 12, "_target_": "m.X", "flag": True}
-SOURCE = {"commit": "abc123", "branch": "main", "dirty": False, "entryPoint": "train.py", "host": "node-1"}
+SOURCE = {"commit": "abc1234", "branch": "main", "dirty": False, "entryPoint": "train.py", "host": "node-1"}
 
 
 class StartRunInput(unittest.TestCase):
@@ -26,7 +26,7 @@ class StartRunInput(unittest.TestCase):
             run["tags"],
             {
                 "team": "nlp",
-                "source.commit": "abc123",
+                "source.commit": "abc1234",
                 "source.branch": "main",
                 "source.dirty": "false",
                 "source.entryPoint": "train.py",
@@ -46,9 +46,12 @@ class StartRunInput(unittest.TestCase):
         )
         self.assertEqual(run["config"]["optimizer"], {"name": "adamw", "lr": 3e-4, "betas": [0.9, 0.95]})
         self.assertNotIn("params", run)
-        self.assertEqual(run["source"], {"commit": "abc123", "branch": "main", "dirty": False, "entryPoint": "train.py"})
+        self.assertEqual(run["source"], {"commit": "abc1234", "branch": "main", "dirty": False, "entryPoint": "train.py"})
         self.assertEqual(run["tags"], {"source.host": "node-1"})  # a subfield the input lacks stays a tag
         self.assertEqual(run["inputs"], ["d1"])
+        odd = dict(SOURCE, commit="not-a-sha", entryPoint="a\nb")
+        run, _ = _registry.start_run_input("e", "r", config={}, tags={}, source=odd, start_time="t", inputs=None, features=features)
+        self.assertEqual(run["source"], {"branch": "main", "dirty": False})  # values the registry would refuse are left out
 
     def test_a_config_too_big_for_params_is_cut_and_said_so(self) -> None:
         big = {f"k{i:03d}": i for i in range(150)}

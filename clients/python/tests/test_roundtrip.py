@@ -33,8 +33,10 @@ class RoundTrip(PlatformTest):
         self.assertIsNotNone(state["endTime"])
         self.assertEqual(state["name"], "lr-3e-4")
         self.assertEqual((state["experiment"]["name"], state["experiment"]["project"]["name"]), ("baseline", project))
-        self.assertEqual(state["params"], {"optimizer.name": "adamw", "optimizer.lr": "0.0003", "layers": "12"})
-        self.assertEqual(state["tags"]["team"], "nlp")
+        # The nested config as given, numbers kept as numbers (StartRunInput.config).
+        self.assertEqual(state["config"], {"optimizer": {"name": "adamw", "lr": 3e-4}, "layers": 12})
+        self.assertEqual(state["params"], {})
+        self.assertEqual(state["tags"], {"team": "nlp"})
         metrics = summary(run.id)
         self.assertEqual(metrics["train/loss"]["count"], 500)
         self.assertEqual(metrics["train/loss"]["lastStep"], 499)
@@ -67,12 +69,13 @@ class RoundTrip(PlatformTest):
         self.assertEqual(done.returncode, 0, done.stderr)
         run_id, nonfinite = done.stdout.split()
         self.assertEqual(nonfinite, "2")
-        tags = run_state(run_id)["tags"]
-        self.assertEqual(tags["source.commit"], commit)
-        self.assertEqual(tags["source.branch"], "exp/lr")
-        self.assertEqual(tags["source.dirty"], "true")
-        self.assertEqual(tags["source.entryPoint"], "train.py")
-        self.assertTrue(tags["source.host"])
+        source = run_state(run_id)["source"]
+        self.assertEqual(source["commit"], commit)
+        self.assertEqual(source["branch"], "exp/lr")
+        self.assertIs(source["dirty"], True)
+        self.assertEqual(source["entryPoint"], "train.py")
+        self.assertTrue(source["host"])
+        self.assertEqual(labdata.Api().run(run_id).source["commit"], commit)
         self.assertEqual(series(run_id, "loss"), {1: 0.5})
 
     def test_a_context_manager_marks_an_exception_failed(self) -> None:

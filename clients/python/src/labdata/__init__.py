@@ -215,6 +215,28 @@ class Run:
         node = _artifacts.upload(self._client, "RUN", self.id, path, name, content_type=content_type, overwrite=overwrite)
         return Artifact._from(node, self._client)
 
+    def update(
+        self,
+        *,
+        name: Optional[str] = None,
+        notes: Optional[str] = None,
+        tags: Optional[Mapping[str, Any]] = None,
+        remove_tags: Optional[List[str]] = None,
+        params: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        """Changes the run on the platform: ``name``, ``notes`` (markdown, replaced), ``tags`` (added or
+        replaced), ``remove_tags`` (keys), ``params`` (added; a param logged with another value is CONFLICT).
+
+        Needs a platform with ``updateRun`` and an online run; raises LabError otherwise or when refused.
+        """
+        if self.mode != "online" or self._client is None or self.id is None:
+            raise LabError("update needs an online run", "BAD_USER_INPUT")
+        changes = _registry.update_input(name, notes, tags, remove_tags, params)
+        done = _registry.update_run(self._client, _features.detect(self._client), self.id, changes, new_key("update"))
+        self.name = done["name"]
+        if tags or remove_tags:
+            self.tags = {k: v for k, v in done["tags"].items() if not k.startswith(_registry.SOURCE_TAG_PREFIX)}
+
     # -- ending ----------------------------------------------------------------------------------
     def flush(self, timeout: Optional[float] = None) -> bool:
         """Waits until every point logged so far is delivered (offline: on disk); False if ``timeout`` ran out."""
@@ -502,6 +524,7 @@ class RunRecord:
         self.source: Dict[str, Any] = dict(node.get("source") or {k[len(prefix) :]: v for k, v in tags.items() if k.startswith(prefix)})
         self.tags: Dict[str, Any] = {k: v for k, v in tags.items() if not k.startswith(prefix)}
         self.config: Dict[str, Any] = dict(node.get("config") or _read.unflatten(self.params))
+        self.notes: str = node.get("notes") or ""
         self.start_time: Optional[str] = node.get("startTime")
         self.end_time: Optional[str] = node.get("endTime")
         self.duration: Optional[float] = node.get("duration")
@@ -517,9 +540,23 @@ class RunRecord:
     def __repr__(self) -> str:
         return f"RunRecord(id={self.id!r}, name={self.name!r}, status={self.status!r})"
 
+    def update(
+        self,
+        *,
+        name: Optional[str] = None,
+        notes: Optional[str] = None,
+        tags: Optional[Mapping[str, Any]] = None,
+        remove_tags: Optional[List[str]] = None,
+        params: Optional[Mapping[str, Any]] = None,
+    ) -> "RunRecord":
+        """Renames the run, replaces its notes, adds or removes tags, adds params (see ``Run.update``)."""
+        changes = _registry.update_input(name, notes, tags, remove_tags, params)
+        _registry.update_run(self._client, _features.detect(self._client), self.id, changes, new_key("update"))
+        return self.refresh()
+
     def refresh(self) -> "RunRecord":
         """Reads the run again."""
-        self._load(_read.get_run(self._client, self.id))
+        self._load(_read.get_run(self._client, _features.detect(self._client), self.id))
         return self
 
     def history(self, name: str, max_points: int = 1000, *, pandas: bool = False) -> Any:
@@ -599,7 +636,7 @@ class Api:
 
     def run(self, run_id: str) -> RunRecord:
         """One run by id (LabError NOT_FOUND when unknown or not visible)."""
-        return RunRecord(_read.get_run(self._client, run_id), self._client)
+        return RunRecord(_read.get_run(self._client, _features.detect(self._client), run_id), self._client)
 
     def artifact(self, artifact_id: str) -> Artifact:
         """One file by its id (as ``log_artifact`` or ``outputs()`` answered it)."""

@@ -1,16 +1,17 @@
 """What the platform's schema offers, asked once per address by introspection.
 
-The client speaks the schema as it is today and switches to newer fields when the
-platform has them, here and nowhere else:
+The client speaks whichever schema the platform has, switching here and nowhere else
+between a platform of before these fields and one with them:
 
-- ``StartRunInput.config`` (a nested JSON object): sent as is; until then the config is
+- ``StartRunInput.config`` (a nested JSON object): sent as is; without it the config is
   flattened into ``params`` with dotted keys (``_registry.start_run_input``).
 - ``StartRunInput.source`` (git commit, branch, dirty flag, entry point, host): sent as an
-  object with the subfields its input type has; until then, and for subfields it lacks,
+  object with the subfields its input type has; without it, and for subfields it lacks,
   ``source.*`` tags.
-- ``Mutation.updateRun``: known here for later use (renames, tags after the start).
-- ``RunOrder`` fields beyond ``field``/``direction`` (ordering by a metric): used by
-  ``Api.runs`` when present; until then it sorts by the metric on the client.
+- ``Run.config``, ``Run.source``, ``Run.notes``: read when the type has them (``_read``).
+- ``Mutation.updateRun``: ``Run.update`` and ``RunRecord.update``; without it they raise.
+- ``RunOrder.metric`` (ordering by a metric's last, min or max): used by ``Api.runs``;
+  without it the client sorts by the metric itself.
 
 An introspection the gateway refuses counts as "none of them".
 """
@@ -27,6 +28,7 @@ from ._graphql import GraphQLClient
 QUERY = """query LabdataFeatures {
   startRun: __type(name: "StartRunInput") { inputFields { name type { kind name ofType { kind name } } } }
   runOrder: __type(name: "RunOrder") { inputFields { name } }
+  run: __type(name: "Run") { fields { name } }
   mutation: __type(name: "Mutation") { fields { name } }
 }"""
 INPUT_FIELDS = 'query LabdataInputFields($name: String!) { type: __type(name: $name) { inputFields { name } } }'
@@ -39,6 +41,7 @@ class Features:
     start_run_fields: FrozenSet[str] = frozenset({"experimentId", "name", "params", "tags", "inputs", "startTime"})
     source_fields: FrozenSet[str] = frozenset()
     run_order_fields: FrozenSet[str] = frozenset({"field", "direction"})
+    run_fields: FrozenSet[str] = field(default_factory=frozenset)
     mutations: FrozenSet[str] = field(default_factory=frozenset)
 
     @property
@@ -100,6 +103,7 @@ def detect(client: GraphQLClient, refresh: bool = False) -> Features:
         start_run_fields=_names(data.get("startRun"), "inputFields") or Features().start_run_fields,
         source_fields=source_fields,
         run_order_fields=_names(data.get("runOrder"), "inputFields") or Features().run_order_fields,
+        run_fields=_names(data.get("run"), "fields"),
         mutations=_names(data.get("mutation"), "fields"),
     )
     with _lock:

@@ -2,9 +2,10 @@
 
 ``list_runs`` pages through ``Query.runs`` (100 a page) with the run filter language as
 ``search`` and the filter fields as ``filter``. Ordering by start time, creation time or
-name is the platform's; ordering by a metric (``metrics.<name>``, its last value) is sent
-as ``RunOrder.metric`` when the platform has it (``_features``), else done here after
-reading every matching run (runs without the metric last).
+name is the platform's; ordering by a metric (``metrics.<name>``, its last value, or
+``min(...)``/``max(...)``) is sent as ``RunOrder.metric`` when the platform has it
+(``_features``), else done here after reading every matching run (runs without the
+metric last either way).
 """
 
 from __future__ import annotations
@@ -19,10 +20,18 @@ from ._graphql import GraphQLClient
 RUN_FIELDS = """id name status params tags startTime endTime duration createdAt
   experiment { id name project { id name } }
   metrics { name last min max count lastStep }"""
-RUNS = f"""query LabdataRuns($filter: RunFilter, $search: String, $first: Int, $after: String, $order: RunOrder) {{
-  runs(filter: $filter, search: $search, first: $first, after: $after, orderBy: $order) {{
-    edges {{ node {{ {RUN_FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} totalCount }} }}"""
-RUN = f"query LabdataRun($id: ID!) {{ run(id: $id) {{ {RUN_FIELDS} }} }}"
+#: Fields of Run read when the platform has them (``_features``).
+OPTIONAL_RUN_FIELDS = {"config": "config", "notes": "notes", "source": "source { commit branch dirty entryPoint host }"}
+RUNS = """query LabdataRuns($filter: RunFilter, $search: String, $first: Int, $after: String, $order: RunOrder) {
+  runs(filter: $filter, search: $search, first: $first, after: $after, orderBy: $order) {
+    edges { node { %s } } pageInfo { hasNextPage endCursor } totalCount } }"""
+RUN = "query LabdataRun($id: ID!) { run(id: $id) { %s } }"
+
+
+def run_fields(features: Features) -> str:
+    """The Run fields to select on this platform."""
+    extra = [text for name, text in OPTIONAL_RUN_FIELDS.items() if name in features.run_fields]
+    return " ".join([RUN_FIELDS, *extra])
 SERIES = """query LabdataSeries($id: ID!, $name: String!, $max: Int) {
   run(id: $id) { metricSeries(name: $name, maxPoints: $max) { exact points { step timestamp value min max count } } } }"""
 OUTPUTS = """query LabdataOutputs($id: ID!, $after: String) {
@@ -71,9 +80,8 @@ def list_runs(
         order_input = {"field": parsed[1], "direction": parsed[2]}
     elif parsed:
         if features.order_by_metric:
-            order_input = {"metric": parsed[1], "direction": parsed[2]}
-            if "aggregate" in features.run_order_fields:
-                order_input["aggregate"] = parsed[0].split(":", 1)[1].upper()
+            aggregate = parsed[0].split(":", 1)[1].upper()
+            order_input = {"metric": {"name": parsed[1], "aggregate": aggregate}, "direction": parsed[2]}
         else:
             local_metric = parsed
     runs: List[Dict[str, Any]] = []
@@ -81,7 +89,7 @@ def list_runs(
     while True:
         page_size = 100 if limit is None or local_metric else max(1, min(100, limit - len(runs)))
         page = client.execute(
-            RUNS,
+            RUNS % run_fields(features),
             {"filter": dict(run_filter) or None, "search": search, "first": page_size, "after": after, "order": order_input},
         )["runs"]
         runs.extend(edge["node"] for edge in page["edges"])
@@ -108,8 +116,8 @@ def sort_by_metric(runs: List[Dict[str, Any]], name: str, aggregate: str, descen
     return having + missing
 
 
-def get_run(client: GraphQLClient, run_id: str) -> Dict[str, Any]:
-    return client.execute(RUN, {"id": run_id})["run"]
+def get_run(client: GraphQLClient, features: Features, run_id: str) -> Dict[str, Any]:
+    return client.execute(RUN % run_fields(features), {"id": run_id})["run"]
 
 
 def history(client: GraphQLClient, run_id: str, name: str, max_points: int) -> List[Dict[str, Any]]:

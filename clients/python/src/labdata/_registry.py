@@ -180,7 +180,7 @@ def start_run_input(
         run["params"], config_cut = bounded(flatten_config(config), "the config flattened into params")
     extra_tags: Dict[str, Any] = {}
     if features.run_source:
-        run["source"] = {k: v for k, v in source.items() if k in features.source_fields}
+        run["source"] = {k: v for k, v in source.items() if k in features.source_fields and _source_ok(k, v)}
         extra_tags = source_tags({k: v for k, v in source.items() if k not in features.source_fields})
     else:
         extra_tags = source_tags(source)
@@ -190,6 +190,54 @@ def start_run_input(
     if inputs:
         run["inputs"] = list(inputs)
     return run, config_cut
+
+
+_SOURCE_RULES = {
+    "commit": re.compile(r"^[0-9a-fA-F]{7,64}$"),
+    "host": re.compile(r"^[A-Za-z0-9._-]{1,253}$"),
+    "branch": re.compile(r"^[^\x00-\x1f\x7f ~^:?*\[\\]{1,255}$"),
+    "entryPoint": re.compile(r"^[^\x00-\x1f\x7f]{1,1024}$"),
+}
+
+
+def _source_ok(key: str, value: Any) -> bool:
+    """Whether the registry takes this source value (RunSourceInput's rules); others are left out."""
+    if isinstance(value, bool):
+        return key == "dirty"
+    rule = _SOURCE_RULES.get(key)
+    return isinstance(value, str) and (rule is None or bool(rule.match(value)))
+
+
+UPDATE_RUN = """mutation LabdataUpdateRun($id: ID!, $i: UpdateRunInput!) {
+  updateRun(id: $id, input: $i) { id name status tags params notes } }"""
+
+
+def update_run(client: GraphQLClient, features: Features, run_id: str, changes: Dict[str, Any], key: str) -> Dict[str, Any]:
+    """updateRun with the fields given (LabError when the platform has no updateRun)."""
+    if not features.update_run:
+        raise LabError("this platform has no updateRun: a run's name, tags and notes are set at its start", "BAD_USER_INPUT")
+    return client.execute(UPDATE_RUN, {"id": run_id, "i": changes}, idempotency_key=key)["updateRun"]
+
+
+def update_input(
+    name: Optional[str], notes: Optional[str], tags: Optional[Mapping[str, Any]], remove_tags: Optional[List[str]],
+    params: Optional[Mapping[str, Any]],
+) -> Dict[str, Any]:
+    """UpdateRunInput of the changes asked (None: unchanged)."""
+    changes: Dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = name
+    if notes is not None:
+        changes["notes"] = notes
+    if tags:
+        changes["addTags"] = {_clean_key(str(k)): _param_value(v) for k, v in tags.items()}
+    if remove_tags:
+        changes["removeTags"] = list(remove_tags)
+    if params:
+        changes["addParams"] = {_clean_key(str(k)): _param_value(v) for k, v in params.items()}
+    if not changes:
+        raise ValueError("update: nothing to change")
+    return changes
 
 
 def start_run(client: GraphQLClient, run_input: Dict[str, Any], key: str) -> Dict[str, Any]:
