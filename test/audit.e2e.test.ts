@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
  * in the outbox; once it is back every one arrives, each exactly once
  * (counted in ClickHouse itself, without FINAL).
  */
-import { createClickHouse } from '@lab/shared';
+import { createClickHouse } from '@lab/metrics';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type GraphQLResponse, startTestPlatform, type TestPlatform } from './support/testPlatform';

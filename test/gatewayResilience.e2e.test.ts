@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createClickHouse } from '@lab/shared';
+import { createClickHouse } from '@lab/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, getHealth, startTestPlatform, TEST_ADMIN_KEY, type TestPlatform } from './support/testPlatform';
 

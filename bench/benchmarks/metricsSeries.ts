@@ -30,7 +30,8 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { type Caller, CONTEXT_HEADER, createClickHouse, signContext } from '@lab/shared';
+import { createClickHouse } from '@lab/metrics';
+import { type Caller, CONTEXT_HEADER, signContext } from '@lab/shared';
 import { QueryStore } from '../../subgraphs/metrics/src/store/queryStore';
 import { type Benchmark, figure } from '../harness';
 

@@ -1,7 +1,6 @@
 /** LAB_EMBEDDED_STORES=false is a promise: a service without its store's address refuses to start, naming the variable. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, checkStoreConfig, loadConfig } from './config';
-import { createClickHouse } from './stores/clickhouse';
 
 function refusal(env: NodeJS.ProcessEnv, store: Parameters<typeof checkStoreConfig>[1]): string | undefined {
   try {
@@ -38,9 +37,5 @@ describe('checkStoreConfig', () => {
     expect(refusal({}, 'clickhouse')).toBeUndefined();
     expect(refusal({}, 'postgresql')).toMatch(/DATABASE_URL is not set: .*npm start sets it/);
     expect(refusal({}, 's3')).toMatch(/S3_ENDPOINT is not set: .*npm start sets it/);
-  });
-
-  it('never opens the embedded ClickHouse when embedded stores are off', async () => {
-    await expect(createClickHouse(loadConfig(off))).rejects.toThrow(/CLICKHOUSE_URL is not set and LAB_EMBEDDED_STORES=false/);
   });
 });

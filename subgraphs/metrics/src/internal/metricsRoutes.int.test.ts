@@ -8,10 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   type Caller,
-  type ClickHouseClient,
   CONTEXT_HEADER,
   callInternal,
-  createClickHouse,
   type DeleteMetricsResult,
   InternalCallError,
   internalCallDocument,
@@ -21,6 +19,7 @@ import {
 } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidPoint } from '../ingest/validate';
+import { type ClickHouseClient, createClickHouse } from '../store/clickhouseClient';
 import { STEP_BLOCK } from '../store/migrations';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
 

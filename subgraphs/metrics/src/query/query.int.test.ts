@@ -9,21 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startRegistry } from '@lab/registry';
 import { PrismaClient } from '@lab/registry/prisma';
-import {
-  type Caller,
-  type ClickHouseClient,
-  CONTEXT_HEADER,
-  type Config,
-  createClickHouse,
-  createLogger,
-  loadConfig,
-  signContext,
-} from '@lab/shared';
+import { type Caller, CONTEXT_HEADER, type Config, createLogger, loadConfig, signContext } from '@lab/shared';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '@lab/stack';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidPoint } from '../ingest/validate';
 import { type RunningMetrics, startMetrics } from '../service';
+import { type ClickHouseClient, createClickHouse } from '../store/clickhouseClient';
 import { STEP_BLOCK } from '../store/migrations';
 import type { QueryEvent, SeriesPointRow } from '../store/queryStore';
 

@@ -5,8 +5,8 @@
  * step grid per metric, several metrics in one ClickHouse query.
  */
 import { randomUUID } from 'node:crypto';
-import { type ClickHouseClient, createClickHouse } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClickHouseClient, createClickHouse } from '../store/clickhouseClient';
 import type { MetricRow } from '../store/ingestStore';
 import type { QueryEvent } from '../store/queryStore';
 import {

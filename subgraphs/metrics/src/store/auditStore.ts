@@ -7,7 +7,8 @@
  * once. ReplacingMergeTree on (entity_type, entity_id, event_id) is the last
  * net: reads use FINAL.
  */
-import type { AuditEvent, ClickHouseClient } from '@lab/shared';
+import type { AuditEvent } from '@lab/shared';
+import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
 
 const COLUMNS = [

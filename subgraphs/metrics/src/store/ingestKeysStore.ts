@@ -9,7 +9,7 @@
  * the insert and its record (a crash, two attempts at once) the insert's
  * deduplication token, made of the same digest, still stores the points once.
  */
-import type { ClickHouseClient } from '@lab/shared';
+import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
 
 /** How long a key is remembered. */

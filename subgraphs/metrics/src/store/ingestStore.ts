@@ -24,8 +24,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ClickHouseClient } from '@lab/shared';
 import type { ValidPoint } from '../ingest/validate';
+import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
 import { IngestKeysStore } from './ingestKeysStore';
 

@@ -3,9 +3,10 @@
  * chdb embedded in this process). Resolvers and the service call it, never the
  * client. chdb allows one engine per process: open one store per process.
  */
-import { type ClickHouseClient, type Config, createClickHouse, type Logger } from '@lab/shared';
+import type { Config, Logger } from '@lab/shared';
 import type { StoreStatus } from '@lab/shared/sdl';
 import { AuditStore } from './auditStore';
+import { type ClickHouseClient, createClickHouse } from './clickhouseClient';
 import { IngestStore } from './ingestStore';
 import { type MigrateResult, migrate } from './migrate';
 import { QueryStore } from './queryStore';

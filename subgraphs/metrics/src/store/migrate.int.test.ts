@@ -6,8 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type ClickHouseClient, createClickHouse, loadConfig } from '@lab/shared';
+import { loadConfig } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClickHouseClient, createClickHouse } from './clickhouseClient';
 import { qualified } from './ddl';
 import { type AppliedMigration, migrate, readApplied } from './migrate';
 import { bootstrapStatements, MIGRATIONS, type Migration } from './migrations';

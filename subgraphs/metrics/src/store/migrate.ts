@@ -4,7 +4,8 @@
  * changes nothing; a recorded migration whose SQL changed since is refused.
  */
 import { createHash } from 'node:crypto';
-import type { ClickHouseClient, Logger } from '@lab/shared';
+import type { Logger } from '@lab/shared';
+import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
 import { bootstrapStatements, MIGRATIONS, MIGRATIONS_TABLE, type Migration, type MigrationOptions } from './migrations';
 

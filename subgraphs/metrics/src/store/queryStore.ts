@@ -20,7 +20,7 @@
  * Numbers: UInt64/Int64 come back from JSON formats as strings; steps and
  * counts are converted with Number (exact up to 2^53, the ingest limit for steps).
  */
-import type { ClickHouseClient } from '@lab/shared';
+import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
 import { type GridScope, type SeriesAnswerRow, type SeriesRow, type SeriesWindow, seriesQuery, seriesRows } from './seriesQuery';
 

@@ -15,7 +15,8 @@
  * its points are older (parts are per month: up to a month after the first),
  * and a longer one keeps every part it now covers.
  */
-import type { ClickHouseClient, Logger } from '@lab/shared';
+import type { Logger } from '@lab/shared';
+import type { ClickHouseClient } from './clickhouseClient';
 import { type MigrationOptions, onCluster, qualified } from './ddl';
 
 /** The TTL expression of a retention as ClickHouse shows it in system.tables, or null for none (0 days). */

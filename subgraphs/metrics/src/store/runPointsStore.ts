@@ -21,7 +21,7 @@
  * experiment's parts and granules are found by the idx_experiment_id bloom
  * filter.
  */
-import type { ClickHouseClient } from '@lab/shared';
+import type { ClickHouseClient } from './clickhouseClient';
 import { type MigrationOptions, onCluster, qualified } from './ddl';
 
 /** Whose points: every run of an experiment, or the listed runs. */

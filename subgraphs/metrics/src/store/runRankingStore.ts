@@ -4,7 +4,8 @@
  * summaries, the condition, the order and a page per group, in one query
  * (rankQuery.ts holds the SQL).
  */
-import type { ClickHouseClient, RankRunsRequest, RankRunsResult } from '@lab/shared';
+import type { RankRunsRequest, RankRunsResult } from '@lab/shared';
+import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
 import { bitsToFloat64, rankQuery } from './rankQuery';
 

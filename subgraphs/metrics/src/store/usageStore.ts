@@ -6,7 +6,8 @@
  * single-node MergeTree within the window migration 4 sets). A token is always sent:
  * chdb applies settings session-wide, and another insert's token must not linger.
  */
-import type { ApiUsageRecord, ClickHouseClient } from '@lab/shared';
+import type { ApiUsageRecord } from '@lab/shared';
+import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
 
 const COLUMNS = [

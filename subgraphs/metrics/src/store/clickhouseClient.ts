@@ -1,12 +1,12 @@
 /**
- * The ClickHouse client: a ClickHouse server when CLICKHOUSE_URL is set,
+ * The ClickHouse client of the metrics store: a ClickHouse server when CLICKHOUSE_URL is set,
  * otherwise the embedded engine (chdb) in this process, plugged into the same
  * @clickhouse/client API, so store code is identical for both.
  * chdb allows one engine per process: create one client per process.
  */
 import { mkdirSync } from 'node:fs';
 import { type ClickHouseClient, createClient } from '@clickhouse/client';
-import { type Config, checkStoreConfig } from '../config';
+import { type Config, checkStoreConfig } from '@lab/shared';
 
 export type { ClickHouseClient };
 
