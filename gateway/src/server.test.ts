@@ -5,6 +5,7 @@
 import { REDACTED_PATHS, type RunningServer, startSubgraph } from '@lab/shared';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { composeSupergraph } from './compose/compose';
 import { standIns } from './compose/standIns.fixture';
 import { BOOTSTRAP_ADMIN_ID, STORE_OWNERS, SUBGRAPH_NAMES, type SubgraphName } from './constants';
@@ -36,6 +37,19 @@ async function post(url: string, body: unknown, headers: Record<string, string> 
     errors?: { message: string; extensions?: Record<string, unknown> }[];
   };
   return { status: response.status, headers: response.headers, ...json };
+}
+
+/** Opens a graphql-transport-ws socket with the key in connection_init: how the gateway closes it. */
+function connectionClose(running: RunningGateway, key: string): Promise<{ code: number; reason: string }> {
+  const socket = new WebSocket(`${running.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+  return new Promise((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('open', () =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { Authorization: `Bearer ${key}` } })),
+    );
+    socket.on('message', (data) => reject(new Error(`answered ${String(data)}`)));
+    socket.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
 }
 
 beforeAll(async () => {
@@ -204,6 +218,40 @@ describe('a misconfigured or broken platform', () => {
         '127.0.0.1',
       ),
     ).rejects.toThrow(/LAB_INTERNAL_SECRET is required/);
+  });
+
+  it('answers an API key it cannot check while the registry is unreachable as retryable: 503, and 1013 over the WebSocket', async () => {
+    const cut = await startGateway(
+      {
+        config: { internalSecret: SECRET, adminApiKey: KEY, subgraphUrls: { ...urls, registry: 'http://127.0.0.1:9/graphql' } },
+        log,
+        supergraphSdl,
+      },
+      0,
+      '127.0.0.1',
+    );
+    const apiKey = `lab_Unreach1_${'k'.repeat(40)}`;
+    try {
+      const graphql = await post(cut.url, { query: '{ metricsStatus { store } }' }, { authorization: `Bearer ${apiKey}` });
+      expect(graphql.status).toBe(503);
+      expect(graphql.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+      expect(graphql.headers.get('www-authenticate')).toBeNull();
+      const ingest = await fetch(`${cut.url}/v1/metrics`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/x-ndjson' },
+        body: '{}\n',
+      });
+      expect(ingest.status).toBe(503);
+      expect(await ingest.json()).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+      // graphql-ws clients retry after 1013 (try again later); 4403 would tell them the key is refused.
+      expect(await connectionClose(cut, apiKey)).toMatchObject({
+        code: 1013,
+        reason: expect.stringMatching(/registry is unavailable/),
+      });
+      expect(await connectionClose(cut, 'not-a-key-anyone-has')).toEqual({ code: 4403, reason: 'Forbidden' });
+    } finally {
+      await cut.close();
+    }
   });
 
   it('reports an unreachable subgraph as SERVICE_UNAVAILABLE naming it, and a refused signature as INTERNAL', async () => {

@@ -24,6 +24,7 @@ import {
 import express from 'express';
 import { type Authenticator, adminKeyAuthenticator, chainAuthenticators } from './auth/authenticate';
 import { authFailureLimit } from './auth/authFailureLimit';
+import { authFailureOf, setAuthFailureHeaders } from './auth/authFailures';
 import { jwtAuthenticatorFromConfig } from './auth/jwtAuthenticator';
 import { type RegistryAuthenticator, registryAuthenticator } from './auth/registryAuthenticator';
 import { SocketCredentials } from './auth/socketCredentials';
@@ -237,14 +238,12 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
             ...(idempotencyKey ? { idempotencyKey } : {}),
           };
         } catch (err) {
-          const code = (err as { extensions?: { code?: unknown } }).extensions?.code;
-          if (code === 'RATE_LIMITED') throw err; // counted, not logged: a flood would flood the log
-          if (code === 'SERVICE_UNAVAILABLE') {
-            requestLog.warn({ reason: err instanceof Error ? err.message : String(err) }, 'cannot authenticate request');
-            throw err;
-          }
-          res.setHeader('WWW-Authenticate', 'Bearer');
-          requestLog.info({ reason: err instanceof Error ? err.message : String(err) }, 'unauthenticated request');
+          // Apollo answers the error with its status (auth/authFailures.ts); the headers are set here.
+          const failure = authFailureOf(err);
+          setAuthFailureHeaders(res, failure);
+          if (failure.kind === 'SERVICE_UNAVAILABLE') requestLog.warn({ reason: failure.message }, 'cannot authenticate request');
+          // RATE_LIMITED is counted, not logged: a flood would flood the log.
+          else if (failure.kind !== 'RATE_LIMITED') requestLog.info({ reason: failure.message }, 'unauthenticated request');
           throw err;
         }
       }),

@@ -18,6 +18,7 @@ import type { RequestHandler } from 'express';
 import { rateLimitedError } from '../protection/rateLimiter';
 import { TokenBuckets } from '../protection/tokenBuckets';
 import { type Authenticator, authenticateRequest, bearerKey } from './authenticate';
+import { sendAuthFailure } from './authFailures';
 
 export interface AuthFailureLimitOptions {
   /** Failures an address may make per second, after its burst (fractions allowed). Default 1; 0 turns the limit off. */
@@ -84,10 +85,7 @@ export function authFailureLimit(options: AuthFailureLimitOptions = {}): AuthFai
         if (retryAfter === undefined) return next();
         options.onLimited?.();
         req.resume(); // the body is not read
-        res
-          .status(429)
-          .setHeader('Retry-After', String(retryAfter))
-          .json({ errors: [{ message: message(retryAfter), extensions: { code: 'RATE_LIMITED', retryAfter } }] });
+        sendAuthFailure(res, { kind: 'RATE_LIMITED', message: message(retryAfter), retryAfter }, 'graphql');
       };
     },
     async authenticate(authenticator, authorization, address) {

@@ -2,18 +2,18 @@
  * The credentials of open WebSockets, kept honest for as long as a socket
  * lives. A socket holds the callers it authenticated (at connection_init, and
  * per operation for clients that send credentials with each operation, as
- * GraphiQL does). It is closed with 4403 the moment one of them expires
- * (checked every `checkIntervalMs`, 250 ms, against the clock), or when a
+ * GraphiQL does). It is closed with 4403 (EXPIRED_OR_REVOKED in
+ * authFailures.ts) the moment one of them expires (checked every
+ * `checkIntervalMs`, 250 ms, against the clock), or when a
  * re-check of API keys (registryAuthenticator.ts) finds its key revoked or its
  * rights changed. Closing the socket ends its subscriptions: graphql-ws
  * returns them, and the upstream ones are released.
  */
 import type { Caller, Logger } from '@lab/shared';
 import { credentialExpired } from './authenticate';
+import { closeWithAuthFailure } from './authFailures';
 import type { KeyStates } from './registryAuthenticator';
 
-/** What graphql-ws closes a socket with when its credentials do not hold. */
-export const FORBIDDEN_CLOSE_CODE = 4403;
 /** How long a client has to answer the close frame before its connection is cut. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -78,10 +78,10 @@ export class SocketCredentials {
     this.sockets.delete(socket);
   }
 
-  /** Closes the socket with 4403 and the reason (e.g. its connection credentials no longer authenticate). */
+  /** Closes the socket as EXPIRED_OR_REVOKED (4403) with the reason, e.g. its connection credentials no longer authenticate. */
   refuse(socket: ClosableSocket, reason: string): void {
     this.forget(socket);
-    socket.close(FORBIDDEN_CLOSE_CODE, reason);
+    closeWithAuthFailure(socket, { kind: 'EXPIRED_OR_REVOKED', message: reason });
     setTimeout(() => {
       if (socket.readyState !== 3) socket.terminate(); // 3: CLOSED
     }, CLOSE_GRACE_MS).unref();

@@ -9,6 +9,7 @@
  */
 import { Readable, Transform } from 'node:stream';
 import {
+  type Caller,
   CONTEXT_HEADER,
   INGEST_SIGNED_DOCUMENT,
   type Logger,
@@ -17,8 +18,9 @@ import {
   signContext,
 } from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
-import { type Authenticator, authenticateRequest } from '../auth/authenticate';
+import type { Authenticator } from '../auth/authenticate';
 import type { AuthFailureLimit } from '../auth/authFailureLimit';
+import { type AuthFailure, authFailureOf, sendAuthFailure } from '../auth/authFailures';
 import { effectiveScopes } from '../auth/authorizeOperation';
 import { scopeOf } from '../observability/requestId';
 import type { RateLimiter } from '../protection/rateLimiter';
@@ -36,8 +38,8 @@ export interface MetricsIngestOptions {
   limitBytes?: number;
   /** Per-caller rate limit: an empty bucket answers 429 RATE_LIMITED with Retry-After. */
   rateLimit?: Pick<RateLimiter, 'take' | 'message'>;
-  /** Failed authentications per client address: past them, 429 RATE_LIMITED with Retry-After. */
-  authFailures?: AuthFailureLimit;
+  /** Authenticates the caller, failed authentications limited per client address (past them, 429 RATE_LIMITED). */
+  authFailures: AuthFailureLimit;
   /** Aborts at the gateway's stop cutoff: streams still arriving end there (above). */
   stopping?: AbortSignal;
 }
@@ -84,31 +86,37 @@ export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
       res.setHeader('Retry-After', String(STOPPING_RETRY_AFTER_SECONDS));
       return answer(res, 503, 'SERVICE_UNAVAILABLE', 'The gateway is stopping; send the request again (same Idempotency-Key)');
     }
-    let caller: Awaited<ReturnType<typeof authenticateRequest>>;
+    /** Refuses the request as the failure says (auth/authFailures.ts), draining what the client already sent. */
+    const refuse = (failure: AuthFailure) => {
+      req.resume();
+      sendAuthFailure(res, failure, 'ingest');
+    };
+    let caller: Caller;
     try {
-      const authorization = req.headers.authorization;
-      caller = await (options.authFailures?.authenticate(options.authenticator, authorization, req.socket.remoteAddress) ??
-        authenticateRequest(options.authenticator, authorization));
+      caller = await options.authFailures.authenticate(
+        options.authenticator,
+        req.headers.authorization,
+        req.socket.remoteAddress,
+      );
     } catch (err) {
-      const extensions = (err as { extensions?: { code?: unknown; retryAfter?: unknown } }).extensions;
-      const code = String(extensions?.code ?? 'UNAUTHENTICATED');
-      if (code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', 'Bearer');
-      if (code === 'RATE_LIMITED') res.setHeader('Retry-After', String(extensions?.retryAfter));
-      req.resume(); // drain what the client already sent
-      const status = code === 'SERVICE_UNAVAILABLE' ? 503 : code === 'RATE_LIMITED' ? 429 : 401;
-      return answer(res, status, code, (err as Error).message);
+      return refuse(authFailureOf(err));
     }
     // Logging metrics is a write (docs/api/identity-and-scopes.md, Scopes): the same scope logMetrics needs.
     const scopes = effectiveScopes(caller);
     if (scopes && !scopes.has('write')) {
-      req.resume();
-      return answer(res, 403, 'FORBIDDEN', "POST /v1/metrics needs the scope write; the caller's scopes do not grant it");
+      return refuse({
+        kind: 'FORBIDDEN',
+        message: "POST /v1/metrics needs the scope write; the caller's scopes do not grant it",
+      });
     }
     const decision = options.rateLimit?.take(caller.id, 'ingest');
     if (decision && !decision.allowed) {
-      res.setHeader('Retry-After', String(decision.retryAfterSeconds));
-      req.resume();
-      return answer(res, 429, 'RATE_LIMITED', options.rateLimit?.message(decision.retryAfterSeconds) ?? 'Rate limit exceeded');
+      const retryAfter = decision.retryAfterSeconds;
+      return refuse({
+        kind: 'RATE_LIMITED',
+        message: options.rateLimit?.message(retryAfter) ?? 'Rate limit exceeded',
+        retryAfter,
+      });
     }
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limitBytes) {

@@ -3,16 +3,18 @@
  *
  * The client authenticates in connection_init: `{ "Authorization": "Bearer
  * <API key or token>" }` (the same credentials as over HTTP; `authorization`
- * accepted too); invalid credentials close the socket with 4403 Forbidden,
- * and an address past its failed authentications (auth/authFailureLimit.ts) with
- * 4429. A client that sends none there (GraphiQL sends its headers with each
- * operation instead) must put them in each operation's
- * `extensions.headers.Authorization`; an operation with no valid credentials
- * either way is refused with UNAUTHENTICATED. Credentials are checked again
- * for each operation (the connection's too: if they no longer hold, the
- * socket closes with 4403), and while the socket is open
- * (auth/socketCredentials.ts: it closes with 4403 when they expire or their key is
- * revoked). Each operation gets its own request id.
+ * accepted too). A refused connection is closed as auth/authFailures.ts says:
+ * invalid credentials with 4403 Forbidden, an address past its failed
+ * authentications (auth/authFailureLimit.ts) with 4429, and credentials that
+ * cannot be checked now (the registry unavailable) with 1013 try again
+ * later, which graphql-ws clients retry. A client that sends none there
+ * (GraphiQL sends its headers with each operation instead) must put them in
+ * each operation's `extensions.headers.Authorization`; an operation with no
+ * valid credentials either way is refused with UNAUTHENTICATED. Credentials
+ * are checked again for each operation (the connection's too: if they no
+ * longer hold, the socket closes with 4403), and while the socket is open
+ * (auth/socketCredentials.ts: it closes with 4403 when they expire or their
+ * key is revoked). Each operation gets its own request id.
  *
  * Subscriptions are planned over the supergraph and executed by topics.ts
  * (shared upstream subscription per identical subscription of one caller).
@@ -26,8 +28,9 @@ import { type Caller, type Logger, labError, maskError } from '@lab/shared';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST, print } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { type Authenticator, authenticateRequest } from '../auth/authenticate';
+import type { Authenticator } from '../auth/authenticate';
 import type { AuthFailureLimit } from '../auth/authFailureLimit';
+import { authFailureOf, closeWithAuthFailure } from '../auth/authFailures';
 import type { SocketCredentials } from '../auth/socketCredentials';
 import type { authorizationCheck } from '../auth/useAuthorization';
 import type { GatewayContext } from '../context';
@@ -60,8 +63,8 @@ export interface SubscriptionsOptions {
   operationLimits?: OperationLimitsOptions;
   /** Errors refusing a subscription the caller may not see whole (authorizationCheck in auth/useAuthorization.ts). */
   authorize?: ReturnType<typeof authorizationCheck>;
-  /** Failed authentications per client address, shared with HTTP. */
-  authFailures?: AuthFailureLimit;
+  /** Authenticates each caller, failed authentications limited per client address (shared with HTTP). */
+  authFailures: AuthFailureLimit;
   /** Closes sockets whose credentials expire or are revoked. */
   credentials?: SocketCredentials;
 }
@@ -78,12 +81,6 @@ function authorizationOf(params: Readonly<Record<string, unknown>> | undefined):
 }
 
 const codeOf = (err: unknown) => (err as { extensions?: { code?: unknown } }).extensions?.code;
-/** A WebSocket close reason: at most 123 bytes. */
-const closeReason = (text: string) =>
-  Buffer.from(text)
-    .subarray(0, 123)
-    .toString('utf8')
-    .replace(/\uFFFD$/, '');
 
 export function serveSubscriptions(options: SubscriptionsOptions): SubscriptionsServer {
   const { log } = options;
@@ -120,9 +117,7 @@ export function serveSubscriptions(options: SubscriptionsOptions): Subscriptions
   };
 
   const authenticate = (request: http.IncomingMessage, authorization: string | undefined) =>
-    options.authFailures
-      ? options.authFailures.authenticate(options.authenticator, authorization, request.socket.remoteAddress)
-      : authenticateRequest(options.authenticator, authorization);
+    options.authFailures.authenticate(options.authenticator, authorization, request.socket.remoteAddress);
 
   const dispose = useServer<Record<string, unknown>>(
     {
@@ -134,9 +129,9 @@ export function serveSubscriptions(options: SubscriptionsOptions): Subscriptions
           options.credentials?.hold(ctx.extra.socket, 'connection', await authenticate(ctx.extra.request, authorization));
           return true;
         } catch (err) {
-          const reason = err instanceof Error ? err.message : String(err);
-          log.info({ reason }, 'refused WebSocket connection');
-          if (codeOf(err) === 'RATE_LIMITED') ctx.extra.socket.close(4429, closeReason(reason));
+          const failure = authFailureOf(err);
+          log.info({ reason: failure.message }, 'refused WebSocket connection');
+          closeWithAuthFailure(ctx.extra.socket, failure); // graphql-ws' own 4403 then finds it closing
           return false;
         }
       },
