@@ -17,7 +17,6 @@ export * from './scopes';
 export * from './sdl';
 export * from './stopSchedule';
 export * from './stopSignals';
-export * from './stores/s3';
 export * from './subgraphServer';
 export * from './subscriptionServer';
 export * from './topology';

@@ -26,8 +26,8 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createS3, loadConfig } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedS3Client } from '../testing/embeddedS3Client';
 import { signedChunkedPut } from '../testing/signedChunks';
 import { type EmbeddedS3, startEmbeddedS3 } from './s3';
 import { CREDENTIALS_FILE } from './s3Credentials';
@@ -45,8 +45,8 @@ beforeAll(async () => {
   mkdirSync(path.dirname(outside), { recursive: true });
   writeFileSync(outside, 'the secret next door');
   server = await startEmbeddedS3({ dataDir });
-  s3 = createS3(loadConfig(server.env), { maxAttempts: 1 });
-  presigner = createS3(loadConfig(server.env), { requestChecksumCalculation: 'WHEN_REQUIRED' });
+  s3 = embeddedS3Client(server.env, { maxAttempts: 1 });
+  presigner = embeddedS3Client(server.env, { requestChecksumCalculation: 'WHEN_REQUIRED' });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'runs/a/outputs/model.bin', Body: 'run a output' }));
   await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'runs/b/outputs/model.bin', Body: 'run b output' }));
@@ -209,9 +209,8 @@ describe('signatures', () => {
     const refused = await fetch(expired);
     const body = await refused.text();
     expect([refused.status, /<Message>([^<]+)/.exec(body)?.[1]]).toEqual([403, 'Request has expired']);
-    const forger = createS3(loadConfig({ ...server.env, S3_SECRET_ACCESS_KEY: 'a guess at the secret' }), {
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-    });
+    const guessed = { ...server.env, S3_SECRET_ACCESS_KEY: 'a guess at the secret' };
+    const forger = embeddedS3Client(guessed, { requestChecksumCalculation: 'WHEN_REQUIRED' });
     const forged = await getSignedUrl(forger, new GetObjectCommand({ Bucket: BUCKET, Key: 'runs/b/outputs/model.bin' }));
     forger.destroy();
     expect(await answer(await fetch(forged))).toBe('403 SignatureDoesNotMatch');

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3, loadConfig } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { embeddedS3Client } from '../testing/embeddedS3Client';
 import { type EmbeddedS3, startEmbeddedS3 } from './s3';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'stack-s3-'));
@@ -15,7 +15,7 @@ let s3: S3Client;
 
 beforeAll(async () => {
   server = await startEmbeddedS3({ dataDir });
-  s3 = createS3(loadConfig(server.env), { maxAttempts: 1 });
+  s3 = embeddedS3Client(server.env, { maxAttempts: 1 });
   await s3.send(new CreateBucketCommand({ Bucket }));
   for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket, Key, Body: Key }));
 });

@@ -16,7 +16,6 @@ import {
   type CopyFilesResult,
   callInternal,
   createLogger,
-  createS3,
   type DeleteFilesResult,
   type FileOwnerRef,
   type FileOwnerSummary,
@@ -31,6 +30,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prefixOf } from '../files/owners';
 import { type RunningArtifacts, startArtifacts } from '../service';
 import { META_SHA256, META_UPLOADED_BY } from '../store/handle';
+import { createS3 } from '../store/s3Client';
 import { PENDING_PREFIX } from '../store/uploadsStore';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'artifacts-internal-'));

@@ -3,7 +3,7 @@
  * Resolvers and the service call it, never the client.
  */
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { type Config, createS3, type Logger } from '@lab/shared';
+import type { Config, Logger } from '@lab/shared';
 import type { StoreStatus } from '@lab/shared/sdl';
 import { BackupsStore } from './backupsStore';
 import { type BucketCapabilities, ensureBucket } from './bucket';
@@ -12,6 +12,7 @@ import { FilesStore } from './filesStore';
 import type { S3Handle } from './handle';
 import { createLimit } from './limit';
 import { PurgeStore } from './purgeStore';
+import { createS3 } from './s3Client';
 import { UploadsStore } from './uploadsStore';
 
 export type { StoreStatus };

@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { createS3, loadConfig } from '@lab/shared';
+import { loadConfig } from '@lab/shared';
 import { type EmbeddedS3, startEmbeddedS3 } from '@lab/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketExists, ensureBucket } from './bucket';
+import { createS3 } from './s3Client';
 import { recordingLogger } from './testLog';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'artifacts-bucket-'));

@@ -18,10 +18,11 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { createS3, loadConfig } from '@lab/shared';
+import { loadConfig } from '@lab/shared';
 import { rgwRequirement, signedChunkedPut, startTestRgw, type TestRgw } from '@lab/stack/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ArtifactsStore, openArtifactsStore } from './artifactsStore';
+import { createS3 } from './s3Client';
 import { recordingLogger } from './testLog';
 
 const BUCKET = 'lab-rgw';

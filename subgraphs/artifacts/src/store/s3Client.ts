@@ -1,10 +1,11 @@
 /**
- * The S3 client: S3_ENDPOINT (MinIO, S3, Ceph RGW, or the embedded server) with path-style addressing by default.
- * S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY sign its requests (`npm start` sets them to the embedded server's key
- * pair); without them the AWS SDK looks for credentials the usual way (environment, profile, instance role).
+ * The artifacts store's S3 client: S3_ENDPOINT (MinIO, S3, Ceph RGW, or the embedded server) with path-style
+ * addressing by default. S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY sign its requests (`npm start` sets them to
+ * the embedded server's key pair); without them the AWS SDK looks for credentials the usual way (environment,
+ * profile, instance role).
  */
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import type { Config } from '../config';
+import type { Config } from '@lab/shared';
 
 /**
  * `overrides` adjust the client, e.g. `{ endpoint: publicEndpoint, requestChecksumCalculation: 'WHEN_REQUIRED' }`
