@@ -8,7 +8,8 @@
  */
 import { type BaseContext, labError, type RegistryAccess } from '@lab/shared';
 import { isUuid } from '../ingest/validate';
-import type { AuditCursor, AuditFilter, AuditRow, AuditStore } from '../store/auditStore';
+import type { AuditStore } from '../store/auditStore';
+import type { AuditCursor, AuditFilter, AuditRow } from '../store/types';
 
 export const DEFAULT_AUDIT_PAGE = 20;
 export const MAX_AUDIT_PAGE = 100;

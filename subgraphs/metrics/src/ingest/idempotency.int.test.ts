@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Caller, CONTEXT_HEADER, signContext } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetricRow } from '../store/ingestStore';
+import type { MetricRow } from '../store/types';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
 import { CHUNK_LINES, INGEST_SIGNED_DOCUMENT } from './ndjson';
 import { chunkToken, pointsDigest } from './tokens';

@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { type Caller, CONTEXT_HEADER, signContext } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningMetrics } from '../service';
-import type { MetricRow } from '../store/ingestStore';
+import type { MetricRow } from '../store/types';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
 import { CHUNK_LINES, INGEST_SIGNED_DOCUMENT } from './ndjson';
 

@@ -5,7 +5,8 @@
  * without storing again, other points under the key are a CONFLICT.
  */
 import { type BaseContext, labError } from '@lab/shared';
-import { encode, type IngestStore, type MetricRow } from '../store/ingestStore';
+import { encode, type IngestStore } from '../store/ingestStore';
+import type { MetricRow } from '../store/types';
 import type { RunAccess } from './runAccess';
 import { chunkToken, IDEMPOTENCY_KEY, pointsDigest } from './tokens';
 import { isUuid, type MetricPointInput, validatePoints } from './validate';

@@ -30,8 +30,8 @@ import {
   verifyContext,
 } from '@lab/shared';
 import type { Request, Response } from 'express';
-import type { IngestKeyRecord } from '../store/ingestKeysStore';
-import { type EncodedRows, encode, type IngestStore, type MetricRow } from '../store/ingestStore';
+import { encode, type IngestStore } from '../store/ingestStore';
+import type { EncodedRows, IngestKeyRecord, MetricRow } from '../store/types';
 import type { RunAccess } from './runAccess';
 import { chunkToken, digestOf, IDEMPOTENCY_KEY } from './tokens';
 import { ErrorList, isUuid, type MetricPointInput, validatePoint } from './validate';

@@ -1,6 +1,7 @@
 /** Digests of what clients sent, the insert tokens made of them, and the insert body. */
 import { describe, expect, it } from 'vitest';
-import { encodeRows, type MetricRow } from '../store/ingestStore';
+import { encodeRows } from '../store/ingestStore';
+import type { MetricRow } from '../store/types';
 import { chunkToken, digestOf, pointsDigest } from './tokens';
 
 const row = (value: number): MetricRow => ({

@@ -15,6 +15,7 @@
  * Every error is collected with the point's index; the list is capped at
  * MAX_REPORTED_ERRORS, with the total count beside it.
  */
+import type { ValidPoint } from '../store/types';
 
 export const METRIC_NAME = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
 export const MAX_TAGS = 20;
@@ -34,15 +35,6 @@ export interface MetricPointInput {
   step: unknown;
   timestamp?: unknown;
   tags?: unknown;
-}
-
-/** A point that passed validation. */
-export interface ValidPoint {
-  name: string;
-  value: number;
-  step: number;
-  timestampMs: number;
-  tags: Record<string, string>;
 }
 
 export interface PointError {

@@ -18,9 +18,9 @@ import {
   signContext,
 } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ValidPoint } from '../ingest/validate';
 import { type ClickHouseClient, createClickHouse } from '../store/clickhouseClient';
 import { STEP_BLOCK } from '../store/migrations';
+import type { ValidPoint } from '../store/types';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
 
 const REGISTRY: Caller = { id: 'registry', kind: 'service', scopes: ['*'] };

@@ -17,7 +17,7 @@ import {
   type RankRunsResult,
 } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ValidPoint } from '../ingest/validate';
+import type { ValidPoint } from '../store/types';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
 
 const REGISTRY: Caller = { id: 'registry', kind: 'service', scopes: ['*'] };

@@ -12,8 +12,8 @@ import path from 'node:path';
 import { startTestRegistry, TEST_REGISTRY_SECRET, type TestRegistry } from '@lab/registry/testing';
 import { type Caller, createLogger, loadConfig } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ValidPoint } from '../ingest/validate';
 import { type RunningMetrics, startMetrics } from '../service';
+import type { ValidPoint } from '../store/types';
 
 const T0 = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
 const ids = {

@@ -8,14 +8,8 @@
  */
 import type { RegistryAccess } from '@lab/shared';
 import DataLoader from 'dataloader';
-import type {
-  ExperimentSummaryRow,
-  MetricSummaryRow,
-  QueryStore,
-  SeriesParams,
-  SeriesRow,
-  SeriesWindow,
-} from '../store/queryStore';
+import type { QueryStore } from '../store/queryStore';
+import type { ExperimentSummaryRow, MetricSummaryRow, SeriesParams, SeriesRow, SeriesWindow } from '../store/types';
 
 export interface SeriesKey extends SeriesParams {
   runId: string;

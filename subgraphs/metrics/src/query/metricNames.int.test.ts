@@ -4,8 +4,7 @@
  * field for a whole page of runs or experiments.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MetricRow } from '../store/ingestStore';
-import type { QueryEvent } from '../store/queryStore';
+import type { MetricRow, QueryEvent } from '../store/types';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
 
 let t: TestMetrics;

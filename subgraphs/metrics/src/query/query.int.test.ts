@@ -13,11 +13,10 @@ import { type Caller, CONTEXT_HEADER, type Config, createLogger, loadConfig, sig
 import { type EmbeddedPostgres, startEmbeddedPostgres } from '@lab/stack';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ValidPoint } from '../ingest/validate';
 import { type RunningMetrics, startMetrics } from '../service';
 import { type ClickHouseClient, createClickHouse } from '../store/clickhouseClient';
 import { STEP_BLOCK } from '../store/migrations';
-import type { QueryEvent, SeriesPointRow } from '../store/queryStore';
+import type { QueryEvent, SeriesPointRow, ValidPoint } from '../store/types';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'metrics-query-'));
 const secret = 'q'.repeat(32);

@@ -15,7 +15,7 @@
  */
 import { type BaseContext, labError } from '@lab/shared';
 import { isUuid } from '../ingest/validate';
-import type { ExperimentSummaryRow, MetricSummaryRow, SeriesParams, SeriesRow, SeriesWindow } from '../store/queryStore';
+import type { ExperimentSummaryRow, MetricSummaryRow, SeriesParams, SeriesRow, SeriesWindow } from '../store/types';
 import type { MetricsLoaders } from './loaders';
 
 export const MAX_SERIES_POINTS = 10_000;

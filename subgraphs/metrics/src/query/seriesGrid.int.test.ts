@@ -7,8 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseClient, createClickHouse } from '../store/clickhouseClient';
-import type { MetricRow } from '../store/ingestStore';
-import type { QueryEvent } from '../store/queryStore';
+import type { MetricRow, QueryEvent } from '../store/types';
 import {
   bucketsOn,
   type ExpectedPoint,

@@ -10,6 +10,7 @@
 import type { AuditEvent } from '@lab/shared';
 import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
+import type { AuditCursor, AuditFilter, AuditRow } from './types';
 
 const COLUMNS = [
   'timestamp',
@@ -24,37 +25,6 @@ const COLUMNS = [
   'change_digest',
   'payload',
 ] as const;
-
-export interface AuditRow {
-  timestamp: string;
-  event_id: string;
-  request_id: string;
-  actor_id: string;
-  actor_kind: string;
-  action: string;
-  entity_type: string;
-  entity_id: string;
-  project_id: string;
-  change_digest: string;
-  payload: string;
-}
-
-export interface AuditFilter {
-  entityType?: string;
-  entityId?: string;
-  actorId?: string;
-  action?: string;
-  /** Only these projects' events (non-admins: the project they own). */
-  projectId?: string;
-  fromMs?: number;
-  toMs?: number;
-}
-
-/** Where a page starts: after (timestamp, event id), newest first. */
-export interface AuditCursor {
-  ms: number;
-  id: string;
-}
 
 /** DateTime64(3, 'UTC') text: "YYYY-MM-DD hh:mm:ss.sss". */
 function clickhouseTime(ms: number): string {

@@ -11,17 +11,10 @@
  */
 import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
+import type { IngestKeyRecord, IngestSource } from './types';
 
 /** How long a key is remembered. */
 export const INGEST_KEY_HOURS = 24;
-
-export type IngestSource = 'graphql' | 'ndjson';
-
-/** What a key's chunk held when it was first stored. */
-export interface IngestKeyRecord {
-  digest: string;
-  rows: number;
-}
 
 export class IngestKeysStore {
   constructor(

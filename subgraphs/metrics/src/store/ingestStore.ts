@@ -24,18 +24,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { ValidPoint } from '../ingest/validate';
 import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
 import { IngestKeysStore } from './ingestKeysStore';
+import type { EncodedRows, MetricRow } from './types';
 
 /** Largest insert; callers send chunks of at most this many rows. */
 export const MAX_INSERT_ROWS = 100_000;
-
-export interface MetricRow extends ValidPoint {
-  runId: string;
-  experimentId: string;
-}
 
 const COLUMNS = 'timestamp, experiment_id, run_id, metric_name, step, metric_value, tags';
 
@@ -61,12 +56,6 @@ export function encodeRows(rows: readonly MetricRow[]): string {
     body += `["${clickhouseTime(r.timestampMs)}","${r.experimentId}","${r.runId}","${r.name}",${r.step},${r.value},${encodeTags(r.tags)}]\n`;
   }
   return body;
-}
-
-/** Rows with their insert body, encoded once (the body also feeds idempotency digests). */
-export interface EncodedRows {
-  rows: readonly MetricRow[];
-  body: string;
 }
 
 export function encode(rows: readonly MetricRow[]): EncodedRows {

@@ -22,43 +22,8 @@
  */
 import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
-import { type GridScope, type SeriesAnswerRow, type SeriesRow, type SeriesWindow, seriesQuery, seriesRows } from './seriesQuery';
-
-export type { SeriesPointRow, SeriesRow, SeriesWindow } from './seriesQuery';
-
-export interface MetricSummaryRow {
-  runId: string;
-  name: string;
-  last: number;
-  min: number;
-  max: number;
-  count: number;
-  lastStep: number;
-  /** Epoch milliseconds. */
-  lastTimestampMs: number;
-}
-
-export interface SeriesParams extends SeriesWindow {
-  name: string;
-}
-
-export interface ExperimentSummaryRow {
-  experimentId: string;
-  name: string;
-  runs: number;
-  min: number;
-  max: number;
-  mean: number;
-  minRunId: string;
-  maxRunId: string;
-}
-
-/** What the onQuery hook is told: which kind of read, its SQL and its parameters. */
-export interface QueryEvent {
-  kind: 'summaries' | 'series' | 'experimentSummaries' | 'metricNames' | 'experimentMetricNames';
-  query: string;
-  params: Record<string, unknown>;
-}
+import { type GridScope, type SeriesAnswerRow, seriesQuery, seriesRows } from './seriesQuery';
+import type { ExperimentSummaryRow, MetricSummaryRow, QueryEvent, SeriesParams, SeriesRow, SeriesWindow } from './types';
 
 const num = (v: string | number) => Number(v);
 

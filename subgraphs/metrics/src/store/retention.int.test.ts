@@ -12,9 +12,9 @@ import path from 'node:path';
 import { loadConfig } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseClient, createClickHouse } from './clickhouseClient';
-import type { MetricRow } from './ingestStore';
 import { MetricsStore } from './metricsStore';
 import { currentTtl } from './retention';
+import type { MetricRow } from './types';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'metrics-retention-'));
 const config = loadConfig({ LAB_DATA_DIR: dataDir, CLICKHOUSE_DATABASE: 'lab_retention' });

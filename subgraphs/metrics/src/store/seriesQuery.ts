@@ -36,46 +36,12 @@
  * (asked when a range could leave it without points).
  */
 import { STEP_BLOCK } from './migrations';
+import type { SeriesRow, SeriesWindow } from './types';
 
 const B = STEP_BLOCK;
 
-/** Which points, and how many at most per series. */
-export interface SeriesWindow {
-  maxPoints: number;
-  /** Epoch milliseconds, inclusive. */
-  fromMs?: number | undefined;
-  /** Epoch milliseconds, exclusive. */
-  toMs?: number | undefined;
-  /** Inclusive; a non-negative safe integer. */
-  fromStep?: number | undefined;
-  /** Inclusive; a non-negative safe integer, at least fromStep. */
-  toStep?: number | undefined;
-}
-
 /** `run`: a grid per (run, metric); `metric`: one grid per metric across the runs. */
 export type GridScope = 'run' | 'metric';
-
-export interface SeriesPointRow {
-  step: number;
-  timestampMs: number;
-  value: number;
-  min: number;
-  max: number;
-  count: number;
-  /** First step of the bucket on the grid; the point's step when exact. */
-  bucketStart: number;
-}
-
-export interface SeriesRow {
-  runId: string;
-  name: string;
-  /** Always true here: (run, metric) pairs never logged are absent from the answer. */
-  logged: boolean;
-  exact: boolean;
-  /** Steps per bucket; null when exact. */
-  bucketWidth: number | null;
-  points: SeriesPointRow[];
-}
 
 export interface SeriesQuery {
   query: string;

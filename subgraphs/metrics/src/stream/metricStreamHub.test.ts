@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricRow } from '../store/ingestStore';
+import type { MetricRow } from '../store/types';
 import { MetricStreamHub, type StreamPoint } from './metricStreamHub';
 
 const RUN = '0b7e6a52-3c1f-4d55-9a7e-1f2d3c4b5a60';

@@ -28,7 +28,7 @@
  * registry called (docs/streams.md).
  */
 import { type DeleteMetricsRequest, labError } from '@lab/shared';
-import type { MetricRow } from '../store/ingestStore';
+import type { MetricRow } from '../store/types';
 
 export interface StreamPoint {
   runId: string;
