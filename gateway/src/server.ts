@@ -1,46 +1,38 @@
 /**
- * The gateway: Apollo Gateway over the committed supergraph inside Apollo
- * Server on express. Routes: POST/GET /graphql (authenticated), GET /graphql
- * from a browser (GraphiQL), /graphiql/* (its assets), GET /health, and
- * POST /v1/metrics (authenticated, streamed to the metrics subgraph).
+ * The gateway, assembled: the authenticator (auth/buildAuthenticator.ts),
+ * the protections, Apollo Gateway's execution over the committed supergraph
+ * inside Apollo Server (execution/), the HTTP routes on express
+ * (http/routes.ts: POST/GET /graphql, GraphiQL, GET /health, GET /metrics,
+ * POST /v1/metrics) and subscriptions over the WebSocket on /graphql
+ * (subscriptions/); then how it stops.
  */
 import http from 'node:http';
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { expressMiddleware } from '@as-integrations/express5';
+import type { ApolloServer } from '@apollo/server';
 import {
   API_USAGE_PATH,
   abortAtCutoff,
   type Config,
-  INGEST_PATH,
   type Logger,
   listen,
-  maskError,
   msUntil,
   type RunningServer,
   type StopSchedule,
   stopSchedule,
 } from '@lab/shared';
-import express from 'express';
-import { type Authenticator, adminKeyAuthenticator, chainAuthenticators } from './auth/authenticate';
+import type { Authenticator } from './auth/authenticate';
 import { authFailureLimit } from './auth/authFailureLimit';
-import { authFailureOf, setAuthFailureHeaders } from './auth/authFailures';
-import { jwtAuthenticatorFromConfig } from './auth/jwtAuthenticator';
-import { type RegistryAuthenticator, registryAuthenticator } from './auth/registryAuthenticator';
+import { buildAuthenticator } from './auth/buildAuthenticator';
+import type { RegistryAuthenticator } from './auth/registryAuthenticator';
 import { SocketCredentials } from './auth/socketCredentials';
-import { authorizationCheck, enforcedSupergraph, useAuthorization } from './auth/useAuthorization';
+import { authorizationCheck, enforcedSupergraph } from './auth/useAuthorization';
 import type { GatewayContext } from './context';
+import { startApolloServer } from './execution/apolloServer';
 import { createGatewayExecutor } from './execution/gatewayExecutor';
 import { readSupergraph } from './execution/supergraph';
-import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './http/graphiql';
-import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './http/health';
-import { answerClientErrors, bodyErrors, ensureBody } from './http/httpErrors';
-import { idempotencyKeyOf } from './http/idempotencyKey';
-import { metricsIngest } from './http/metricsIngest';
+import { answerClientErrors } from './http/httpErrors';
+import { gatewayRoutes } from './http/routes';
 import { type ApiUsageOptions, ApiUsageRecorder } from './observability/apiUsage';
 import { countApiKeyLookup, countRateLimited, gatewayMetrics, trackSubscription } from './observability/gatewayMetrics';
-import { metricsEndpoint } from './observability/metricsEndpoint';
-import { assignRequestId, currentScope, enterRequestScope, logRequest, scopeOf } from './observability/requestId';
 import { createRequestObserver } from './observability/requestObserver';
 import { createOperationLimits } from './protection/operationLimits';
 import { createPersistedQueries } from './protection/persistedQueries';
@@ -49,9 +41,6 @@ import { SubscriptionPlanner } from './subscriptions/planner';
 import { SubscriptionTopics } from './subscriptions/topics';
 import { UpstreamSubscriptions } from './subscriptions/upstream';
 import { type SubscriptionsServer, serveSubscriptions } from './subscriptions/websocketServer';
-
-/** Room for Mutation.logMetrics' 10,000 points with a few tags each (about 1.5 MB of JSON). */
-export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
 export interface GatewayOptions {
   config: Pick<Config, 'internalSecret' | 'adminApiKey' | 'subgraphUrls'> &
@@ -95,25 +84,16 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
       'LAB_INTERNAL_SECRET is required: the gateway signs every subgraph request with it (32+ characters, the same for every service)',
     );
   }
-  const jwt = options.authenticator ? undefined : await jwtAuthenticatorFromConfig(config.jwt, options.now);
-  const apiKeys = options.authenticator
-    ? undefined
-    : registryAuthenticator({
-        registryUrl: config.subgraphUrls.registry,
-        internalSecret: secret,
-        log,
-        now: options.now,
-        revalidateIntervalMs: options.keyRecheckIntervalMs,
-        onLookup: countApiKeyLookup,
-      });
-  const authenticator =
-    options.authenticator ??
-    chainAuthenticators(adminKeyAuthenticator(config.adminApiKey), ...(jwt ? [jwt] : []), apiKeys as RegistryAuthenticator);
-  if (!options.authenticator && !config.adminApiKey) {
-    log.warn('LAB_ADMIN_API_KEY is not set: only API keys kept in the registry can authenticate');
-  }
+  const { authenticator, apiKeys } = await buildAuthenticator({
+    config,
+    internalSecret: secret,
+    log,
+    authenticator: options.authenticator,
+    now: options.now,
+    keyRecheckIntervalMs: options.keyRecheckIntervalMs,
+    onLookup: countApiKeyLookup,
+  });
   const protection = config.protection;
-  const bodyLimit = options.bodyLimitBytes ?? protection?.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
   const rateLimit = createRateLimiter({ ...protection?.rateLimit, onLimited: () => countRateLimited() });
   const authFailures = authFailureLimit({ ...protection?.authFailureLimit, onLimited: () => countRateLimited() });
   const socketCredentials = new SocketCredentials({ log, now: options.now, watch: apiKeys?.watch });
@@ -124,12 +104,6 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   // Authorization directives are enforced by useAuthorization, so the gateway may accept them.
   const supergraphSdl = enforcedSupergraph(options.supergraphSdl ?? (await readSupergraph()));
   const executor = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log });
-
-  const app = express();
-  app.disable('x-powered-by');
-  const httpServer = http.createServer(app);
-  answerClientErrors(httpServer);
-
   const usage =
     options.apiUsage === false
       ? undefined
@@ -140,35 +114,31 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
           metrics: gatewayMetrics,
           ...options.apiUsage,
         });
-  const observability = createRequestObserver({ usage });
+  const observer = createRequestObserver({ usage });
+  const apollo = await startApolloServer({ gateway: executor.gateway, supergraphSdl, observer, persisted, limits, log });
 
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway: executor.gateway,
-    csrfPrevention: true,
-    introspection: true,
-    includeStacktraceInErrorResponses: false,
-    // The process's signals are runService's: Apollo's own handler would signal the process a second time.
-    stopOnTerminationSignals: false,
-    persistedQueries: persisted.persistedQueries,
-    parseOptions: limits.parseOptions,
-    plugins: [
-      ApolloServerPluginLandingPageDisabled(),
-      observability.plugin,
-      persisted.plugin,
-      limits.plugin,
-      useAuthorization({ supergraphSdl }),
-    ],
-    formatError: (formatted, error) => {
-      const scope = currentScope();
-      return maskError(formatted, scope?.requestId, () =>
-        (scope?.log ?? log).error({ err: error, path: formatted.path }, 'internal error'),
-      );
-    },
+  const planner = new SubscriptionPlanner(supergraphSdl);
+  const stopping = new AbortController();
+  const app = gatewayRoutes({
+    config,
+    internalSecret: secret,
+    log,
+    apollo,
+    schema: planner.schema,
+    authenticator,
+    authFailures,
+    rateLimit,
+    limits,
+    observer,
+    bodyLimitBytes: options.bodyLimitBytes ?? protection?.bodyLimitBytes,
+    ingestLimitBytes: protection?.ingestLimitBytes,
+    healthTimeoutMs: options.healthTimeoutMs,
+    stopping: stopping.signal,
   });
-  await apollo.start();
+  const httpServer = http.createServer(app);
+  answerClientErrors(httpServer);
 
   // Subscriptions over graphql-ws on /graphql, planned and executed by the gateway (subscriptions/).
-  const planner = new SubscriptionPlanner(supergraphSdl);
   const upstream = new UpstreamSubscriptions({ urls: config.subgraphUrls, secret, log });
   const topics = new SubscriptionTopics({ planner, upstream, services: executor.services, onClient: trackSubscription });
   const websocket = serveSubscriptions({
@@ -185,71 +155,6 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     authFailures,
     credentials: socketCredentials,
   });
-
-  app.use(assignRequestId(log), logRequest);
-  app.get('/health', async (_req, res) => {
-    const report = await platformHealth(config.subgraphUrls, options.healthTimeoutMs ?? DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS);
-    res.status(report.status === 'up' ? 200 : 503).json(report);
-  });
-  app.get('/metrics', metricsEndpoint({ token: config.metricsToken }));
-  const stopping = new AbortController();
-  app.post(
-    INGEST_PATH,
-    metricsIngest({
-      authenticator,
-      ingestUrl: new URL(INGEST_PATH, config.subgraphUrls.metrics).toString(),
-      internalSecret: secret,
-      log,
-      limitBytes: protection?.ingestLimitBytes,
-      rateLimit,
-      authFailures,
-      stopping: stopping.signal,
-    }),
-  );
-  app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
-  const page = graphiqlPage({ endpoint: '/graphql' });
-  app.get('/graphql', (req, res, next) => {
-    if (!wantsGraphiQL(req)) return next();
-    res.setHeader('Content-Security-Policy', page.contentSecurityPolicy);
-    res.type('html').send(page.html);
-  });
-  /** Apollo's context: the caller, then the rate limit, then the operation limits that run before validation. */
-  const checkedContext: typeof rateLimit.context = (fn) =>
-    limits.checkRequest(planner.schema, rateLimit.context(fn), (context, refusal, operationName) =>
-      observability.noteRefusal(context.caller.id, operationName, String(refusal.extensions.code)),
-    );
-  app.use(
-    '/graphql',
-    authFailures.refuseEarly(authenticator),
-    observability.observe,
-    express.json({ limit: bodyLimit }),
-    ensureBody,
-    enterRequestScope,
-    expressMiddleware(apollo, {
-      context: checkedContext(async ({ req, res }) => {
-        const { requestId, log: requestLog } = scopeOf(res);
-        const idempotencyKey = idempotencyKeyOf(req.headers);
-        try {
-          const caller = await authFailures.authenticate(authenticator, req.headers.authorization, req.socket.remoteAddress);
-          return {
-            requestId,
-            caller,
-            log: requestLog.child({ callerId: caller.id }),
-            ...(idempotencyKey ? { idempotencyKey } : {}),
-          };
-        } catch (err) {
-          // Apollo answers the error with its status (auth/authFailures.ts); the headers are set here.
-          const failure = authFailureOf(err);
-          setAuthFailureHeaders(res, failure);
-          if (failure.kind === 'SERVICE_UNAVAILABLE') requestLog.warn({ reason: failure.message }, 'cannot authenticate request');
-          // RATE_LIMITED is counted, not logged: a flood would flood the log.
-          else if (failure.kind !== 'RATE_LIMITED') requestLog.info({ reason: failure.message }, 'unauthenticated request');
-          throw err;
-        }
-      }),
-    }),
-  );
-  app.use(bodyErrors(bodyLimit));
 
   const running = await listen(httpServer, port, host);
   log.info({ url: `${running.url}/graphql` }, 'gateway listening');
