@@ -28,13 +28,7 @@ import {
   type OperationLimitsOptions,
 } from './operationChecks';
 
-export {
-  checkBeforeValidation,
-  exceededLimit,
-  limitError,
-  measureOperation,
-  type OperationLimitsOptions,
-} from './operationChecks';
+export { checkBeforeValidation, checkDocument, type OperationLimitsOptions } from './operationChecks';
 
 /** The GraphQL fields of an HTTP request: a POST's JSON body, or a GET's query string (variables and extensions as JSON). */
 function requestFieldsOf(req: { method?: string; body?: unknown; query?: unknown }): GraphQLRequestFields {

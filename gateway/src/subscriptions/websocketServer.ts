@@ -25,7 +25,7 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import { type Caller, type Logger, labError, maskError } from '@lab/shared';
-import { type ExecutionArgs, type ExecutionResult, GraphQLError, getOperationAST, print } from 'graphql';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError, print } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Authenticator } from '../auth/authenticate';
@@ -34,13 +34,7 @@ import { authFailureOf, closeWithAuthFailure } from '../auth/authFailures';
 import type { SocketCredentials } from '../auth/socketCredentials';
 import type { authorizationCheck } from '../auth/useAuthorization';
 import type { GatewayContext } from '../context';
-import {
-  checkBeforeValidation,
-  exceededLimit,
-  limitError,
-  measureOperation,
-  type OperationLimitsOptions,
-} from '../protection/operationLimits';
+import { checkBeforeValidation, checkDocument, type OperationLimitsOptions } from '../protection/operationLimits';
 import { type RateLimiter, rateLimitedError } from '../protection/rateLimiter';
 import { refusalOf, refusedArgs } from './earlyRefusal';
 import type { SubscriptionPlanner } from './planner';
@@ -102,18 +96,12 @@ export function serveSubscriptions(options: SubscriptionsOptions): Subscriptions
       ),
     ];
   };
+  /** The operation limits after validation, as Apollo's plugin checks them over HTTP. */
   const overLimit = (args: ExecutionArgs): GraphQLError[] | undefined => {
-    const operation = getOperationAST(args.document, args.operationName);
-    if (!operation || !options.operationLimits) return undefined;
-    const measure = measureOperation(
-      options.planner.schema,
-      args.document,
-      operation,
-      (args.variableValues ?? {}) as Record<string, unknown>,
-      options.operationLimits,
-    );
-    const exceeded = exceededLimit(measure, options.operationLimits);
-    return exceeded ? [limitError(exceeded.limit, exceeded.actual, exceeded.max)] : undefined;
+    if (!options.operationLimits) return undefined;
+    const request = { operationName: args.operationName, variables: args.variableValues as Record<string, unknown> | null };
+    const refused = checkDocument(options.planner.schema, args.document, request, options.operationLimits);
+    return refused ? [refused] : undefined;
   };
 
   const authenticate = (request: http.IncomingMessage, authorization: string | undefined) =>
