@@ -16,7 +16,7 @@ import {
 } from '@lab/shared';
 import { auditHandler } from './audit/auditRoute';
 import type { IngestContext } from './ingest/logMetrics';
-import { INGEST_PATH, ingestHandler } from './ingest/ndjson';
+import { INGEST_PATH, ingestHandler } from './ingest/ndjsonRoute';
 import { createRunAccess } from './ingest/runAccess';
 import { mountMetricsRoutes } from './internal/metricsRoutes';
 import { createMetricsLoaders } from './query/loaders';

@@ -11,7 +11,8 @@ import { type Caller, CONTEXT_HEADER, signContext } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricRow } from '../store/types';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
-import { CHUNK_LINES, INGEST_SIGNED_DOCUMENT } from './ndjson';
+import { CHUNK_LINES } from './ndjsonLines';
+import { INGEST_SIGNED_DOCUMENT } from './ndjsonRoute';
 import { chunkToken, pointsDigest } from './tokens';
 
 const LOG = `mutation($runId: ID!, $points: [MetricPointInput!]!, $key: String) {

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningMetrics } from '../service';
 import type { MetricRow } from '../store/types';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
-import { CHUNK_LINES, INGEST_SIGNED_DOCUMENT } from './ndjson';
+import { CHUNK_LINES } from './ndjsonLines';
+import { INGEST_SIGNED_DOCUMENT } from './ndjsonRoute';
 
 let t: TestMetrics;
 let secret: string;

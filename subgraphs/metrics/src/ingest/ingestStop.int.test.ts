@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { CONTEXT_HEADER, signContext, stopSchedule } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
-import { CHUNK_LINES, INGEST_SIGNED_DOCUMENT } from './ndjson';
+import { CHUNK_LINES } from './ndjsonLines';
+import { INGEST_SIGNED_DOCUMENT } from './ndjsonRoute';
 
 let t: TestMetrics;
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { CONTEXT_HEADER, signContext } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
-import { INGEST_SIGNED_DOCUMENT } from './ndjson';
+import { INGEST_SIGNED_DOCUMENT } from './ndjsonRoute';
 
 let t: TestMetrics;
 const DAY = 86_400_000;
