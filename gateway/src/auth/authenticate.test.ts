@@ -1,3 +1,4 @@
+/** Bearer keys, the bootstrap admin key compared in constant time, and the chain of authenticators. */
 import * as crypto from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';

@@ -1,3 +1,4 @@
+/** @authenticated and @requiresScopes read from a supergraph and applied to operations: fields removed, errors on their paths. */
 import { readFile } from 'node:fs/promises';
 import { buildASTSchema, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';

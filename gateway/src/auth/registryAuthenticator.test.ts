@@ -1,3 +1,4 @@
+/** API keys checked with a fake registry: caching, expiry, revocation re-checks, unknown keys, the registry being down. */
 import { CONTEXT_HEADER, createLogger, verifyContext } from '@lab/shared';
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+/** Identical subgraph requests in flight sent once, per caller, for queries only. */
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { type Caller, CONTEXT_HEADER, listen, type RunningServer } from '@lab/shared';
 import { pino } from 'pino';

@@ -1,3 +1,4 @@
+/** The fields a failed subgraph fetch would have filled, each answered SERVICE_UNAVAILABLE on its path. */
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { fetchedPaths, unavailableAnswer } from './unavailableFields';

@@ -1,3 +1,4 @@
+/** GraphiQL served by the gateway: the page, its assets from the package, and which requests get it. */
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

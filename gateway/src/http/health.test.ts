@@ -1,3 +1,4 @@
+/** GET /health of the platform over stand-in subgraph health reports: statuses, timeouts, errors made public. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';

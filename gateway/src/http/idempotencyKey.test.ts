@@ -1,3 +1,4 @@
+/** The Idempotency-Key header, and which subgraph operations are mutations that carry it. */
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { isMutation } from '../execution/signedDataSource';

@@ -1,3 +1,4 @@
+/** API usage records batched to a fake metrics subgraph: batching, retries with backoff, drops, the flush at close. */
 import {
   API_USAGE_SIGNED_DOCUMENT,
   type ApiUsageBatch,

@@ -1,3 +1,4 @@
+/** Persisted queries: operation manifests, the APQ cache, introspection-only operations. */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

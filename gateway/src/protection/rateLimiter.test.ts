@@ -1,3 +1,4 @@
+/** The rate limit per caller: bursts, refill, Retry-After, the buckets kept, and its RATE_LIMITED error. */
 import { describe, expect, it } from 'vitest';
 import { createRateLimiter, rateLimitedError } from './rateLimiter';
 

@@ -129,7 +129,7 @@ class Topic {
 
   constructor(
     private readonly request: TopicRequest,
-    private readonly plan: SubscriptionPlan,
+    plan: SubscriptionPlan,
     private readonly complete: (event: Result) => Promise<Result>,
     upstream: UpstreamSubscriptions,
     private readonly onEmpty: () => void,
