@@ -6,8 +6,9 @@
  *   the floor of any buffering client (the same dicts turned into tuples on a list);
  * - points/s of one process logging 1M points as fast as it can until finish() returns
  *   (everything acknowledged), beside raw gzip NDJSON POSTs of the same points (built
- *   beforehand, timed alone), in alternating rounds of 500,000 (raw, client, raw, client)
- *   so that a change in machine load falls on both. Goal: at least 0.8 of the raw rate;
+ *   beforehand, timed alone), in phases of 500,000 in the order raw, client, client, raw,
+ *   each after 3 s of rest, so that a change in machine load and ClickHouse's merges of
+ *   the phase before fall on both sides. Goal: at least 0.8 of the raw rate;
  * - log() cost while the gateway is stopped (the slowest call; goal under 1 ms), beside
  *   the floor loop's slowest call, then peak RSS while 2M points are logged into the
  *   outage, beside the RSS before them (memory stays bounded: batches wait on disk).
