@@ -19,11 +19,11 @@ import os
 import signal
 import sys
 import threading
-import weakref
 from types import TracebackType
 from typing import Any, Optional, Type
 
-_live: "weakref.WeakSet[Any]" = weakref.WeakSet()
+#: Unfinished runs, held strongly: a run whose object the program dropped still ends with the process.
+_live: "set[Any]" = set()
 _installed = False
 _uncaught: Optional[Type[BaseException]] = None
 _lock = threading.Lock()
