@@ -1,7 +1,9 @@
 /**
  * `npm run backup` / `npm run restore`: the registry's database (read and
- * written by the registry's backup module) to and from the bucket (written by
- * this package, the S3 owner), under backups/postgresql/{date}/.
+ * written by the registry's backup module, @lab/registry/backup) to and from
+ * the bucket (written by @lab/artifacts, the S3 owner), under
+ * backups/postgresql/{date}/. This package depends on both; neither service
+ * imports the other, nor the stack, for it.
  *
  * Without DATABASE_URL / S3_ENDPOINT they reach the embedded stores of a
  * running `npm start` (LAB_POSTGRES_PORT, LAB_S3_PORT; the S3 key pair the
@@ -10,11 +12,10 @@
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
+import { backupKey, openArtifactsStore, type StoredBackup } from '@lab/artifacts';
 import { databaseName, dropDatabase, dumpDatabase, hasTables, restoreDatabase } from '@lab/registry/backup';
 import type { Config, Logger } from '@lab/shared';
 import { EMBEDDED_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER, readEmbeddedS3Credentials } from '@lab/stack';
-import { openArtifactsStore } from '../store/artifactsStore';
-import { backupKey, type StoredBackup } from '../store/backupsStore';
 
 export function databaseUrlOf(config: Config): string {
   return (
