@@ -67,18 +67,21 @@ export class RunCandidatesStore {
       const within = orderBy('r', column, order.sort.direction);
       sorted = nested ? Prisma.sql`ORDER BY r.experiment_id, ${within}` : Prisma.sql`ORDER BY ${within}`;
     }
-    const rows = await this.prisma.$queryRaw<{ id: string; experimentId: string; flags: string; beyond: boolean }[]>`SELECT
-        r.id::text AS id, r.experiment_id::text AS "experimentId", ${flagsColumn(options.flags)} AS flags,
-        ${beyond ?? Prisma.sql`TRUE`} AS beyond
-      FROM ${from} WHERE ${where} ${sorted} LIMIT ${options.limit + 1}`;
+    // Only the columns this list needs: thousands of rows come back.
+    const columns = [Prisma.sql`r.id::text AS id`];
+    if (nested) columns.push(Prisma.sql`r.experiment_id::text AS "experimentId"`);
+    if (options.flags.length > 0) columns.push(Prisma.sql`${flagsColumn(options.flags)} AS flags`);
+    if (beyond) columns.push(Prisma.sql`${beyond} AS beyond`);
+    const rows = await this.prisma.$queryRaw<{ id: string; experimentId?: string; flags?: string; beyond?: boolean }[]>`SELECT
+        ${Prisma.join(columns, ', ')} FROM ${from} WHERE ${where} ${sorted} LIMIT ${options.limit + 1}`;
     const overflow = rows.length > options.limit;
     if (overflow) rows.length = options.limit;
     const groupOf = new Map(experimentIds.map((id, i) => [id, i]));
     const out: Candidates = { runIds: [], groups: [], flags: [], overflow };
     for (const row of rows) {
       out.runIds.push(row.id);
-      out.groups.push(nested ? (groupOf.get(row.experimentId) ?? 0) : 0);
-      out.flags.push(row.flags);
+      out.groups.push(nested ? (groupOf.get(row.experimentId ?? '') ?? 0) : 0);
+      out.flags.push(row.flags ?? '');
     }
     if (order) {
       // Each group's runs are contiguous and in order, so those after the cursor are its tail.
@@ -88,7 +91,7 @@ export class RunCandidatesStore {
       rows.forEach((row, i) => {
         const group = out.groups[i] as number;
         ends[group] = i + 1;
-        if (row.beyond && firstAfter[group] === -1) firstAfter[group] = i;
+        if ((row.beyond ?? true) && firstAfter[group] === -1) firstAfter[group] = i;
       });
       out.firstAfter = firstAfter.map((first, group) => (first === -1 ? (ends[group] as number) : first));
     }
