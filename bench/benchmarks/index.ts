@@ -7,6 +7,7 @@ import { metricsIngest } from './metricsIngest';
 import { metricsSeries } from './metricsSeries';
 import { modelVersions } from './modelVersions';
 import { pythonClient } from './pythonClient';
+import { runsByMetrics } from './runsByMetrics';
 import { sagas } from './sagas';
 import { subscriptionFanout } from './subscriptionFanout';
 
@@ -18,6 +19,7 @@ export const benchmarks: Benchmark[] = [
   modelVersions,
   metricsIngest,
   metricsSeries,
+  runsByMetrics,
   artifacts,
   subscriptionFanout,
   sagas,

@@ -1,0 +1,186 @@
+/**
+ * Runs ranked by a metric across the stores: in an experiment of
+ * BENCH_RANK_RUNS runs (default 10,000), each with 5 metrics of
+ * BENCH_RANK_STEPS steps (default 100), the first 50 runs ordered by
+ * min(val_loss) among those with params.optimizer = 'adam' (half of them),
+ * through the gateway, beside the two raw queries a user would write by hand
+ * in the same run: the run ids from PostgreSQL, then the ordered page from
+ * ClickHouse with those ids.
+ *
+ * Loading: the runs with one Prisma createMany per 5,000; the points inside
+ * ClickHouse (INSERT ... SELECT over the run ids and numbers()), then the
+ * table merged (OPTIMIZE ... FINAL) so both sides read settled parts. With the
+ * embedded chdb (one engine per process, held by the metrics subgraph) the
+ * bench stops the metrics subgraph, opens its data folder here, loads the
+ * points and times the raw pair, then starts the subgraph again; with
+ * CLICKHOUSE_URL the server is used as it is.
+ *
+ * Figures: p50 over BENCH_RANK_REPS (default 15) sequential requests after a
+ * warm-up, each side. Goal: the gateway at most 2 times the raw pair.
+ */
+
+import { createClickHouse } from '@lab/metrics';
+import { PrismaClient } from '@lab/registry/prisma';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { type Benchmark, figure, gql, percentile } from '../harness';
+
+const PAGE = 50;
+const METRICS = ['val_loss', 'train_loss', 'accuracy', 'learning_rate', 'grad_norm'];
+
+const QUERY = `query($e: ID!) {
+  runs(filter: { experimentId: $e }, search: "params.optimizer = 'adam'",
+       orderBy: { metric: { name: "val_loss", aggregate: MIN }, direction: ASC }, first: ${PAGE}) {
+    totalCount edges { node { id name } }
+  }
+}`;
+
+async function p50(reps: number, f: () => Promise<unknown>): Promise<number> {
+  await f(); // warm-up
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const started = performance.now();
+    await f();
+    times.push(performance.now() - started);
+  }
+  times.sort((a, b) => a - b);
+  return percentile(times, 0.5);
+}
+
+export const runsByMetrics: Benchmark = {
+  name: 'runs-by-metrics',
+  description: `first ${PAGE} runs by min(val_loss) with a params condition through the gateway vs the raw PostgreSQL + ClickHouse queries`,
+  async run({ platform }) {
+    const runCount = Number(process.env.BENCH_RANK_RUNS ?? 10_000);
+    const steps = Number(process.env.BENCH_RANK_STEPS ?? 100);
+    const reps = Number(process.env.BENCH_RANK_REPS ?? 15);
+    const databaseUrl = platform.serviceEnv.DATABASE_URL;
+    if (!databaseUrl) throw new Error('the platform has no DATABASE_URL');
+    const key = platform.adminApiKey;
+    const call = <T>(query: string, variables: Record<string, unknown> = {}) =>
+      gql<T>(platform.graphqlUrl, key, query, variables);
+
+    const suffix = Date.now().toString(36);
+    const me = (await call<{ me: { id: string } }>('{ me { id } }')).me.id;
+    const projectId = (
+      await call<{ createProject: { id: string } }>('mutation($n: String!) { createProject(input: { name: $n }) { id } }', {
+        n: `bench-rank-${suffix}`,
+      })
+    ).createProject.id;
+    const experimentId = (
+      await call<{ createExperiment: { id: string } }>(
+        'mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "sweep" }) { id } }',
+        { p: projectId },
+      )
+    ).createExperiment.id;
+
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+    const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+    let rawMs: number;
+    let loadSeconds: number;
+    let rawIds: string[];
+    try {
+      const loadStarted = performance.now();
+      for (let from = 0; from < runCount; from += 5000) {
+        await prisma.run.createMany({
+          data: Array.from({ length: Math.min(5000, runCount - from) }, (_, j) => {
+            const i = from + j;
+            return {
+              experimentId,
+              name: `run-${i}`,
+              params: { optimizer: i % 2 ? 'adam' : 'sgd', lr: String(1e-4 * (1 + (i % 10))) },
+              config: { model: { layers: 12 + (i % 4) * 12 } },
+              createdById: me,
+            };
+          }),
+        });
+      }
+      const runIds = (
+        await pool.query<{ id: string }>('SELECT id FROM runs WHERE experiment_id = $1 ORDER BY name', [experimentId])
+      ).rows.map((r) => r.id);
+
+      const { clickhouse } = platform.config;
+      const table = `\`${clickhouse.database}\`.experiment_metrics`;
+      const embedded = !clickhouse.url;
+      const metrics = platform.services.metrics;
+      if (embedded) await metrics.stop();
+      try {
+        const client = await createClickHouse({ clickhouse });
+        try {
+          // Every run's min(val_loss) differs (a permutation of the run index), so the order has no ties.
+          await client.command({
+            query: `INSERT INTO ${table} (timestamp, experiment_id, run_id, metric_name, step, metric_value, tags)
+SELECT fromUnixTimestamp64Milli(toInt64({baseMs:Int64} + s.number * 1000), 'UTC'), {experimentId:UUID}, r.1,
+  m.name, s.number,
+  if(m.name = 'val_loss', 1 + ((r.2 * 7919) % {runs:UInt32}) / {runs:UInt32} + 1 / (1 + s.number), sin(r.2 + s.number) + m.k),
+  map()
+FROM (SELECT arrayJoin(arrayZip({runIds:Array(UUID)}, range({runs:UInt32}))) AS r) AS runs
+CROSS JOIN (SELECT arrayJoin(arrayZip({names:Array(String)}, range(5))) AS t, t.1 AS name, t.2 AS k) AS m
+CROSS JOIN numbers({steps:UInt32}) AS s`,
+            query_params: {
+              baseMs: Date.now() - 3_600_000,
+              experimentId,
+              runIds,
+              runs: runIds.length,
+              names: METRICS,
+              steps,
+            },
+            clickhouse_settings: { insert_deduplicate: 0 },
+          });
+          // Both sides then read settled parts (a fresh insert's parts merge in the background for a while).
+          await client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
+          loadSeconds = (performance.now() - loadStarted) / 1000;
+          // The two queries a user would write by hand.
+          const raw = async () => {
+            const ids = (
+              await pool.query<{ id: string }>("SELECT id FROM runs WHERE experiment_id = $1 AND params->>'optimizer' = 'adam'", [
+                experimentId,
+              ])
+            ).rows.map((r) => r.id);
+            const result = await client.query({
+              query: `SELECT toString(run_id) AS id, min(metric_value) AS best FROM ${table}
+WHERE run_id IN {ids:Array(UUID)} AND metric_name = 'val_loss'
+GROUP BY run_id ORDER BY best ASC LIMIT ${PAGE}`,
+              query_params: { ids },
+              format: 'JSONEachRow',
+              use_multipart_params_auto: true,
+            });
+            return (await result.json<{ id: string }>()).map((r: { id: string }) => r.id);
+          };
+          rawIds = await raw();
+          rawMs = await p50(reps, raw);
+        } finally {
+          await client.close();
+        }
+      } finally {
+        if (embedded) await metrics.start();
+      }
+    } finally {
+      await prisma.$disconnect().catch(() => {});
+      await pool.end().catch(() => {});
+    }
+
+    type Answer = { runs: { totalCount: number; edges: { node: { id: string } }[] } };
+    const viaGateway = () => call<Answer>(QUERY, { e: experimentId });
+    const answer = await viaGateway();
+    const ids = answer.runs.edges.map((e) => e.node.id);
+    if (answer.runs.totalCount !== Math.floor(runCount / 2) || JSON.stringify(ids) !== JSON.stringify(rawIds)) {
+      throw new Error(
+        `the gateway answered ${answer.runs.totalCount} runs, page ${ids.slice(0, 3)}… vs raw ${rawIds.slice(0, 3)}…`,
+      );
+    }
+    const gatewayMs = await p50(reps, viaGateway);
+    process.stdout.write(
+      `  (${runCount.toLocaleString('en')} runs × ${METRICS.length} metrics × ${steps} steps loaded in ${loadSeconds.toFixed(1)} s; p50 of ${reps}: raw ${rawMs.toFixed(1)} ms, gateway ${gatewayMs.toFixed(1)} ms)\n`,
+    );
+    return [
+      figure(
+        `first ${PAGE} of ${runCount / 1000}k runs by min(val_loss), gateway`,
+        'ms',
+        gatewayMs,
+        { name: 'raw PostgreSQL ids + ClickHouse min/order/limit', value: rawMs },
+        'lower',
+      ),
+    ];
+  },
+};
