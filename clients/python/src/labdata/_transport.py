@@ -35,7 +35,7 @@ import threading
 import time
 import zlib
 from dataclasses import dataclass
-from typing import Callable, Deque, Dict, Optional
+from typing import Callable, Deque, Dict, List, Optional
 
 from . import _http
 from ._graphql import new_key
@@ -48,6 +48,8 @@ log = logging.getLogger("labdata")
 SLICE_LINES = 400
 #: How long the thread steps off the GIL between slices, in seconds.
 YIELD_SECONDS = 0.0002
+#: Requests in flight at once (a third batch is formatted meanwhile).
+POSTERS = 2
 #: The largest batch: four chunks of the metrics service (it reads a request 25,000 lines at a time).
 MAX_BATCH_POINTS = 100_000
 REFUSED_STATUSES = frozenset({400, 401, 403, 404, 409, 413, 422})
@@ -156,7 +158,7 @@ class Sender:
         self._held: Deque[Batch] = collections.deque()  # waiting batches when the disk cannot take them
         self._disk_points: Dict[str, int] = {}  # waiting batches on disk (path -> points), oldest first
         self._offline_points = 0  # offline: points written to disk for sync
-        self._inflight: Optional[Batch] = None
+        self._inflight: List[Batch] = []  # batches the posters are sending
         self._attempt = 0
         self._backoff_until = 0.0
         self._backoff_from_server = False
@@ -165,18 +167,21 @@ class Sender:
         self._stopping = False
         self._deadline = float("inf")
         self._abandoned = False
-        # Batches built and waiting for the poster: one in flight and one ready, so the next batch
-        # is formatted while the platform stores the previous one.
+        # Batches built and waiting for a poster: up to POSTERS in flight and one ready, so the
+        # platform parses one while it stores another, and the next is formatted meanwhile.
         self._outbox: "queue.Queue[Optional[Batch]]" = queue.Queue(maxsize=1)
-        self._posting = 0  # batches handed to the poster and not done with yet
+        self._posting = 0  # batches handed to the posters and not done with yet
         self._thread = threading.Thread(target=self._loop, name="labdata-sender", daemon=True)
-        self._poster = threading.Thread(target=self._post_loop, name="labdata-poster", daemon=True)
+        self._posters = [
+            threading.Thread(target=self._post_loop, name=f"labdata-poster-{i}", daemon=True) for i in range(POSTERS)
+        ]
 
     # -- called from the caller's threads ----------------------------------------------------------
     def start(self) -> None:
         self._thread.start()
         if not self.offline:
-            self._poster.start()
+            for poster in self._posters:
+                poster.start()
 
     def wake(self) -> None:
         self._wake.set()
@@ -258,10 +263,11 @@ class Sender:
                 done = not self.buffer and not self._pending() and self._posting == 0
                 if done or time.monotonic() >= self._deadline or self._abandoned:
                     if done:
-                        try:
-                            self._outbox.put_nowait(None)  # the poster is idle: let it end
-                        except queue.Full:
-                            pass
+                        for _ in self._posters:  # the posters are idle: let them end
+                            try:
+                                self._outbox.put(None, timeout=0.5)
+                            except queue.Full:
+                                break
                     return
                 if self._backoff_until >= self._deadline:
                     return  # the next retry would come too late: leave the rest on disk
@@ -303,7 +309,7 @@ class Sender:
                         return
 
     def _post_loop(self) -> None:
-        """The poster thread: sends the batches the sender thread built, in order."""
+        """A poster thread: sends the batches the sender thread built, oldest first."""
         while True:
             batch = self._outbox.get()
             if batch is None:
@@ -363,11 +369,11 @@ class Sender:
                 if not queued and batch.path is None:
                     self._queue_locked(batch)  # kept for sync
                 return True
-            self._inflight = batch
+            self._inflight.append(batch)
             self._requests += 1
         outcome = post_batch(self._url, self._api_key, batch.key, batch.body, self.timeout)
         with self._spool_lock:
-            self._inflight = None
+            self._inflight.remove(batch)
             if self._abandoned:
                 if outcome.kind != "ok" and not queued and batch.path is None:
                     self._queue_locked(batch)  # kept for sync
@@ -459,8 +465,7 @@ class Sender:
     def _persist_leftovers(self) -> None:
         """At close: whatever is still in memory (buffer, batch in flight, held batches) goes to disk."""
         leftovers = []
-        if self._inflight is not None and self._inflight.path is None:
-            leftovers.append(self._inflight)
+        leftovers.extend(b for b in self._inflight if b.path is None)
         while True:
             try:
                 waiting = self._outbox.get_nowait()
