@@ -64,7 +64,7 @@ export class RegistryStore {
     this.identity = new IdentityStore(prisma, actor, idempotency);
     this.experiments = new ExperimentsStore(prisma, actor, idempotency);
     this.runs = new RunsStore(prisma, actor, idempotency);
-    this.runCandidates = new RunCandidatesStore(prisma);
+    this.runCandidates = new RunCandidatesStore(pool);
     this.models = new ModelsStore(prisma, actor, idempotency);
     this.datasets = new DatasetsStore(prisma, actor, idempotency);
     this.prompts = new PromptsStore(prisma, actor, idempotency);
