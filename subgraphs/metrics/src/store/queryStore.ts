@@ -23,6 +23,7 @@
 import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
 import { type GridScope, type SeriesAnswerRow, seriesQuery, seriesRows } from './seriesQuery';
+import { SUMMARY_AGGREGATES } from './summaryAggregates';
 import type { ExperimentSummaryRow, MetricSummaryRow, QueryEvent, SeriesParams, SeriesRow, SeriesWindow } from './types';
 
 const num = (v: string | number) => Number(v);
@@ -50,7 +51,7 @@ export class QueryStore {
   async summaries(runIds: readonly string[]): Promise<MetricSummaryRow[]> {
     if (runIds.length === 0) return [];
     const query = `SELECT toString(run_id) AS rid, metric_name,
-  argMax(metric_value, step) AS last_value, min(metric_value) AS lo_value, max(metric_value) AS hi_value,
+  ${SUMMARY_AGGREGATES.last} AS last_value, ${SUMMARY_AGGREGATES.min} AS lo_value, ${SUMMARY_AGGREGATES.max} AS hi_value,
   count() AS n, max(step) AS last_step, toUnixTimestamp64Milli(argMax(timestamp, step)) AS last_ts
 FROM ${this.table}
 WHERE run_id IN {runIds:Array(UUID)}
