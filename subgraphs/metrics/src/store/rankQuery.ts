@@ -28,7 +28,8 @@
  * comparison with a metric a run lacks is false (never NULL), so NOT is the
  * complement, as in the registry's filter language.
  */
-import type { MetricAggregate, MetricRef, RankCondition, RankRunsRequest } from '@lab/shared';
+import type { MetricRef, RankCondition, RankRunsRequest } from '@lab/shared';
+import { SUMMARY_AGGREGATES } from './summaryAggregates';
 
 /** The 64 bits of a Float64, as a UInt64 parameter's text. */
 export function float64Bits(value: number): string {
@@ -45,11 +46,6 @@ export function bitsToFloat64(bits: string): number {
 }
 
 const OPS: Record<string, string> = { '=': '=', '!=': '!=', '<': '<', '<=': '<=', '>': '>', '>=': '>=' };
-const AGGREGATES: Record<MetricAggregate, string> = {
-  last: 'argMax(metric_value, step)',
-  min: 'min(metric_value)',
-  max: 'max(metric_value)',
-};
 
 /** Every metric a request names (condition and order), distinct. */
 export function metricsOf(request: Pick<RankRunsRequest, 'condition' | 'order'>): MetricRef[] {
@@ -148,7 +144,7 @@ function universe(sql: RankSql, request: RankRunsRequest, withPosition: boolean)
 function summaries(sql: RankSql, table: string, runIds: string, names: readonly string[], metrics: MetricRef[]): string {
   const nameParams = names.map((name) => sql.param('String', name));
   if (names.length === 1) {
-    const aggregates = metrics.map((m) => `${AGGREGATES[m.aggregate]} AS m0_${m.aggregate}`);
+    const aggregates = metrics.map((m) => `${SUMMARY_AGGREGATES[m.aggregate]} AS m0_${m.aggregate}`);
     return `SELECT run_id, ${aggregates.join(', ')} FROM ${table}
       WHERE run_id IN ${runIds} AND metric_name = ${nameParams[0]}
       GROUP BY run_id, metric_name`;
@@ -159,7 +155,7 @@ function summaries(sql: RankSql, table: string, runIds: string, names: readonly 
     return `anyIf(toNullable(${m.aggregate}_value), metric_name = ${nameParams[i]}) AS m${i}_${m.aggregate}`;
   });
   return `SELECT run_id, ${pivot.join(', ')} FROM (
-      SELECT run_id, metric_name, ${asked.map((a) => `${AGGREGATES[a]} AS ${a}_value`).join(', ')}
+      SELECT run_id, metric_name, ${asked.map((a) => `${SUMMARY_AGGREGATES[a]} AS ${a}_value`).join(', ')}
       FROM ${table}
       WHERE run_id IN ${runIds} AND metric_name IN [${nameParams.join(', ')}]
       GROUP BY run_id, metric_name
