@@ -1,8 +1,9 @@
 """The background sender of a run's metric points (modelled on sentry-python's transport).
 
 ``Run.log`` appends ``(name, value, step, timestamp_ms)`` tuples to ``Sender.buffer``, a
-bounded deque, and never waits. One daemon thread turns them into gzip NDJSON batches
-and POSTs each to ``<url>/v1/metrics`` with its own ``Idempotency-Key``:
+bounded deque, and never waits. A daemon thread turns them into gzip NDJSON batches and
+two poster threads POST each to ``<url>/v1/metrics`` with its own ``Idempotency-Key``
+(two requests in flight, the next batch formatted meanwhile):
 
 - A batch leaves when ``batch_size`` points wait, every ``flush_interval`` seconds, on
   ``flush()`` and at the end; with a backlog, batches grow up to ``max_batch_points``
