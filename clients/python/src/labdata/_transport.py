@@ -272,7 +272,9 @@ class Sender:
                     return
                 if self._backoff_until >= self._deadline:
                     return  # the next retry would come too late: leave the rest on disk
-                time.sleep(min(0.05, max(0.0, self._backoff_until - time.monotonic())))
+                # Requests in flight or a backoff running: wait for a poster to finish (it wakes us) or the retry.
+                delay = self._backoff_until - time.monotonic() if self._pending() else 0.05
+                self._wake.wait(min(0.05, max(0.001, delay)))
 
     def _pending(self) -> bool:
         return bool(self._held) or bool(self._disk_points)
