@@ -119,7 +119,13 @@ export function mountMetricsRoutes(app: Express, options: MetricsRoutesOptions):
       ...route,
       limitBytes: MAX_RANK_BODY_BYTES,
       parse: parseRankRuns,
-      handle: (request) => ranking.rank(request),
+      handle: async (request, context) => {
+        const started = performance.now();
+        const result = await ranking.rank(request);
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        log.debug({ requestId: context.requestId, runs: request.runIds.length, ms }, 'runs ranked');
+        return result;
+      },
     });
   }
 }

@@ -193,6 +193,26 @@ describe('runs filtered and ordered by metrics', () => {
     }
   });
 
+  it('keeps each experiment of a nested list in a registry order when filtering by a metric', async () => {
+    const query = `query($p: ID!) { experiments(filter: { projectId: $p }, orderBy: { field: NAME, direction: ASC }) { edges { node {
+      name runs(first: 4, search: "max(metrics.val_loss) > 3", orderBy: { field: START_TIME, direction: DESC }) {
+        totalCount edges { node { name } }
+      }
+    } } } }`;
+    type Nested = {
+      experiments: { edges: { node: { name: string; runs: { totalCount: number; edges: { node: { name: string } }[] } } }[] };
+    };
+    const data = await gql<Nested>(query, { p: ids.project });
+    for (const { node } of data.experiments.edges) {
+      const experimentId = node.name === 'large' ? large : small;
+      const matching = seeded
+        .filter((r) => r.experimentId === experimentId && r.loss.length > 0 && Math.max(...r.loss) > 3)
+        .reverse();
+      expect(node.runs.totalCount).toBe(matching.length);
+      expect(node.runs.edges.map((e) => e.node.name)).toEqual(matching.slice(0, 4).map((r) => r.name));
+    }
+  });
+
   it('costs a fixed number of SQL statements and one ClickHouse query, for 12 runs as for 60', async () => {
     const cost = async (experimentId: string) => {
       reg.statements.length = 0;

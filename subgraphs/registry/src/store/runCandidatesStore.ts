@@ -50,9 +50,11 @@ function flagsColumn(flags: Prisma.Sql[]): Prisma.Sql {
 }
 
 /**
- * Reads through the pg pool itself rather than Prisma: thousands of rows of
- * one or two columns, where Prisma's row mapping was a measurable part of the
- * request (the SQL is the same Prisma.Sql, its text and values bound by pg).
+ * Reads through the pg pool itself rather than Prisma, and as ONE row: the
+ * candidates' columns aggregated into strings (ids and experiment ids comma
+ * separated, flags and "after the cursor" as fixed-width 0/1 runs) in the
+ * order of the list. Thousands of rows mapped one by one cost more than the
+ * query itself.
  */
 export class RunCandidatesStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -67,39 +69,55 @@ export class RunCandidatesStore {
     const { order } = options;
     const column = order ? RUN_COLUMNS[order.sort.field] : undefined;
     const beyond = order && column ? keysetBeyond('r', column, order.sort.direction, order.cursor) : undefined;
+    // The runs (at most limit + 1, in the list's order when it has one), then their columns aggregated in that order.
+    const inner = [Prisma.sql`r.id AS id`, Prisma.sql`r.experiment_id AS eid`];
     let sorted = Prisma.empty;
+    let aggregateOrder = Prisma.empty;
     if (order && column) {
+      const dir = order.sort.direction === 'ASC' ? 'ASC' : 'DESC';
+      inner.push(Prisma.raw(`r.${column} AS sk`));
       const within = orderBy('r', column, order.sort.direction);
       sorted = nested ? Prisma.sql`ORDER BY r.experiment_id, ${within}` : Prisma.sql`ORDER BY ${within}`;
+      aggregateOrder = Prisma.raw(` ORDER BY ${nested ? 'c.eid, ' : ''}c.sk ${dir}, c.id ${dir}`);
     }
-    // Only the columns this list needs: thousands of rows come back.
-    const columns = [Prisma.sql`r.id::text AS id`];
-    if (nested) columns.push(Prisma.sql`r.experiment_id::text AS "experimentId"`);
-    if (options.flags.length > 0) columns.push(Prisma.sql`${flagsColumn(options.flags)} AS flags`);
-    if (beyond) columns.push(Prisma.sql`${beyond} AS beyond`);
-    const query = Prisma.sql`SELECT ${Prisma.join(columns, ', ')} FROM ${from} WHERE ${where} ${sorted} LIMIT ${options.limit + 1}`;
-    const { rows } = await this.pool.query<{ id: string; experimentId?: string; flags?: string; beyond?: boolean }>(
+    const outer = [Prisma.sql`count(*)::int AS n`, Prisma.sql`string_agg(c.id::text, ','${aggregateOrder}) AS ids`];
+    if (nested) outer.push(Prisma.sql`string_agg(c.eid::text, ','${aggregateOrder}) AS eids`);
+    if (options.flags.length > 0) {
+      inner.push(Prisma.sql`${flagsColumn(options.flags)} AS flags`);
+      outer.push(Prisma.sql`string_agg(c.flags, ''${aggregateOrder}) AS flags`);
+    }
+    if (beyond) {
+      inner.push(Prisma.sql`${beyond} AS beyond`);
+      outer.push(Prisma.sql`string_agg(CASE WHEN c.beyond THEN '1' ELSE '0' END, ''${aggregateOrder}) AS beyond`);
+    }
+    const query = Prisma.sql`SELECT ${Prisma.join(outer, ', ')} FROM (
+      SELECT ${Prisma.join(inner, ', ')} FROM ${from} WHERE ${where} ${sorted} LIMIT ${options.limit + 1}
+    ) c`;
+    const { rows } = await this.pool.query<{ n: number; ids: string | null; eids?: string; flags?: string; beyond?: string }>(
       query.text,
       query.values,
     );
-    const overflow = rows.length > options.limit;
-    if (overflow) rows.length = options.limit;
-    const groupOf = new Map(experimentIds.map((id, i) => [id, i]));
-    const out: Candidates = { runIds: [], groups: [], flags: [], overflow };
-    for (const row of rows) {
-      out.runIds.push(row.id);
-      out.groups.push(nested ? (groupOf.get(row.experimentId ?? '') ?? 0) : 0);
-      out.flags.push(row.flags ?? '');
+    const row = rows[0];
+    const count = Math.min(row?.n ?? 0, options.limit);
+    const out: Candidates = { runIds: [], groups: [], flags: [], overflow: (row?.n ?? 0) > options.limit };
+    if (!row || count === 0) {
+      if (order) out.firstAfter = Array.from({ length: nested ? experimentIds.length : 1 }, () => 0);
+      return out;
     }
+    out.runIds = (row.ids ?? '').split(',', count);
+    const groupOf = new Map(experimentIds.map((id, i) => [id, i]));
+    out.groups = nested ? (row.eids ?? '').split(',', count).map((id) => groupOf.get(id) ?? 0) : out.runIds.map(() => 0);
+    const width = options.flags.length;
+    out.flags =
+      width > 0 ? out.runIds.map((_, i) => (row.flags ?? '').slice(i * width, (i + 1) * width)) : out.runIds.map(() => '');
     if (order) {
       // Each group's runs are contiguous and in order, so those after the cursor are its tail.
       const groupCount = nested ? experimentIds.length : 1;
       const firstAfter = Array.from({ length: groupCount }, () => -1);
       const ends = Array.from({ length: groupCount }, () => 0);
-      rows.forEach((row, i) => {
-        const group = out.groups[i] as number;
+      out.groups.forEach((group, i) => {
         ends[group] = i + 1;
-        if ((row.beyond ?? true) && firstAfter[group] === -1) firstAfter[group] = i;
+        if ((row.beyond === undefined || row.beyond[i] === '1') && firstAfter[group] === -1) firstAfter[group] = i;
       });
       out.firstAfter = firstAfter.map((first, group) => (first === -1 ? (ends[group] as number) : first));
     }

@@ -61,6 +61,7 @@ async function rank(ctx: RegistryContext, request: RankRunsRequest): Promise<Ran
 /** The page of each group (`groupCount` of them) of a list that needs the metrics service. */
 async function rankedPages(ctx: RegistryContext, scope: CandidateScope, list: RunList, first: number): Promise<RankedPage[]> {
   const groupCount = 'experimentIds' in scope ? scope.experimentIds.length : 1;
+  const started = performance.now();
   const candidates = await ctx.store.runCandidates.candidates(scope, {
     flags: list.metrics?.flags ?? [],
     ...(list.metricOrder ? {} : { order: { sort: list.sort, cursor: list.cursor } }),
@@ -91,7 +92,9 @@ async function rankedPages(ctx: RegistryContext, scope: CandidateScope, list: Ru
     order,
     limit: first + 1,
   };
+  const candidatesRead = performance.now();
   const ranked = await rank(ctx, request);
+  const rankedAt = performance.now();
   const ids = ranked.groups.flatMap((g) => g.runs.map((r) => r.runId));
   const rows = new Map<string, RunRow>();
   for (const row of ids.length > 0 ? await ctx.store.experiments.runsByIds(ids) : []) {
@@ -99,6 +102,17 @@ async function rankedPages(ctx: RegistryContext, scope: CandidateScope, list: Ru
     rows.set(row.id, row);
     ctx.loaders.runs.prime(row.id, row);
   }
+  const ms = (from: number, to: number) => Math.round((to - from) * 10) / 10;
+  ctx.log.debug(
+    {
+      candidates: candidates.runIds.length,
+      groups: groupCount,
+      candidatesMs: ms(started, candidatesRead),
+      rankMs: ms(candidatesRead, rankedAt),
+      pageMs: ms(rankedAt, performance.now()),
+    },
+    'runs ranked by metrics',
+  );
   return Array.from({ length: groupCount }, (_, i) => {
     const group = ranked.groups[i];
     if (!group) return empty();
