@@ -3,9 +3,10 @@
  * BENCH_RANK_RUNS runs (default 10,000), each with 5 metrics of
  * BENCH_RANK_STEPS steps (default 100), the first 50 runs ordered by
  * min(val_loss) among those with params.optimizer = 'adam' (half of them),
- * through the gateway, beside the two raw queries a user would write by hand
- * in the same run: the run ids from PostgreSQL, then the ordered page from
- * ClickHouse with those ids.
+ * with their names and the total, through the gateway, beside the two raw
+ * queries a user would write by hand for the same answer in the same run: the
+ * runs (id, name) from PostgreSQL, then the ordered page from ClickHouse with
+ * their ids. Both answers are checked to be equal.
  *
  * Loading: the runs with one Prisma createMany per 5,000; the points inside
  * ClickHouse (INSERT ... SELECT over the run ids and numbers()), then the
@@ -15,7 +16,7 @@
  * points and times the raw pair, then starts the subgraph again; with
  * CLICKHOUSE_URL the server is used as it is.
  *
- * Figures: p50 over BENCH_RANK_REPS (default 15) sequential requests after a
+ * Figures: p50 over BENCH_RANK_REPS (default 25) sequential requests after a
  * warm-up, each side. Goal: the gateway at most 2 times the raw pair.
  */
 
@@ -53,7 +54,7 @@ export const runsByMetrics: Benchmark = {
   async run({ platform }) {
     const runCount = Number(process.env.BENCH_RANK_RUNS ?? 10_000);
     const steps = Number(process.env.BENCH_RANK_STEPS ?? 100);
-    const reps = Number(process.env.BENCH_RANK_REPS ?? 15);
+    const reps = Number(process.env.BENCH_RANK_REPS ?? 25);
     const databaseUrl = platform.serviceEnv.DATABASE_URL;
     if (!databaseUrl) throw new Error('the platform has no DATABASE_URL');
     const key = platform.adminApiKey;
@@ -78,7 +79,7 @@ export const runsByMetrics: Benchmark = {
     const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
     let rawMs: number;
     let loadSeconds: number;
-    let rawIds: string[];
+    let rawAnswer: { total: number; page: { id: string; name: string | undefined }[] };
     try {
       const loadStarted = performance.now();
       for (let from = 0; from < runCount; from += 5000) {
@@ -131,23 +132,28 @@ CROSS JOIN numbers({steps:UInt32}) AS s`,
           await client.command({ query: `OPTIMIZE TABLE ${table} FINAL` });
           loadSeconds = (performance.now() - loadStarted) / 1000;
           // The two queries a user would write by hand.
+          // The two queries a user would write by hand for the same answer: the runs (id, name) passing the
+          // params condition, then the page of them by min(val_loss) (the total is the first query's count).
           const raw = async () => {
-            const ids = (
-              await pool.query<{ id: string }>("SELECT id FROM runs WHERE experiment_id = $1 AND params->>'optimizer' = 'adam'", [
-                experimentId,
-              ])
-            ).rows.map((r) => r.id);
+            const runs = (
+              await pool.query<{ id: string; name: string }>(
+                "SELECT id, name FROM runs WHERE experiment_id = $1 AND params->>'optimizer' = 'adam'",
+                [experimentId],
+              )
+            ).rows;
+            const names = new Map(runs.map((r) => [r.id, r.name]));
             const result = await client.query({
               query: `SELECT toString(run_id) AS id, min(metric_value) AS best FROM ${table}
 WHERE run_id IN {ids:Array(UUID)} AND metric_name = 'val_loss'
 GROUP BY run_id ORDER BY best ASC LIMIT ${PAGE}`,
-              query_params: { ids },
+              query_params: { ids: runs.map((r) => r.id) },
               format: 'JSONEachRow',
               use_multipart_params_auto: true,
             });
-            return (await result.json<{ id: string }>()).map((r: { id: string }) => r.id);
+            const page = (await result.json<{ id: string }>()).map((r: { id: string }) => r.id);
+            return { total: runs.length, page: page.map((id) => ({ id, name: names.get(id) })) };
           };
-          rawIds = await raw();
+          rawAnswer = await raw();
           rawMs = await p50(reps, raw);
         } finally {
           await client.close();
@@ -160,13 +166,13 @@ GROUP BY run_id ORDER BY best ASC LIMIT ${PAGE}`,
       await pool.end().catch(() => {});
     }
 
-    type Answer = { runs: { totalCount: number; edges: { node: { id: string } }[] } };
+    type Answer = { runs: { totalCount: number; edges: { node: { id: string; name: string } }[] } };
     const viaGateway = () => call<Answer>(QUERY, { e: experimentId });
     const answer = await viaGateway();
-    const ids = answer.runs.edges.map((e) => e.node.id);
-    if (answer.runs.totalCount !== Math.floor(runCount / 2) || JSON.stringify(ids) !== JSON.stringify(rawIds)) {
+    const page = answer.runs.edges.map((e) => e.node);
+    if (answer.runs.totalCount !== rawAnswer.total || JSON.stringify(page) !== JSON.stringify(rawAnswer.page)) {
       throw new Error(
-        `the gateway answered ${answer.runs.totalCount} runs, page ${ids.slice(0, 3)}… vs raw ${rawIds.slice(0, 3)}…`,
+        `the gateway answered ${answer.runs.totalCount} runs, ${JSON.stringify(page.slice(0, 2))}… vs raw ${rawAnswer.total}, ${JSON.stringify(rawAnswer.page.slice(0, 2))}…`,
       );
     }
     const gatewayMs = await p50(reps, viaGateway);
