@@ -9,12 +9,12 @@
  *                                         (no separate shadow database): point it at a scratch one
  *     --from-url, --from-schema-datasource  refused by the CLI when an adapter is configured
  *   prisma migrate status / deploy        work through the adapter's catalog-type fix
- *                                         (src/store/cliAdapter.ts); deploy lingers ~10 s at exit
- * New migrations: `npx tsx subgraphs/registry/src/store/newMigration.ts <name>` (does the
- * diff on a throwaway server). The service applies migrations itself (src/store/migrate.ts).
+ *                                         (src/db/cliAdapter.ts); deploy lingers ~10 s at exit
+ * New migrations: `npx tsx subgraphs/registry/src/db/newMigration.ts <name>` (does the
+ * diff on a throwaway server). The service applies migrations itself (src/db/migrate.ts).
  */
 import { defineConfig } from 'prisma/config';
-import { createCliAdapter } from './subgraphs/registry/src/store/cliAdapter';
+import { createCliAdapter } from './subgraphs/registry/src/db/cliAdapter';
 
 // schema.prisma's datasource must name a url although the adapter is what
 // connects. With DATABASE_URL unset, env("DATABASE_URL") fails, the CLI falls

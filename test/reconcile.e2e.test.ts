@@ -34,7 +34,7 @@ interface Report {
 const REPORT = `repair graceHours remaining findings { kind entityType entityId detail repaired }
   scanned { fileOwners unknownKeys metricRuns datasetVersions modelVersions activeOperations }`;
 const RECONCILE = `mutation($repair: Boolean, $g: Float) { reconcile(repair: $repair, graceHours: $g) { ${REPORT} } }`;
-const CLI = path.resolve(import.meta.dirname, '../subgraphs/registry/src/reconcile/cli.ts');
+const CLI = path.resolve(import.meta.dirname, '../ops/src/reconcile/cli.ts');
 const TSX = path.resolve(import.meta.dirname, '../node_modules/.bin/tsx');
 
 /** What a run of `npm run reconcile` printed and how it exited. */

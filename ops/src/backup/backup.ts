@@ -15,14 +15,8 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { backupKey, openArtifactsStore, type StoredBackup } from '@lab/artifacts';
 import { databaseName, dropDatabase, dumpDatabase, hasTables, restoreDatabase } from '@lab/registry/backup';
 import type { Config, Logger } from '@lab/shared';
-import { EMBEDDED_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER, readEmbeddedS3Credentials } from '@lab/stack';
-
-export function databaseUrlOf(config: Config): string {
-  return (
-    config.postgres.url ??
-    `postgresql://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${config.ports.postgres}/${EMBEDDED_DATABASE}`
-  );
-}
+import { readEmbeddedS3Credentials } from '@lab/stack';
+import { databaseUrlOf } from '../databaseUrl';
 
 /** Without S3_ENDPOINT: the embedded S3 server of `npm start`, signed with the key pair stored in its folder. */
 function withS3(config: Config): Config {

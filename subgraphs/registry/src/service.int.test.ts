@@ -2,8 +2,8 @@
 import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_ADMIN_ID } from './constants';
+import { startTempPostgres, type TempPostgres } from './db/tempPostgres';
 import { type RunningRegistry, startRegistry } from './service';
-import { startTempPostgres, type TempPostgres } from './store/tempPostgres';
 
 const secret = 'x'.repeat(32);
 const admin: Caller = { id: BOOTSTRAP_ADMIN_ID, kind: 'admin', scopes: ['*'] };

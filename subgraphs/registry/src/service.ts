@@ -16,14 +16,14 @@ import {
 } from '@lab/shared';
 import { AuditRelay } from './audit/auditRelay';
 import { createContext, type RegistryContext } from './context';
+import { redactUrl } from './db/databaseUrl';
+import { migrate } from './db/migrate';
 import { ReconcileRunner } from './reconcile/schedule';
 import { createResolvers } from './resolvers';
 import { SAGA_DEFINITIONS } from './sagas/definitions';
 import { SagaOrchestrator } from './sagas/orchestrator';
 import { createStoreServices } from './sagas/storeServices';
 import { typeDefs } from './schema';
-import { redactUrl } from './store/databaseUrl';
-import { migrate } from './store/migrate';
 import { openRegistryStore } from './store/registryStore';
 
 export interface RunningRegistry {

@@ -1,10 +1,10 @@
 /** Run filters against a real (embedded) PostgreSQL with the registry's migrations: each selects exactly the runs it should. */
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../db/migrate';
+import { startTempPostgres, type TempPostgres } from '../db/tempPostgres';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
-import { migrate } from '../store/migrate';
 import { createDatabaseClient } from '../store/registryStore';
-import { startTempPostgres, type TempPostgres } from '../store/tempPostgres';
 import { runFilterToSql } from './index';
 
 const log = { info: () => {}, warn: () => {} };

@@ -6,13 +6,13 @@
  */
 import { type Caller, CONTEXT_HEADER, createLogger, signContext, startSubgraph } from '@lab/shared';
 import { createContext, type RegistryContext } from '../context';
+import { migrate } from '../db/migrate';
+import { startTempPostgres, type TempPostgres } from '../db/tempPostgres';
 import type { PrismaClient } from '../generated/prisma/client';
 import { createResolvers } from '../resolvers';
 import { createStoreServices } from '../sagas/storeServices';
 import { typeDefs } from '../schema';
-import { migrate } from '../store/migrate';
 import { createDatabaseClient, RegistryStore } from '../store/registryStore';
-import { startTempPostgres, type TempPostgres } from '../store/tempPostgres';
 
 export interface ExecutionResult {
   data?: Record<string, unknown> | null;

@@ -7,8 +7,8 @@ import { type Caller, CONTEXT_HEADER, createLogger, createRegistryAccess, loadCo
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_ADMIN_ID } from '../../constants';
+import { startTempPostgres, type TempPostgres } from '../../db/tempPostgres';
 import { type RunningRegistry, startRegistry } from '../../service';
-import { startTempPostgres, type TempPostgres } from '../../store/tempPostgres';
 import { API_KEY_PATTERN, hashApiKey } from './apiKeys';
 
 const secret = 'y'.repeat(32);

@@ -1,7 +1,7 @@
 /**
  * Writes the next migration after prisma/schema.prisma changed:
  *
- *   npx tsx subgraphs/registry/src/store/newMigration.ts <name>
+ *   npx tsx subgraphs/registry/src/db/newMigration.ts <name>
  *
  * → prisma/migrations/<UTC yyyyMMddHHmmss>_<name>/migration.sql, the SQL from
  * the committed migrations to the schema, by Prisma's own differ.
@@ -29,7 +29,7 @@ provider = "postgresql"
 
 async function main(name: string | undefined): Promise<number> {
   if (!name) {
-    process.stderr.write('usage: npx tsx subgraphs/registry/src/store/newMigration.ts <name>\n');
+    process.stderr.write('usage: npx tsx subgraphs/registry/src/db/newMigration.ts <name>\n');
     return 64;
   }
   const folder = migrationFolderName(name);

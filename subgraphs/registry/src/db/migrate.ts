@@ -4,7 +4,7 @@
  * exactly as Prisma does (same table, same columns, sha256 checksums), so
  * `prisma migrate deploy`/`status` agree with it wherever they run.
  *
- * Why not `prisma migrate deploy`: see prisma.config.ts and DESIGN.md (the
+ * Why not `prisma migrate deploy`: see prisma.config.ts (the
  * native engine cannot be downloaded offline; the JS one is experimental).
  *
  * - Creates the database named in the URL when missing.
@@ -71,7 +71,7 @@ export function pendingMigrations(files: MigrationFile[], rows: Row[], log: Migr
       `Refusing to start: migration ${changed.map((f) => f.name).join(', ')} changed after it was applied ` +
         '(its sha256 differs from the one recorded in _prisma_migrations). Applied migrations must never change: ' +
         'restore the file from version control, and put the change in a new migration ' +
-        '(npx tsx subgraphs/registry/src/store/newMigration.ts <name>).',
+        '(npx tsx subgraphs/registry/src/db/newMigration.ts <name>).',
     );
   }
   const known = new Set(files.map((f) => f.name));

@@ -9,7 +9,7 @@ import { MIGRATIONS_DIR } from './migrations';
 import { diffMigrationsToSchema } from './prismaCli';
 import { startTempPostgres, type TempPostgres } from './tempPostgres';
 
-const FIX = 'npx tsx subgraphs/registry/src/store/newMigration.ts <name>';
+const FIX = 'npx tsx subgraphs/registry/src/db/newMigration.ts <name>';
 let server: TempPostgres;
 
 beforeAll(async () => {

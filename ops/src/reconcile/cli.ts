@@ -13,14 +13,11 @@
  * running registry through the gateway as the admin (viaGateway.ts).
  */
 import { parseArgs } from 'node:util';
+import { reconcileFromDatabase } from '@lab/registry/reconcile';
 import { type Config, createLogger, InternalCallError, type Logger, loadConfigOrExit } from '@lab/shared';
-import { EMBEDDED_DATABASE, EMBEDDED_PG_PASSWORD, EMBEDDED_PG_USER } from '@lab/stack';
-import { createStoreServices } from '../sagas/storeServices';
-import { redactUrl } from '../store/databaseUrl';
-import { openRegistryStore } from '../store/registryStore';
+import { databaseUrlOf } from '../databaseUrl';
 import { formatTable, type ReportJson, toJson } from './format';
-import { reconcile } from './reconciler';
-import { ReconcileCliError, reconcileViaGateway } from './viaGateway';
+import { reconcileViaGateway } from './viaGateway';
 
 const USAGE = 'usage: npm run reconcile [-- --repair] [--grace-hours N] [--json]';
 const MAX_GRACE_HOURS = 720;
@@ -49,37 +46,18 @@ function parseFlags(): Flags {
   return { repair: values.repair ?? false, graceHours, json: values.json ?? false };
 }
 
-function databaseUrlOf(config: Config): string {
-  return (
-    config.postgres.url ??
-    `postgresql://${EMBEDDED_PG_USER}:${EMBEDDED_PG_PASSWORD}@127.0.0.1:${config.ports.postgres}/${EMBEDDED_DATABASE}`
-  );
-}
-
 /** Reconciles from this process: PostgreSQL directly, the services through their internal routes. */
 async function reconcileDirectly(config: Config, internalSecret: string, flags: Flags, log: Logger): Promise<ReportJson> {
-  const databaseUrl = databaseUrlOf(config);
-  const store = openRegistryStore(databaseUrl, { maxConnections: 2, log });
-  try {
-    await store.ping().catch((err: unknown) => {
-      throw new ReconcileCliError(`PostgreSQL at ${redactUrl(databaseUrl)} is unreachable: ${(err as Error).message}`);
-    });
-    const report = await reconcile({
-      store,
-      services: createStoreServices({
-        artifactsUrl: config.subgraphUrls.artifacts,
-        metricsUrl: config.subgraphUrls.metrics,
-        internalSecret,
-        requestId: `reconcile-cli-${Date.now().toString(36)}`,
-      }),
-      graceMs: flags.graceHours === undefined ? config.reconcile.graceMs : flags.graceHours * 3_600_000,
-      repair: flags.repair,
-      log,
-    });
-    return toJson(report);
-  } finally {
-    await store.close().catch(() => {});
-  }
+  const report = await reconcileFromDatabase({
+    databaseUrl: databaseUrlOf(config),
+    artifactsUrl: config.subgraphUrls.artifacts,
+    metricsUrl: config.subgraphUrls.metrics,
+    internalSecret,
+    graceMs: flags.graceHours === undefined ? config.reconcile.graceMs : flags.graceHours * 3_600_000,
+    repair: flags.repair,
+    log,
+  });
+  return toJson(report);
 }
 
 function isUsageError(err: unknown): boolean {

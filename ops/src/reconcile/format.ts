@@ -2,7 +2,7 @@
  * A report as `npm run reconcile` prints it: JSON in the shape of
  * Mutation.reconcile's ReconciliationReport, or a table for people.
  */
-import { type Finding, type ReconciliationReport, remaining, type Scanned } from './report';
+import { type Finding, type ReconciliationReport, remaining, type Scanned } from '@lab/registry/reconcile';
 
 /** The report as JSON: the fields and names of GraphQL's ReconciliationReport. */
 export interface ReportJson {
