@@ -11,7 +11,8 @@
  *       projection; pivoted to one row per run (anyIf over Nullable) when
  *       several metrics are named; NULL where a run lacks one (join_use_nulls);
  *   then the condition over those columns and the flags, `count() OVER` each
- *   group for its total, `after` for "beyond the cursor", ORDER BY the group,
+ *   group for its total (without a condition, the group's size: counted by
+ *   the caller), `after` for "beyond the cursor", ORDER BY the group,
  *   the runs beyond the cursor first, then the page order, and LIMIT ... BY
  *   the group: a page and one more per group (a group whose runs all precede
  *   the cursor still answers one row, for its total).
@@ -28,7 +29,7 @@
  * comparison with a metric a run lacks is false (never NULL), so NOT is the
  * complement, as in the registry's filter language.
  */
-import type { MetricRef, RankCondition, RankRunsRequest } from '@lab/shared';
+import type { MetricRef, RankCondition, RankRunsRequest } from '@lab/shared/internal';
 import { SUMMARY_AGGREGATES } from './summaryAggregates';
 
 /** The 64 bits of a Float64, as a UInt64 parameter's text. */
@@ -165,6 +166,8 @@ function summaries(sql: RankSql, table: string, runIds: string, names: readonly 
 /**
  * The query and its parameters. Answers rows (rid, grp, v_bits, total, after)
  * ordered by group then page order; rows with after = 0 only carry a total.
+ * Without a condition, total is 0: every candidate matches, so a group's
+ * total is its number of runs (RunRankingStore counts them).
  */
 export function rankQuery(table: string, request: RankRunsRequest): { query: string; params: Record<string, unknown> } {
   const metrics = metricsOf(request);
@@ -190,17 +193,13 @@ export function rankQuery(table: string, request: RankRunsRequest): { query: str
     after = `pos >= ${sql.param('Array(UInt32)', order.firstAfter)}[grp + 1]`;
   }
   const limit = sql.param('UInt32', request.limit);
+  // Without a condition every candidate matches: each group's total is its size, counted by the caller.
+  const total = request.condition ? `count() OVER (${grouped ? 'PARTITION BY grp' : ''})` : '0';
   const query = `WITH ${u.cte}
-SELECT rid, grp, if(isNull(v), NULL, toString(reinterpretAsUInt64(assumeNotNull(v)))) AS v_bits, total, after
-FROM (
-  SELECT rid, grp, pos, v, total, ${after} AS after
-  FROM (
-    SELECT toString(u.run_id) AS rid, ${grp} AS grp, ${pos} AS pos, ${value} AS v,
-      count() OVER (${grouped ? 'PARTITION BY grp' : ''}) AS total
-    FROM ${from}
-    WHERE ${where}
-  )
-)
+SELECT toString(u.run_id) AS rid, ${grp} AS grp, ${pos} AS pos, ${value} AS v,
+  if(isNull(v), NULL, toString(reinterpretAsUInt64(assumeNotNull(v)))) AS v_bits, ${total} AS total, ${after} AS after
+FROM ${from}
+WHERE ${where}
 ORDER BY ${grouped ? 'grp, ' : ''}after DESC, ${pageOrder}
 LIMIT ${limit}${grouped ? ' BY grp' : ''}
 SETTINGS join_use_nulls = 1`;

@@ -4,7 +4,7 @@
  * summaries, the condition, the order and a page per group, in one query
  * (rankQuery.ts holds the SQL).
  */
-import type { RankRunsRequest, RankRunsResult } from '@lab/shared';
+import type { RankRunsRequest, RankRunsResult } from '@lab/shared/internal';
 import type { ClickHouseClient } from './clickhouseClient';
 import { qualified } from './ddl';
 import { bitsToFloat64, rankQuery } from './rankQuery';
@@ -43,10 +43,13 @@ export class RunRankingStore {
     const rows = await result.json<{ rid: string; grp: number; v_bits: string | null; total: string; after: number }>();
     const groupCount = (request.groups ?? [0]).reduce((a, b) => Math.max(a, b), 0) + 1;
     const groups: RankRunsResult['groups'] = Array.from({ length: groupCount }, () => ({ total: 0, runs: [] }));
+    if (!request.condition) {
+      for (const g of request.groups ?? request.runIds.map(() => 0)) (groups[g] as RankRunsResult['groups'][number]).total += 1;
+    }
     for (const row of rows) {
       const group = groups[Number(row.grp)];
       if (!group) continue;
-      group.total = Number(row.total);
+      if (request.condition) group.total = Number(row.total);
       if (Number(row.after)) group.runs.push({ runId: row.rid, value: row.v_bits === null ? null : bitsToFloat64(row.v_bits) });
     }
     return { groups };
