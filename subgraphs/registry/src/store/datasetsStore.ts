@@ -4,19 +4,24 @@ import type { Cursor } from '../common/pagination';
 import { isUuid } from '../common/validation';
 import type { Dataset, DatasetVersion, DatasetVersionStatus } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
-import { AuditedStore } from './auditedStore';
-import { type CatalogFilter, type CatalogPage, catalogCount, catalogPageIds, inOrder, ordered } from './catalogQueries';
+import {
+  type CatalogFilter,
+  type CatalogPage,
+  CatalogStore,
+  catalogCount,
+  catalogEntityData,
+  catalogList,
+  type NewCatalogEntity,
+  rowsByIds,
+  rowsByKeys,
+  uuids,
+} from './catalogStore';
 import { type NewSaga, type Saga, startedSaga, startSaga } from './sagasStore';
 
 export type { Dataset, DatasetVersion, DatasetVersionStatus };
 
-export interface NewDataset {
-  projectId: string;
-  name: string;
-  description?: string;
-  tags?: Record<string, string>;
+export interface NewDataset extends NewCatalogEntity {
   metadata?: Record<string, unknown>;
-  createdById: string;
 }
 
 export interface NewDatasetVersion {
@@ -55,39 +60,23 @@ export interface LineageRow {
   datasetProjectId: string;
 }
 
-function uuids(ids: readonly string[]): string[] {
-  return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
-}
-
-export class DatasetsStore extends AuditedStore {
+export class DatasetsStore extends CatalogStore {
   createDataset(input: NewDataset): Promise<Dataset> {
-    return this.withAudit(async (tx, audit) => {
-      const dataset = await tx.dataset.create({
-        data: {
-          projectId: input.projectId,
-          name: input.name,
-          description: input.description ?? '',
-          tags: input.tags ?? {},
-          metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
-          createdById: input.createdById,
-        },
-      });
-      const { createdById: _by, ...change } = input;
-      audit({ action: 'dataset.create', entityType: 'Dataset', entityId: dataset.id, projectId: dataset.projectId, change });
-      return dataset;
-    });
+    return this.createAudited({ action: 'dataset.create', entityType: 'Dataset' }, input, (tx) =>
+      tx.dataset.create({
+        data: { ...catalogEntityData(input), metadata: (input.metadata ?? {}) as Prisma.InputJsonObject },
+      }),
+    );
   }
 
-  async datasetsByIds(ids: readonly string[]): Promise<(Dataset | null)[]> {
-    const wanted = uuids(ids);
-    const rows = wanted.length > 0 ? await this.prisma.dataset.findMany({ where: { id: { in: wanted } } }) : [];
-    return inOrder(ids, rows);
+  datasetsByIds(ids: readonly string[]): Promise<(Dataset | null)[]> {
+    return rowsByIds(ids, (wanted) => this.prisma.dataset.findMany({ where: { id: { in: wanted } } }));
   }
 
-  async listDatasets(filter: CatalogFilter, page: CatalogPage): Promise<Dataset[]> {
-    const ids = await catalogPageIds(this.prisma, 'datasets', filter, page);
-    if (ids.length === 0) return [];
-    return ordered(ids, await this.prisma.dataset.findMany({ where: { id: { in: ids } } }));
+  listDatasets(filter: CatalogFilter, page: CatalogPage): Promise<Dataset[]> {
+    return catalogList(this.prisma, 'datasets', filter, page, (ids) =>
+      this.prisma.dataset.findMany({ where: { id: { in: ids } } }),
+    );
   }
 
   countDatasets(filter: CatalogFilter): Promise<number> {
@@ -213,23 +202,21 @@ export class DatasetsStore extends AuditedStore {
       ORDER BY dv.created_at LIMIT ${limit}`;
   }
 
-  async versionsByIds(ids: readonly string[]): Promise<(DatasetVersion | null)[]> {
-    const wanted = uuids(ids);
-    const rows = wanted.length > 0 ? await this.prisma.datasetVersion.findMany({ where: { id: { in: wanted } } }) : [];
-    return inOrder(ids, rows);
+  versionsByIds(ids: readonly string[]): Promise<(DatasetVersion | null)[]> {
+    return rowsByIds(ids, (wanted) => this.prisma.datasetVersion.findMany({ where: { id: { in: wanted } } }));
   }
 
   /** Versions by (dataset id, label), in the order asked. */
-  async versionsByLabel(keys: readonly { datasetId: string; label: string }[]): Promise<(DatasetVersion | null)[]> {
-    const valid = keys.filter((k) => isUuid(k.datasetId));
-    const rows =
-      valid.length > 0
-        ? await this.prisma.datasetVersion.findMany({
-            where: { OR: valid.map((k) => ({ datasetId: k.datasetId.toLowerCase(), label: k.label })) },
-          })
-        : [];
-    const byKey = new Map(rows.map((r) => [`${r.datasetId}\n${r.label}`, r]));
-    return keys.map((k) => byKey.get(`${k.datasetId.toLowerCase()}\n${k.label}`) ?? null);
+  versionsByLabel(keys: readonly { datasetId: string; label: string }[]): Promise<(DatasetVersion | null)[]> {
+    return rowsByKeys(keys, {
+      valid: (k) => isUuid(k.datasetId),
+      find: (valid) =>
+        this.prisma.datasetVersion.findMany({
+          where: { OR: valid.map((k) => ({ datasetId: k.datasetId.toLowerCase(), label: k.label })) },
+        }),
+      keyOfRow: (r) => `${r.datasetId}\n${r.label}`,
+      keyOf: (k) => `${k.datasetId.toLowerCase()}\n${k.label}`,
+    });
   }
 
   /**

@@ -2,28 +2,26 @@
 import { isUuid } from '../common/validation';
 import type { Model, ModelAlias, ModelVersion } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
-import { AuditedStore } from './auditedStore';
 import {
   type CatalogFilter,
   type CatalogPage,
+  CatalogStore,
   catalogCount,
-  catalogPageIds,
-  inOrder,
+  catalogEntityData,
+  catalogList,
+  type NewCatalogEntity,
   nextVersion,
-  ordered,
+  rowsByIds,
+  rowsByKeys,
+  rowsByParents,
   TX_OPTIONS,
-} from './catalogQueries';
+} from './catalogStore';
 import { type NewSaga, type Saga, startSaga } from './sagasStore';
 
 export type { Model, ModelAlias, ModelVersion };
 
-export interface NewModel {
-  projectId: string;
-  name: string;
-  description?: string;
-  tags?: Record<string, string>;
+export interface NewModel extends NewCatalogEntity {
   metadata?: Record<string, unknown>;
-  createdById: string;
 }
 
 /** A model's name in its project (names are unique per project). */
@@ -43,52 +41,34 @@ export interface NewModelVersion {
   createdById: string;
 }
 
-function uuids(ids: readonly string[]): string[] {
-  return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
-}
-
-export class ModelsStore extends AuditedStore {
+export class ModelsStore extends CatalogStore {
   createModel(input: NewModel): Promise<Model> {
-    return this.withAudit(async (tx, audit) => {
-      const model = await tx.model.create({
-        data: {
-          projectId: input.projectId,
-          name: input.name,
-          description: input.description ?? '',
-          tags: input.tags ?? {},
-          metadata: (input.metadata ?? {}) as Prisma.InputJsonObject,
-          createdById: input.createdById,
-        },
-      });
-      const { createdById: _by, ...change } = input;
-      audit({ action: 'model.register', entityType: 'Model', entityId: model.id, projectId: model.projectId, change });
-      return model;
-    });
+    return this.createAudited({ action: 'model.register', entityType: 'Model' }, input, (tx) =>
+      tx.model.create({
+        data: { ...catalogEntityData(input), metadata: (input.metadata ?? {}) as Prisma.InputJsonObject },
+      }),
+    );
   }
 
-  async modelsByIds(ids: readonly string[]): Promise<(Model | null)[]> {
-    const wanted = uuids(ids);
-    const rows = wanted.length > 0 ? await this.prisma.model.findMany({ where: { id: { in: wanted } } }) : [];
-    return inOrder(ids, rows);
+  modelsByIds(ids: readonly string[]): Promise<(Model | null)[]> {
+    return rowsByIds(ids, (wanted) => this.prisma.model.findMany({ where: { id: { in: wanted } } }));
   }
 
   /** Models by (project, name), in the order asked, null where unknown: one query for all (a DataLoader batch function). */
-  async modelsByNames(keys: readonly ModelName[]): Promise<(Model | null)[]> {
-    const wanted = keys.filter((k) => isUuid(k.projectId));
-    const rows =
-      wanted.length > 0
-        ? await this.prisma.model.findMany({
-            where: { OR: wanted.map((k) => ({ projectId: k.projectId.toLowerCase(), name: k.name })) },
-          })
-        : [];
-    const byName = new Map(rows.map((m) => [`${m.projectId}/${m.name}`, m]));
-    return keys.map((k) => byName.get(`${k.projectId.toLowerCase()}/${k.name}`) ?? null);
+  modelsByNames(keys: readonly ModelName[]): Promise<(Model | null)[]> {
+    return rowsByKeys(keys, {
+      valid: (k) => isUuid(k.projectId),
+      find: (valid) =>
+        this.prisma.model.findMany({
+          where: { OR: valid.map((k) => ({ projectId: k.projectId.toLowerCase(), name: k.name })) },
+        }),
+      keyOfRow: (m) => `${m.projectId}/${m.name}`,
+      keyOf: (k) => `${k.projectId.toLowerCase()}/${k.name}`,
+    });
   }
 
-  async listModels(filter: CatalogFilter, page: CatalogPage): Promise<Model[]> {
-    const ids = await catalogPageIds(this.prisma, 'models', filter, page);
-    if (ids.length === 0) return [];
-    return ordered(ids, await this.prisma.model.findMany({ where: { id: { in: ids } } }));
+  listModels(filter: CatalogFilter, page: CatalogPage): Promise<Model[]> {
+    return catalogList(this.prisma, 'models', filter, page, (ids) => this.prisma.model.findMany({ where: { id: { in: ids } } }));
   }
 
   countModels(filter: CatalogFilter): Promise<number> {
@@ -147,10 +127,8 @@ export class ModelsStore extends AuditedStore {
     });
   }
 
-  async versionsByIds(ids: readonly string[]): Promise<(ModelVersion | null)[]> {
-    const wanted = uuids(ids);
-    const rows = wanted.length > 0 ? await this.prisma.modelVersion.findMany({ where: { id: { in: wanted } } }) : [];
-    return inOrder(ids, rows);
+  versionsByIds(ids: readonly string[]): Promise<(ModelVersion | null)[]> {
+    return rowsByIds(ids, (wanted) => this.prisma.modelVersion.findMany({ where: { id: { in: wanted } } }));
   }
 
   /**
@@ -169,49 +147,47 @@ export class ModelsStore extends AuditedStore {
   }
 
   /** Versions by (model id, number), in the order asked, null where missing. */
-  async versionsByNumber(keys: readonly { modelId: string; version: number }[]): Promise<(ModelVersion | null)[]> {
-    const valid = keys.filter((k) => isUuid(k.modelId) && Number.isInteger(k.version));
-    const rows =
-      valid.length > 0
-        ? await this.prisma.modelVersion.findMany({
-            where: { OR: valid.map((k) => ({ modelId: k.modelId.toLowerCase(), version: k.version })) },
-          })
-        : [];
-    const byKey = new Map(rows.map((r) => [`${r.modelId}:${r.version}`, r]));
-    return keys.map((k) => byKey.get(`${k.modelId.toLowerCase()}:${k.version}`) ?? null);
+  versionsByNumber(keys: readonly { modelId: string; version: number }[]): Promise<(ModelVersion | null)[]> {
+    return rowsByKeys(keys, {
+      valid: (k) => isUuid(k.modelId) && Number.isInteger(k.version),
+      find: (valid) =>
+        this.prisma.modelVersion.findMany({
+          where: { OR: valid.map((k) => ({ modelId: k.modelId.toLowerCase(), version: k.version })) },
+        }),
+      keyOfRow: (r) => `${r.modelId}:${r.version}`,
+      keyOf: (k) => `${k.modelId.toLowerCase()}:${k.version}`,
+    });
   }
 
   /** Versions each run produced, newest first, per run id asked. */
-  async versionsBySourceRuns(runIds: readonly string[]): Promise<ModelVersion[][]> {
-    const wanted = uuids(runIds);
-    const rows =
-      wanted.length > 0
-        ? await this.prisma.modelVersion.findMany({
-            where: { sourceRunId: { in: wanted } },
-            orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-          })
-        : [];
-    return runIds.map((id) => rows.filter((r) => r.sourceRunId === id.toLowerCase()));
+  versionsBySourceRuns(runIds: readonly string[]): Promise<ModelVersion[][]> {
+    return rowsByParents(
+      runIds,
+      (wanted) =>
+        this.prisma.modelVersion.findMany({
+          where: { sourceRunId: { in: wanted } },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        }),
+      (r) => r.sourceRunId,
+    );
   }
 
   /** Aliases of each model, by name. */
-  async aliasesByModels(modelIds: readonly string[]): Promise<ModelAlias[][]> {
-    const wanted = uuids(modelIds);
-    const rows =
-      wanted.length > 0
-        ? await this.prisma.modelAlias.findMany({ where: { modelId: { in: wanted } }, orderBy: { alias: 'asc' } })
-        : [];
-    return modelIds.map((id) => rows.filter((r) => r.modelId === id.toLowerCase()));
+  aliasesByModels(modelIds: readonly string[]): Promise<ModelAlias[][]> {
+    return rowsByParents(
+      modelIds,
+      (wanted) => this.prisma.modelAlias.findMany({ where: { modelId: { in: wanted } }, orderBy: { alias: 'asc' } }),
+      (r) => r.modelId,
+    );
   }
 
   /** Aliases pointing at each version. */
-  async aliasesByVersions(versionIds: readonly string[]): Promise<ModelAlias[][]> {
-    const wanted = uuids(versionIds);
-    const rows =
-      wanted.length > 0
-        ? await this.prisma.modelAlias.findMany({ where: { modelVersionId: { in: wanted } }, orderBy: { alias: 'asc' } })
-        : [];
-    return versionIds.map((id) => rows.filter((r) => r.modelVersionId === id.toLowerCase()));
+  aliasesByVersions(versionIds: readonly string[]): Promise<ModelAlias[][]> {
+    return rowsByParents(
+      versionIds,
+      (wanted) => this.prisma.modelAlias.findMany({ where: { modelVersionId: { in: wanted } }, orderBy: { alias: 'asc' } }),
+      (r) => r.modelVersionId,
+    );
   }
 
   /** Points an alias at a version, creating or moving it. */

@@ -1,27 +1,25 @@
 /** Prompt templates, their immutable gapless numbered versions and their aliases in PostgreSQL. */
 import { isUuid } from '../common/validation';
 import type { PromptAlias, PromptTemplate, PromptVersion } from '../generated/prisma/client';
-import { AuditedStore, type Tx } from './auditedStore';
+import type { Tx } from './auditedStore';
 import {
   type CatalogFilter,
   type CatalogPage,
+  CatalogStore,
   catalogCount,
-  catalogPageIds,
-  inOrder,
+  catalogEntityData,
+  catalogList,
+  type NewCatalogEntity,
   nextVersion,
-  ordered,
+  rowsByIds,
+  rowsByKeys,
+  rowsByParents,
   TX_OPTIONS,
-} from './catalogQueries';
+} from './catalogStore';
 
 export type { PromptAlias, PromptTemplate, PromptVersion };
 
-export interface NewPromptTemplate {
-  projectId: string;
-  name: string;
-  description?: string;
-  tags?: Record<string, string>;
-  createdById: string;
-}
+export type NewPromptTemplate = NewCatalogEntity;
 
 export interface NewPromptVersion {
   templateId: string;
@@ -31,50 +29,27 @@ export interface NewPromptVersion {
   createdById: string;
 }
 
-function uuids(ids: readonly string[]): string[] {
-  return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
-}
-
 /** An event on a template, with its project (prompt templates are not an access-check kind). */
 async function templateEvent(tx: Tx, action: string, templateId: string) {
   const template = await tx.promptTemplate.findUnique({ where: { id: templateId }, select: { projectId: true } });
   return { action, entityType: 'PromptTemplate', entityId: templateId, projectId: template?.projectId ?? null };
 }
 
-export class PromptsStore extends AuditedStore {
+export class PromptsStore extends CatalogStore {
   createTemplate(input: NewPromptTemplate): Promise<PromptTemplate> {
-    return this.withAudit(async (tx, audit) => {
-      const template = await tx.promptTemplate.create({
-        data: {
-          projectId: input.projectId,
-          name: input.name,
-          description: input.description ?? '',
-          tags: input.tags ?? {},
-          createdById: input.createdById,
-        },
-      });
-      const { createdById: _by, ...change } = input;
-      audit({
-        action: 'promptTemplate.create',
-        entityType: 'PromptTemplate',
-        entityId: template.id,
-        projectId: template.projectId,
-        change,
-      });
-      return template;
-    });
+    return this.createAudited({ action: 'promptTemplate.create', entityType: 'PromptTemplate' }, input, (tx) =>
+      tx.promptTemplate.create({ data: catalogEntityData(input) }),
+    );
   }
 
-  async templatesByIds(ids: readonly string[]): Promise<(PromptTemplate | null)[]> {
-    const wanted = uuids(ids);
-    const rows = wanted.length > 0 ? await this.prisma.promptTemplate.findMany({ where: { id: { in: wanted } } }) : [];
-    return inOrder(ids, rows);
+  templatesByIds(ids: readonly string[]): Promise<(PromptTemplate | null)[]> {
+    return rowsByIds(ids, (wanted) => this.prisma.promptTemplate.findMany({ where: { id: { in: wanted } } }));
   }
 
-  async listTemplates(filter: CatalogFilter, page: CatalogPage): Promise<PromptTemplate[]> {
-    const ids = await catalogPageIds(this.prisma, 'prompt_templates', filter, page);
-    if (ids.length === 0) return [];
-    return ordered(ids, await this.prisma.promptTemplate.findMany({ where: { id: { in: ids } } }));
+  listTemplates(filter: CatalogFilter, page: CatalogPage): Promise<PromptTemplate[]> {
+    return catalogList(this.prisma, 'prompt_templates', filter, page, (ids) =>
+      this.prisma.promptTemplate.findMany({ where: { id: { in: ids } } }),
+    );
   }
 
   countTemplates(filter: CatalogFilter): Promise<number> {
@@ -113,41 +88,39 @@ export class PromptsStore extends AuditedStore {
     }, TX_OPTIONS);
   }
 
-  async versionsByIds(ids: readonly string[]): Promise<(PromptVersion | null)[]> {
-    const wanted = uuids(ids);
-    const rows = wanted.length > 0 ? await this.prisma.promptVersion.findMany({ where: { id: { in: wanted } } }) : [];
-    return inOrder(ids, rows);
+  versionsByIds(ids: readonly string[]): Promise<(PromptVersion | null)[]> {
+    return rowsByIds(ids, (wanted) => this.prisma.promptVersion.findMany({ where: { id: { in: wanted } } }));
   }
 
   /** Versions by (template id, number), in the order asked, null where missing. */
-  async versionsByNumber(keys: readonly { templateId: string; version: number }[]): Promise<(PromptVersion | null)[]> {
-    const valid = keys.filter((k) => isUuid(k.templateId) && Number.isInteger(k.version));
-    const rows =
-      valid.length > 0
-        ? await this.prisma.promptVersion.findMany({
-            where: { OR: valid.map((k) => ({ templateId: k.templateId.toLowerCase(), version: k.version })) },
-          })
-        : [];
-    const byKey = new Map(rows.map((r) => [`${r.templateId}:${r.version}`, r]));
-    return keys.map((k) => byKey.get(`${k.templateId.toLowerCase()}:${k.version}`) ?? null);
+  versionsByNumber(keys: readonly { templateId: string; version: number }[]): Promise<(PromptVersion | null)[]> {
+    return rowsByKeys(keys, {
+      valid: (k) => isUuid(k.templateId) && Number.isInteger(k.version),
+      find: (valid) =>
+        this.prisma.promptVersion.findMany({
+          where: { OR: valid.map((k) => ({ templateId: k.templateId.toLowerCase(), version: k.version })) },
+        }),
+      keyOfRow: (r) => `${r.templateId}:${r.version}`,
+      keyOf: (k) => `${k.templateId.toLowerCase()}:${k.version}`,
+    });
   }
 
-  async aliasesByTemplates(templateIds: readonly string[]): Promise<PromptAlias[][]> {
-    const wanted = uuids(templateIds);
-    const rows =
-      wanted.length > 0
-        ? await this.prisma.promptAlias.findMany({ where: { templateId: { in: wanted } }, orderBy: { alias: 'asc' } })
-        : [];
-    return templateIds.map((id) => rows.filter((r) => r.templateId === id.toLowerCase()));
+  /** Aliases of each template, by name. */
+  aliasesByTemplates(templateIds: readonly string[]): Promise<PromptAlias[][]> {
+    return rowsByParents(
+      templateIds,
+      (wanted) => this.prisma.promptAlias.findMany({ where: { templateId: { in: wanted } }, orderBy: { alias: 'asc' } }),
+      (r) => r.templateId,
+    );
   }
 
-  async aliasesByVersions(versionIds: readonly string[]): Promise<PromptAlias[][]> {
-    const wanted = uuids(versionIds);
-    const rows =
-      wanted.length > 0
-        ? await this.prisma.promptAlias.findMany({ where: { promptVersionId: { in: wanted } }, orderBy: { alias: 'asc' } })
-        : [];
-    return versionIds.map((id) => rows.filter((r) => r.promptVersionId === id.toLowerCase()));
+  /** Aliases pointing at each version. */
+  aliasesByVersions(versionIds: readonly string[]): Promise<PromptAlias[][]> {
+    return rowsByParents(
+      versionIds,
+      (wanted) => this.prisma.promptAlias.findMany({ where: { promptVersionId: { in: wanted } }, orderBy: { alias: 'asc' } }),
+      (r) => r.promptVersionId,
+    );
   }
 
   setAlias(templateId: string, alias: string, promptVersionId: string): Promise<PromptAlias> {

@@ -8,7 +8,7 @@ import type { RegistryResolvers } from '../../common/resolvers';
 import type { RegistryContext } from '../../context';
 import type { DatasetVersion } from '../../store/datasetsStore';
 import type { ModelVersion } from '../../store/modelsStore';
-import { canRead } from '../models/catalog';
+import { canRead } from '../catalog/catalog';
 
 export const lineageSdl = /* GraphQL */ `
   extend type Run {

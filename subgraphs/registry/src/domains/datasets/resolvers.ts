@@ -1,20 +1,18 @@
+/** Datasets: creating, labelled versions (PENDING until committed or finished), and the Dataset and DatasetVersion types. */
 import { labError } from '@lab/shared';
 import { decodeCursor, encodeCursor, type PageArgs, pageSize, sortValueOf } from '../../common/pagination';
 import { writing } from '../../common/prismaErrors';
 import type { RegistryResolvers } from '../../common/resolvers';
-import { checkDescription, checkId, checkJsonObject, checkKey, checkName, checkStringMap } from '../../common/validation';
+import { checkId, checkJsonObject, checkKey } from '../../common/validation';
 import type { RegistryContext } from '../../context';
 import { datasetVersionCommitSaga } from '../../sagas/datasetVersionCommit';
 import type { Dataset, DatasetVersion } from '../../store/datasetsStore';
-import { type CatalogListArgs, canRead, catalogConnection } from '../models/catalog';
+import { type CatalogListArgs, catalogConnection } from '../catalog/catalog';
+import { type CatalogEntityInput, createInProject, readableEntity, readableVersion, requireEntity } from '../catalog/entities';
 import { runOperation } from '../operations/resolvers';
 import { checkChecksum, checkCount, checkFormat } from './validation';
 
-interface CreateDatasetInput {
-  projectId: string;
-  name: string;
-  description?: string | null;
-  tags?: unknown;
+interface CreateDatasetInput extends CatalogEntityInput {
   metadata?: unknown;
 }
 
@@ -37,24 +35,21 @@ interface UpdateStatusArgs {
   checksum?: string | null;
 }
 
-async function readableDataset(ctx: RegistryContext, id: string): Promise<Dataset | null> {
-  const dataset = await ctx.loaders.datasets.load(id);
-  if (!dataset || !(await canRead(ctx, dataset.projectId))) return null;
-  return dataset;
+function readableDataset(ctx: RegistryContext, id: string): Promise<Dataset | null> {
+  return readableEntity(ctx, id, (datasetId) => ctx.loaders.datasets.load(datasetId));
 }
 
-async function requireDataset(ctx: RegistryContext, rawId: string, role: 'VIEWER' | 'EDITOR'): Promise<Dataset> {
-  const id = checkId('dataset', rawId);
-  const dataset = await ctx.loaders.datasets.load(id);
-  if (!dataset) throw labError('NOT_FOUND', `dataset ${id} not found`);
-  await ctx.access.require(dataset.projectId, role, `dataset ${id}`);
-  return dataset;
+function requireDataset(ctx: RegistryContext, rawId: string, role: 'VIEWER' | 'EDITOR'): Promise<Dataset> {
+  return requireEntity(ctx, 'dataset', rawId, role, (id) => ctx.loaders.datasets.load(id));
 }
 
-async function readableVersion(ctx: RegistryContext, id: string): Promise<DatasetVersion | null> {
-  const version = await ctx.loaders.datasetVersions.load(id);
-  if (!version) return null;
-  return (await readableDataset(ctx, version.datasetId)) ? version : null;
+function readableDatasetVersion(ctx: RegistryContext, id: string): Promise<DatasetVersion | null> {
+  return readableVersion(
+    ctx,
+    id,
+    (versionId) => ctx.loaders.datasetVersions.load(versionId),
+    (version) => ctx.loaders.datasets.load(version.datasetId),
+  );
 }
 
 /** A version the caller may change (EDITOR in its project), with its dataset; NOT_FOUND otherwise. */
@@ -78,7 +73,7 @@ export const datasetsResolvers: RegistryResolvers = {
       ),
     datasetVersion: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
       const id = checkId('dataset version', args.id);
-      const version = await readableVersion(ctx, id);
+      const version = await readableDatasetVersion(ctx, id);
       if (!version) throw labError('NOT_FOUND', `dataset version ${id} not found`);
       return version;
     },
@@ -86,15 +81,12 @@ export const datasetsResolvers: RegistryResolvers = {
 
   Mutation: {
     createDataset: async (_p: unknown, { input }: { input: CreateDatasetInput }, ctx: RegistryContext) => {
-      const projectId = checkId('project', input.projectId);
-      const name = checkName('name', input.name);
-      const description = checkDescription('description', input.description);
-      const tags = checkStringMap('tags', input.tags);
-      const metadata = checkJsonObject('metadata', input.metadata);
-      await ctx.access.require(projectId, 'EDITOR', `project ${projectId}`);
-      const createdById = ctx.access.requireUser('create datasets');
-      const dataset = await writing(`dataset "${name}"`, () =>
-        ctx.store.datasets.createDataset({ projectId, name, description, tags, metadata, createdById }),
+      const dataset = await createInProject(
+        ctx,
+        input,
+        { label: 'dataset', doing: 'create datasets' },
+        () => ({ metadata: checkJsonObject('metadata', input.metadata) }),
+        (fields) => ctx.store.datasets.createDataset(fields),
       );
       ctx.loaders.datasets.prime(dataset.id, dataset);
       return dataset;
@@ -191,7 +183,7 @@ export const datasetsResolvers: RegistryResolvers = {
   },
 
   DatasetVersion: {
-    __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableVersion(ctx, ref.id),
+    __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableDatasetVersion(ctx, ref.id),
     dataset: (version: DatasetVersion, _a: unknown, ctx: RegistryContext) => ctx.loaders.datasets.load(version.datasetId),
     createdBy: (version: DatasetVersion, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(version.createdById),
   },

@@ -1,3 +1,6 @@
+/** The dataset domain's types, inputs, queries and mutations (list and connection shapes from ../catalog/sdl.ts). */
+import { catalogOrderSdl, connectionSdl } from '../catalog/sdl';
+
 export const datasetsSdl = /* GraphQL */ `
   "A dataset: a named line of labelled versions in a project."
   type Dataset @key(fields: "id") {
@@ -45,27 +48,9 @@ export const datasetsSdl = /* GraphQL */ `
     updatedAt: DateTime!
   }
 
-  type DatasetEdge {
-    node: Dataset!
-    cursor: String!
-  }
+  ${connectionSdl('Dataset')}
 
-  type DatasetConnection {
-    edges: [DatasetEdge!]!
-    pageInfo: PageInfo!
-    totalCount: Int!
-  }
-
-  type DatasetVersionEdge {
-    node: DatasetVersion!
-    cursor: String!
-  }
-
-  type DatasetVersionConnection {
-    edges: [DatasetVersionEdge!]!
-    pageInfo: PageInfo!
-    totalCount: Int!
-  }
+  ${connectionSdl('DatasetVersion')}
 
   input DatasetFilter {
     projectId: ID
@@ -78,16 +63,7 @@ export const datasetsSdl = /* GraphQL */ `
     created: TimeRange
   }
 
-  enum DatasetOrderField {
-    CREATED_AT
-    UPDATED_AT
-    NAME
-  }
-
-  input DatasetOrder {
-    field: DatasetOrderField = CREATED_AT
-    direction: SortDirection = DESC
-  }
+  ${catalogOrderSdl('Dataset')}
 
   input CreateDatasetInput {
     projectId: ID!

@@ -10,7 +10,7 @@ import { labError } from '@lab/shared';
 import { checkId, checkKey, checkName } from '../../common/validation';
 import type { RegistryContext } from '../../context';
 import type { Model, ModelVersion } from '../../store/modelsStore';
-import { checkVersionNumber, isReservedAlias } from './catalog';
+import { checkVersionNumber, isReservedAlias } from '../catalog/catalog';
 
 export interface ModelArgs {
   id?: string | null;

@@ -1,29 +1,19 @@
+/** Models: registering, numbered versions (by hand or from a run's outputs), aliases, and the Model and ModelVersion types. */
 import { randomUUID } from 'node:crypto';
 import { fileNameOrPrefixProblem, labError, shownFileName } from '@lab/shared';
-import type { PageArgs } from '../../common/pagination';
 import { writing } from '../../common/prismaErrors';
 import type { RegistryResolvers } from '../../common/resolvers';
-import { checkDescription, checkId, checkJsonObject, checkKey, checkName, checkStringMap } from '../../common/validation';
+import { checkDescription, checkId, checkJsonObject, checkStringMap } from '../../common/validation';
 import type { RegistryContext } from '../../context';
 import { modelVersionFromRunSaga } from '../../sagas/modelVersionFromRun';
 import type { Model, ModelAlias, ModelVersion } from '../../store/modelsStore';
+import { type CatalogListArgs, canRead, catalogConnection } from '../catalog/catalog';
+import { type CatalogEntityInput, createInProject, readableEntity, readableVersion, requireEntity } from '../catalog/entities';
+import { deleteVersionAlias, type NumberedVersions, numberedVersionFields, setVersionAlias } from '../catalog/numberedVersions';
 import { runOperation } from '../operations/resolvers';
 import { type ModelArgs, type ModelVersionArgs, modelByName, modelLookup, versionOfNamedModel } from './byName';
-import {
-  type CatalogListArgs,
-  canRead,
-  catalogConnection,
-  checkSettableAlias,
-  checkVersionNumber,
-  isReservedAlias,
-  versionNumberPage,
-} from './catalog';
 
-interface RegisterModelInput {
-  projectId: string;
-  name: string;
-  description?: string | null;
-  tags?: unknown;
+interface RegisterModelInput extends CatalogEntityInput {
   metadata?: unknown;
 }
 
@@ -69,30 +59,45 @@ function checkFileNames(field: string, names: string[] | null | undefined): stri
 }
 
 /** A model the caller may read, or null. */
-async function readableModel(ctx: RegistryContext, id: string): Promise<Model | null> {
-  const model = await ctx.loaders.models.load(id);
-  if (!model || !(await canRead(ctx, model.projectId))) return null;
-  return model;
+function readableModel(ctx: RegistryContext, id: string): Promise<Model | null> {
+  return readableEntity(ctx, id, (modelId) => ctx.loaders.models.load(modelId));
 }
 
 /** A model by id for a read (VIEWER) or write (EDITOR); NOT_FOUND when unknown or invisible. */
-export async function requireModel(ctx: RegistryContext, rawId: string, role: 'VIEWER' | 'EDITOR'): Promise<Model> {
-  const id = checkId('model', rawId);
-  const model = await ctx.loaders.models.load(id);
-  if (!model) throw labError('NOT_FOUND', `model ${id} not found`);
-  await ctx.access.require(model.projectId, role, `model ${id}`);
-  return model;
+export function requireModel(ctx: RegistryContext, rawId: string, role: 'VIEWER' | 'EDITOR'): Promise<Model> {
+  return requireEntity(ctx, 'model', rawId, role, (id) => ctx.loaders.models.load(id));
 }
 
-async function readableVersion(ctx: RegistryContext, id: string): Promise<ModelVersion | null> {
-  const version = await ctx.loaders.modelVersions.load(id);
-  if (!version) return null;
-  return (await readableModel(ctx, version.modelId)) ? version : null;
+function readableModelVersion(ctx: RegistryContext, id: string): Promise<ModelVersion | null> {
+  return readableVersion(
+    ctx,
+    id,
+    (versionId) => ctx.loaders.modelVersions.load(versionId),
+    (version) => ctx.loaders.models.load(version.modelId),
+  );
 }
 
 function versionByNumber(ctx: RegistryContext, modelId: string, version: number) {
   return ctx.loaders.modelVersionsByNumber.load({ modelId, version });
 }
+
+/** A model's numbered versions and aliases, through the request's loaders. */
+const modelVersions: NumberedVersions<Model, ModelVersion, ModelAlias> = {
+  label: 'model',
+  requireParent: requireModel,
+  byId: (ctx, id) => ctx.loaders.modelVersions.load(id),
+  byNumber: versionByNumber,
+  byNumbers: (ctx, modelId, numbers) =>
+    ctx.loaders.modelVersionsByNumber.loadMany(numbers.map((version) => ({ modelId, version }))),
+  aliases: (ctx, modelId) => ctx.loaders.modelAliases.load(modelId),
+  versionIdOf: (alias) => alias.modelVersionId,
+  setAlias: (ctx, modelId, alias, versionId) => ctx.store.models.setAlias(modelId, alias, versionId),
+  deleteAlias: (ctx, modelId, alias) => ctx.store.models.deleteAlias(modelId, alias),
+  clearAliases: (ctx, modelId) => {
+    ctx.loaders.modelAliases.clear(modelId);
+    ctx.loaders.modelVersionAliases.clearAll();
+  },
+};
 
 export const modelsResolvers: RegistryResolvers = {
   Query: {
@@ -122,7 +127,7 @@ export const modelsResolvers: RegistryResolvers = {
         });
       }
       const id = checkId('model version', args.id);
-      const version = await readableVersion(ctx, id);
+      const version = await readableModelVersion(ctx, id);
       if (!version) throw labError('NOT_FOUND', `model version ${id} not found`);
       return version;
     },
@@ -130,15 +135,12 @@ export const modelsResolvers: RegistryResolvers = {
 
   Mutation: {
     registerModel: async (_p: unknown, { input }: { input: RegisterModelInput }, ctx: RegistryContext) => {
-      const projectId = checkId('project', input.projectId);
-      const name = checkName('name', input.name);
-      const description = checkDescription('description', input.description);
-      const tags = checkStringMap('tags', input.tags);
-      const metadata = checkJsonObject('metadata', input.metadata);
-      await ctx.access.require(projectId, 'EDITOR', `project ${projectId}`);
-      const createdById = ctx.access.requireUser('register models');
-      const model = await writing(`model "${name}"`, () =>
-        ctx.store.models.createModel({ projectId, name, description, tags, metadata, createdById }),
+      const model = await createInProject(
+        ctx,
+        input,
+        { label: 'model', doing: 'register models' },
+        () => ({ metadata: checkJsonObject('metadata', input.metadata) }),
+        (fields) => ctx.store.models.createModel(fields),
       );
       ctx.loaders.models.prime(model.id, model);
       return model;
@@ -206,52 +208,22 @@ export const modelsResolvers: RegistryResolvers = {
       return now;
     },
 
-    setModelAlias: async (_p: unknown, args: { modelId: string; alias: string; version: number }, ctx: RegistryContext) => {
-      const alias = checkSettableAlias(args.alias);
-      const number = checkVersionNumber('version', args.version);
-      const model = await requireModel(ctx, args.modelId, 'EDITOR');
-      const version = await versionByNumber(ctx, model.id, number);
-      if (!version) throw labError('NOT_FOUND', `version ${number} of model ${model.id} not found`);
-      const row = await writing(`alias "${alias}"`, () => ctx.store.models.setAlias(model.id, alias, version.id));
-      ctx.loaders.modelAliases.clear(model.id);
-      ctx.loaders.modelVersionAliases.clearAll();
-      return row;
-    },
+    setModelAlias: (_p: unknown, args: { modelId: string; alias: string; version: number }, ctx: RegistryContext) =>
+      setVersionAlias(modelVersions, ctx, { parentId: args.modelId, alias: args.alias, version: args.version }),
 
-    deleteModelAlias: async (_p: unknown, args: { modelId: string; alias: string }, ctx: RegistryContext) => {
-      const alias = checkKey('alias', args.alias);
-      const model = await requireModel(ctx, args.modelId, 'EDITOR');
-      const deleted = await ctx.store.models.deleteAlias(model.id, alias);
-      ctx.loaders.modelAliases.clear(model.id);
-      ctx.loaders.modelVersionAliases.clearAll();
-      return deleted;
-    },
+    deleteModelAlias: (_p: unknown, args: { modelId: string; alias: string }, ctx: RegistryContext) =>
+      deleteVersionAlias(modelVersions, ctx, { parentId: args.modelId, alias: args.alias }),
   },
 
   Model: {
     __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableModel(ctx, ref.id),
-    latestVersion: (model: Model, _a: unknown, ctx: RegistryContext) =>
-      model.latestVersion > 0 ? versionByNumber(ctx, model.id, model.latestVersion) : null,
-    version: (model: Model, args: { number: number }, ctx: RegistryContext) =>
-      Number.isInteger(args.number) && args.number >= 1 ? versionByNumber(ctx, model.id, args.number) : null,
-    versions: (model: Model, args: PageArgs, ctx: RegistryContext) =>
-      versionNumberPage(model.latestVersion, args, (numbers) =>
-        ctx.loaders.modelVersionsByNumber.loadMany(numbers.map((version) => ({ modelId: model.id, version }))),
-      ),
-    alias: async (model: Model, args: { name: string }, ctx: RegistryContext) => {
-      if (isReservedAlias(args.name)) {
-        return model.latestVersion > 0 ? versionByNumber(ctx, model.id, model.latestVersion) : null;
-      }
-      const found = (await ctx.loaders.modelAliases.load(model.id)).find((a) => a.alias === args.name);
-      return found ? ctx.loaders.modelVersions.load(found.modelVersionId) : null;
-    },
-    aliases: (model: Model, _a: unknown, ctx: RegistryContext) => ctx.loaders.modelAliases.load(model.id),
+    ...numberedVersionFields(modelVersions),
     createdBy: (model: Model, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(model.createdById),
     project: (model: Model, _a: unknown, ctx: RegistryContext) => ctx.loaders.projects.load(model.projectId),
   },
 
   ModelVersion: {
-    __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableVersion(ctx, ref.id),
+    __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableModelVersion(ctx, ref.id),
     model: (version: ModelVersion, _a: unknown, ctx: RegistryContext) => ctx.loaders.models.load(version.modelId),
     aliases: async (version: ModelVersion, _a: unknown, ctx: RegistryContext) =>
       (await ctx.loaders.modelVersionAliases.load(version.id)).map((a) => a.alias),

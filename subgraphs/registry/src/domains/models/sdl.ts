@@ -1,3 +1,6 @@
+/** The model domain's types, inputs, queries and mutations (list and connection shapes from ../catalog/sdl.ts). */
+import { catalogOrderSdl, connectionSdl } from '../catalog/sdl';
+
 export const modelsSdl = /* GraphQL */ `
   "A registered model (MLflow's model registry): a named line of numbered versions in a project."
   type Model @key(fields: "id") {
@@ -45,27 +48,9 @@ export const modelsSdl = /* GraphQL */ `
     updatedAt: DateTime!
   }
 
-  type ModelEdge {
-    node: Model!
-    cursor: String!
-  }
+  ${connectionSdl('Model')}
 
-  type ModelConnection {
-    edges: [ModelEdge!]!
-    pageInfo: PageInfo!
-    totalCount: Int!
-  }
-
-  type ModelVersionEdge {
-    node: ModelVersion!
-    cursor: String!
-  }
-
-  type ModelVersionConnection {
-    edges: [ModelVersionEdge!]!
-    pageInfo: PageInfo!
-    totalCount: Int!
-  }
+  ${connectionSdl('ModelVersion')}
 
   input ModelFilter {
     projectId: ID
@@ -78,16 +63,7 @@ export const modelsSdl = /* GraphQL */ `
     created: TimeRange
   }
 
-  enum ModelOrderField {
-    CREATED_AT
-    UPDATED_AT
-    NAME
-  }
-
-  input ModelOrder {
-    field: ModelOrderField = CREATED_AT
-    direction: SortDirection = DESC
-  }
+  ${catalogOrderSdl('Model')}
 
   input RegisterModelInput {
     projectId: ID!

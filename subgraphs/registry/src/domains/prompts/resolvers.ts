@@ -1,28 +1,20 @@
+/** Prompt templates: creating, numbered immutable versions, aliases, rendering, and the PromptTemplate and PromptVersion types. */
 import { labError } from '@lab/shared';
-import type { PageArgs } from '../../common/pagination';
 import { writing } from '../../common/prismaErrors';
 import type { RegistryResolvers } from '../../common/resolvers';
-import { checkDescription, checkId, checkJsonObject, checkKey, checkName, checkStringMap } from '../../common/validation';
+import { checkDescription, checkId, checkJsonObject } from '../../common/validation';
 import type { RegistryContext } from '../../context';
 import type { PromptAlias, PromptTemplate, PromptVersion } from '../../store/promptsStore';
+import { type CatalogListArgs, catalogConnection, checkVersionNumber, LATEST_ALIAS } from '../catalog/catalog';
+import { type CatalogEntityInput, createInProject, readableEntity, readableVersion, requireEntity } from '../catalog/entities';
 import {
-  type CatalogListArgs,
-  canRead,
-  catalogConnection,
-  checkSettableAlias,
-  checkVersionNumber,
-  isReservedAlias,
-  LATEST_ALIAS,
-  versionNumberPage,
-} from '../models/catalog';
+  deleteVersionAlias,
+  type NumberedVersions,
+  numberedVersionFields,
+  setVersionAlias,
+  versionByAlias,
+} from '../catalog/numberedVersions';
 import { checkTemplate, renderTemplate } from './template';
-
-interface CreatePromptTemplateInput {
-  projectId: string;
-  name: string;
-  description?: string | null;
-  tags?: unknown;
-}
 
 interface CreatePromptVersionInput {
   templateId: string;
@@ -38,37 +30,44 @@ interface RenderArgs {
   values: unknown;
 }
 
-async function readableTemplate(ctx: RegistryContext, id: string): Promise<PromptTemplate | null> {
-  const template = await ctx.loaders.promptTemplates.load(id);
-  if (!template || !(await canRead(ctx, template.projectId))) return null;
-  return template;
+function readableTemplate(ctx: RegistryContext, id: string): Promise<PromptTemplate | null> {
+  return readableEntity(ctx, id, (templateId) => ctx.loaders.promptTemplates.load(templateId));
 }
 
-async function requireTemplate(ctx: RegistryContext, rawId: string, role: 'VIEWER' | 'EDITOR'): Promise<PromptTemplate> {
-  const id = checkId('prompt template', rawId);
-  const template = await ctx.loaders.promptTemplates.load(id);
-  if (!template) throw labError('NOT_FOUND', `prompt template ${id} not found`);
-  await ctx.access.require(template.projectId, role, `prompt template ${id}`);
-  return template;
+function requireTemplate(ctx: RegistryContext, rawId: string, role: 'VIEWER' | 'EDITOR'): Promise<PromptTemplate> {
+  return requireEntity(ctx, 'prompt template', rawId, role, (id) => ctx.loaders.promptTemplates.load(id));
 }
 
-async function readableVersion(ctx: RegistryContext, id: string): Promise<PromptVersion | null> {
-  const version = await ctx.loaders.promptVersions.load(id);
-  if (!version) return null;
-  return (await readableTemplate(ctx, version.templateId)) ? version : null;
+function readablePromptVersion(ctx: RegistryContext, id: string): Promise<PromptVersion | null> {
+  return readableVersion(
+    ctx,
+    id,
+    (versionId) => ctx.loaders.promptVersions.load(versionId),
+    (version) => ctx.loaders.promptTemplates.load(version.templateId),
+  );
 }
 
 function versionByNumber(ctx: RegistryContext, templateId: string, version: number) {
   return ctx.loaders.promptVersionsByNumber.load({ templateId, version });
 }
 
-async function versionByAlias(ctx: RegistryContext, template: PromptTemplate, alias: string): Promise<PromptVersion | null> {
-  if (isReservedAlias(alias)) {
-    return template.latestVersion > 0 ? versionByNumber(ctx, template.id, template.latestVersion) : null;
-  }
-  const found = (await ctx.loaders.promptAliases.load(template.id)).find((a) => a.alias === alias);
-  return found ? ctx.loaders.promptVersions.load(found.promptVersionId) : null;
-}
+/** A template's numbered versions and aliases, through the request's loaders. */
+const promptVersions: NumberedVersions<PromptTemplate, PromptVersion, PromptAlias> = {
+  label: 'prompt template',
+  requireParent: requireTemplate,
+  byId: (ctx, id) => ctx.loaders.promptVersions.load(id),
+  byNumber: versionByNumber,
+  byNumbers: (ctx, templateId, numbers) =>
+    ctx.loaders.promptVersionsByNumber.loadMany(numbers.map((version) => ({ templateId, version }))),
+  aliases: (ctx, templateId) => ctx.loaders.promptAliases.load(templateId),
+  versionIdOf: (alias) => alias.promptVersionId,
+  setAlias: (ctx, templateId, alias, versionId) => ctx.store.prompts.setAlias(templateId, alias, versionId),
+  deleteAlias: (ctx, templateId, alias) => ctx.store.prompts.deleteAlias(templateId, alias),
+  clearAliases: (ctx, templateId) => {
+    ctx.loaders.promptAliases.clear(templateId);
+    ctx.loaders.promptVersionAliases.clearAll();
+  },
+};
 
 function render(version: PromptVersion, values: unknown) {
   const object = checkJsonObject('values', values) ?? {};
@@ -88,7 +87,7 @@ export const promptsResolvers: RegistryResolvers = {
       ),
     promptVersion: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
       const id = checkId('prompt version', args.id);
-      const version = await readableVersion(ctx, id);
+      const version = await readablePromptVersion(ctx, id);
       if (!version) throw labError('NOT_FOUND', `prompt version ${id} not found`);
       return version;
     },
@@ -108,7 +107,7 @@ export const promptsResolvers: RegistryResolvers = {
         which = `version ${args.version}`;
       } else {
         const alias = hasAlias ? (args.alias as string) : LATEST_ALIAS;
-        version = await versionByAlias(ctx, template, alias);
+        version = await versionByAlias(promptVersions, ctx, template, alias);
         which = hasAlias ? `a version with alias "${alias}"` : 'any version';
       }
       if (!version) throw labError('NOT_FOUND', `prompt template ${template.id} has no ${which}`);
@@ -117,15 +116,13 @@ export const promptsResolvers: RegistryResolvers = {
   },
 
   Mutation: {
-    createPromptTemplate: async (_p: unknown, { input }: { input: CreatePromptTemplateInput }, ctx: RegistryContext) => {
-      const projectId = checkId('project', input.projectId);
-      const name = checkName('name', input.name);
-      const description = checkDescription('description', input.description);
-      const tags = checkStringMap('tags', input.tags);
-      await ctx.access.require(projectId, 'EDITOR', `project ${projectId}`);
-      const createdById = ctx.access.requireUser('create prompt templates');
-      const template = await writing(`prompt template "${name}"`, () =>
-        ctx.store.prompts.createTemplate({ projectId, name, description, tags, createdById }),
+    createPromptTemplate: async (_p: unknown, { input }: { input: CatalogEntityInput }, ctx: RegistryContext) => {
+      const template = await createInProject(
+        ctx,
+        input,
+        { label: 'prompt template', doing: 'create prompt templates' },
+        () => ({}),
+        (fields) => ctx.store.prompts.createTemplate(fields),
       );
       ctx.loaders.promptTemplates.prime(template.id, template);
       return template;
@@ -151,46 +148,22 @@ export const promptsResolvers: RegistryResolvers = {
       return version;
     },
 
-    setPromptAlias: async (_p: unknown, args: { templateId: string; alias: string; version: number }, ctx: RegistryContext) => {
-      const alias = checkSettableAlias(args.alias);
-      const number = checkVersionNumber('version', args.version);
-      const template = await requireTemplate(ctx, args.templateId, 'EDITOR');
-      const version = await versionByNumber(ctx, template.id, number);
-      if (!version) throw labError('NOT_FOUND', `version ${number} of prompt template ${template.id} not found`);
-      const row = await writing(`alias "${alias}"`, () => ctx.store.prompts.setAlias(template.id, alias, version.id));
-      ctx.loaders.promptAliases.clear(template.id);
-      ctx.loaders.promptVersionAliases.clearAll();
-      return row;
-    },
+    setPromptAlias: (_p: unknown, args: { templateId: string; alias: string; version: number }, ctx: RegistryContext) =>
+      setVersionAlias(promptVersions, ctx, { parentId: args.templateId, alias: args.alias, version: args.version }),
 
-    deletePromptAlias: async (_p: unknown, args: { templateId: string; alias: string }, ctx: RegistryContext) => {
-      const alias = checkKey('alias', args.alias);
-      const template = await requireTemplate(ctx, args.templateId, 'EDITOR');
-      const deleted = await ctx.store.prompts.deleteAlias(template.id, alias);
-      ctx.loaders.promptAliases.clear(template.id);
-      ctx.loaders.promptVersionAliases.clearAll();
-      return deleted;
-    },
+    deletePromptAlias: (_p: unknown, args: { templateId: string; alias: string }, ctx: RegistryContext) =>
+      deleteVersionAlias(promptVersions, ctx, { parentId: args.templateId, alias: args.alias }),
   },
 
   PromptTemplate: {
     __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableTemplate(ctx, ref.id),
-    latestVersion: (template: PromptTemplate, _a: unknown, ctx: RegistryContext) =>
-      template.latestVersion > 0 ? versionByNumber(ctx, template.id, template.latestVersion) : null,
-    version: (template: PromptTemplate, args: { number: number }, ctx: RegistryContext) =>
-      Number.isInteger(args.number) && args.number >= 1 ? versionByNumber(ctx, template.id, args.number) : null,
-    versions: (template: PromptTemplate, args: PageArgs, ctx: RegistryContext) =>
-      versionNumberPage(template.latestVersion, args, (numbers) =>
-        ctx.loaders.promptVersionsByNumber.loadMany(numbers.map((version) => ({ templateId: template.id, version }))),
-      ),
-    alias: (template: PromptTemplate, args: { name: string }, ctx: RegistryContext) => versionByAlias(ctx, template, args.name),
-    aliases: (template: PromptTemplate, _a: unknown, ctx: RegistryContext) => ctx.loaders.promptAliases.load(template.id),
+    ...numberedVersionFields(promptVersions),
     createdBy: (template: PromptTemplate, _a: unknown, ctx: RegistryContext) => ctx.loaders.users.load(template.createdById),
     project: (template: PromptTemplate, _a: unknown, ctx: RegistryContext) => ctx.loaders.projects.load(template.projectId),
   },
 
   PromptVersion: {
-    __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readableVersion(ctx, ref.id),
+    __resolveReference: (ref: { id: string }, ctx: RegistryContext) => readablePromptVersion(ctx, ref.id),
     promptTemplate: (version: PromptVersion, _a: unknown, ctx: RegistryContext) =>
       ctx.loaders.promptTemplates.load(version.templateId),
     aliases: async (version: PromptVersion, _a: unknown, ctx: RegistryContext) =>

@@ -1,3 +1,6 @@
+/** The prompt domain's types, inputs, queries and mutations (list and connection shapes from ../catalog/sdl.ts). */
+import { catalogOrderSdl, connectionSdl } from '../catalog/sdl';
+
 export const promptsSdl = /* GraphQL */ `
   "A prompt template (MLflow 3's prompt registry): a named line of immutable numbered versions in a project."
   type PromptTemplate @key(fields: "id") {
@@ -58,27 +61,9 @@ export const promptsSdl = /* GraphQL */ `
     unusedValues: [String!]!
   }
 
-  type PromptTemplateEdge {
-    node: PromptTemplate!
-    cursor: String!
-  }
+  ${connectionSdl('PromptTemplate')}
 
-  type PromptTemplateConnection {
-    edges: [PromptTemplateEdge!]!
-    pageInfo: PageInfo!
-    totalCount: Int!
-  }
-
-  type PromptVersionEdge {
-    node: PromptVersion!
-    cursor: String!
-  }
-
-  type PromptVersionConnection {
-    edges: [PromptVersionEdge!]!
-    pageInfo: PageInfo!
-    totalCount: Int!
-  }
+  ${connectionSdl('PromptVersion')}
 
   input PromptTemplateFilter {
     projectId: ID
@@ -89,16 +74,7 @@ export const promptsSdl = /* GraphQL */ `
     created: TimeRange
   }
 
-  enum PromptTemplateOrderField {
-    CREATED_AT
-    UPDATED_AT
-    NAME
-  }
-
-  input PromptTemplateOrder {
-    field: PromptTemplateOrderField = CREATED_AT
-    direction: SortDirection = DESC
-  }
+  ${catalogOrderSdl('PromptTemplate')}
 
   input CreatePromptTemplateInput {
     projectId: ID!

@@ -1,11 +1,15 @@
 /**
- * SQL shared by the catalog stores (models, datasets, prompt templates): list
+ * What the catalog stores (models, datasets, prompt templates) share: list
  * filters over a project-scoped table with JSONB containment (GIN indexes),
- * keyset pages by (sort column, id), and the page's ids in order. Rows are then
- * read through Prisma by id, so only these helpers know column names.
+ * keyset pages by (sort column, id) and counts; rows by ids, by parent and by
+ * composite key in the order asked (DataLoader batch functions); and the
+ * audited create of a named entity in a project. Lists read the page's ids in
+ * SQL, then the rows through Prisma by id, so only these helpers know column names.
  */
 import type { Cursor, Direction } from '../common/pagination';
+import { isUuid } from '../common/validation';
 import { Prisma, type PrismaClient } from '../generated/prisma/client';
+import { AuditedStore, type Tx } from './auditedStore';
 
 /** Tables and sort columns the helpers may name (never user input). */
 export type CatalogTable = 'models' | 'datasets' | 'prompt_templates';
@@ -128,4 +132,96 @@ export async function nextVersion(
     RETURNING latest_version, project_id::text AS project_id`;
   const row = bumped[0];
   return row && { version: row.latest_version, projectId: row.project_id };
+}
+
+/** The well-formed ids asked, lower-cased, once each (an id that is not a UUID matches nothing). */
+export function uuids(ids: readonly string[]): string[] {
+  return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
+}
+
+/** Rows by id in the order asked, null where unknown: one query for the well-formed ids. */
+export async function rowsByIds<T extends { id: string }>(
+  ids: readonly string[],
+  find: (wanted: string[]) => Promise<T[]>,
+): Promise<(T | null)[]> {
+  const wanted = uuids(ids);
+  return inOrder(ids, wanted.length > 0 ? await find(wanted) : []);
+}
+
+/** Rows under each parent id asked (aliases of a model, versions of a run), in the query's order: one query for all. */
+export async function rowsByParents<T>(
+  parentIds: readonly string[],
+  find: (wanted: string[]) => Promise<T[]>,
+  parentOf: (row: T) => string | null,
+): Promise<T[][]> {
+  const wanted = uuids(parentIds);
+  const rows = wanted.length > 0 ? await find(wanted) : [];
+  return parentIds.map((id) => rows.filter((r) => parentOf(r) === id.toLowerCase()));
+}
+
+/** Rows by a composite key (a parent id and a number or label), in the order asked, null where missing. */
+export async function rowsByKeys<K, T>(
+  keys: readonly K[],
+  options: {
+    valid: (key: K) => boolean;
+    find: (valid: K[]) => Promise<T[]>;
+    /** The same string for a row and the key that asks for it. */
+    keyOfRow: (row: T) => string;
+    keyOf: (key: K) => string;
+  },
+): Promise<(T | null)[]> {
+  const valid = keys.filter(options.valid);
+  const rows = valid.length > 0 ? await options.find(valid) : [];
+  const byKey = new Map(rows.map((r) => [options.keyOfRow(r), r]));
+  return keys.map((k) => byKey.get(options.keyOf(k)) ?? null);
+}
+
+/** One keyset page of a catalog list, rows in page order. */
+export async function catalogList<T extends { id: string }>(
+  prisma: PrismaClient,
+  table: CatalogTable,
+  filter: CatalogFilter,
+  page: CatalogPage,
+  find: (ids: string[]) => Promise<T[]>,
+): Promise<T[]> {
+  const ids = await catalogPageIds(prisma, table, filter, page);
+  if (ids.length === 0) return [];
+  return ordered(ids, await find(ids));
+}
+
+/** What every catalog entity is created with: its project, name, description, tags and creator. */
+export interface NewCatalogEntity {
+  projectId: string;
+  name: string;
+  description?: string;
+  tags?: Record<string, string>;
+  createdById: string;
+}
+
+/** A new entity's columns, defaults filled in. */
+export function catalogEntityData(input: NewCatalogEntity) {
+  return {
+    projectId: input.projectId,
+    name: input.name,
+    description: input.description ?? '',
+    tags: input.tags ?? {},
+    createdById: input.createdById,
+  };
+}
+
+/** A catalog store: the audited create every catalog entity shares. */
+export abstract class CatalogStore extends AuditedStore {
+  /** Creates an entity in one transaction with its audit event (the input as the change, its creator left out). */
+  protected createAudited<T extends { id: string; projectId: string }, I extends { createdById: string }>(
+    event: { action: string; entityType: string },
+    input: I,
+    create: (tx: Tx) => Promise<T>,
+  ): Promise<T> {
+    return this.withAudit(async (tx, audit) => {
+      const row = await create(tx);
+      const { createdById: _by, ...change } = input;
+      audit({ ...event, entityId: row.id, projectId: row.projectId, change });
+      return row;
+    });
+  }
 }

@@ -17,7 +17,7 @@ import {
 } from '../../common/pagination';
 import { checkJsonObject, checkKey, checkStringMap, isUuid, MAX_NAME_LENGTH } from '../../common/validation';
 import type { RegistryContext } from '../../context';
-import type { CatalogFilter, CatalogPage, CatalogSort } from '../../store/catalogQueries';
+import type { CatalogFilter, CatalogPage, CatalogSort } from '../../store/catalogStore';
 
 export interface CatalogFilterArgs {
   projectId?: string | null;
