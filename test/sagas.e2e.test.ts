@@ -339,6 +339,25 @@ describe('sagas across the three stores', () => {
       await expectExperimentGone(experimentId, runIds);
     });
 
+    it('deletes a run, leaving its siblings', async () => {
+      const projectId = await newProject();
+      const { experimentId, runIds } = await experimentWithData(projectId);
+      const [doomed, kept] = runIds as [string, string];
+      await withFaults(
+        ['deleteMetrics', 'deleteFiles', 'purge'].map((s) => `run.delete/${s}/crash-after`),
+        async () => {
+          await send('mutation($id: ID!) { deleteRun(id: $id) { id status } }', { id: doomed });
+          expect(await settled(doomed, 'run.delete')).toMatchObject({ status: 'SUCCEEDED' });
+        },
+      );
+      expect(await probe.rows('SELECT id FROM runs WHERE id = $1', [doomed])).toEqual([]);
+      expect(await probe.keys(`experiments/${experimentId}/runs/${doomed}/`)).toEqual([]);
+      expect(await probe.keys(`experiments/${experimentId}/runs/${kept}/`)).toHaveLength(2);
+      const withPoints = await probe.metricRuns();
+      expect(withPoints.has(doomed)).toBe(false);
+      expect(withPoints.has(kept)).toBe(true);
+    });
+
     it('registers a model version from a run, once', async () => {
       const projectId = await newProject();
       const { runIds } = await experimentWithData(projectId);
