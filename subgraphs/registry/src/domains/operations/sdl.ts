@@ -13,13 +13,13 @@ export const operationsSdl = /* GraphQL */ `
 
   """
   A cross-store operation (a saga): commitDatasetVersion, deleteExperiment,
-  createModelVersionFromRun. Its state is kept in PostgreSQL: it survives a
+  deleteRun, createModelVersionFromRun. Its state is kept in PostgreSQL: it survives a
   crash and resumes; each step is retried until it succeeds, and a step that
   cannot succeed undoes the earlier ones.
   """
   type Operation {
     id: ID!
-    "dataset-version.commit, experiment.delete or model-version.from-run."
+    "dataset-version.commit, experiment.delete, run.delete or model-version.from-run."
     kind: String!
     status: OperationStatus!
     "The step running or next while active; the last one run once finished."
@@ -62,7 +62,7 @@ export const operationsSdl = /* GraphQL */ `
     status: [OperationStatus!]
     kind: String
     projectId: ID
-    "Operations on this entity (an experiment, dataset version or model id)."
+    "Operations on this entity (an experiment, run, dataset version or model id)."
     entityId: ID
   }
 
