@@ -1,7 +1,8 @@
 /**
  * The gateway's HTTP routes on express, in the order a request meets them:
  * the request id and access log (every route); GET /health; GET /metrics;
- * POST /v1/metrics (authenticated, streamed to the metrics subgraph);
+ * POST /v1/metrics (authenticated, streamed to the metrics subgraph); GET
+ * /v1/export/... (authenticated, proxied to the subgraph owning the data);
  * GraphiQL (its assets under /graphiql/, and its page for a browser's GET
  * /graphql); then GraphQL on /graphql: an address past its failed
  * authentications refused before the body is read, the request observed,
@@ -11,7 +12,7 @@
  */
 import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
-import { type Config, INGEST_PATH, type Logger } from '@lab/shared';
+import { type Config, EXPORT_PATH, INGEST_PATH, type Logger } from '@lab/shared';
 import express, { type Express } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import type { Authenticator } from '../auth/authenticate';
@@ -23,6 +24,7 @@ import { assignRequestId, enterRequestScope, logRequest, scopeOf } from '../obse
 import type { RequestObserver } from '../observability/requestObserver';
 import type { OperationLimits } from '../protection/operationLimits';
 import type { RateLimiter } from '../protection/rateLimiter';
+import { exportProxy } from './exportProxy';
 import { GRAPHIQL_ASSETS_PATH, graphiqlAssets, graphiqlPage, wantsGraphiQL } from './graphiql';
 import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
@@ -78,6 +80,17 @@ export function gatewayRoutes(options: GatewayRoutesOptions): Express {
       rateLimit: options.rateLimit,
       authFailures,
       stopping: options.stopping,
+    }),
+  );
+  app.get(
+    `${EXPORT_PATH}/*path`,
+    exportProxy({
+      authenticator,
+      authFailures,
+      subgraphUrls: config.subgraphUrls,
+      internalSecret: options.internalSecret,
+      log,
+      rateLimit: options.rateLimit,
     }),
   );
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());

@@ -15,6 +15,7 @@ import {
   startSubgraph,
 } from '@lab/shared';
 import { auditHandler } from './audit/auditRoute';
+import { mountSeriesExport } from './export/seriesExportRoute';
 import type { IngestContext } from './ingest/logMetrics';
 import { INGEST_PATH, ingestHandler } from './ingest/ndjsonRoute';
 import { createRunAccess } from './ingest/runAccess';
@@ -78,10 +79,12 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
         mountMetricsRoutes(app, {
           store: store.runPoints,
           ranking: store.ranking,
+          exports: store.exports,
           internalSecret,
           log,
           onDelete: (scope) => streams.deleted(scope),
         });
+        mountSeriesExport(app, { store: store.exports, internalSecret, log, runAccess });
       },
       health: { clickhouse: (signal) => store.ping(signal) },
       onClose: () => {

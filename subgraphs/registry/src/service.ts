@@ -16,6 +16,7 @@ import {
 } from '@lab/shared';
 import { AuditRelay } from './audit/auditRelay';
 import { createContext, type RegistryContext } from './context';
+import { mountRunsExport } from './export/runsExportRoute';
 import { redactUrl } from './db/databaseUrl';
 import { migrate } from './db/migrate';
 import { ReconcileRunner } from './reconcile/schedule';
@@ -100,6 +101,13 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
         reconciler,
         services: (requestId) => createStoreServices({ ...storeUrls, internalSecret, requestId }),
       }),
+      routes: (app) =>
+        mountRunsExport(app, {
+          store,
+          internalSecret,
+          log,
+          services: (requestId) => createStoreServices({ ...storeUrls, internalSecret, requestId }),
+        }),
       health: {
         // Up when PostgreSQL answers; the details show what waits on the other stores.
         postgresql: async (signal) => {

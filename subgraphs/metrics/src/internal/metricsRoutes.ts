@@ -14,6 +14,8 @@
  *  - rank: candidate runs of a registry list filtered and ordered by their
  *    metric summaries, a page per group (RunRankingStore.rank; the body is
  *    checked by rankRequest.ts). A read: nothing changes.
+ *  - summaries (METRIC_SUMMARIES_PATH): last, min and max of some metrics of
+ *    many runs, for the registry's runs CSV (export/summariesRoute.ts).
  */
 import {
   type DeleteMetricsRequest,
@@ -26,8 +28,11 @@ import {
   type RankRunsRequest,
   type RankRunsResult,
 } from '@lab/shared';
+import { METRIC_SUMMARIES_PATH } from '@lab/shared/topology';
 import type { Express } from 'express';
+import { MAX_SUMMARIES_BODY_BYTES, parseSummariesRequest, summariesHandler } from '../export/summariesRoute';
 import { isUuid } from '../ingest/validate';
+import type { ExportStore } from '../store/exportStore';
 import type { RunPointsStore } from '../store/runPointsStore';
 import type { RunRankingStore } from '../store/runRankingStore';
 import { parseRankRuns } from './rankRequest';
@@ -46,6 +51,8 @@ export interface MetricsRoutesOptions {
   ranking?: RunRankingStore;
   internalSecret: string;
   log: Logger;
+  /** Answers the summaries route (export/summariesRoute.ts; absent: not mounted). */
+  exports?: ExportStore;
   /** Told of each deletion before the points go (the stream hub ends the streams on them). */
   onDelete?: (scope: DeleteMetricsRequest) => void;
 }
@@ -113,6 +120,14 @@ export function mountMetricsRoutes(app: Express, options: MetricsRoutesOptions):
       return { runs, next: runs.length === limit ? (runs.at(-1)?.runId ?? null) : null };
     },
   });
+  if (options.exports) {
+    internalRoute(app, METRIC_SUMMARIES_PATH, {
+      ...route,
+      limitBytes: MAX_SUMMARIES_BODY_BYTES,
+      parse: parseSummariesRequest,
+      handle: summariesHandler(options.exports),
+    });
+  }
   const ranking = options.ranking;
   if (ranking) {
     internalRoute<RankRunsRequest, RankRunsResult>(app, METRICS_INTERNAL.rank, {

@@ -7,6 +7,7 @@ import type { Config, Logger } from '@lab/shared';
 import type { StoreStatus } from '@lab/shared/sdl';
 import { AuditStore } from './auditStore';
 import { type ClickHouseClient, createClickHouse } from './clickhouseClient';
+import { ExportStore } from './exportStore';
 import { IngestStore } from './ingestStore';
 import { type MigrateResult, migrate } from './migrate';
 import { QueryStore } from './queryStore';
@@ -30,6 +31,8 @@ export class MetricsStore {
   readonly runPoints: RunPointsStore;
   /** Runs filtered and ordered by their metrics, for the registry's run lists. */
   readonly ranking: RunRankingStore;
+  /** Series as CSV or Parquet files, and metric summaries for the registry's runs CSV. */
+  readonly exports: ExportStore;
 
   constructor(
     private readonly client: ClickHouseClient,
@@ -43,6 +46,7 @@ export class MetricsStore {
     this.audit = new AuditStore(client, options.database);
     this.runPoints = new RunPointsStore(client, options);
     this.ranking = new RunRankingStore(client, options.database);
+    this.exports = new ExportStore(client, options.database);
   }
 
   /** The migrations, then the retention (experiment_metrics' TTL) when it changed. */

@@ -16,6 +16,7 @@ import { ModelsStore } from './modelsStore';
 import { OutboxStore } from './outboxStore';
 import { PromptsStore } from './promptsStore';
 import { RunCandidatesStore } from './runCandidatesStore';
+import { RunExportStore } from './runExportStore';
 import { RunsStore } from './runsStore';
 import { SagasStore } from './sagasStore';
 
@@ -45,6 +46,8 @@ export class RegistryStore {
   readonly runs: RunsStore;
   /** The registry's half of run lists filtered or ordered by metrics. */
   readonly runCandidates: RunCandidatesStore;
+  /** The runs CSV's rows, a page at a time. */
+  readonly runExport: RunExportStore;
   readonly models: ModelsStore;
   readonly datasets: DatasetsStore;
   readonly prompts: PromptsStore;
@@ -65,6 +68,7 @@ export class RegistryStore {
     this.experiments = new ExperimentsStore(prisma, actor, idempotency);
     this.runs = new RunsStore(prisma, actor, idempotency);
     this.runCandidates = new RunCandidatesStore(pool);
+    this.runExport = new RunExportStore(pool);
     this.models = new ModelsStore(prisma, actor, idempotency);
     this.datasets = new DatasetsStore(prisma, actor, idempotency);
     this.prompts = new PromptsStore(prisma, actor, idempotency);
