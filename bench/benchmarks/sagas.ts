@@ -14,7 +14,13 @@
  *   in PostgreSQL: mean time per experiment.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { ARTIFACTS_INTERNAL, callInternal, INTERNAL_API_SENDER, type InternalCallOptions, METRICS_INTERNAL } from '@lab/shared';
+import {
+  ARTIFACTS_INTERNAL,
+  callInternal,
+  INTERNAL_API_SENDER,
+  type InternalCallOptions,
+  METRICS_INTERNAL,
+} from '@lab/shared/internal';
 import pg from 'pg';
 import { type Benchmark, closedLoop, figure, gql } from '../harness';
 

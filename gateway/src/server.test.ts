@@ -2,7 +2,8 @@
  * The gateway end to end in one process: stand-in subgraphs (the shared
  * subgraph shell, no stores) behind a real gateway on free ports.
  */
-import { REDACTED_PATHS, type RunningServer, startSubgraph } from '@lab/shared';
+import { REDACTED_PATHS, type RunningServer } from '@lab/shared';
+import { startSubgraph } from '@lab/shared/subgraph';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';

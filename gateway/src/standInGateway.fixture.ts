@@ -5,7 +5,8 @@
  * defaults unless a test changes them. Callers are keys of the form
  * `key-<id>`; `post` and `get` answer status, headers and the JSON body.
  */
-import { type Caller, loadConfig, type ProtectionConfig, REDACTED_PATHS, startSubgraph } from '@lab/shared';
+import { type Caller, loadConfig, type ProtectionConfig, REDACTED_PATHS } from '@lab/shared';
+import { startSubgraph } from '@lab/shared/subgraph';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import type { Authenticator } from './auth/authenticate';

@@ -5,7 +5,7 @@
  * service as the registry would ask it), and the reconciler's findings.
  */
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { callInternal, INTERNAL_API_SENDER, type ListMetricRunsResult, METRICS_INTERNAL } from '@lab/shared';
+import { callInternal, INTERNAL_API_SENDER, type ListMetricRunsResult, METRICS_INTERNAL } from '@lab/shared/internal';
 import pg from 'pg';
 import type { TestPlatform } from './testPlatform';
 

@@ -4,7 +4,8 @@
  * (scope *), by registry API keys (their scopes, asked of a stand-in
  * registry) and by JWTs (their scope claim).
  */
-import { type Caller, REDACTED_PATHS, type RunningServer, startSubgraph } from '@lab/shared';
+import { type Caller, REDACTED_PATHS, type RunningServer } from '@lab/shared';
+import { startSubgraph } from '@lab/shared/subgraph';
 import { parse } from 'graphql';
 import { createClient } from 'graphql-ws';
 import { SignJWT } from 'jose';

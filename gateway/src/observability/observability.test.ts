@@ -9,9 +9,9 @@ import {
   type ApiUsageRecord,
   CONTEXT_HEADER,
   type RunningServer,
-  startSubgraph,
   verifyContext,
 } from '@lab/shared';
+import { startSubgraph } from '@lab/shared/subgraph';
 import express from 'express';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -14,7 +14,8 @@
  */
 import { parseArgs } from 'node:util';
 import { reconcileFromDatabase } from '@lab/registry/reconcile';
-import { type Config, createLogger, InternalCallError, type Logger, loadConfigOrExit } from '@lab/shared';
+import { type Config, createLogger, type Logger, loadConfigOrExit } from '@lab/shared';
+import { InternalCallError } from '@lab/shared/internal';
 import { databaseUrlOf } from '../databaseUrl';
 import { formatTable, type ReportJson, toJson } from './format';
 import { reconcileViaGateway } from './viaGateway';

@@ -7,10 +7,18 @@
  * digest of the GraphQL document it was issued for, so a captured header
  * cannot be replayed later or with another operation.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 
 export const CONTEXT_HEADER = 'x-lab-context';
 export const REQUEST_ID_HEADER = 'x-request-id';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The request id a caller sent (x-request-id) when it is safe to log and forward; else a new one. */
+export function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = req.headers[REQUEST_ID_HEADER];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
 
 /**
  * What the gateway signs (as the internal service caller) in connection_init

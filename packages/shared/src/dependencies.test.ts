@@ -2,6 +2,7 @@
  * @lab/shared is imported by every service, the gateway included: it holds none of the store clients (chdb,
  * @clickhouse/client, the AWS SDK), neither among its dependencies nor in an import of its source. Each client
  * belongs to the one service that uses it (metrics: store/clickhouseClient.ts; artifacts: store/s3Client.ts).
+ * Its entry points: the public core (`@lab/shared`), the subgraph server (`./subgraph`), internal calls (`./internal`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -41,5 +42,27 @@ describe('@lab/shared pulls no store client', () => {
     );
     expect(imports.some((line) => line.endsWith(': pino'))).toBe(true);
     expect(imports.filter((line) => STORE_CLIENT.test(line.split(': ')[1] as string))).toEqual([]);
+  });
+});
+
+describe("@lab/shared's entry points", () => {
+  const manifest = JSON.parse(readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')) as {
+    exports: Record<string, string>;
+  };
+
+  it('are the public core, the subgraph server and the internal calls', () => {
+    expect(manifest.exports['.']).toBe('./src/index.ts');
+    expect(manifest.exports['./subgraph']).toBe('./src/subgraph/index.ts');
+    expect(manifest.exports['./internal']).toBe('./src/internal/index.ts');
+  });
+
+  it('keep the core free of the subgraph server and the internal calls', () => {
+    const coreFiles = sourceFiles().filter((file) => !/^src\/(subgraph|internal)\//.test(file));
+    const reachingOut = coreFiles.flatMap((file) =>
+      importedModules(readFileSync(path.join(PACKAGE_DIR, file), 'utf8'))
+        .filter((module) => /^\.\/(subgraph|internal)\b/.test(module))
+        .map((module) => `${file}: ${module}`),
+    );
+    expect(reachingOut).toEqual([]);
   });
 });

@@ -4,7 +4,9 @@
  * the store, and DataLoaders that dedupe listings and HEADs within the request
  * (the store bounds how many S3 calls run at once).
  */
-import { type BaseContext, createRegistryAccess, labError, type RegistryAccess } from '@lab/shared';
+import { labError } from '@lab/shared';
+import { createRegistryAccess, type RegistryAccess } from '@lab/shared/internal';
+import type { BaseContext } from '@lab/shared/subgraph';
 import DataLoader from 'dataloader';
 import type { OwnerLocator } from './files/locator';
 import { isUuid, type LocatedOwner, type Owner, ownerLabel } from './files/owners';

@@ -2,7 +2,7 @@
  * The artifacts subgraph's SDL. Kept free of runtime imports beyond graphql's
  * parser: the gateway's compose script imports it as `@lab/artifacts/schema`.
  */
-import { DATE_TIME_SDL, PAGE_INFO_SDL, STORE_STATUS_SDL } from '@lab/shared/sdl';
+import { DATE_TIME_SDL, PAGE_INFO_SDL, STORE_STATUS_SDL } from '@lab/shared/subgraph';
 import { parse } from 'graphql';
 
 export const typeDefs = parse(/* GraphQL */ `

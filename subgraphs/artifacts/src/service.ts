@@ -5,7 +5,8 @@
  * abandoned multipart uploads every ARTIFACTS_SWEEP_INTERVAL_MINUTES.
  * main.ts runs it as a process.
  */
-import { type Config, checkStoreConfig, type Logger, requireInternalSecret, type StopSchedule, startSubgraph } from '@lab/shared';
+import { type Config, checkStoreConfig, type Logger, type StopSchedule } from '@lab/shared';
+import { requireInternalSecret, startSubgraph } from '@lab/shared/subgraph';
 import { type ArtifactsContext, createArtifactsRequest } from './context';
 import { createOwnerLocator } from './files/locator';
 import { mountInternalRoutes } from './internal/internalRoutes';

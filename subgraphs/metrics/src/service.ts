@@ -3,17 +3,9 @@
  * config.clickhouse.embeddedPath when CLICKHOUSE_URL is unset), brings the
  * schema up to date, and serves the subgraph. main.ts runs it as a process.
  */
-import {
-  API_USAGE_PATH,
-  AUDIT_PATH,
-  type Config,
-  checkStoreConfig,
-  createRegistryAccess,
-  type Logger,
-  requireInternalSecret,
-  type StopSchedule,
-  startSubgraph,
-} from '@lab/shared';
+import { API_USAGE_PATH, AUDIT_PATH, type Config, checkStoreConfig, type Logger, type StopSchedule } from '@lab/shared';
+import { createRegistryAccess } from '@lab/shared/internal';
+import { requireInternalSecret, startSubgraph } from '@lab/shared/subgraph';
 import { auditHandler } from './audit/auditRoute';
 import { mountSeriesExport } from './export/seriesExportRoute';
 import type { IngestContext } from './ingest/logMetrics';

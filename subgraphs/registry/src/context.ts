@@ -3,7 +3,7 @@
  * log), the store, the caller's access, and per-request DataLoaders, so every
  * lookup by id and every nested relation is batched and cached for one request.
  */
-import type { BaseContext } from '@lab/shared';
+import type { BaseContext } from '@lab/shared/subgraph';
 import { Access } from './access/access';
 import { datasetsLoaders } from './domains/datasets/loaders';
 import { experimentsLoaders } from './domains/experiments/loaders';

@@ -4,21 +4,13 @@
  * when LAB_ADMIN_API_KEY is set, and serves the subgraph. main.ts runs it as a process.
  */
 import path from 'node:path';
-import {
-  AUDIT_PATH,
-  type Config,
-  checkStoreConfig,
-  type Logger,
-  msUntil,
-  requireInternalSecret,
-  type StopSchedule,
-  startSubgraph,
-} from '@lab/shared';
+import { AUDIT_PATH, type Config, checkStoreConfig, type Logger, msUntil, type StopSchedule } from '@lab/shared';
+import { requireInternalSecret, startSubgraph } from '@lab/shared/subgraph';
 import { AuditRelay } from './audit/auditRelay';
 import { createContext, type RegistryContext } from './context';
-import { mountRunsExport } from './export/runsExportRoute';
 import { redactUrl } from './db/databaseUrl';
 import { migrate } from './db/migrate';
+import { mountRunsExport } from './export/runsExportRoute';
 import { ReconcileRunner } from './reconcile/schedule';
 import { createResolvers } from './resolvers';
 import { SAGA_DEFINITIONS } from './sagas/definitions';

@@ -4,7 +4,7 @@
  * A file already copied (same size, content type, checksum and bytes) is
  * left alone, so calling it again costs only HEADs and ends the same.
  */
-import { type CopyFilesRequest, type CopyFilesResult, type FileOwnerRef, InternalRouteError } from '@lab/shared';
+import { type CopyFilesRequest, type CopyFilesResult, type FileOwnerRef, InternalRouteError } from '@lab/shared/internal';
 import { ownerLabel, prefixOf } from '../files/owners';
 import type { ArtifactsStore } from '../store/artifactsStore';
 import type { ObjectEntry, ObjectHead } from '../store/filesStore';

@@ -8,7 +8,7 @@ import {
   type InspectFilesRequest,
   type InspectFilesResult,
   InternalRouteError,
-} from '@lab/shared';
+} from '@lab/shared/internal';
 import { ownerLabel, prefixOf } from '../files/owners';
 import type { ArtifactsStore } from '../store/artifactsStore';
 import type { ObjectEntry } from '../store/filesStore';

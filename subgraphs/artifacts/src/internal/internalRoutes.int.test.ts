@@ -9,22 +9,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
 import {
   ARTIFACTS_INTERNAL,
-  type Caller,
-  CONTEXT_HEADER,
   type CopyFilesResult,
   callInternal,
-  createLogger,
   type DeleteFilesResult,
   type FileOwnerRef,
   type FileOwnerSummary,
   type InspectFilesResult,
   internalCallDocument,
   type ListFileOwnersResult,
-  loadConfig,
-  signContext,
-} from '@lab/shared';
+} from '@lab/shared/internal';
 import { type EmbeddedS3, startEmbeddedS3 } from '@lab/stack';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prefixOf } from '../files/owners';

@@ -9,6 +9,7 @@
  *   copy     an owner's files to another owner under the same names
  *   owners   one page of the bucket scanned and summed by owner
  */
+import type { Logger } from '@lab/shared';
 import {
   ARTIFACTS_INTERNAL,
   type DeleteFilesRequest,
@@ -16,8 +17,7 @@ import {
   type FilesScope,
   INTERNAL_API_SENDER,
   internalRoute,
-  type Logger,
-} from '@lab/shared';
+} from '@lab/shared/internal';
 import type { Express } from 'express';
 import { prefixOf } from '../files/owners';
 import type { ArtifactsStore } from '../store/artifactsStore';

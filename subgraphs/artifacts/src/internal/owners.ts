@@ -4,7 +4,12 @@
  * are reported (at most MAX_UNKNOWN_KEYS a page), never deleted; pending
  * upload markers and backups are the platform's own and left out.
  */
-import { type FileOwnerSummary, InternalRouteError, type ListFileOwnersRequest, type ListFileOwnersResult } from '@lab/shared';
+import {
+  type FileOwnerSummary,
+  InternalRouteError,
+  type ListFileOwnersRequest,
+  type ListFileOwnersResult,
+} from '@lab/shared/internal';
 import { parseKey } from '../files/owners';
 import type { ArtifactsStore } from '../store/artifactsStore';
 import type { ObjectEntry, ScanPage } from '../store/filesStore';

@@ -3,16 +3,15 @@
  * the typed request, or the reason it is refused (answered 400 BAD_USER_INPUT).
  * Unknown fields are refused too, so a misspelt option is never ignored.
  */
-import {
-  type CopyFilesRequest,
-  type DeleteFilesRequest,
-  type FileOwnerRef,
-  type FilesScope,
-  fileNameOrPrefixProblem,
-  type InspectFilesRequest,
-  type ListFileOwnersRequest,
-  shownFileName,
-} from '@lab/shared';
+import { fileNameOrPrefixProblem, shownFileName } from '@lab/shared';
+import type {
+  CopyFilesRequest,
+  DeleteFilesRequest,
+  FileOwnerRef,
+  FilesScope,
+  InspectFilesRequest,
+  ListFileOwnersRequest,
+} from '@lab/shared/internal';
 import { isUuid, OWNER_KINDS, type OwnerKind, prefixOf } from '../files/owners';
 
 /** Most names one copy may select. */

@@ -4,7 +4,7 @@
  */
 import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Config, Logger } from '@lab/shared';
-import type { StoreStatus } from '@lab/shared/sdl';
+import type { StoreStatus } from '@lab/shared/subgraph';
 import { BackupsStore } from './backupsStore';
 import { type BucketCapabilities, ensureBucket } from './bucket';
 import { type CopyLimits, CopyStore, DEFAULT_COPY_LIMITS } from './copyStore';

@@ -6,7 +6,9 @@
  * OWNERs that project's events, so a non-admin must name filter.projectId
  * (asked of the registry: MANAGE on the project). Anything else is FORBIDDEN.
  */
-import { type BaseContext, labError, type RegistryAccess } from '@lab/shared';
+import { labError } from '@lab/shared';
+import type { RegistryAccess } from '@lab/shared/internal';
+import type { BaseContext } from '@lab/shared/subgraph';
 import { isUuid } from '../ingest/validate';
 import type { AuditStore } from '../store/auditStore';
 import type { AuditCursor, AuditFilter, AuditRow } from '../store/types';

@@ -4,7 +4,8 @@
  * retry of the same points answers the first attempt (`duplicate: true`)
  * without storing again, other points under the key are a CONFLICT.
  */
-import { type BaseContext, labError } from '@lab/shared';
+import { labError } from '@lab/shared';
+import type { BaseContext } from '@lab/shared/subgraph';
 import { encode, type IngestStore } from '../store/ingestStore';
 import type { MetricRow } from '../store/types';
 import type { RunAccess } from './runAccess';

@@ -6,7 +6,8 @@
  * context (NOT_FOUND when the run is unknown or hidden from the caller);
  * write permission from its `_canAccess` through createRegistryAccess.
  */
-import { type Caller, createRegistryAccess, labError, signedJsonHeaders } from '@lab/shared';
+import { type Caller, labError, signedJsonHeaders } from '@lab/shared';
+import { createRegistryAccess } from '@lab/shared/internal';
 import DataLoader from 'dataloader';
 
 export type RunVerdict = { ok: true; experimentId: string } | { ok: false; code: 'NOT_FOUND' | 'FORBIDDEN'; reason: string };

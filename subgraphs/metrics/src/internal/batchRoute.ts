@@ -6,7 +6,7 @@
  */
 import type { Response } from 'express';
 
-export { readJson, serviceCaller } from '@lab/shared';
+export { readJson, serviceCaller } from '@lab/shared/internal';
 
 export const YEAR_MS = 365 * 24 * 3600 * 1000;
 export const DAY_MS = 24 * 3600 * 1000;

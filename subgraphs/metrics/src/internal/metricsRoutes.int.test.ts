@@ -6,17 +6,15 @@
  * the second time; the runs listing pages by run id.
  */
 import { randomUUID } from 'node:crypto';
+import { type Caller, CONTEXT_HEADER, signContext } from '@lab/shared';
 import {
-  type Caller,
-  CONTEXT_HEADER,
   callInternal,
   type DeleteMetricsResult,
   InternalCallError,
   internalCallDocument,
   type ListMetricRunsResult,
   METRICS_INTERNAL,
-  signContext,
-} from '@lab/shared';
+} from '@lab/shared/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClickHouseClient, createClickHouse } from '../store/clickhouseClient';
 import { STEP_BLOCK } from '../store/migrations';

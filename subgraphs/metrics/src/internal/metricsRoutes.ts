@@ -17,17 +17,17 @@
  *  - summaries (METRIC_SUMMARIES_PATH): last, min and max of some metrics of
  *    many runs, for the registry's runs CSV (export/summariesRoute.ts).
  */
+import type { Logger } from '@lab/shared';
 import {
   type DeleteMetricsRequest,
   type DeleteMetricsResult,
   INTERNAL_API_SENDER,
   internalRoute,
   type ListMetricRunsResult,
-  type Logger,
   METRICS_INTERNAL,
   type RankRunsRequest,
   type RankRunsResult,
-} from '@lab/shared';
+} from '@lab/shared/internal';
 import { METRIC_SUMMARIES_PATH } from '@lab/shared/topology';
 import type { Express } from 'express';
 import { MAX_SUMMARIES_BODY_BYTES, parseSummariesRequest, summariesHandler } from '../export/summariesRoute';

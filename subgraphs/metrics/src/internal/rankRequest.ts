@@ -11,7 +11,7 @@ import {
   type RankCondition,
   type RankOrder,
   type RankRunsRequest,
-} from '@lab/shared';
+} from '@lab/shared/internal';
 import { isUuid } from '../ingest/validate';
 import { metricsOf } from '../store/rankQuery';
 

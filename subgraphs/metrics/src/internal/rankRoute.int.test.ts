@@ -6,8 +6,8 @@
  * whatever the number of runs, and bodies it cannot take refused.
  */
 import { randomUUID } from 'node:crypto';
+import type { Caller } from '@lab/shared';
 import {
-  type Caller,
   callInternal,
   InternalCallError,
   METRICS_INTERNAL,
@@ -15,7 +15,7 @@ import {
   type RankCondition,
   type RankRunsRequest,
   type RankRunsResult,
-} from '@lab/shared';
+} from '@lab/shared/internal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ValidPoint } from '../store/types';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';

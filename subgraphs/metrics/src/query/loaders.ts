@@ -6,7 +6,7 @@
  * maxPoints, from, to, fromStep, toStep) in one, all Experiment.metricSummary
  * with the same name in one. compareRuns is one query per call (compare).
  */
-import type { RegistryAccess } from '@lab/shared';
+import type { RegistryAccess } from '@lab/shared/internal';
 import DataLoader from 'dataloader';
 import type { QueryStore } from '../store/queryStore';
 import type { ExperimentSummaryRow, MetricSummaryRow, SeriesParams, SeriesRow, SeriesWindow } from '../store/types';

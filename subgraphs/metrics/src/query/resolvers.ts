@@ -13,7 +13,8 @@
  * A metric the run never logged answers `logged: false` (points empty); one
  * logged but with no point in the range answers `logged: true`, points empty.
  */
-import { type BaseContext, labError } from '@lab/shared';
+import { labError } from '@lab/shared';
+import type { BaseContext } from '@lab/shared/subgraph';
 import { isUuid } from '../ingest/validate';
 import type { ExperimentSummaryRow, MetricSummaryRow, SeriesParams, SeriesRow, SeriesWindow } from '../store/types';
 import type { MetricsLoaders } from './loaders';

@@ -4,7 +4,7 @@
  * client. chdb allows one engine per process: open one store per process.
  */
 import type { Config, Logger } from '@lab/shared';
-import type { StoreStatus } from '@lab/shared/sdl';
+import type { StoreStatus } from '@lab/shared/subgraph';
 import { AuditStore } from './auditStore';
 import { type ClickHouseClient, createClickHouse } from './clickhouseClient';
 import { ExportStore } from './exportStore';

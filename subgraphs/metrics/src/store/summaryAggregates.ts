@@ -5,7 +5,7 @@
  * ClickHouse answers them from the step_blocks projection. "Last" is the
  * value at the largest step (queryStore.ts says why argMax by step).
  */
-import type { MetricAggregate } from '@lab/shared';
+import type { MetricAggregate } from '@lab/shared/internal';
 
 export const SUMMARY_AGGREGATES: Record<MetricAggregate, string> = {
   last: 'argMax(metric_value, step)',

@@ -27,7 +27,8 @@
  * points ingested by their replica, and the deletion reaches the replica the
  * registry called (docs/streams.md).
  */
-import { type DeleteMetricsRequest, labError } from '@lab/shared';
+import { labError } from '@lab/shared';
+import type { DeleteMetricsRequest } from '@lab/shared/internal';
 import type { MetricRow } from '../store/types';
 
 export interface StreamPoint {

@@ -1,4 +1,4 @@
-import { DATE_TIME_SDL, PAGE_INFO_SDL, STORE_STATUS_SDL } from '@lab/shared/sdl';
+import { DATE_TIME_SDL, PAGE_INFO_SDL, STORE_STATUS_SDL } from '@lab/shared/subgraph';
 
 /** Scalars, paging and sorting shared by every domain of the registry. */
 export const commonSdl = /* GraphQL */ `

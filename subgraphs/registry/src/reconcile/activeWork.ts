@@ -2,7 +2,7 @@
  * What the sagas are working on right now: the reconciler leaves their files
  * and metrics alone (a deletion removing them, a copy or a commit in progress).
  */
-import type { FileOwnerRef } from '@lab/shared';
+import type { FileOwnerRef } from '@lab/shared/internal';
 import { DATASET_VERSION_COMMIT, type DatasetVersionCommitInput } from '../sagas/datasetVersionCommit';
 import { EXPERIMENT_DELETE, type ExperimentDeleteInput } from '../sagas/experimentDelete';
 import { MODEL_VERSION_FROM_RUN, type ModelVersionFromRunInput } from '../sagas/modelVersionFromRun';

@@ -6,7 +6,8 @@
  * the metrics inventory (one query per page); the active sagas are read after
  * the scan. Repair: METRICS_INTERNAL.delete of the runs, 10,000 at a time.
  */
-import { type DeleteMetricsResult, METRICS_INTERNAL, publicReason } from '@lab/shared';
+import { publicReason } from '@lab/shared';
+import { type DeleteMetricsResult, METRICS_INTERNAL } from '@lab/shared/internal';
 import type { RegistryStore } from '../store/registryStore';
 import type { ActiveWork } from './activeWork';
 import { type CheckContext, chunks } from './check';

@@ -9,7 +9,7 @@ import {
   type ListFileOwnersResult,
   type ListMetricRunsResult,
   METRICS_INTERNAL,
-} from '@lab/shared';
+} from '@lab/shared/internal';
 import type { StoreServices } from '../sagas/storeServices';
 
 export type MetricRun = ListMetricRunsResult['runs'][number];

@@ -9,7 +9,7 @@
  * have passed their prefix before their files arrived), and every candidate
  * is confirmed with an inspect of its prefix before it is reported.
  */
-import { ARTIFACTS_INTERNAL, type FileOwnerRef, type FileOwnerSummary, type InspectFilesResult } from '@lab/shared';
+import { ARTIFACTS_INTERNAL, type FileOwnerRef, type FileOwnerSummary, type InspectFilesResult } from '@lab/shared/internal';
 import type { DatasetVersion } from '../store/datasetsStore';
 import type { ModelVersion } from '../store/modelsStore';
 import type { ActiveWork } from './activeWork';

@@ -10,7 +10,7 @@
  * per page) and read again after the active sagas were read: a saga that
  * ended in between has made its row by then.
  */
-import { ARTIFACTS_INTERNAL, type DeleteFilesResult, type FileOwnerRef, type FileOwnerSummary } from '@lab/shared';
+import { ARTIFACTS_INTERNAL, type DeleteFilesResult, type FileOwnerRef, type FileOwnerSummary } from '@lab/shared/internal';
 import type { RegistryStore } from '../store/registryStore';
 import type { ActiveWork } from './activeWork';
 import { type CheckContext, chunks, LOOKUP_BATCH, repairFinding } from './check';

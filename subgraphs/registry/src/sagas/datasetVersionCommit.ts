@@ -14,7 +14,7 @@
  * SHA-256 of the manifest "<sha256:hex> <name>\n" per file, by name.
  */
 import { createHash } from 'node:crypto';
-import { ARTIFACTS_INTERNAL, type DeleteFilesResult, type FileOwnerRef, type InspectFilesResult } from '@lab/shared';
+import { ARTIFACTS_INTERNAL, type DeleteFilesResult, type FileOwnerRef, type InspectFilesResult } from '@lab/shared/internal';
 import type { DatasetVersion } from '../store/datasetsStore';
 import type { NewSaga } from '../store/sagasStore';
 import { PermanentStepError, type SagaDefinition } from './saga';

@@ -11,7 +11,7 @@
  * It only goes forward: once marked deleted, nothing is restored. A failing
  * step is retried until it succeeds; the reconciler reports one that stays stuck.
  */
-import { ARTIFACTS_INTERNAL, type DeleteFilesResult, type DeleteMetricsResult, METRICS_INTERNAL } from '@lab/shared';
+import { ARTIFACTS_INTERNAL, type DeleteFilesResult, type DeleteMetricsResult, METRICS_INTERNAL } from '@lab/shared/internal';
 import type { Experiment } from '../store/experimentsStore';
 import type { NewSaga } from '../store/sagasStore';
 import type { SagaDefinition } from './saga';

@@ -11,7 +11,7 @@
  *
  * The row comes last, so a version is never visible without its files.
  */
-import { ARTIFACTS_INTERNAL, type CopyFilesResult, type DeleteFilesResult } from '@lab/shared';
+import { ARTIFACTS_INTERNAL, type CopyFilesResult, type DeleteFilesResult } from '@lab/shared/internal';
 import type { NewSaga } from '../store/sagasStore';
 import { PermanentStepError, type SagaDefinition } from './saga';
 

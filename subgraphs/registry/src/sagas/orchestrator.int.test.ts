@@ -5,7 +5,8 @@
  * it), failures are retried, permanent ones compensated in order.
  */
 import { randomUUID } from 'node:crypto';
-import { InternalCallError, type Logger } from '@lab/shared';
+import type { Logger } from '@lab/shared';
+import { InternalCallError } from '@lab/shared/internal';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../store/auditedStore';

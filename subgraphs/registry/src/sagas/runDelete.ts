@@ -13,7 +13,7 @@
  * It only goes forward, like deleteExperiment: a failing step is retried until
  * it succeeds; the reconciler reports one that stays stuck.
  */
-import { ARTIFACTS_INTERNAL, type DeleteFilesResult, type DeleteMetricsResult, METRICS_INTERNAL } from '@lab/shared';
+import { ARTIFACTS_INTERNAL, type DeleteFilesResult, type DeleteMetricsResult, METRICS_INTERNAL } from '@lab/shared/internal';
 import type { RunToDelete } from '../store/runsStore';
 import type { NewSaga } from '../store/sagasStore';
 import type { SagaDefinition } from './saga';

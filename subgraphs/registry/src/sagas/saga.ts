@@ -4,7 +4,8 @@
  * idempotent: the orchestrator runs a step again after a crash or a lost
  * answer, and a second run must change nothing.
  */
-import { InternalCallError, type Logger, publicReason, type WithPublicMessage } from '@lab/shared';
+import { type Logger, publicReason, type WithPublicMessage } from '@lab/shared';
+import { InternalCallError } from '@lab/shared/internal';
 import { GraphQLError } from 'graphql';
 import type { RegistryStore } from '../store/registryStore';
 import type { Saga } from '../store/sagasStore';

@@ -3,7 +3,8 @@
  * artifacts and metrics subgraphs' internal routes (packages/shared
  * internalApi.ts), called as the registry service, signed for route and body.
  */
-import { type Caller, callInternal, INTERNAL_API_SENDER } from '@lab/shared';
+import type { Caller } from '@lab/shared';
+import { callInternal, INTERNAL_API_SENDER } from '@lab/shared/internal';
 
 export const REGISTRY_SERVICE_CALLER: Caller = { id: INTERNAL_API_SENDER, kind: 'service', scopes: ['*'] };
 

@@ -16,7 +16,7 @@
  * NOT stays the complement on both sides (a comparison with a missing metric
  * is false, never unknown), so `NOT metrics.loss < 1` matches runs without loss.
  */
-import type { RankCondition } from '@lab/shared';
+import type { RankCondition } from '@lab/shared/internal';
 import { Prisma } from '../generated/prisma/client';
 import type { Comparison, FilterAst, FilterExpr } from './ast';
 import { type CompileOptions, compileRunFilter } from './compiler';

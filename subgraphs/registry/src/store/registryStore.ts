@@ -22,7 +22,7 @@ import { SagasStore } from './sagasStore';
 
 export type { User };
 
-import type { StoreStatus } from '@lab/shared/sdl';
+import type { StoreStatus } from '@lab/shared/subgraph';
 
 export type { StoreStatus };
 

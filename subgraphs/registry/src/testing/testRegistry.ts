@@ -4,7 +4,8 @@
  * statement sent to PostgreSQL counted (at the pg client, below Prisma);
  * optionally with a metrics service to call (run lists ranked by metrics).
  */
-import { type Caller, CONTEXT_HEADER, createLogger, signContext, startSubgraph } from '@lab/shared';
+import { type Caller, CONTEXT_HEADER, createLogger, signContext } from '@lab/shared';
+import { startSubgraph } from '@lab/shared/subgraph';
 import { createContext, type RegistryContext } from '../context';
 import { migrate } from '../db/migrate';
 import { startTempPostgres, type TempPostgres } from '../db/tempPostgres';

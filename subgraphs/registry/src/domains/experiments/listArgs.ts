@@ -4,7 +4,8 @@
  * and the run search language, planned between PostgreSQL and the metrics
  * service. Each refusal is BAD_USER_INPUT naming the argument.
  */
-import { labError, MAX_RANK_METRICS, type MetricRef } from '@lab/shared';
+import { labError } from '@lab/shared';
+import { MAX_RANK_METRICS, type MetricRef } from '@lab/shared/internal';
 import { type Cursor, type Direction, decodeCursor } from '../../common/pagination';
 import { checkJsonObject, checkStringMap, isUuid } from '../../common/validation';
 import { METRIC_NAME, planRunSearch, type RunSearchPlan } from '../../search';

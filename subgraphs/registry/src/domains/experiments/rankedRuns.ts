@@ -14,15 +14,15 @@
  * are (sort value, id): the metric's value (null for runs without it, which
  * come last) or the registry column's, so pages stay stable.
  */
+import { labError } from '@lab/shared';
 import {
   InternalCallError,
-  labError,
   MAX_RANK_RUNS,
   METRICS_INTERNAL,
   type RankOrder,
   type RankRunsRequest,
   type RankRunsResult,
-} from '@lab/shared';
+} from '@lab/shared/internal';
 import DataLoader from 'dataloader';
 import { type Connection, sortValueOf, toConnection } from '../../common/pagination';
 import type { RegistryContext } from '../../context';

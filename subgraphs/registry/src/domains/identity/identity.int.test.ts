@@ -3,7 +3,8 @@
  * in-process): users, API keys, projects, roles and memberships, and the
  * internal _authenticate and _canAccess fields.
  */
-import { type Caller, CONTEXT_HEADER, createLogger, createRegistryAccess, loadConfig, signContext } from '@lab/shared';
+import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
+import { createRegistryAccess } from '@lab/shared/internal';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP_ADMIN_ID } from '../../constants';

@@ -2,7 +2,8 @@
  * Mutation.reconcile: the reconciler (reconcile/) run on demand by an admin,
  * with the service's internal calls and the system as the audited actor.
  */
-import { InternalCallError, labError } from '@lab/shared';
+import { labError } from '@lab/shared';
+import { InternalCallError } from '@lab/shared/internal';
 import type { RegistryResolvers } from '../../common/resolvers';
 import type { RegistryContext } from '../../context';
 import { type ReconciliationReport, remaining } from '../../reconcile/report';

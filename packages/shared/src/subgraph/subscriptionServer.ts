@@ -18,9 +18,9 @@ import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'gr
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import { CONTEXT_HEADER, SUBSCRIPTION_CONNECTION_DOCUMENT, verifyContext } from '../callerContext';
+import { labError, maskError } from '../errors';
 import type { BaseContext } from './baseContext';
-import { CONTEXT_HEADER, SUBSCRIPTION_CONNECTION_DOCUMENT, verifyContext } from './callerContext';
-import { labError, maskError } from './errors';
 
 export interface SubscriptionServerOptions<TContext extends BaseContext> {
   name: string;

@@ -10,8 +10,8 @@
  * failing is SERVICE_UNAVAILABLE.
  */
 import DataLoader from 'dataloader';
-import { type Caller, signedJsonHeaders } from './callerContext';
-import { labError } from './errors';
+import { type Caller, signedJsonHeaders } from '../callerContext';
+import { labError } from '../errors';
 
 export type AccessKind = 'PROJECT' | 'EXPERIMENT' | 'RUN' | 'MODEL' | 'MODEL_VERSION' | 'DATASET' | 'DATASET_VERSION';
 /** READ: VIEWER, WRITE: EDITOR, MANAGE: OWNER of the entity's project (admins and services: always). */

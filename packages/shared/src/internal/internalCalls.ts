@@ -15,11 +15,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Express, Request, Response } from 'express';
-import { type Caller, CONTEXT_HEADER, type SignedContext, signedJsonHeaders, verifyContext } from './callerContext';
-import { ERROR_CODES, type ErrorCode, isErrorCode } from './errors';
+import { type Caller, CONTEXT_HEADER, type SignedContext, signedJsonHeaders, verifyContext } from '../callerContext';
+import { ERROR_CODES, type ErrorCode, isErrorCode } from '../errors';
+import type { Logger } from '../logger';
+import { mentionsInternals, type WithPublicMessage } from '../publicErrors';
 import { ARTIFACTS_INTERNAL, METRICS_INTERNAL } from './internalApi';
-import type { Logger } from './logger';
-import { mentionsInternals, type WithPublicMessage } from './publicErrors';
 
 /** What an internal call is signed for: the route and the digest of its body. */
 export function internalCallDocument(path: string, body: string): string {

@@ -5,7 +5,7 @@
  * by the subscription server for graphql-ws.
  */
 import type { Logger } from 'pino';
-import type { Caller } from './callerContext';
+import type { Caller } from '../callerContext';
 
 /** What every resolver of every subgraph receives. */
 export interface BaseContext {

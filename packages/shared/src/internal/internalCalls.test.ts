@@ -8,10 +8,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { labError } from './errors';
+import { labError } from '../errors';
+import { mentionsInternals, publicReason } from '../publicErrors';
 import { ARTIFACTS_INTERNAL, METRICS_INTERNAL } from './internalApi';
 import { callInternal, InternalCallError, type InternalCallOptions } from './internalCalls';
-import { mentionsInternals, publicReason } from './publicErrors';
 
 const OPTIONS: InternalCallOptions = {
   internalSecret: 'test-secret-0123456789abcdef0123',

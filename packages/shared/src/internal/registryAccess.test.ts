@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Caller, CONTEXT_HEADER, verifyContext } from './callerContext';
+import { type Caller, CONTEXT_HEADER, verifyContext } from '../callerContext';
 import { type AccessCheck, CAN_ACCESS_QUERY, createRegistryAccess } from './registryAccess';
 
 const SECRET = 'z'.repeat(32);

@@ -3,7 +3,7 @@
  * schema, mounted on express at /graphql, with /health, request-id logging and
  * the signed caller context checked on every GraphQL request.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -13,14 +13,14 @@ import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express, type Request } from 'express';
 import type { DocumentNode } from 'graphql';
 import type { Logger } from 'pino';
-import { canonicalJson } from './audit';
+import { canonicalJson } from '../audit';
+import { CONTEXT_HEADER, requestIdOf, verifyContext } from '../callerContext';
+import type { Config } from '../config';
+import { isExpectedErrorCode, labHttpError, maskError } from '../errors';
+import { checkHealth, type HealthCheck } from '../health';
+import { listen, type RunningServer } from '../httpServer';
+import { abortAtCutoff, type StopSchedule, stopSchedule } from '../stopSchedule';
 import type { BaseContext } from './baseContext';
-import { CONTEXT_HEADER, REQUEST_ID_HEADER, verifyContext } from './callerContext';
-import type { Config } from './config';
-import { isExpectedErrorCode, labHttpError, maskError } from './errors';
-import { checkHealth, type HealthCheck } from './health';
-import { listen, type RunningServer } from './httpServer';
-import { abortAtCutoff, type StopSchedule, stopSchedule } from './stopSchedule';
 import { type SubscriptionServer, serveSubscriptions } from './subscriptionServer';
 
 /** sha256 (hex) of an operation's text and its variables (canonical JSON): the same input makes the same digest. */
@@ -112,13 +112,6 @@ function requestLogPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TC
       };
     },
   };
-}
-
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-export function requestIdOf(req: Pick<Request, 'headers'>): string {
-  const given = req.headers[REQUEST_ID_HEADER];
-  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 export async function startSubgraph<TContext extends BaseContext>(
