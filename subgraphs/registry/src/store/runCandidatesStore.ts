@@ -14,7 +14,7 @@ import {
   RUN_COLUMNS,
   type RunQuery,
   type RunSortField,
-  runConditions,
+  runConditionsWithoutJoin,
 } from './runQueries';
 import { and, type KeysetCursor, keysetBeyond, orderBy, type Sort } from './sqlFragments';
 
@@ -64,8 +64,7 @@ export class RunCandidatesStore {
     const experimentIds = nested ? scope.experimentIds.map((id) => id.toLowerCase()) : [];
     const where = nested
       ? and([Prisma.sql`r.experiment_id = ANY(${experimentIds}::uuid[])`, ...nestedRunConditions(scope.query)])
-      : and(runConditions(scope.query));
-    const from = nested ? Prisma.sql`runs r` : Prisma.sql`runs r JOIN experiments e ON e.id = r.experiment_id`;
+      : and(runConditionsWithoutJoin(scope.query));
     const { order } = options;
     const column = order ? RUN_COLUMNS[order.sort.field] : undefined;
     const beyond = order && column ? keysetBeyond('r', column, order.sort.direction, order.cursor) : undefined;
@@ -91,7 +90,7 @@ export class RunCandidatesStore {
       outer.push(Prisma.sql`string_agg(CASE WHEN c.beyond THEN '1' ELSE '0' END, ''${aggregateOrder}) AS beyond`);
     }
     const query = Prisma.sql`SELECT ${Prisma.join(outer, ', ')} FROM (
-      SELECT ${Prisma.join(inner, ', ')} FROM ${from} WHERE ${where} ${sorted} LIMIT ${options.limit + 1}
+      SELECT ${Prisma.join(inner, ', ')} FROM runs r WHERE ${where} ${sorted} LIMIT ${options.limit + 1}
     ) c`;
     const { rows } = await this.pool.query<{ n: number; ids: string | null; eids?: string; flags?: string; beyond?: string }>(
       query.text,

@@ -64,11 +64,37 @@ export function nestedRunConditions(q: NestedRunQuery): Prisma.Sql[] {
   return c;
 }
 
+/** What a run's experiment (`e`) must be: live, in a readable project, in the project asked. */
+function experimentConditions(q: RunQuery): Prisma.Sql[] {
+  const c: Prisma.Sql[] = [LIVE_EXPERIMENT, ...projectsCondition(Prisma.sql`e.project_id`, q.projects)];
+  if (q.projectId) c.push(Prisma.sql`e.project_id = ${q.projectId}::uuid`);
+  return c;
+}
+
 /** Runs joined with their experiment (`e`) so project scoping applies. */
 export function runConditions(q: RunQuery): Prisma.Sql[] {
-  const c: Prisma.Sql[] = [LIVE_EXPERIMENT, ...projectsCondition(Prisma.sql`e.project_id`, q.projects)];
+  const c: Prisma.Sql[] = experimentConditions(q);
   if (q.experimentId) c.push(Prisma.sql`r.experiment_id = ${q.experimentId}::uuid`);
-  if (q.projectId) c.push(Prisma.sql`e.project_id = ${q.projectId}::uuid`);
+  c.push(...nestedRunConditions(q));
+  return c;
+}
+
+/**
+ * The same conditions over `runs r` alone, for reads of thousands of runs,
+ * where a join may check the experiment once per run: with an experiment
+ * asked, its conditions are an uncorrelated EXISTS (checked once); otherwise
+ * a semi-join (`r.experiment_id IN (SELECT e.id ...)`).
+ */
+export function runConditionsWithoutJoin(q: RunQuery): Prisma.Sql[] {
+  const experiments = experimentConditions(q);
+  const c: Prisma.Sql[] = [];
+  if (q.experimentId) {
+    const id = Prisma.sql`${q.experimentId}::uuid`;
+    c.push(Prisma.sql`EXISTS (SELECT 1 FROM experiments e WHERE e.id = ${id} AND ${Prisma.join(experiments, ' AND ')})`);
+    c.push(Prisma.sql`r.experiment_id = ${id}`);
+  } else {
+    c.push(Prisma.sql`r.experiment_id IN (SELECT e.id FROM experiments e WHERE ${Prisma.join(experiments, ' AND ')})`);
+  }
   c.push(...nestedRunConditions(q));
   return c;
 }
