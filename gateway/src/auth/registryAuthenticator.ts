@@ -26,7 +26,8 @@
  * key itself is never logged, cached or sent anywhere; only its hash is.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { type Caller, type Logger, labHttpError, signedJsonHeaders } from '@lab/shared';
+import { type Caller, type Logger, labHttpError } from '@lab/shared';
+import { createServiceClient, type GraphQLAnswer, ServiceUnreachableError } from '@lab/shared/internal';
 import { GATEWAY_SERVICE_CALLER } from '../constants';
 import { type Authenticator, credentialExpired } from './authenticate';
 
@@ -133,7 +134,10 @@ export function registryAuthenticator(options: RegistryAuthenticatorOptions): Re
   const settings = { ...REGISTRY_AUTHENTICATOR_DEFAULTS };
   for (const name of Object.keys(settings) as (keyof typeof settings)[]) settings[name] = options[name] ?? settings[name];
   const now = options.now ?? Date.now;
-  const doFetch = options.fetch ?? fetch;
+  const client = createServiceClient({
+    internalSecret: options.internalSecret,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   const live = new Map<string, Entry>();
   const unknown = new Map<string, number>();
   const inFlight = new Map<string, Promise<Caller | undefined>>();
@@ -184,25 +188,20 @@ export function registryAuthenticator(options: RegistryAuthenticatorOptions): Re
         service: 'registry',
       });
     };
-    let response: Response;
+    let answer: { status: number; body: GraphQLAnswer | undefined };
     try {
-      response = await doFetch(options.registryUrl, {
-        method: 'POST',
-        headers: signedJsonHeaders(options.internalSecret, { requestId, caller: GATEWAY_SERVICE_CALLER, query }),
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(settings.timeoutMs),
+      answer = await client.graphql(options.registryUrl, query, variables, {
+        caller: GATEWAY_SERVICE_CALLER,
+        requestId,
+        timeoutMs: settings.timeoutMs,
       });
     } catch (err) {
-      throw unavailable('unreachable', err);
+      throw unavailable('unreachable', err instanceof ServiceUnreachableError ? err.cause : err);
     }
-    let body: { data?: Record<string, unknown> | null; errors?: unknown[] };
-    try {
-      body = (await response.json()) as typeof body;
-    } catch (err) {
-      throw unavailable(`unreadable answer (HTTP ${response.status})`, err);
-    }
-    if (!response.ok || body.errors?.length || !body.data || !(field in body.data)) {
-      throw unavailable(`HTTP ${response.status}: ${JSON.stringify(body.errors ?? null).slice(0, 500)}`);
+    const { status, body } = answer;
+    if (!body) throw unavailable(`unreadable answer (HTTP ${status})`);
+    if (status < 200 || status >= 300 || body.errors?.length || !body.data || !(field in body.data)) {
+      throw unavailable(`HTTP ${status}: ${JSON.stringify(body.errors ?? null).slice(0, 500)}`);
     }
     return body.data[field] as T;
   }

@@ -20,8 +20,8 @@ import {
   type ApiUsageBatch,
   type ApiUsageRecord,
   type Logger,
-  signedJsonHeaders,
 } from '@lab/shared';
+import { createServiceClient, type ServiceClient } from '@lab/shared/internal';
 import { GATEWAY_SERVICE_CALLER } from '../constants';
 import type { GatewayMetrics } from './gatewayMetrics';
 
@@ -53,7 +53,7 @@ export class ApiUsageRecorder {
   private readonly retryDelayMs: number;
   private readonly maxRetryDelayMs: number;
   private readonly timeoutMs: number;
-  private readonly doFetch: typeof fetch;
+  private readonly client: ServiceClient;
   private buffer: ApiUsageRecord[] = [];
   /** The batch being sent or waiting for its retry. */
   private current: ApiUsageBatch | undefined;
@@ -71,7 +71,10 @@ export class ApiUsageRecorder {
     this.retryDelayMs = options.retryDelayMs ?? 500;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.doFetch = options.fetch ?? fetch;
+    this.client = createServiceClient({
+      internalSecret: options.internalSecret,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
     this.interval = setInterval(() => this.pump(), options.flushIntervalMs ?? 1000);
     this.interval.unref();
   }
@@ -141,18 +144,14 @@ export class ApiUsageRecorder {
     let status: number;
     let answer = '';
     try {
-      const res = await this.doFetch(this.options.url, {
-        method: 'POST',
-        headers: signedJsonHeaders(this.options.internalSecret, {
-          requestId: batch.batchId,
-          caller: GATEWAY_SERVICE_CALLER,
-          query: API_USAGE_SIGNED_DOCUMENT,
-        }),
-        body: JSON.stringify(batch),
-        signal: AbortSignal.timeout(this.timeoutMs),
+      const res = await this.client.post(this.options.url, batch, {
+        caller: GATEWAY_SERVICE_CALLER,
+        requestId: batch.batchId,
+        document: API_USAGE_SIGNED_DOCUMENT,
+        timeoutMs: this.timeoutMs,
       });
       status = res.status;
-      answer = await res.text().catch(() => '');
+      answer = res.text;
     } catch (err) {
       // Once per outage: the retries are counted in /metrics.
       if (this.failures === 0)

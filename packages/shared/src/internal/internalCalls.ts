@@ -5,7 +5,7 @@
  * cannot carry another body, and it expires like every signed context (60 s).
  *
  * A route answers 200 with its JSON result, or an error status with
- * `{ code, message }` (code from errors.ts). `callInternal` turns the answer
+ * `{ code, message }` (code from errors.ts). `callInternal` (sent by serviceClient.ts) turns the answer
  * into the result or an InternalCallError that says whether retrying can help:
  * network errors, timeouts, 5xx and 429 are transient; any other 4xx is
  * permanent (the request itself is wrong, or the thing is gone). Its message
@@ -15,11 +15,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { Express, Request, Response } from 'express';
-import { type Caller, CONTEXT_HEADER, type SignedContext, signedJsonHeaders, verifyContext } from '../callerContext';
+import { type Caller, CONTEXT_HEADER, type SignedContext, verifyContext } from '../callerContext';
 import { ERROR_CODES, type ErrorCode, isErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { mentionsInternals, type WithPublicMessage } from '../publicErrors';
 import { ARTIFACTS_INTERNAL, METRICS_INTERNAL } from './internalApi';
+import { createServiceClient, ServiceUnreachableError } from './serviceClient';
 
 /** What an internal call is signed for: the route and the digest of its body. */
 export function internalCallDocument(path: string, body: string): string {
@@ -86,23 +87,19 @@ export async function callInternal<T>(baseUrl: string, path: string, body: unkno
   const url = new URL(path, baseUrl).toString();
   const address = new URL(baseUrl).host;
   const service = serviceOfRoute(path);
-  let response: globalThis.Response;
+  let answered: { status: number; text: string };
   try {
-    response = await (options.fetch ?? fetch)(url, {
-      method: 'POST',
-      headers: signedJsonHeaders(options.internalSecret, {
-        requestId: options.requestId,
-        caller: options.caller,
-        query: internalCallDocument(path, text),
-      }),
-      body: text,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    answered = await createServiceClient(options).post(url, text, {
+      caller: options.caller,
+      requestId: options.requestId,
+      document: internalCallDocument(path, text),
+      timeoutMs: options.timeoutMs ?? 30_000,
     });
   } catch (err) {
-    const timedOut = err instanceof Error && err.name === 'TimeoutError';
-    const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause?.code;
+    if (!(err instanceof ServiceUnreachableError)) throw err;
+    const { timedOut, networkCode } = err;
     throw new InternalCallError(
-      `${path} at ${address} ${timedOut ? 'timed out' : `unreachable${typeof cause === 'string' ? ` (${cause})` : ''}`}`,
+      `${path} at ${address} ${timedOut ? 'timed out' : `unreachable${networkCode ? ` (${networkCode})` : ''}`}`,
       'SERVICE_UNAVAILABLE',
       true,
       {
@@ -113,13 +110,13 @@ export async function callInternal<T>(baseUrl: string, path: string, body: unkno
   }
   let answer: unknown;
   try {
-    answer = await response.json();
+    answer = JSON.parse(answered.text);
   } catch {
     answer = undefined;
   }
-  if (response.ok && answer !== undefined) return answer as T;
+  const status = answered.status;
+  if (status >= 200 && status < 300 && answer !== undefined) return answer as T;
   const { code, message } = (answer ?? {}) as { code?: unknown; message?: unknown };
-  const status = response.status;
   const transient = status >= 500 || status === 429 || answer === undefined;
   const errorCode: ErrorCode = isErrorCode(code) ? code : transient ? 'SERVICE_UNAVAILABLE' : 'INTERNAL';
   throw new InternalCallError(

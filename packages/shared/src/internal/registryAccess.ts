@@ -7,11 +7,11 @@
  * Create one client per request: checks made in the same tick go out as one
  * POST (a DataLoader), and each answer is cached for the request. Unknown ids
  * answer false, like ids the caller may not see. The registry being down or
- * failing is SERVICE_UNAVAILABLE.
+ * failing is SERVICE_UNAVAILABLE. Sent by the signed client (serviceClient.ts).
  */
 import DataLoader from 'dataloader';
-import { type Caller, signedJsonHeaders } from '../callerContext';
-import { labError } from '../errors';
+import type { Caller } from '../callerContext';
+import { createServiceClient, ServiceUnreachableError, serviceUnavailable } from './serviceClient';
 
 export type AccessKind = 'PROJECT' | 'EXPERIMENT' | 'RUN' | 'MODEL' | 'MODEL_VERSION' | 'DATASET' | 'DATASET_VERSION';
 /** READ: VIEWER, WRITE: EDITOR, MANAGE: OWNER of the entity's project (admins and services: always). */
@@ -49,36 +49,23 @@ export interface RegistryAccess {
 }
 
 export function createRegistryAccess(options: RegistryAccessOptions): RegistryAccess {
-  const doFetch = options.fetch ?? fetch;
-  const timeoutMs = options.timeoutMs ?? 5_000;
+  const client = createServiceClient(options);
+  const call = { caller: options.caller, requestId: options.requestId, timeoutMs: options.timeoutMs ?? 5_000 };
 
   async function ask(checks: readonly AccessCheck[]): Promise<boolean[]> {
-    const unavailable = (reason: string) =>
-      labError('SERVICE_UNAVAILABLE', `Cannot check access with the registry: ${reason}`, { service: 'registry' });
-    let response: Response;
+    const unavailable = (reason: string) => serviceUnavailable('registry', 'check access with the registry', reason);
+    let answer: Awaited<ReturnType<typeof client.graphql<{ _canAccess?: unknown }>>>;
     try {
-      response = await doFetch(options.registryUrl, {
-        method: 'POST',
-        headers: signedJsonHeaders(options.internalSecret, {
-          requestId: options.requestId,
-          caller: options.caller,
-          query: CAN_ACCESS_QUERY,
-        }),
-        body: JSON.stringify({ query: CAN_ACCESS_QUERY, variables: { checks } }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      answer = await client.graphql<{ _canAccess?: unknown }>(options.registryUrl, CAN_ACCESS_QUERY, { checks }, call);
     } catch (err) {
-      throw unavailable(err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'unreachable');
+      throw unavailable(err instanceof ServiceUnreachableError && err.timedOut ? 'timed out' : 'unreachable');
     }
-    let body: { data?: { _canAccess?: unknown } | null; errors?: { message?: string }[] };
-    try {
-      body = (await response.json()) as typeof body;
-    } catch {
-      throw unavailable(`unreadable answer (HTTP ${response.status})`);
-    }
+    const { status, body } = answer;
+    if (!body) throw unavailable(`unreadable answer (HTTP ${status})`);
     const answers = body.data?._canAccess;
-    if (!response.ok || body.errors?.length || !Array.isArray(answers) || answers.length !== checks.length) {
-      throw unavailable(`HTTP ${response.status}${body.errors?.[0]?.message ? `: ${body.errors[0].message}` : ''}`);
+    const ok = status >= 200 && status < 300;
+    if (!ok || body.errors?.length || !Array.isArray(answers) || answers.length !== checks.length) {
+      throw unavailable(`HTTP ${status}${body.errors?.[0]?.message ? `: ${body.errors[0].message}` : ''}`);
     }
     return answers.map((a) => a === true);
   }

@@ -5,16 +5,17 @@
  * the end user's access was checked, batched per tick, and keeps the answers:
  * these links never change.
  */
-import { type Caller, labError, signedJsonHeaders } from '@lab/shared';
+import type { Caller } from '@lab/shared';
+import { createServiceClient, ServiceUnreachableError, serviceUnavailable } from '@lab/shared/internal';
 import DataLoader from 'dataloader';
 import type { LocatedOwner, Owner, OwnerKind } from './owners';
 
 export const ARTIFACTS_SERVICE_CALLER: Caller = { id: 'artifacts', kind: 'service', scopes: ['*'] };
 
-const FIELD: Record<OwnerKind, (v: string) => string> = {
-  RUN: (v) => `run(id: ${v}) { experiment { id } }`,
-  DATASET_VERSION: (v) => `datasetVersion(id: ${v}) { dataset { id } }`,
-  MODEL_VERSION: (v) => `modelVersion(id: ${v}) { model { id } }`,
+const FIELD: Record<OwnerKind, string> = {
+  RUN: 'run(id: $v) { experiment { id } }',
+  DATASET_VERSION: 'datasetVersion(id: $v) { dataset { id } }',
+  MODEL_VERSION: 'modelVersion(id: $v) { model { id } }',
 };
 
 type Answer = { experiment?: { id: string }; dataset?: { id: string }; model?: { id: string } } | null;
@@ -28,36 +29,29 @@ export function createOwnerLocator(options: { registryUrl: string; internalSecre
   const known = new Map<string, string>();
   const MAX_KNOWN = 100_000;
   const cacheKey = (o: Owner) => `${o.kind}:${o.id.toLowerCase()}`;
-  const unavailable = (reason: string) =>
-    labError('SERVICE_UNAVAILABLE', `Cannot look owners up in the registry: ${reason}`, { service: 'registry' });
+  const client = createServiceClient(options);
+  const unavailable = (reason: string) => serviceUnavailable('registry', 'look owners up in the registry', reason);
 
   async function ask(owners: readonly Owner[]): Promise<(string | undefined)[]> {
-    const vars = owners.map((_, i) => `$i${i}: ID!`).join(', ');
-    const fields = owners.map((o, i) => `o${i}: ${FIELD[o.kind](`$i${i}`)}`).join(' ');
-    const query = `query ArtifactOwners(${vars}) { ${fields} }`;
+    const lookups = owners.map((o) => ({ field: FIELD[o.kind], type: 'ID!', value: o.id }));
     const requestId = `artifacts-owners-${Date.now().toString(36)}`;
-    let body: { data?: Record<string, Answer> | null; errors?: { message?: string; path?: (string | number)[] }[] };
+    let answer: Awaited<ReturnType<typeof client.lookups<Answer>>>;
     try {
-      const response = await fetch(options.registryUrl, {
-        method: 'POST',
-        headers: signedJsonHeaders(options.internalSecret, { requestId, caller: ARTIFACTS_SERVICE_CALLER, query }),
-        body: JSON.stringify({ query, variables: Object.fromEntries(owners.map((o, i) => [`i${i}`, o.id])) }),
-        signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+      answer = await client.lookups<Answer>(options.registryUrl, 'ArtifactOwners', lookups, {
+        caller: ARTIFACTS_SERVICE_CALLER,
+        requestId,
+        timeoutMs: options.timeoutMs ?? 5_000,
       });
-      body = (await response.json()) as typeof body;
     } catch (err) {
-      throw unavailable(err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'unreachable');
+      throw unavailable(err instanceof ServiceUnreachableError && err.timedOut ? 'timed out' : 'unreachable');
     }
-    if (!body.data) {
+    if (!answer.answered) throw unavailable('unreachable');
+    if (answer.answers.every((a) => a === undefined)) {
       // A non-null root field (run) that is NOT_FOUND voids the whole answer: ask one by one.
       if (owners.length > 1) return (await Promise.all(owners.map((o) => ask([o])))).flat();
       return [undefined];
     }
-    const data = body.data;
-    return owners.map((_, i) => {
-      const a = data[`o${i}`];
-      return a?.experiment?.id ?? a?.dataset?.id ?? a?.model?.id;
-    });
+    return answer.answers.map((a) => a?.experiment?.id ?? a?.dataset?.id ?? a?.model?.id);
   }
 
   const loader = new DataLoader<Owner, string | undefined, string>(ask, {

@@ -6,8 +6,14 @@
  * context (NOT_FOUND when the run is unknown or hidden from the caller);
  * write permission from its `_canAccess` through createRegistryAccess.
  */
-import { type Caller, labError, signedJsonHeaders } from '@lab/shared';
-import { createRegistryAccess } from '@lab/shared/internal';
+import type { Caller } from '@lab/shared';
+import {
+  createRegistryAccess,
+  createServiceClient,
+  lookupIndexOf,
+  ServiceUnreachableError,
+  serviceUnavailable,
+} from '@lab/shared/internal';
 import DataLoader from 'dataloader';
 
 export type RunVerdict = { ok: true; experimentId: string } | { ok: false; code: 'NOT_FOUND' | 'FORBIDDEN'; reason: string };
@@ -27,47 +33,30 @@ export interface RunAccess {
   experimentOf(runId: string): Promise<string | null>;
 }
 
-interface GqlAnswer {
-  data?: Record<string, { experiment?: { id?: string } | null } | null> | null;
-  errors?: { message?: string; path?: (string | number)[]; extensions?: { code?: string } }[];
-}
-
 export function createRunAccess(options: RunAccessOptions): RunAccess {
   const access = createRegistryAccess(options);
-  const timeoutMs = options.timeoutMs ?? 5_000;
-  const unavailable = (reason: string) =>
-    labError('SERVICE_UNAVAILABLE', `Cannot look runs up in the registry: ${reason}`, { service: 'registry' });
-
-  async function post(ids: readonly string[]): Promise<GqlAnswer> {
-    const vars = ids.map((_, i) => `$i${i}: ID!`).join(', ');
-    const fields = ids.map((_, i) => `r${i}: run(id: $i${i}) { experiment { id } }`).join(' ');
-    const query = `query MetricsRunExperiments(${vars}) { ${fields} }`;
-    const variables = Object.fromEntries(ids.map((id, i) => [`i${i}`, id]));
-    let response: Response;
-    try {
-      response = await fetch(options.registryUrl, {
-        method: 'POST',
-        headers: signedJsonHeaders(options.internalSecret, { requestId: options.requestId, caller: options.caller, query }),
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      throw unavailable(err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'unreachable');
-    }
-    try {
-      return (await response.json()) as GqlAnswer;
-    } catch {
-      throw unavailable(`unreadable answer (HTTP ${response.status})`);
-    }
-  }
+  const client = createServiceClient(options);
+  const call = { caller: options.caller, requestId: options.requestId, timeoutMs: options.timeoutMs ?? 5_000 };
+  const unavailable = (reason: string) => serviceUnavailable('registry', 'look runs up in the registry', reason);
 
   /** Experiment id per run id, null when the registry says NOT_FOUND. */
   async function experiments(ids: readonly string[]): Promise<(string | null)[]> {
-    const answer = await post(ids);
-    const out: (string | null | undefined)[] = ids.map((_, i) => answer.data?.[`r${i}`]?.experiment?.id);
-    for (const error of answer.errors ?? []) {
-      const alias = error.path?.[0];
-      const i = typeof alias === 'string' && /^r\d+$/.test(alias) ? Number(alias.slice(1)) : -1;
+    const lookups = ids.map((id) => ({ field: 'run(id: $v) { experiment { id } }', type: 'ID!', value: id }));
+    let answer: Awaited<ReturnType<typeof client.lookups<{ experiment?: { id?: string } | null }>>>;
+    try {
+      answer = await client.lookups<{ experiment?: { id?: string } | null }>(
+        options.registryUrl,
+        'MetricsRunExperiments',
+        lookups,
+        call,
+      );
+    } catch (err) {
+      throw unavailable(err instanceof ServiceUnreachableError && err.timedOut ? 'timed out' : 'unreachable');
+    }
+    if (!answer.answered) throw unavailable(`unreadable answer (HTTP ${answer.status})`);
+    const out: (string | null | undefined)[] = answer.answers.map((a) => a?.experiment?.id);
+    for (const error of answer.errors) {
+      const i = lookupIndexOf(error);
       if (i >= 0 && (error.extensions?.code === 'NOT_FOUND' || error.extensions?.code === 'BAD_USER_INPUT')) out[i] = null;
       else throw unavailable(error.message ?? 'error');
     }

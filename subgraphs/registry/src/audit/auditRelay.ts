@@ -34,8 +34,8 @@ import {
   auditBatchId,
   type Caller,
   type Logger,
-  signedJsonHeaders,
 } from '@lab/shared';
+import { createServiceClient, type ServiceClient, ServiceUnreachableError } from '@lab/shared/internal';
 import type { OutboxStore, SendVerdict } from '../store/outboxStore';
 
 export const AUDIT_RELAY_CALLER: Caller = { id: AUDIT_SENDER, kind: 'service', scopes: ['*'] };
@@ -72,7 +72,7 @@ export class AuditRelay {
   private readonly timeoutMs: number;
   private readonly retentionMs: number;
   private readonly pruneIntervalMs: number;
-  private readonly doFetch: typeof fetch;
+  private readonly client: ServiceClient;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
@@ -91,7 +91,10 @@ export class AuditRelay {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
     this.pruneIntervalMs = options.pruneIntervalMs ?? 3600 * 1000;
-    this.doFetch = options.fetch ?? fetch;
+    this.client = createServiceClient({
+      internalSecret: options.internalSecret,
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
   }
 
   start(): void {
@@ -170,22 +173,18 @@ export class AuditRelay {
   private async send(events: AuditEvent[]): Promise<SendVerdict | undefined> {
     const batch: AuditBatch = { batchId: auditBatchId(events.map((e) => e.id)), events };
     const requestId = `audit-${batch.batchId.slice(0, 16)}`;
-    let res: Response;
+    let res: { status: number; text: string };
     try {
-      res = await this.doFetch(this.options.url, {
-        method: 'POST',
-        headers: signedJsonHeaders(this.options.internalSecret, {
-          requestId,
-          caller: AUDIT_RELAY_CALLER,
-          query: AUDIT_SIGNED_DOCUMENT,
-        }),
-        body: JSON.stringify(batch),
-        signal: AbortSignal.timeout(this.timeoutMs),
+      res = await this.client.post(this.options.url, batch, {
+        caller: AUDIT_RELAY_CALLER,
+        requestId,
+        document: AUDIT_SIGNED_DOCUMENT,
+        timeoutMs: this.timeoutMs,
       });
     } catch (err) {
-      throw new SendError(err instanceof Error && err.name === 'TimeoutError' ? 'timed out' : 'metrics subgraph unreachable');
+      throw new SendError(err instanceof ServiceUnreachableError && err.timedOut ? 'timed out' : 'metrics subgraph unreachable');
     }
-    const text = await res.text().catch(() => '');
+    const text = res.text;
     if (res.status === 400) {
       const rejected = this.rejectedEvents(events, text);
       if (rejected.size > 0) return { rejected };
