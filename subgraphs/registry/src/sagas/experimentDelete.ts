@@ -11,9 +11,9 @@
  * It only goes forward: once marked deleted, nothing is restored. A failing
  * step is retried until it succeeds; the reconciler reports one that stays stuck.
  */
-import { ARTIFACTS_INTERNAL, type DeleteFilesResult, type DeleteMetricsResult, METRICS_INTERNAL } from '@lab/shared/internal';
 import type { Experiment } from '../store/experimentsStore';
 import type { NewSaga } from '../store/sagasStore';
+import { type DeletionState, deletionSteps } from './deletionSteps';
 import type { SagaDefinition } from './saga';
 
 export const EXPERIMENT_DELETE = 'experiment.delete';
@@ -24,45 +24,15 @@ export interface ExperimentDeleteInput {
   name: string;
 }
 
-export interface ExperimentDeleteState {
-  deletedPoints: number;
-  deletedFiles: number;
-  abortedUploads: number;
-}
+export type ExperimentDeleteState = DeletionState;
 
 export const experimentDelete: SagaDefinition<ExperimentDeleteInput, ExperimentDeleteState> = {
   kind: EXPERIMENT_DELETE,
-  steps: [
-    {
-      name: 'deleteMetrics',
-      async run({ input, services }) {
-        const done = await services.metrics<DeleteMetricsResult>(
-          METRICS_INTERNAL.delete,
-          { experimentId: input.experimentId },
-          { timeoutMs: 10 * 60_000 },
-        );
-        return { deletedPoints: done.deleted };
-      },
-    },
-    {
-      name: 'deleteFiles',
-      async run({ input, services }) {
-        const done = await services.artifacts<DeleteFilesResult>(
-          ARTIFACTS_INTERNAL.delete,
-          { scope: { kind: 'EXPERIMENT', id: input.experimentId } },
-          { timeoutMs: 10 * 60_000 },
-        );
-        return { deletedFiles: done.deleted, abortedUploads: done.abortedUploads };
-      },
-    },
-    {
-      name: 'purge',
-      async run({ input, store }) {
-        await store.experiments.purgeExperiment(input.experimentId);
-        return undefined;
-      },
-    },
-  ],
+  steps: deletionSteps<ExperimentDeleteInput>({
+    metrics: (input) => ({ experimentId: input.experimentId }),
+    files: (input) => ({ kind: 'EXPERIMENT', id: input.experimentId }),
+    purge: (input, store) => store.experiments.purgeExperiment(input.experimentId),
+  }),
   compensation: [],
 };
 

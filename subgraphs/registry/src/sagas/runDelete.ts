@@ -13,9 +13,9 @@
  * It only goes forward, like deleteExperiment: a failing step is retried until
  * it succeeds; the reconciler reports one that stays stuck.
  */
-import { ARTIFACTS_INTERNAL, type DeleteFilesResult, type DeleteMetricsResult, METRICS_INTERNAL } from '@lab/shared/internal';
 import type { RunToDelete } from '../store/runsStore';
 import type { NewSaga } from '../store/sagasStore';
+import { type DeletionState, deletionSteps } from './deletionSteps';
 import type { SagaDefinition } from './saga';
 
 export const RUN_DELETE = 'run.delete';
@@ -27,45 +27,15 @@ export interface RunDeleteInput {
   name: string;
 }
 
-export interface RunDeleteState {
-  deletedPoints: number;
-  deletedFiles: number;
-  abortedUploads: number;
-}
+export type RunDeleteState = DeletionState;
 
 export const runDelete: SagaDefinition<RunDeleteInput, RunDeleteState> = {
   kind: RUN_DELETE,
-  steps: [
-    {
-      name: 'deleteMetrics',
-      async run({ input, services }) {
-        const done = await services.metrics<DeleteMetricsResult>(
-          METRICS_INTERNAL.delete,
-          { runIds: [input.runId] },
-          { timeoutMs: 10 * 60_000 },
-        );
-        return { deletedPoints: done.deleted };
-      },
-    },
-    {
-      name: 'deleteFiles',
-      async run({ input, services }) {
-        const done = await services.artifacts<DeleteFilesResult>(
-          ARTIFACTS_INTERNAL.delete,
-          { scope: { kind: 'RUN', id: input.runId, parentId: input.experimentId } },
-          { timeoutMs: 10 * 60_000 },
-        );
-        return { deletedFiles: done.deleted, abortedUploads: done.abortedUploads };
-      },
-    },
-    {
-      name: 'purge',
-      async run({ input, store }) {
-        await store.runs.purgeRun(input.runId);
-        return undefined;
-      },
-    },
-  ],
+  steps: deletionSteps<RunDeleteInput>({
+    metrics: (input) => ({ runIds: [input.runId] }),
+    files: (input) => ({ kind: 'RUN', id: input.runId, parentId: input.experimentId }),
+    purge: (input, store) => store.runs.purgeRun(input.runId),
+  }),
   compensation: [],
 };
 
