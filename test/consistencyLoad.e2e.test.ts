@@ -24,14 +24,16 @@ const BASE_EXPERIMENTS = 10;
 /** Keys sent once more, after their copies settled, with other input. */
 const REUSED_KEYS = 12;
 /**
- * updateExperiment keys on an experiment whose row is held locked for HOLD_MS:
- * the attempt that claims the key waits for the row (inside Prisma's 5 s
- * transaction timeout), its duplicates give up on the key after the
- * registry's 2 s. Few, so the waiting transactions leave most of the
- * registry's 10 connections to the rest of the load.
+ * updateExperiment keys, each on an experiment of its own whose row is held
+ * locked: the attempt that claims the key waits for the row (inside Prisma's
+ * 5 s transaction timeout), its duplicates give up on the key after the
+ * registry's 2 s and are told it is in progress; the row is released once
+ * that answer came (or after HOLD_LIMIT_MS), so the check does not depend on
+ * how fast a loaded machine delivers the copies. Few, so the waiting
+ * transactions leave most of the registry's 10 connections to the rest.
  */
 const HELD_KEYS = 2;
-const HOLD_MS = 3_000;
+const HOLD_LIMIT_MS = 20_000;
 const IN_FLIGHT = 32;
 /** Seeds the plan (copies, modes, delays), so a failing mix can be run again. */
 const SEED = 0x1dc0ffee;
@@ -170,10 +172,12 @@ const sortedIds = (ids: string[]) => [...ids].sort();
 
 describe('idempotent mutations under concurrent load, with retries and duplicated keys', () => {
   let platform: TestPlatform;
-  let db: pg.Client;
+  let databaseUrl: string;
   let projectId: string;
   const baseExperiments: string[] = [];
-  let heldExperiment: string;
+  const heldExperiments: string[] = [];
+  /** In-progress answers per held key. */
+  const heldInProgress = new Map<string, number>();
   const inFlight = new InFlight(IN_FLIGHT);
   const ledger: Ledger = { sent: 0, ok: 0, reused: 0, inProgress: 0, rateLimited: 0, aborted: 0, failed: 0 };
   const failures: string[] = [];
@@ -216,6 +220,8 @@ describe('idempotent mutations under concurrent load, with retries and duplicate
       const outcome = await inFlight.run(() => post(m, variables, abortAfterMs));
       ledger.sent += 1;
       ledger[outcome.kind] += 1;
+      if (outcome.kind === 'inProgress' && m.key.startsWith('load-held-'))
+        heldInProgress.set(m.key, (heldInProgress.get(m.key) ?? 0) + 1);
       if (outcome.kind === 'failed') failures.push(`${m.key}: ${outcome.detail}`);
       abortAfterMs = undefined;
       const wait = retryDelay(outcome);
@@ -256,7 +262,7 @@ describe('idempotent mutations under concurrent load, with retries and duplicate
       };
     });
     const updates = Array.from({ length: UPDATES }, (_, i) => update(`load-update-${i}`, baseExperiments[i % BASE_EXPERIMENTS]));
-    const held = Array.from({ length: HELD_KEYS }, (_, i) => update(`load-held-${i}`, heldExperiment));
+    const held = Array.from({ length: HELD_KEYS }, (_, i) => update(`load-held-${i}`, heldExperiments[i]));
     return [...held, ...shuffled([...creates, ...runs, ...updates], random)];
   }
 
@@ -270,11 +276,22 @@ describe('idempotent mutations under concurrent load, with retries and duplicate
     };
   }
 
-  /** Locks the experiment's row in a transaction of its own, as a long write elsewhere would, for `ms`; `released` once committed. */
-  async function holdExperimentRow(id: string, ms: number): Promise<{ released: Promise<unknown> }> {
+  /**
+   * Locks the experiment's row in a transaction of its own, as a long write elsewhere would, until `key`'s
+   * duplicates were told the key is in progress (or HOLD_LIMIT_MS passed); `released` once committed.
+   */
+  async function holdExperimentRow(id: string, key: string): Promise<{ released: Promise<unknown> }> {
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
     await db.query('BEGIN');
     await db.query('SELECT 1 FROM experiments WHERE id = $1 FOR UPDATE', [id]);
-    return { released: sleep(ms).then(() => db.query('COMMIT')) };
+    const released = (async () => {
+      const until = Date.now() + HOLD_LIMIT_MS;
+      while (!heldInProgress.get(key) && Date.now() < until) await sleep(20);
+      await db.query('COMMIT');
+      await db.end();
+    })();
+    return { released };
   }
 
   /** Sends every mutation's copies; a key picked for reuse is sent once more with other input after its copies settled. */
@@ -332,17 +349,15 @@ describe('idempotent mutations under concurrent load, with retries and duplicate
   beforeAll(async () => {
     // The gateway's rate limit off: the load is meant to reach the registry, 32 requests at a time.
     platform = await startTestPlatform({ env: { GATEWAY_RATE_LIMIT_PER_SECOND: '0' } });
-    db = new pg.Client({ connectionString: platform.serviceEnv.DATABASE_URL });
-    await db.connect();
+    databaseUrl = platform.serviceEnv.DATABASE_URL as string;
     const project = await ok<{ createProject: { id: string } }>(
       'mutation { createProject(input: { name: "consistency-load" }) { id } }',
     );
     projectId = project.createProject.id;
     for (let i = 0; i < BASE_EXPERIMENTS; i++) baseExperiments.push(await createExperiment(`base-${i}`));
-    heldExperiment = await createExperiment('held');
+    for (let i = 0; i < HELD_KEYS; i++) heldExperiments.push(await createExperiment(`held-${i}`));
   });
   afterAll(async () => {
-    await db?.end();
     await platform?.stop();
   });
 
@@ -357,9 +372,9 @@ describe('idempotent mutations under concurrent load, with retries and duplicate
         .map((m) => m.key),
     );
 
-    const { released } = await holdExperimentRow(heldExperiment, HOLD_MS);
+    const holds = await Promise.all(heldExperiments.map((id, i) => holdExperimentRow(id, `load-held-${i}`)));
     const { answers, reuses } = await runLoad(mutations, plans, reusedKeys);
-    await released;
+    await Promise.all(holds.map((h) => h.released));
 
     // Every request ended as the client expects, and every copy of a key answered the same entity.
     expect(failures.slice(0, 5)).toEqual([]);
@@ -378,7 +393,7 @@ describe('idempotent mutations under concurrent load, with retries and duplicate
     }
 
     // Exactly one entity per logical mutation: none doubled by a copy, none lost, none made by a reused key.
-    const madeBefore = BASE_EXPERIMENTS + 1;
+    const madeBefore = BASE_EXPERIMENTS + HELD_KEYS;
     expect(await totalCount('experiments')).toBe(madeBefore + CREATES);
     expect(await totalCount('runs')).toBe(RUNS);
 
@@ -393,7 +408,7 @@ describe('idempotent mutations under concurrent load, with retries and duplicate
     expect(new Set(events.map((e) => e.id)).size).toBe(eventsBefore + logical);
     const entitiesOf = (action: string) => sortedIds(events.filter((e) => e.action === action).map((e) => e.entityId));
     expect(entitiesOf('experiment.create')).toEqual(
-      sortedIds([...baseExperiments, heldExperiment, ...idsOf('createExperiment')]),
+      sortedIds([...baseExperiments, ...heldExperiments, ...idsOf('createExperiment')]),
     );
     expect(entitiesOf('run.start')).toEqual(sortedIds(idsOf('startRun')));
     expect(entitiesOf('experiment.update')).toEqual(sortedIds(idsOf('updateExperiment')));
@@ -422,6 +437,6 @@ describe('idempotent mutations under concurrent load, with retries and duplicate
     // The mix happened: aborts mid-flight, copies after the first answer, duplicates of a key still in progress.
     expect(ledger.aborted).toBeGreaterThan(0);
     expect(plans.flat().filter((c) => c.mode === 'afterAnswer').length).toBeGreaterThan(0);
-    expect(ledger.inProgress).toBeGreaterThanOrEqual(HELD_KEYS);
+    for (let i = 0; i < HELD_KEYS; i++) expect(heldInProgress.get(`load-held-${i}`), `load-held-${i}`).toBeGreaterThan(0);
   });
 });
