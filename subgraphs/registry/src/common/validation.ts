@@ -44,12 +44,24 @@ export function checkDescription(field: string, value: string | null | undefined
   return value;
 }
 
-/** A JSON object (not an array or scalar) of bounded size. */
+/**
+ * A NUL character in a string or key of serialised JSON: `\u0000` after an
+ * even number of backslashes (after an odd number it is the text "\u0000"
+ * following an escaped backslash).
+ */
+const JSON_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
+
+/**
+ * A JSON object (not an array or scalar) of bounded size, without NUL
+ * characters in its strings or keys (PostgreSQL's JSONB cannot store them).
+ */
 export function checkJsonObject(field: string, value: unknown): Record<string, unknown> | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) bad(field, 'must be a JSON object');
-  const bytes = Buffer.byteLength(JSON.stringify(value));
+  const json = JSON.stringify(value);
+  const bytes = Buffer.byteLength(json);
   if (bytes > MAX_JSON_BYTES) bad(field, `must be at most ${MAX_JSON_BYTES} bytes of JSON (got ${bytes})`);
+  if (JSON_NUL.test(json)) bad(field, 'must not contain NUL characters (\\u0000) in its keys or strings');
   return value as Record<string, unknown>;
 }
 

@@ -131,6 +131,9 @@ describe('createExperiment', () => {
     [{ name: 'tagged', tags: { team: { nested: true } } }, 'tags.team', /must be a string, number or boolean/],
     [{ name: 'tagged2', tags: { 'bad key!': 'x' } }, 'tags key "bad key!"', /must start with a letter or digit/],
     [{ name: 'described', description: 'bell\u0007' }, 'description', /control characters/],
+    [{ name: 'nul-value', config: { deep: [{ note: 'a\u0000b' }] } }, 'config', /must not contain NUL characters/],
+    [{ name: 'nul-key', config: { 'a\u0000': 1 } }, 'config', /must not contain NUL characters/],
+    [{ name: 'nul-tag', tags: { team: 'x\u0000' } }, 'tags', /must not contain NUL characters/],
   ])('refuses bad input with BAD_USER_INPUT naming the field (%#: %s)', async (input, field, message) => {
     const err = await fails(CREATE, bob, { input: { projectId: ids.p1, ...input } });
     expect(err.extensions?.code).toBe('BAD_USER_INPUT');
