@@ -7,10 +7,24 @@
  * cache layer, minipass streams and a proxy-aware agent per request), which
  * showed as a fifth of the gateway's CPU time under load; this does the same
  * POST with a reused connection and one Buffer.concat.
+ *
+ * A reused connection must never turn into a failed answer:
+ * - an idle connection is closed before the subgraph would close it: after
+ *   the `Keep-Alive: timeout=N` its last answer announced, less a second,
+ *   or after `idleMs` (2 s, well under the 5 s of Node's servers) when it
+ *   announced none; a subgraph announcing less than a second or
+ *   `Connection: close` gets no reuse at all;
+ * - a query that fails on a reused connection before any byte of its answer
+ *   (the subgraph closed the connection as the request went out: ECONNRESET,
+ *   EPIPE) is sent once more on a new connection. Mutations and
+ *   subscriptions are never sent twice; neither is a request whose answer
+ *   had begun, nor one that failed on a new connection.
  */
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
+import { getOperationAST, OperationTypeNode, parse } from 'graphql';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherRequestInit = NonNullable<Parameters<Fetcher>[1]>;
@@ -24,13 +38,25 @@ export interface SubgraphFetcherOptions {
   maxFreeSockets?: number;
   /** Milliseconds a connection may stay silent during a request before it fails. Default 30,000. */
   timeoutMs?: number;
+  /**
+   * Milliseconds an idle connection is kept when the subgraph announced no keep-alive timeout; an
+   * announced one (less a second) is used when shorter. Default 2,000.
+   */
+  idleMs?: number;
 }
 
-export const SUBGRAPH_FETCHER_DEFAULTS = { maxSockets: 256, maxFreeSockets: 64, timeoutMs: 30_000 } as const;
+export const SUBGRAPH_FETCHER_DEFAULTS = { maxSockets: 256, maxFreeSockets: 64, timeoutMs: 30_000, idleMs: 2_000 } as const;
+
+/** Kept back from a subgraph's announced keep-alive timeout, so our close comes first. */
+const ANNOUNCED_TIMEOUT_MARGIN_MS = 1_000;
+/** Errors of a connection the peer closed before answering. */
+const DROPPED = new Set(['ECONNRESET', 'EPIPE']);
 
 export interface SubgraphFetcher extends Fetcher {
   /** Closes the idle connections. */
   close(): void;
+  /** Requests sent again on a new connection after a reused one was found closed (since start). */
+  readonly retries: number;
 }
 
 export function subgraphFetcher(options: SubgraphFetcherOptions = {}): SubgraphFetcher {
@@ -40,22 +66,31 @@ export function subgraphFetcher(options: SubgraphFetcherOptions = {}): SubgraphF
     maxFreeSockets: options.maxFreeSockets ?? SUBGRAPH_FETCHER_DEFAULTS.maxFreeSockets,
     scheduling: 'lifo' as const,
   };
-  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+  const idleMs = options.idleMs ?? SUBGRAPH_FETCHER_DEFAULTS.idleMs;
+  const agents = {
+    'http:': retireBeforePeer(new http.Agent(agentOptions), idleMs),
+    'https:': retireBeforePeer(new https.Agent(agentOptions), idleMs),
+  };
   const timeoutMs = options.timeoutMs ?? SUBGRAPH_FETCHER_DEFAULTS.timeoutMs;
   const targets = new Map<string, URL>();
+  let retries = 0;
 
-  const fetcher = (url: string, init: FetcherRequestInit = {}) =>
+  const send = (url: string, target: URL, init: FetcherRequestInit, fresh: boolean) =>
     new Promise<FetcherResponse>((resolve, reject) => {
-      let target = targets.get(url);
-      if (!target) {
-        target = new URL(url);
-        targets.set(url, target);
-      }
       const secure = target.protocol === 'https:';
+      let answered = false;
       const req = (secure ? https : http).request(
         target,
-        { method: init.method ?? 'GET', headers: init.headers, agent: agents[secure ? 'https:' : 'http:'], timeout: timeoutMs },
+        {
+          method: init.method ?? 'GET',
+          headers: init.headers,
+          // A new connection of its own, closed after the answer: the pool may hold more closed ones.
+          agent: fresh ? false : agents[secure ? 'https:' : 'http:'],
+          timeout: timeoutMs,
+        },
         (res) => {
+          answered = true;
+          announcedIdle.set(res.socket, announcedIdleMs(res.headers));
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('error', reject);
@@ -63,18 +98,74 @@ export function subgraphFetcher(options: SubgraphFetcherOptions = {}): SubgraphF
         },
       );
       req.on('timeout', () => req.destroy(new Error(`request to ${url} timed out after ${timeoutMs} ms`)));
-      req.on('error', reject);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        const dropped = !answered && req.reusedSocket && DROPPED.has(err.code ?? '') && !signal?.aborted;
+        if (!fresh && dropped && isQuery(init.body)) {
+          retries++;
+          resolve(send(url, target, init, true));
+        } else reject(err);
+      });
       const signal = init.signal as AbortSignal | undefined;
       signal?.addEventListener('abort', () => req.destroy(new Error(`request to ${url} aborted`)), { once: true });
       req.end(init.body);
     });
 
-  return Object.assign(fetcher, {
-    close: () => {
-      agents['http:'].destroy();
-      agents['https:'].destroy();
-    },
-  });
+  const fetcher = (url: string, init: FetcherRequestInit = {}) => {
+    let target = targets.get(url);
+    if (!target) {
+      target = new URL(url);
+      targets.set(url, target);
+    }
+    return send(url, target, init, false);
+  };
+
+  const close = () => {
+    agents['http:'].destroy();
+    agents['https:'].destroy();
+  };
+  return Object.defineProperties(Object.assign(fetcher, { close }), { retries: { get: () => retries } }) as SubgraphFetcher;
+}
+
+/** Each connection's idle time as its last answer announced it (undefined: none announced). */
+const announcedIdle = new WeakMap<Socket, number | undefined>();
+
+/** `Keep-Alive: timeout=N` less the margin (0: do not reuse), or undefined without one. */
+function announcedIdleMs(headers: http.IncomingHttpHeaders): number | undefined {
+  if (headers.connection?.toLowerCase() === 'close') return 0;
+  const announced = headers['keep-alive'];
+  const seconds = /(?:^|[\s,])timeout=(\d+)/i.exec(typeof announced === 'string' ? announced : '')?.[1];
+  return seconds === undefined ? undefined : Math.max(0, Number(seconds) * 1000 - ANNOUNCED_TIMEOUT_MARGIN_MS);
+}
+
+/**
+ * An agent whose idle connections close after `idleMs` or the subgraph's announced timeout, whichever
+ * is shorter. (Node's own agent reads the announcement only when the agent has a timeout, and then
+ * applies that timeout to requests too.) The agent closes an idle connection whose timer fires.
+ */
+function retireBeforePeer<A extends http.Agent>(agent: A, idleMs: number): A {
+  agent.keepSocketAlive = (socket: Socket) => {
+    const announced = announcedIdle.get(socket);
+    const idle = announced === undefined ? idleMs : Math.min(idleMs, announced);
+    if (idle <= 0) return false;
+    socket.setKeepAlive(true, 1_000);
+    socket.unref();
+    socket.setTimeout(idle);
+    return true;
+  };
+  return agent;
+}
+
+/** Whether a request body is a GraphQL query (not a mutation or subscription), read only when a retry is in question. */
+function isQuery(body: unknown): boolean {
+  if (typeof body !== 'string') return false;
+  try {
+    const { query, operationName } = JSON.parse(body) as { query?: unknown; operationName?: unknown };
+    if (typeof query !== 'string') return false;
+    const operation = getOperationAST(parse(query), typeof operationName === 'string' ? operationName : undefined);
+    return operation?.operation === OperationTypeNode.QUERY;
+  } catch {
+    return false;
+  }
 }
 
 class SubgraphResponse implements FetcherResponse {
