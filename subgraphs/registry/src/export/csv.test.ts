@@ -12,6 +12,14 @@ describe('csv', () => {
     expect(csvField(new Date(0))).toBe('1970-01-01T00:00:00.000Z');
   });
 
+  it("prefixes text cells a spreadsheet would run as a formula with ', never numbers", () => {
+    expect(csvLine(['=HYPERLINK("http://x","y")', '+cmd', '-2+3', '@SUM(A1)', '\t=1', 'a=b', 'x-y'])).toBe(
+      `"'=HYPERLINK(""http://x"",""y"")",'+cmd,'-2+3,'@SUM(A1),'\t=1,a=b,x-y\r\n`,
+    );
+    expect(csvLine([-0.5, '-0.5', '+1e-3', '-.5', -3, '-', '-inf'])).toBe("-0.5,-0.5,+1e-3,-.5,-3,'-,'-inf\r\n");
+    expect(csvField({ '=a': 1 })).toBe('"{""=a"":1}"');
+  });
+
   it('reads nested config values by key path, keys with dots included', () => {
     const config = { optimizer: { lr: 3e-4, 'beta.1': 0.9 }, layers: [1, 2] };
     expect(valueAt(config, ['optimizer', 'lr'])).toBe(3e-4);
