@@ -4,10 +4,12 @@
  * field for a whole page of runs or experiments.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ClickHouseClient, createClickHouse } from '../store/clickhouseClient';
 import type { MetricRow, QueryEvent } from '../store/types';
 import { startTestMetrics, type TestMetrics } from '../testing/testMetrics';
 
 let t: TestMetrics;
+let raw: ClickHouseClient;
 const queries: QueryEvent[] = [];
 const T0 = Date.now() - 86_400_000;
 
@@ -43,9 +45,11 @@ async function newRunIn(experimentId: string, name: string): Promise<string> {
 beforeAll(async () => {
   t = await startTestMetrics('metric-names');
   t.metrics.store.query.onQuery = (e) => queries.push(e);
+  raw = await createClickHouse(t.config);
 }, 180_000);
 
 afterAll(async () => {
+  await raw?.close();
   await t?.stop();
 });
 
@@ -95,6 +99,14 @@ describe('Experiment.metricNames', () => {
     const result = await t.gql(t.viewer, EXPERIMENT_NAMES, reps('Experiment', [e1, e2, e3]));
     expect(result.errors).toBeUndefined();
     expect(queries.map((q) => q.kind)).toEqual(['experimentMetricNames']);
+    // The query reads the experiment_names projection, not the points (ClickHouse refuses it otherwise).
+    const [asked] = queries;
+    const fromProjection = await raw.query({
+      query: `${asked?.query} SETTINGS force_optimize_projection = 1`,
+      query_params: asked?.params,
+      format: 'JSONEachRow',
+    });
+    expect(await fromProjection.json()).toHaveLength(2);
     expect(result.data._entities).toEqual([
       { id: e1, metricNames: ['acc', 'loss', 'perplexity'] },
       { id: e2, metricNames: ['reward'] },

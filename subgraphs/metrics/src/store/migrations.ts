@@ -189,5 +189,30 @@ TTL toDateTime(recorded_at) + INTERVAL 1 DAY`,
   ],
 };
 
+const experimentNames: Migration = {
+  version: 7,
+  name: 'experiment_names projection on experiment_metrics',
+  statements: (o) => [
+    // Per (experiment, metric name): how many points. Experiment.metricNames
+    // groups by these two keys, so ClickHouse reads this projection (a few rows
+    // per part, sorted by experiment) instead of every point of the experiment's
+    // runs. Kept exact like step_blocks: inserted, merged, deleted (ALTER DELETE
+    // rebuilds it) and expired with its part's rows.
+    `ALTER TABLE ${qualified(o, 'experiment_metrics')}${onCluster(o)} ADD PROJECTION IF NOT EXISTS experiment_names (
+  SELECT experiment_id, metric_name, count()
+  GROUP BY experiment_id, metric_name
+)`,
+    `ALTER TABLE ${qualified(o, 'experiment_metrics')}${onCluster(o)} MATERIALIZE PROJECTION experiment_names`,
+  ],
+};
+
 /** Every migration, in version order. Append only. */
-export const MIGRATIONS: readonly Migration[] = [initial, deduplication, stepBlocks, usageDeduplication, auditTrail, ingestKeys];
+export const MIGRATIONS: readonly Migration[] = [
+  initial,
+  deduplication,
+  stepBlocks,
+  usageDeduplication,
+  auditTrail,
+  ingestKeys,
+  experimentNames,
+];

@@ -124,14 +124,14 @@ GROUP BY run_id`;
 
   /**
    * The metric names logged in each experiment (by any of its runs), sorted,
-   * in one query. The sorting key starts with run_id, so this reads the
-   * experiments' points (two columns; the experiment_id skip index passes over
-   * other experiments' granules).
+   * in one query. The inner GROUP BY (experiment_id, metric_name) is answered
+   * from the experiment_names projection (migration 7): a few rows per part
+   * and name, not the experiments' points.
    */
   async experimentMetricNames(experimentIds: readonly string[]): Promise<{ experimentId: string; names: string[] }[]> {
     if (experimentIds.length === 0) return [];
-    const query = `SELECT toString(experiment_id) AS id, arraySort(groupUniqArray(toString(metric_name))) AS names
-FROM ${this.table} WHERE experiment_id IN {experimentIds:Array(UUID)}
+    const query = `SELECT toString(experiment_id) AS id, arraySort(groupArray(toString(metric_name))) AS names
+FROM (SELECT experiment_id, metric_name FROM ${this.table} WHERE experiment_id IN {experimentIds:Array(UUID)} GROUP BY experiment_id, metric_name)
 GROUP BY experiment_id`;
     const rows = await this.rows<{ id: string; names: string[] }>('experimentMetricNames', query, { experimentIds });
     return rows.map((r) => ({ experimentId: r.id, names: r.names }));
