@@ -107,6 +107,8 @@ const envSchema = z.object({
   LAB_S3_PORT: port(4569),
 
   DATABASE_URL: optionalUrl(['postgres:', 'postgresql:']),
+  /** Shared state across replicas (live streams, rate limits, APQ); unset keeps it all in each process. */
+  LAB_REDIS_URL: optionalUrl(['redis:', 'rediss:']),
 
   CLICKHOUSE_URL: optionalUrl(['http:', 'https:']),
   CLICKHOUSE_USER: z.string().default('default'),
@@ -272,6 +274,8 @@ export interface Config {
   ports: { gateway: number; registry: number; metrics: number; artifacts: number; postgres: number; s3: number };
   subgraphUrls: { registry: string; metrics: string; artifacts: string };
   postgres: { url: string | undefined };
+  /** Redis shared by the replicas (docs/operations/scale-out.md); undefined: each process keeps its own state. */
+  redis: { url: string | undefined };
   clickhouse: {
     url: string | undefined;
     user: string;
@@ -434,6 +438,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       artifacts: e.ARTIFACTS_URL ?? local(e.ARTIFACTS_PORT),
     },
     postgres: { url: e.DATABASE_URL },
+    redis: { url: e.LAB_REDIS_URL },
     clickhouse: {
       url: e.CLICKHOUSE_URL,
       user: e.CLICKHOUSE_USER,

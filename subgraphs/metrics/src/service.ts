@@ -17,6 +17,7 @@ import { createResolvers, type MetricsContext } from './resolvers';
 import { typeDefs } from './schema';
 import { type MetricsStore, openMetricsStore } from './store/metricsStore';
 import { MetricStreamHub } from './stream/metricStreamHub';
+import { type SharedStreams, shareStreams } from './stream/sharedStreams';
 import { usageHandler } from './usage/usageRoute';
 
 export interface RunningMetrics {
@@ -46,8 +47,11 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
   }
   const runAccess = (requestId: string, caller: IngestContext['caller']) =>
     createRunAccess({ registryUrl: config.subgraphUrls.registry, internalSecret, requestId, caller });
-  const streams = new MetricStreamHub();
-  store.ingest.onInserted = (rows) => streams.publish(rows);
+  // With LAB_REDIS_URL, every replica's stored rows reach every replica's subscribers (docs/operations/scale-out.md).
+  const sharing = config.redis.url ? shareStreams({ url: config.redis.url, log }) : undefined;
+  const streams = new MetricStreamHub(sharing ? { watcher: sharing.watcher } : {});
+  const shared: SharedStreams | undefined = sharing?.attach(streams);
+  store.ingest.onInserted = shared ? (rows) => shared.publish(rows) : (rows) => streams.publish(rows);
   const running = await startSubgraph<MetricsContext>(
     {
       name: 'metrics',
@@ -74,13 +78,14 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
           exports: store.exports,
           internalSecret,
           log,
-          onDelete: (scope) => streams.deleted(scope),
+          onDelete: (scope) => (shared ? shared.deleted(scope) : streams.deleted(scope)),
         });
         mountSeriesExport(app, { store: store.exports, internalSecret, log, runAccess });
       },
       health: { clickhouse: (signal) => store.ping(signal) },
-      onClose: () => {
+      onClose: async () => {
         streams.close();
+        await shared?.close();
         return store.close();
       },
     },

@@ -1,3 +1,4 @@
-/** Test support shared by several packages' tests: a Ceph RGW to test against, and signed-chunk uploads. */
+/** Test support shared by several packages' tests: a Ceph RGW and a Redis to test against, and signed-chunk uploads. */
 export * from './cephRgw';
+export * from './redisServer';
 export * from './signedChunks';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricRow } from '../store/types';
-import { MetricStreamHub, type StreamPoint } from './metricStreamHub';
+import { MetricStreamHub, type StreamEvent, type StreamPoint } from './metricStreamHub';
 
 const RUN = '0b7e6a52-3c1f-4d55-9a7e-1f2d3c4b5a60';
 const OTHER = '7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
@@ -16,12 +16,13 @@ const row = (name: string, step: number, runId = RUN): MetricRow => ({
 });
 
 /** Up to n points: stops early when nothing more is queued. */
-async function take(it: AsyncIterator<StreamPoint>, n: number): Promise<StreamPoint[]> {
+async function take(it: AsyncIterator<StreamEvent>, n: number): Promise<StreamPoint[]> {
   const out: StreamPoint[] = [];
   const idle = Symbol('idle');
   for (let i = 0; i < n; i++) {
     const r = await Promise.race([it.next(), new Promise<typeof idle>((resolve) => setTimeout(resolve, 50, idle))]);
     if (r === idle || r.done) break;
+    if ('eventsMayBeLost' in r.value) throw new Error('a notice where a point was expected');
     out.push(r.value);
   }
   return out;
@@ -129,5 +130,48 @@ describe('MetricStreamHub', () => {
     expect((await waiting).done).toBe(true);
     expect((await b.next()).done).toBe(true);
     expect(hub.size).toBe(0);
+  });
+
+  it('tells its watcher of the first subscriber of a run and last leaving, and waits for the feed before a stream starts', async () => {
+    const calls: string[] = [];
+    let feedReady = () => {};
+    const hub = new MetricStreamHub({
+      watcher: {
+        watch: (runId) => {
+          calls.push(`watch ${runId}`);
+          return new Promise<void>((resolve) => (feedReady = resolve));
+        },
+        unwatch: (runId) => calls.push(`unwatch ${runId}`),
+      },
+    });
+    const a = hub.subscribe(RUN.toUpperCase());
+    const b = hub.subscribe(RUN);
+    let ready = false;
+    const waiting = hub.ready(RUN).then(() => (ready = true));
+    await Promise.resolve();
+    expect(ready).toBe(false);
+    feedReady();
+    await waiting;
+    expect(hub.watchedRuns()).toEqual([RUN]);
+    await a.return?.();
+    expect(calls).toEqual([`watch ${RUN}`]);
+    await b.return?.();
+    expect(calls).toEqual([`watch ${RUN}`, `unwatch ${RUN}`]);
+    await hub.ready(RUN);
+  });
+
+  it('an interrupted feed gives every subscriber one notice before its next point, and the stream goes on', async () => {
+    const hub = new MetricStreamHub();
+    const waiting = hub.subscribe(RUN);
+    const queued = hub.subscribe(RUN);
+    const pending = waiting.next();
+    expect(hub.interrupted()).toBe(2);
+    expect((await pending).value).toEqual({ eventsMayBeLost: true });
+    hub.interrupted();
+    hub.publish([row('loss', 1)]);
+    for (const stream of [waiting, queued]) {
+      expect((await stream.next()).value).toEqual({ eventsMayBeLost: true });
+      expect((await stream.next()).value).toMatchObject({ name: 'loss', step: 1 });
+    }
   });
 });

@@ -23,9 +23,11 @@
  * remembers the deletion for DELETED_MEMORY_MS, so a subscription that passed
  * its access check just before is ended as soon as it starts.
  *
- * The hub is in-process: with several metrics replicas, subscribers see the
- * points ingested by their replica, and the deletion reaches the replica the
- * registry called (docs/streams.md).
+ * The hub is in-process. With LAB_REDIS_URL, sharedStreams.ts feeds it the
+ * rows every replica stored and the deletions every replica was told of, and
+ * is told (`watcher`) which runs have subscribers here; when that feed is
+ * interrupted, `interrupted()` gives every subscriber an `eventsMayBeLost`
+ * notice (docs/operations/scale-out.md).
  */
 import { labError } from '@lab/shared';
 import type { DeleteMetricsRequest } from '@lab/shared/internal';
@@ -42,9 +44,25 @@ export interface StreamPoint {
   skipped: number;
 }
 
+/** Not a point: events may have been lost just before (the feed from other replicas was interrupted). */
+export interface StreamNotice {
+  eventsMayBeLost: true;
+}
+
+export type StreamEvent = StreamPoint | StreamNotice;
+
+/** Told when a run gets its first subscriber here, and when its last one leaves. */
+export interface RunWatcher {
+  /** Resolves once points of the run stored elsewhere reach this hub (never rejects). */
+  watch(runId: string): Promise<void>;
+  unwatch(runId: string): void;
+}
+
 export interface MetricStreamOptions {
   /** Points a subscriber may have queued before the queue is coalesced (default 10,000). */
   maxQueued?: number;
+  /** Runs subscribed here, for a feed from other replicas (default: none, in-process only). */
+  watcher?: RunWatcher;
 }
 
 export const DEFAULT_MAX_QUEUED = 10_000;
@@ -53,11 +71,15 @@ export const DELETED_MEMORY_MS = 10 * 60_000;
 /** Most deletions remembered at once (runs and experiments); the oldest go first. */
 export const MAX_DELETED_REMEMBERED = 100_000;
 
-type Waiter = (result: IteratorResult<StreamPoint>) => void;
+type Waiter = (result: IteratorResult<StreamEvent>) => void;
+
+const NOTICE: StreamNotice = { eventsMayBeLost: true };
 
 /** One subscription: a bounded queue drained by its async iterator. */
-class Subscriber implements AsyncIterableIterator<StreamPoint> {
+class Subscriber implements AsyncIterableIterator<StreamEvent> {
   private queue: StreamPoint[] = [];
+  /** A notice to deliver before the next point. */
+  private noticePending = false;
   private waiter: { resolve: Waiter; reject: (err: unknown) => void } | undefined;
   private failure: Error | undefined;
   private done = false;
@@ -112,6 +134,18 @@ class Subscriber implements AsyncIterableIterator<StreamPoint> {
     if (this.queue.length > this.maxQueued) this.coalesce();
   }
 
+  /** Events may have been lost: the subscriber is told before its next point. */
+  notice(): void {
+    if (this.done) return;
+    if (this.waiter) {
+      const { resolve } = this.waiter;
+      this.waiter = undefined;
+      resolve({ value: NOTICE, done: false });
+      return;
+    }
+    this.noticePending = true;
+  }
+
   /** Keeps the latest queued point per metric; the others become its `skipped`. */
   private coalesce(): void {
     const latest = new Map<string, StreamPoint>();
@@ -152,7 +186,11 @@ class Subscriber implements AsyncIterableIterator<StreamPoint> {
     }
   }
 
-  next(): Promise<IteratorResult<StreamPoint>> {
+  next(): Promise<IteratorResult<StreamEvent>> {
+    if (this.noticePending && !this.done) {
+      this.noticePending = false;
+      return Promise.resolve({ value: NOTICE, done: false });
+    }
     const point = this.queue.shift();
     if (point) return Promise.resolve({ value: point, done: false });
     if (this.failure) {
@@ -166,7 +204,7 @@ class Subscriber implements AsyncIterableIterator<StreamPoint> {
     });
   }
 
-  return(): Promise<IteratorResult<StreamPoint>> {
+  return(): Promise<IteratorResult<StreamEvent>> {
     this.queue = [];
     this.finish();
     if (this.waiter) {
@@ -177,7 +215,7 @@ class Subscriber implements AsyncIterableIterator<StreamPoint> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  throw(err: unknown): Promise<IteratorResult<StreamPoint>> {
+  throw(err: unknown): Promise<IteratorResult<StreamEvent>> {
     void this.return();
     return Promise.reject(err);
   }
@@ -199,9 +237,13 @@ export class MetricStreamHub {
   private readonly maxQueued: number;
   /** Deleted run and experiment ids (lowercase), with when they may be forgotten, oldest first. */
   private readonly deletedIds = new Map<string, number>();
+  private readonly watcher: RunWatcher | undefined;
+  /** Runs watched through `watcher`: resolved once their feed is in place. */
+  private readonly watching = new Map<string, Promise<void>>();
 
   constructor(options: MetricStreamOptions = {}) {
     this.maxQueued = options.maxQueued ?? DEFAULT_MAX_QUEUED;
+    this.watcher = options.watcher;
   }
 
   /** Subscriptions open now. */
@@ -215,13 +257,16 @@ export class MetricStreamHub {
    * Points of a run as they are stored; `names` filters (undefined: every
    * metric). With the run's experiment, deleting the experiment ends it too.
    */
-  subscribe(runId: string, names?: readonly string[], experimentId?: string): AsyncIterableIterator<StreamPoint> {
+  subscribe(runId: string, names?: readonly string[], experimentId?: string): AsyncIterableIterator<StreamEvent> {
     const key = runId.toLowerCase();
     const experiment = experimentId?.toLowerCase();
     const subscriber = new Subscriber(key, experiment, names ? new Set(names) : undefined, this.maxQueued, (s) => {
       const set = this.runs.get(key);
       set?.delete(s);
-      if (set?.size === 0) this.runs.delete(key);
+      if (set?.size === 0) {
+        this.runs.delete(key);
+        if (this.watching.delete(key)) this.watcher?.unwatch(key);
+      }
     });
     if (this.wasDeleted(key) || (experiment !== undefined && this.wasDeleted(experiment))) {
       subscriber.fail(deletedError(key));
@@ -229,8 +274,33 @@ export class MetricStreamHub {
     }
     const set = this.runs.get(key);
     if (set) set.add(subscriber);
-    else this.runs.set(key, new Set([subscriber]));
+    else {
+      this.runs.set(key, new Set([subscriber]));
+      if (this.watcher) this.watching.set(key, this.watcher.watch(key));
+    }
     return subscriber;
+  }
+
+  /** Resolves once points of the run stored by other replicas reach this hub (at once without a feed). */
+  ready(runId: string): Promise<void> {
+    return this.watching.get(runId.toLowerCase()) ?? Promise.resolve();
+  }
+
+  /** The runs with subscribers here now. */
+  watchedRuns(): string[] {
+    return [...this.runs.keys()];
+  }
+
+  /** The feed from other replicas was interrupted: every subscriber is told events may have been lost. */
+  interrupted(): number {
+    let told = 0;
+    for (const set of this.runs.values()) {
+      for (const subscriber of set) {
+        subscriber.notice();
+        told++;
+      }
+    }
+    return told;
   }
 
   /**

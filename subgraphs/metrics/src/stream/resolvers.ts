@@ -3,12 +3,15 @@
  * hub both ingest paths publish to. The caller must be able to READ the run
  * when the subscription starts (NOT_FOUND otherwise, as for queries). The
  * stream knows the run's experiment, so deleting either ends it with NOT_FOUND.
+ * With a feed from other replicas, the subscription starts once that feed
+ * carries the run; an interrupted feed is an event with a SERVICE_UNAVAILABLE
+ * error carrying `eventsMayBeLost: true`, and the stream goes on.
  */
 import { labError } from '@lab/shared';
 import type { IngestContext } from '../ingest/logMetrics';
 import { isUuid, METRIC_NAME } from '../ingest/validate';
 import type { QueryContext } from '../query/resolvers';
-import type { MetricStreamHub, StreamPoint } from './metricStreamHub';
+import type { MetricStreamHub, StreamEvent, StreamPoint } from './metricStreamHub';
 
 export const MAX_STREAM_NAMES = 100;
 
@@ -35,9 +38,20 @@ export function streamResolvers(hub: MetricStreamHub) {
             ? await Promise.all([ctx.metrics.access.canRead('RUN', runId), ctx.runs.experimentOf(runId)])
             : [false, null];
           if (!readable || !experimentId) throw labError('NOT_FOUND', `run ${runId} not found`);
-          return hub.subscribe(runId, names ?? undefined, experimentId);
+          const stream = hub.subscribe(runId, names ?? undefined, experimentId);
+          await hub.ready(runId);
+          return stream;
         },
-        resolve: (point: StreamPoint) => point,
+        resolve: (event: StreamEvent) => {
+          if ('eventsMayBeLost' in event) {
+            throw labError(
+              'SERVICE_UNAVAILABLE',
+              'Points stored by other metrics replicas may have been missed (their feed was interrupted); the stream goes on: refetch Run.metricSeries to fill the gap',
+              { service: 'metrics', eventsMayBeLost: true },
+            );
+          }
+          return event;
+        },
       },
     },
     MetricPoint: {
