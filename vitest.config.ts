@@ -8,7 +8,7 @@ import { defineConfig } from 'vitest/config';
 const resolve = { alias: [{ find: /^graphql$/, replacement: createRequire(import.meta.url).resolve('graphql') }] };
 
 // Tests are split by suffix:
-//   *.test.ts      unit: no store, no process, milliseconds each
+//   *.test.ts      unit: no store, no process, milliseconds each (web/: the app's components, in project web)
 //   *.int.test.ts  integration: one package against the embedded stores
 //   *.e2e.test.ts  end to end: the whole platform as real processes, through the gateway
 export default defineConfig({
@@ -26,6 +26,17 @@ export default defineConfig({
             'ops/src/**/*.test.ts',
           ],
           exclude: ['**/*.int.test.ts', '**/*.e2e.test.ts', '**/node_modules/**'],
+        },
+      },
+      {
+        // The web app's component tests (a DOM in happy-dom) and its generated-types check; web/vite.config.ts's plugins.
+        extends: './web/vite.config.ts',
+        resolve,
+        test: {
+          name: 'web',
+          sequence: { groupOrder: 0 },
+          include: ['web/src/**/*.test.{ts,tsx}'],
+          environment: 'happy-dom',
         },
       },
       {

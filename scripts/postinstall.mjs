@@ -5,12 +5,15 @@
 //    that its postinstall would recreate; without them initdb cannot load libpq.
 //  - the Prisma client of the registry is generated from prisma/schema.prisma
 //    (offline: the JS engine, no engine download).
+//  - the web app is built into web/dist/ (when its sources changed), so the
+//    gateway serves it at / right after install.
 // The other denied scripts are not needed: esbuild's checks its binary, chdb's is
 // empty, protobufjs' creates a CLI folder, @prisma/* ones download engines.
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = path.resolve(import.meta.dirname, '..');
 const require = createRequire(path.join(root, 'package.json'));
@@ -48,5 +51,13 @@ function generatePrismaClient() {
   });
 }
 
+async function buildWebApp() {
+  const script = path.join(root, 'web', 'scripts', 'ensureBuild.mjs');
+  if (!existsSync(script)) return;
+  const { ensureWebBuild } = await import(pathToFileURL(script).href);
+  ensureWebBuild({ log: (line) => console.log(`[postinstall] ${line}`) });
+}
+
 hydrateEmbeddedPostgres();
 generatePrismaClient();
+await buildWebApp();

@@ -7,8 +7,9 @@
  * /graphql); then GraphQL on /graphql: an address past its failed
  * authentications refused before the body is read, the request observed,
  * the JSON body parsed, and Apollo's context made (the caller, then the rate
- * limit, then the operation limits checked before validation); last, the
- * errors met before Apollo (a body too large, not JSON).
+ * limit, then the operation limits checked before validation); then the
+ * web app (webApp.ts: /assets/ and index.html for app paths, never API
+ * paths); last, the errors met before Apollo (a body too large, not JSON).
  */
 import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -30,6 +31,7 @@ import { DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS, platformHealth } from './health';
 import { bodyErrors, ensureBody } from './httpErrors';
 import { idempotencyKeyOf } from './idempotencyKey';
 import { metricsIngest } from './metricsIngest';
+import { webApp } from './webApp';
 
 /** Room for Mutation.logMetrics' 10,000 points with a few tags each (about 1.5 MB of JSON). */
 export const DEFAULT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -109,6 +111,7 @@ export function gatewayRoutes(options: GatewayRoutesOptions): Express {
     enterRequestScope,
     expressMiddleware(options.apollo, { context: graphqlContext(options) }),
   );
+  app.use(webApp());
   app.use(bodyErrors(bodyLimit));
   return app;
 }
