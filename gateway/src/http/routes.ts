@@ -20,6 +20,7 @@ import type { Authenticator } from '../auth/authenticate';
 import type { AuthFailureLimit } from '../auth/authFailureLimit';
 import { authFailureOf, setAuthFailureHeaders } from '../auth/authFailures';
 import type { GatewayContext } from '../context';
+import { mlflowRoutes } from '../mlflow';
 import { metricsEndpoint } from '../observability/metricsEndpoint';
 import { assignRequestId, enterRequestScope, logRequest, scopeOf } from '../observability/requestId';
 import type { RequestObserver } from '../observability/requestObserver';
@@ -93,6 +94,20 @@ export function gatewayRoutes(options: GatewayRoutesOptions): Express {
       internalSecret: options.internalSecret,
       log,
       rateLimit: options.rateLimit,
+    }),
+  );
+  // MLflow's tracking REST API (/api/2.0/mlflow/..., /ajax-api/2.0/mlflow/..., /api/2.0/mlflow-artifacts/...).
+  app.use(
+    mlflowRoutes({
+      apollo: options.apollo,
+      authenticator,
+      authFailures,
+      rateLimit: options.rateLimit,
+      observer: options.observer,
+      ingestUrl: new URL(INGEST_PATH, config.subgraphUrls.metrics).toString(),
+      internalSecret: options.internalSecret,
+      log,
+      bodyLimitBytes: bodyLimit,
     }),
   );
   app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
