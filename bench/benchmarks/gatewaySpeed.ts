@@ -4,26 +4,38 @@
  * (accounts, inventory, products, reviews) and its heavy nested query —
  * users, their reviews, each review's product with its reviews and their
  * authors with their reviews and products, plus top products with inventory
- * and shipping estimates (about 71 KB of JSON per answer). 50 connections,
- * as the public benchmark's 50 virtual users.
+ * and shipping estimates (about 87 KB of JSON per answer).
+ *
+ * Three variants, each stock beside ours in the same run:
+ * - heavy: the heavy query from 50 connections of one caller, ours as the
+ *   platform runs it (identical in-flight subgraph queries of one caller
+ *   sent once);
+ * - heavy, no sharing: the same with in-flight sharing off;
+ * - mix: 20 connections, each its own caller, walking a mix of 16 requests
+ *   of varied selections and arguments (bench/gatewaySpeed/workload.ts),
+ *   in-flight sharing off.
+ * Every answer's body is compared with the verified body of its request
+ * (stock's answer, checked to hold no errors and to equal ours): one
+ * difference in ours fails the benchmark; stock's are counted (it reuses
+ * subgraph connections the subgraph has closed and answers 200 with errors).
  *
  * Setup (one run, same machine, same supergraph and subgraphs):
  * - the supergraph is composed at start with @apollo/composition from the
- *   subgraphs' SDL (bench/gatewaySpeed/subgraphs.ts);
+ *   subgraphs' SDL (bench/gatewaySpeed/subgraphs.ts); the subgraphs keep
+ *   Node's default keep-alive timeout of 5 s;
  * - the four subgraphs run in one process of their own, each gateway in
  *   another, the load driver (autocannon) in this one; the load alternates
- *   between the two gateways in rounds (3 phases of BENCH_DURATION seconds,
+ *   between stock and ours in rounds (3 phases of BENCH_DURATION seconds,
  *   at least 10, each), so what else the machine does falls on both;
  * - stock: Apollo Server + `new ApolloGateway({ supergraphSdl })`, nothing
- *   tuned; ours: createGatewayExecutor (what server.ts builds) in Apollo
- *   Server on express, API key authentication and signed subgraph requests
- *   on (bench/gatewaySpeed/gateways.ts). The protection and observability
- *   plugins of the platform server are not in either.
- * On a 2-core machine the three processes share the cores, so the figures
- * are relative: read the ratio.
+ *   tuned; ours: startGateway, the platform's gateway with everything on
+ *   (bench/gatewaySpeed/gateways.ts says what points where).
+ * On a 2-core machine the processes share the cores, so the figures are
+ * relative: read the ratio.
  *
  * Run alone: `npx tsx bench/benchmarks/gatewaySpeed.ts` (BENCH_DURATION
- * seconds a phase, default 10; BENCH_ROUNDS, default 3;
+ * seconds a phase, default 10; BENCH_ROUNDS, default 3; BENCH_VARIANTS, a
+ * comma list of heavy, heavy-nodedup, mix, default all;
  * BENCH_GATEWAY_NODE_OPTIONS, e.g. `--cpu-prof`, is passed to the gateway
  * processes).
  */
@@ -36,68 +48,11 @@ import { createInterface } from 'node:readline';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { SUBGRAPHS } from '../gatewaySpeed/subgraphs';
-import { type Benchmark, type Figure, figure, type LoadResult, load, percentile } from '../harness';
+import { type DriveResult, drive, HEAVY_QUERY, MIX } from '../gatewaySpeed/workload';
+import { type Benchmark, type Figure, figure, type LoadResult, percentile } from '../harness';
 
-export const GATEWAY_SPEED_QUERY = `fragment User on User {
-  id
-  username
-  name
-}
-
-fragment Review on Review {
-  id
-  body
-}
-
-fragment Product on Product {
-  inStock
-  name
-  price
-  shippingEstimate
-  upc
-  weight
-}
-
-query TestQuery {
-  users {
-    ...User
-    reviews {
-      ...Review
-      product {
-        ...Product
-        reviews {
-          ...Review
-          author {
-            ...User
-            reviews {
-              ...Review
-              product {
-                ...Product
-              }
-            }
-          }
-        }
-      }
-    }
-  }
-  topProducts {
-    ...Product
-    reviews {
-      ...Review
-      author {
-        ...User
-        reviews {
-          ...Review
-          product {
-            ...Product
-          }
-        }
-      }
-    }
-  }
-}`;
-
-const CONNECTIONS = 50;
+const HEAVY_CONNECTIONS = 50;
+const MIX_CALLERS = 20;
 const DIR = path.join(import.meta.dirname, '..', 'gatewaySpeed');
 
 function composeSupergraph(urls: Record<string, string>): string {
@@ -135,42 +90,48 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-/** Checks one answer: no errors, the expected shape, its size. */
-async function check(url: string, headers: Record<string, string>, body: string): Promise<number> {
-  const res = await fetch(url, { method: 'POST', headers, body });
+/** A request's answer body, refused unless HTTP 200 without errors. */
+async function answer(url: string, apiKey: string, body: string): Promise<string> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}.0` },
+    body,
+  });
   const text = await res.text();
-  const answer = JSON.parse(text) as {
-    data?: {
-      users?: { reviews?: { product?: { reviews?: { author?: { reviews?: unknown[] } }[] } }[] }[];
-      topProducts?: unknown[];
-    };
-    errors?: unknown;
-  };
-  const users = answer.data?.users ?? [];
-  const deepest = users[0]?.reviews?.[0]?.product?.reviews?.[0]?.author?.reviews;
-  if (
-    res.status !== 200 ||
-    answer.errors ||
-    users.length !== 6 ||
-    answer.data?.topProducts?.length !== 5 ||
-    deepest?.length !== 2
-  ) {
+  if (res.status !== 200 || (JSON.parse(text) as { errors?: unknown }).errors) {
     throw new Error(`unexpected answer from ${url} (HTTP ${res.status}): ${text.slice(0, 500)}`);
   }
-  return Buffer.byteLength(text);
+  return text;
 }
 
-/** Both gateways' figures over all rounds: completed requests per second, latency percentiles. */
-export interface GatewaySpeedResult {
+type Gateway = 'stock' | 'ours' | 'ours-nodedup';
+type Variant = 'heavy' | 'heavy-nodedup' | 'mix';
+const VARIANTS: Record<Variant, { ours: Gateway; bodies: readonly string[]; connections: number }> = {
+  heavy: { ours: 'ours', bodies: [JSON.stringify({ query: HEAVY_QUERY })], connections: HEAVY_CONNECTIONS },
+  'heavy-nodedup': { ours: 'ours-nodedup', bodies: [JSON.stringify({ query: HEAVY_QUERY })], connections: HEAVY_CONNECTIONS },
+  mix: { ours: 'ours-nodedup', bodies: MIX, connections: MIX_CALLERS },
+};
+
+/** Stock's and ours' figures over all rounds of one variant: completed requests per second, latency percentiles. */
+export interface VariantResult {
+  variant: Variant;
   stock: LoadResult;
   ours: LoadResult;
+  /** Answers checked; all of ours equal the verified ones. */
+  answers: number;
+  /** Stock's answers that were not (a subgraph connection it reused had been closed: HTTP 200 with errors). */
+  stockPartial: number;
+}
+
+export interface GatewaySpeedResult {
+  variants: VariantResult[];
   answerBytes: number;
   rounds: number;
 }
 
 /** Phases of one gateway merged: requests completed over the time measured, percentiles over every response. */
-function merge(phases: LoadResult[], seconds: number): LoadResult {
-  const times = phases.flatMap((p) => p.latenciesMs ?? []).sort((a, b) => a - b);
+function merge(phases: DriveResult[], seconds: number): LoadResult {
+  const times = phases.flatMap((p) => p.latenciesMs).sort((a, b) => a - b);
   return {
     requestsPerSecond: times.length / seconds,
     p50Ms: percentile(times, 0.5),
@@ -182,13 +143,17 @@ function merge(phases: LoadResult[], seconds: number): LoadResult {
 }
 
 /**
- * Both gateways run side by side (an idle one costs nothing); the load
- * alternates between them in `rounds` phases of `phaseSeconds` each, so a
- * change in what else the machine is doing falls on both. After each phase
- * one more request is awaited, so the requests still in flight are done
- * before the other gateway's phase starts.
+ * The gateways run side by side (an idle one costs nothing); in each variant
+ * the load alternates between stock and ours in `rounds` phases of
+ * `phaseSeconds` each, so a change in what else the machine is doing falls on
+ * both. Each phase waits for the requests in flight, so they are done before
+ * the other gateway's phase starts.
  */
-export async function measureGatewaySpeed(phaseSeconds: number, rounds = 3): Promise<GatewaySpeedResult> {
+export async function measureGatewaySpeed(
+  phaseSeconds: number,
+  rounds = 3,
+  variants: readonly Variant[] = ['heavy', 'heavy-nodedup', 'mix'],
+): Promise<GatewaySpeedResult> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-gateway-speed-'));
   const secret = randomBytes(32).toString('hex');
   const apiKey = randomBytes(24).toString('hex');
@@ -197,76 +162,124 @@ export async function measureGatewaySpeed(phaseSeconds: number, rounds = 3): Pro
   try {
     const subgraphs = await startProcess<Record<string, string>>('subgraphs.ts', [], {});
     children.push(subgraphs.child);
+    const { sink, ...subgraphUrls } = subgraphs.ready;
     const supergraphFile = path.join(dir, 'supergraph.graphql');
-    writeFileSync(supergraphFile, composeSupergraph(subgraphs.ready));
+    writeFileSync(supergraphFile, composeSupergraph(subgraphUrls));
     const env = {
       BENCH_SUPERGRAPH_FILE: supergraphFile,
-      BENCH_SUBGRAPH_URLS: JSON.stringify(subgraphs.ready),
+      BENCH_SUBGRAPH_URLS: JSON.stringify(subgraphUrls),
+      BENCH_SINK_URL: sink,
+      BENCH_CALLERS: String(MIX_CALLERS),
       LAB_INTERNAL_SECRET: secret,
       BENCH_API_KEY: apiKey,
     };
-    const body = JSON.stringify({ query: GATEWAY_SPEED_QUERY });
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` };
-    const urls = {} as Record<'stock' | 'ours', string>;
-    let answerBytes = 0;
-    for (const which of ['stock', 'ours'] as const) {
+    const needed = new Set<Gateway>(['stock', ...variants.map((v) => VARIANTS[v].ours)]);
+    const urls = {} as Record<Gateway, string>;
+    for (const which of needed) {
       const gateway = await startProcess<{ url: string }>('gateways.ts', [which], env, nodeOptions);
       children.push(gateway.child);
       urls[which] = gateway.ready.url;
-      answerBytes = await check(urls[which], headers, body);
     }
-    const phase = async (which: 'stock' | 'ours', seconds: number) => {
-      const result = await load({
-        url: urls[which],
-        headers,
-        body,
-        durationSeconds: seconds,
-        connections: CONNECTIONS,
-        timeoutSeconds: 60,
-      });
-      await check(urls[which], headers, body);
-      if (result.errors > 0 || result.non2xx > 0) {
-        throw new Error(`${which}: ${result.errors} errors or timeouts, ${result.non2xx} non-2xx answers`);
+    // The verified answers: stock's, without errors, and ours the same byte for byte.
+    const verified = new Map<string, string>();
+    for (const body of new Set(variants.flatMap((v) => VARIANTS[v].bodies))) {
+      const expected = await answer(urls.stock, apiKey, body);
+      for (const which of needed) {
+        const got = await answer(urls[which], apiKey, body);
+        if (got !== expected) throw new Error(`${which} answers ${body.slice(0, 80)} otherwise than stock: ${got.slice(0, 300)}`);
       }
-      return result;
-    };
-    await phase('stock', 2);
-    await phase('ours', 2);
-    const phases = { stock: [] as LoadResult[], ours: [] as LoadResult[] };
-    for (let round = 0; round < rounds; round++) {
-      phases.stock.push(await phase('stock', phaseSeconds));
-      phases.ours.push(await phase('ours', phaseSeconds));
+      verified.set(body, expected);
     }
-    const seconds = phaseSeconds * rounds;
-    return { stock: merge(phases.stock, seconds), ours: merge(phases.ours, seconds), answerBytes, rounds };
+    const results: VariantResult[] = [];
+    for (const variant of variants) {
+      const { bodies, connections } = VARIANTS[variant];
+      const expected = bodies.map((b) => verified.get(b) as string);
+      let stockPartial = 0;
+      const phase = async (which: Gateway, seconds: number) => {
+        const result = await drive({
+          url: urls[which],
+          bodies,
+          expected,
+          apiKey,
+          callers: MIX_CALLERS,
+          connections,
+          durationSeconds: seconds,
+        });
+        // Stock's own failures (it reuses connections the subgraphs closed) are counted, not ours to fix.
+        if (which === 'stock' && result.errors === 0 && result.non2xx === 0) {
+          stockPartial += result.partial;
+          return result;
+        }
+        if (result.errors > 0 || result.non2xx > 0 || result.partial > 0) {
+          throw new Error(
+            `${variant}, ${which}: ${result.errors} errors or timeouts, ${result.non2xx} non-2xx, ${result.partial} partial answers (${result.firstPartial})`,
+          );
+        }
+        return result;
+      };
+      const gateways = ['stock', VARIANTS[variant].ours] as const;
+      for (const which of gateways) await phase(which, 2);
+      const phases = { stock: [] as DriveResult[], ours: [] as DriveResult[] };
+      for (let round = 0; round < rounds; round++) {
+        phases.stock.push(await phase('stock', phaseSeconds));
+        phases.ours.push(await phase(gateways[1], phaseSeconds));
+      }
+      const seconds = phaseSeconds * rounds;
+      const answers = [...phases.stock, ...phases.ours].reduce((n, p) => n + p.latenciesMs.length, 0);
+      results.push({ variant, stock: merge(phases.stock, seconds), ours: merge(phases.ours, seconds), answers, stockPartial });
+    }
+    const answerBytes = Buffer.byteLength(verified.get(JSON.stringify({ query: HEAVY_QUERY })) ?? '');
+    return { variants: results, answerBytes, rounds };
   } finally {
     for (const child of children.reverse()) await stopProcess(child);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export function gatewaySpeedFigures({ stock, ours }: GatewaySpeedResult): Figure[] {
+const LABELS: Record<Variant, string> = {
+  heavy: 'heavy nested query',
+  'heavy-nodedup': 'heavy query, no sharing',
+  mix: `mix, ${MIX_CALLERS} callers, no sharing`,
+};
+
+export function gatewaySpeedFigures({ variants }: GatewaySpeedResult): Figure[] {
   const base = (v: number) => ({ name: 'stock @apollo/gateway, same subgraphs', value: v });
-  return [
-    figure('throughput, heavy nested query', 'req/s', ours.requestsPerSecond, base(stock.requestsPerSecond), 'higher'),
-    figure('p95 latency, heavy nested query', 'ms', ours.p95Ms ?? Number.NaN, base(stock.p95Ms ?? Number.NaN), 'lower'),
-    figure('p99 latency, heavy nested query', 'ms', ours.p99Ms, base(stock.p99Ms), 'lower'),
-  ];
+  return variants.flatMap(({ variant, stock, ours }) => [
+    figure(`throughput, ${LABELS[variant]}`, 'req/s', ours.requestsPerSecond, base(stock.requestsPerSecond), 'higher'),
+    figure(`p95 latency, ${LABELS[variant]}`, 'ms', ours.p95Ms ?? Number.NaN, base(stock.p95Ms ?? Number.NaN), 'lower'),
+    figure(`p99 latency, ${LABELS[variant]}`, 'ms', ours.p99Ms, base(stock.p99Ms), 'lower'),
+  ]);
 }
 
 export const gatewaySpeed: Benchmark = {
   name: 'gateway-speed',
-  description: `The public gateway benchmark's heavy nested query (4 subgraphs, ${CONNECTIONS} connections): our gateway vs a stock @apollo/gateway`,
+  description: `The public gateway benchmark's workload (4 subgraphs): the heavy nested query from ${HEAVY_CONNECTIONS} connections with and without in-flight sharing, and a mix of varied queries from ${MIX_CALLERS} callers; our gateway vs a stock @apollo/gateway`,
   async run({ durationSeconds }) {
     return gatewaySpeedFigures(await measureGatewaySpeed(Math.max(durationSeconds, 10)));
   },
 };
 
 if (process.argv[1] && import.meta.filename === process.argv[1]) {
-  const result = await measureGatewaySpeed(Number(process.env.BENCH_DURATION ?? 10), Number(process.env.BENCH_ROUNDS ?? 3));
+  const variants = (process.env.BENCH_VARIANTS?.split(',') ?? ['heavy', 'heavy-nodedup', 'mix']) as Variant[];
+  const result = await measureGatewaySpeed(
+    Number(process.env.BENCH_DURATION ?? 10),
+    Number(process.env.BENCH_ROUNDS ?? 3),
+    variants,
+  );
   const row = (name: string, r: LoadResult) =>
-    `  ${name.padEnd(6)} ${r.requestsPerSecond.toFixed(1).padStart(7)} req/s  p50 ${r.p50Ms} ms  p95 ${r.p95Ms} ms  p99 ${r.p99Ms} ms`;
-  process.stdout.write(`answer ${result.answerBytes} bytes, ${CONNECTIONS} connections, ${result.rounds} rounds\n`);
-  process.stdout.write(`${row('stock', result.stock)}\n${row('ours', result.ours)}\n`);
-  process.stdout.write(`  ratio  ${(result.ours.requestsPerSecond / result.stock.requestsPerSecond).toFixed(2)}x throughput\n`);
+    `    ${name.padEnd(6)} ${r.requestsPerSecond.toFixed(1).padStart(7)} req/s  p50 ${r.p50Ms} ms  p95 ${r.p95Ms} ms  p99 ${r.p99Ms} ms`;
+  process.stdout.write(
+    `heavy answer ${result.answerBytes} bytes, ${result.rounds} rounds, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
+  for (const v of result.variants) {
+    process.stdout.write(
+      `  ${LABELS[v.variant]} (${v.answers} answers checked, ours all verified, stock ${v.stockPartial} partial)\n${row('stock', v.stock)}\n${row('ours', v.ours)}\n`,
+    );
+    process.stdout.write(
+      `    ratio  ${(v.ours.requestsPerSecond / v.stock.requestsPerSecond).toFixed(2)}x throughput, p99 ${(v.ours.p99Ms / v.stock.p99Ms).toFixed(2)} of stock\n`,
+    );
+  }
 }

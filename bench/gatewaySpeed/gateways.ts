@@ -1,27 +1,29 @@
 /**
- * The two gateways the gateway-speed benchmark compares, each run as a
- * process of its own: `node --import tsx gateways.ts stock|ours`, with the
- * supergraph in BENCH_SUPERGRAPH_FILE. Prints one JSON line `{ "url": ... }`
- * once listening.
+ * The gateways the gateway-speed benchmark compares, each run as a process
+ * of its own: `node --import tsx gateways.ts stock|ours|ours-nodedup`, with
+ * the supergraph in BENCH_SUPERGRAPH_FILE. Prints one JSON line
+ * `{ "url": ... }` once listening.
  *
  * - stock: what the public benchmark runs for Apollo Gateway — Apollo Server
  *   with `new ApolloGateway({ supergraphSdl })` and its standalone HTTP
  *   server, nothing tuned (the default RemoteGraphQLDataSource).
- * - ours: the platform's execution stack (createGatewayExecutor, the same
- *   call server.ts makes: signed data sources and the speedups) in Apollo
- *   Server on express 5 with the platform's server settings, each request
- *   authenticated by API key (BENCH_API_KEY) and errors masked.
+ * - ours: the platform's gateway as `npm start` runs it (startGateway:
+ *   authentication, rate limits, operation limits, authorization, signed
+ *   subgraph requests, subscriptions, /metrics, API usage records), with
+ *   BENCH_CALLERS API keys (`BENCH_API_KEY` followed by `.0`, `.1`, ...),
+ *   each its own caller. The rate limit is on at a million a second, so it
+ *   counts every request but refuses none; the cost limit is raised to a
+ *   million for the heavy query (about 341,000), the other operation limits
+ *   keep their defaults. API usage records go to a sink
+ *   in the subgraphs' process (BENCH_SINK_URL), which answers 204.
+ * - ours-nodedup: the same without in-flight sharing of subgraph requests.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
-import { expressMiddleware } from '@as-integrations/express5';
-import { adminKeyAuthenticator, authenticateRequest, createGatewayExecutor, type GatewayContext } from '@lab/gateway';
-import { createLogger, listen, maskError } from '@lab/shared';
-import express from 'express';
+import { type Authenticator, startGateway } from '@lab/gateway';
+import { type Caller, createLogger, loadConfig } from '@lab/shared';
 
 async function stock(supergraphSdl: string): Promise<string> {
   const server = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl }) });
@@ -29,41 +31,49 @@ async function stock(supergraphSdl: string): Promise<string> {
   return `${url.replace(/\/$/, '')}/`;
 }
 
-async function ours(supergraphSdl: string, subgraphUrls: Record<string, string>): Promise<string> {
+async function ours(supergraphSdl: string, subgraphUrls: Record<string, string>, dedupe: boolean): Promise<string> {
   const secret = process.env.LAB_INTERNAL_SECRET ?? '';
   const apiKey = process.env.BENCH_API_KEY ?? '';
+  const sink = process.env.BENCH_SINK_URL ?? '';
+  const callers = new Map<string, Caller>();
+  for (let i = 0; i < Number(process.env.BENCH_CALLERS ?? 20); i++) {
+    callers.set(`${apiKey}.${i}`, { id: `bench-${i}`, kind: 'user', scopes: ['*'] });
+  }
+  const authenticator: Authenticator = {
+    authenticate: async (key) => callers.get(key),
+    known: (key) => callers.get(key),
+  };
   const log = createLogger('bench-gateway', { logLevel: 'warn', logFormat: 'json' });
-  const { gateway } = createGatewayExecutor({ supergraphSdl, subgraphUrls, secret, log });
-  const apollo = new ApolloServer<GatewayContext>({
-    gateway,
-    csrfPrevention: true,
-    introspection: true,
-    includeStacktraceInErrorResponses: false,
-    formatError: (formatted, error) => maskError(formatted, undefined, () => log.error({ err: error }, 'internal error')),
-  });
-  await apollo.start();
-  const authenticator = adminKeyAuthenticator(apiKey);
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(
-    '/graphql',
-    express.json({ limit: 4 * 1024 * 1024 }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const requestId = randomUUID();
-        const caller = await authenticateRequest(authenticator, req.headers.authorization);
-        return { requestId, caller, log: log.child({ requestId, callerId: caller.id }) };
+  const protection = loadConfig({}).protection;
+  const running = await startGateway(
+    {
+      config: {
+        internalSecret: secret,
+        adminApiKey: undefined,
+        // The platform's own subgraph names point at the sink: API usage, health and ingest go there.
+        subgraphUrls: { registry: sink, metrics: sink, artifacts: sink, ...subgraphUrls },
+        protection: {
+          ...protection,
+          rateLimit: { perSecond: 1e6, burst: 1e6 },
+          // The heavy query's estimated cost (about 341,000) is over the default limit of 50,000.
+          operationLimits: { ...protection.operationLimits, maxCost: 1e6 },
+        },
       },
-    }),
+      log,
+      supergraphSdl,
+      authenticator,
+      execution: { dedupe },
+    },
+    0,
+    '127.0.0.1',
   );
-  const running = await listen(http.createServer(app), 0, '127.0.0.1');
   return `${running.url}/graphql`;
 }
 
 const which = process.argv[2];
 const supergraphSdl = readFileSync(process.env.BENCH_SUPERGRAPH_FILE ?? '', 'utf8');
 const subgraphUrls = JSON.parse(process.env.BENCH_SUBGRAPH_URLS ?? '{}') as Record<string, string>;
-const url = which === 'stock' ? await stock(supergraphSdl) : await ours(supergraphSdl, subgraphUrls);
+const url = which === 'stock' ? await stock(supergraphSdl) : await ours(supergraphSdl, subgraphUrls, which !== 'ours-nodedup');
 process.stdout.write(`${JSON.stringify({ url })}\n`);
 // Exit normally on SIGTERM, so a --cpu-prof profile (BENCH_GATEWAY_NODE_OPTIONS) gets written.
 process.on('SIGTERM', () => process.exit(0));

@@ -14,8 +14,11 @@
  * They ignore the gateway's signed caller header: this is a benchmark of the
  * gateway, and the bench's stock gateway sends none.
  *
+ * Each keeps Node's default keep-alive timeout (5 s), as most servers do.
+ *
  * Run as a process of its own (`node --import tsx subgraphs.ts`): it prints
- * one JSON line `{ "accounts": url, ... }` once all four listen.
+ * one JSON line `{ "accounts": url, ..., "sink": url }` once all four listen;
+ * the sink answers every request 204 (the gateway's API usage records go there).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -222,11 +225,12 @@ async function main() {
   const urls: Record<string, string> = {};
   for (const name of Object.keys(SUBGRAPHS) as BenchSubgraphName[]) {
     const server = serve(subgraphSchema(name));
-    // Longer than any client's idle keep-alive, so a reused connection is never closed under a request.
-    server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     urls[name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   }
+  const sink = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(204).end()));
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  urls.sink = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
   process.stdout.write(`${JSON.stringify(urls)}\n`);
 }
 

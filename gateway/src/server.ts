@@ -27,7 +27,7 @@ import { SocketCredentials } from './auth/socketCredentials';
 import { authorizationCheck, enforcedSupergraph } from './auth/useAuthorization';
 import type { GatewayContext } from './context';
 import { startApolloServer } from './execution/apolloServer';
-import { createGatewayExecutor } from './execution/gatewayExecutor';
+import { createGatewayExecutor, type GatewayExecutorOptions } from './execution/gatewayExecutor';
 import { readSupergraph } from './execution/supergraph';
 import { answerClientErrors } from './http/httpErrors';
 import { gatewayRoutes } from './http/routes';
@@ -37,6 +37,7 @@ import { createRequestObserver } from './observability/requestObserver';
 import { createOperationLimits } from './protection/operationLimits';
 import { createPersistedQueries } from './protection/persistedQueries';
 import { createRateLimiter } from './protection/rateLimiter';
+import { openSharedState } from './protection/sharedState';
 import { SubscriptionPlanner } from './subscriptions/planner';
 import { SubscriptionTopics } from './subscriptions/topics';
 import { UpstreamSubscriptions } from './subscriptions/upstream';
@@ -60,6 +61,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** How often the API keys in use are re-checked with the registry, in ms (default 2000; 0: only by apiKeys.revalidate()). */
   keyRecheckIntervalMs?: number;
+  /** Subgraph connections and in-flight sharing (execution/gatewayExecutor.ts, its defaults). */
+  execution?: Pick<GatewayExecutorOptions, 'fetcher' | 'dedupe'>;
 }
 
 export interface RunningGateway extends RunningServer {
@@ -94,16 +97,22 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     onLookup: countApiKeyLookup,
   });
   const protection = config.protection;
-  const rateLimit = createRateLimiter({ ...protection?.rateLimit, onLimited: () => countRateLimited() });
+  // With LAB_REDIS_URL, every gateway takes from the same buckets and knows the same APQ queries.
+  const shared = openSharedState(config, log);
+  const rateLimit = createRateLimiter({
+    ...protection?.rateLimit,
+    onLimited: () => countRateLimited(),
+    shared: shared.rateLimit,
+  });
   const authFailures = authFailureLimit({ ...protection?.authFailureLimit, onLimited: () => countRateLimited() });
   const socketCredentials = new SocketCredentials({ log, now: options.now, watch: apiKeys?.watch });
   apiKeys?.onRecheck((states) => socketCredentials.keysRechecked(states));
   const limits = createOperationLimits<GatewayContext>(protection?.operationLimits);
-  const persisted = createPersistedQueries(protection?.persistedQueries);
+  const persisted = createPersistedQueries(protection?.persistedQueries, shared.queryCache);
 
   // Authorization directives are enforced by useAuthorization, so the gateway may accept them.
   const supergraphSdl = enforcedSupergraph(options.supergraphSdl ?? (await readSupergraph()));
-  const executor = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log });
+  const executor = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log, ...options.execution });
   const usage =
     options.apiUsage === false
       ? undefined
@@ -178,6 +187,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
     await upstream.close();
     await apollo.stop();
     executor.close();
+    await shared.close();
     await usage?.close(Math.max(500, msUntil(schedule, schedule.totalMs) - 500));
   }
 }
