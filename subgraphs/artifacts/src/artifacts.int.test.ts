@@ -1,7 +1,7 @@
 /**
  * Uploads and downloads end to end in one process, against the real embedded
  * S3 server (s3rver) and a real registry subgraph (embedded PostgreSQL)
- * answering access checks. Bytes go straight to S3 through the issued URLs.
+ * answering ownership checks (reached through a forwarder that counts them). Bytes go straight to S3 through the issued URLs.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { PrismaClient } from '@lab/registry/prisma';
 import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
 import { HOSTILE_NAMES } from '@lab/shared/hostileFileNames';
 import { type EmbeddedPostgres, type EmbeddedS3, startEmbeddedPostgres, startEmbeddedS3 } from '@lab/stack';
+import { type CountingProxy, startCountingProxy } from '@lab/stack/testing';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningArtifacts, startArtifacts } from './service';
@@ -24,6 +25,7 @@ let pg: EmbeddedPostgres;
 let s3: EmbeddedS3;
 let prisma: PrismaClient;
 let registry: { url: string; stop(): Promise<void> };
+let registryProxy: CountingProxy;
 let artifacts: RunningArtifacts;
 let editor: Caller;
 let viewer: Caller;
@@ -111,12 +113,13 @@ beforeAll(async () => {
   const base = { LAB_DATA_DIR: dir, LAB_INTERNAL_SECRET: secret, LOG_LEVEL: 'silent', DATABASE_URL: databaseUrl.href };
   registry = await startRegistry(loadConfig({ ...base, REGISTRY_PORT: '0' }), log);
   prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl.href }) });
+  registryProxy = await startCountingProxy(registry.url);
   artifacts = await startArtifacts(
     loadConfig({
       ...base,
       ...s3.env,
       ARTIFACTS_PORT: '0',
-      REGISTRY_URL: `${registry.url}/graphql`,
+      REGISTRY_URL: `${registryProxy.origin}/graphql`,
       ARTIFACTS_MULTIPART_THRESHOLD_MIB: '8',
       ARTIFACTS_PART_SIZE_MIB: '5',
     }),
@@ -149,6 +152,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await artifacts?.stop();
+  await registryProxy?.stop();
   await prisma?.$disconnect();
   await registry?.stop();
   await Promise.all([pg?.stop(), s3?.stop()]);
@@ -336,6 +340,27 @@ describe('owners, listings and access', () => {
     expect(codes(await gql(editor, DOWNLOAD, { id: Buffer.from('backups/postgresql/x').toString('base64url') }))).toEqual([
       'NOT_FOUND',
     ]);
+  });
+
+  it("asks the registry once per request for an owner's place and the caller's rights, the first time too", async () => {
+    const callsOf = async (work: () => Promise<GqlResult>) => {
+      const before = registryProxy.calls.length;
+      expect((await work()).errors).toBeUndefined();
+      return registryProxy.calls.slice(before).map((c) => c.operationName);
+    };
+    const freshRun = (await prisma.run.create({ data: { experimentId, name: 'r-calls', createdById: editor.id } })).id;
+    const upload = { input: { ownerKind: 'RUN', ownerId: freshRun, name: 'calls.txt', sizeBytes: 2 } };
+    expect(await callsOf(() => gql(editor, REQUEST, upload))).toEqual(['Ownership']);
+    expect(await callsOf(() => gql(viewer, OUTPUTS, { reps: [{ __typename: 'Run', id: freshRun }] }))).toEqual(['Ownership']);
+    // Rights are asked at each use: a viewer removed from the project loses the listing on the next request.
+    await prisma.projectMember.deleteMany({ where: { userId: viewer.id } });
+    try {
+      const hidden = await gql(viewer, OUTPUTS, { reps: [{ __typename: 'Run', id: freshRun }] });
+      expect(codes(hidden)).toEqual(['NOT_FOUND']);
+    } finally {
+      const projectId = (await prisma.experiment.findUniqueOrThrow({ where: { id: experimentId } })).projectId;
+      await prisma.projectMember.create({ data: { projectId, userId: viewer.id, role: 'VIEWER' } });
+    }
   });
 
   it('refuses every hostile name with BAD_USER_INPUT before asking anything of S3', async () => {

@@ -1,14 +1,14 @@
 /**
- * What artifacts resolvers get per request: the end user's access (the
- * registry's _canAccess, batched), the owner locator (process-wide cache),
- * the store, and DataLoaders that dedupe listings and HEADs within the request
+ * What artifacts resolvers get per request: the owners of files with the end
+ * user's rights on them (the registry's _ownership, batched: one call answers
+ * both where an owner's files live and whether the caller may use them), the
+ * store, and DataLoaders that dedupe listings and HEADs within the request
  * (the store bounds how many S3 calls run at once).
  */
 import { labError } from '@lab/shared';
 import { createRegistryAccess, type RegistryAccess } from '@lab/shared/internal';
 import type { BaseContext } from '@lab/shared/subgraph';
 import DataLoader from 'dataloader';
-import type { OwnerLocator } from './files/locator';
 import { isUuid, type LocatedOwner, type Owner, ownerLabel } from './files/owners';
 import type { ArtifactsStore } from './store/artifactsStore';
 import type { ListPage, ObjectHead } from './store/filesStore';
@@ -42,9 +42,9 @@ export interface ArtifactsContext extends BaseContext {
 
 export function createArtifactsRequest(
   base: BaseContext,
-  deps: { store: ArtifactsStore; locator: OwnerLocator; settings: ArtifactsSettings; registryUrl: string },
+  deps: { store: ArtifactsStore; settings: ArtifactsSettings; registryUrl: string },
 ): ArtifactsRequest {
-  const { store, locator, settings } = deps;
+  const { store, settings } = deps;
   const access = createRegistryAccess({
     registryUrl: deps.registryUrl,
     internalSecret: settings.internalSecret,
@@ -70,17 +70,12 @@ export function createArtifactsRequest(
     async owner(owner, need) {
       const notFound = () => labError('NOT_FOUND', `${ownerLabel(owner)} not found`);
       if (!isUuid(owner.id)) throw notFound();
-      const [readable, writable] = await Promise.all([
-        access.canRead(owner.kind, owner.id),
-        need === 'WRITE' ? access.canWrite(owner.kind, owner.id) : Promise.resolve(true),
-      ]);
-      if (!readable) throw notFound();
-      if (!writable) {
+      const found = await access.ownership(owner.kind, owner.id);
+      if (!found.canRead || !found.parentId) throw notFound();
+      if (need === 'WRITE' && !found.canWrite) {
         throw labError('FORBIDDEN', `You may not add files to ${ownerLabel(owner)}: it needs the EDITOR role in its project`);
       }
-      const located = await locator.locate(owner);
-      if (!located) throw notFound();
-      return located;
+      return { kind: owner.kind, id: owner.id.toLowerCase(), parentId: found.parentId };
     },
   };
 }

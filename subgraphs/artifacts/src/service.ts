@@ -8,7 +8,6 @@
 import { type Config, checkStoreConfig, type Logger, type StopSchedule } from '@lab/shared';
 import { requireInternalSecret, startSubgraph } from '@lab/shared/subgraph';
 import { type ArtifactsContext, createArtifactsRequest } from './context';
-import { createOwnerLocator } from './files/locator';
 import { mountInternalRoutes } from './internal/internalRoutes';
 import { createResolvers } from './resolvers';
 import { typeDefs } from './schema';
@@ -51,7 +50,6 @@ export async function startArtifacts(config: Config, log: Logger, options: Artif
   checkStoreConfig(config, 's3');
   const store = await openArtifactsStore(config, log, options.copyLimits);
   const registryUrl = config.subgraphUrls.registry;
-  const locator = createOwnerLocator({ registryUrl, internalSecret });
   const settings = {
     internalSecret,
     multipartThresholdBytes: config.artifacts.multipartThresholdBytes,
@@ -65,7 +63,7 @@ export async function startArtifacts(config: Config, log: Logger, options: Artif
       resolvers: createResolvers(store),
       log,
       internalSecret,
-      context: (base) => ({ ...base, artifacts: createArtifactsRequest(base, { store, locator, settings, registryUrl }) }),
+      context: (base) => ({ ...base, artifacts: createArtifactsRequest(base, { store, settings, registryUrl }) }),
       routes: (app) => mountInternalRoutes(app, { store, internalSecret, log }),
       health: { s3: (signal) => store.ping(signal) },
       onClose: () => {

@@ -45,8 +45,9 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
     await store.close().catch(() => {});
     throw err;
   }
-  const runAccess = (requestId: string, caller: IngestContext['caller']) =>
-    createRunAccess({ registryUrl: config.subgraphUrls.registry, internalSecret, requestId, caller });
+  const registryAccess = (requestId: string, caller: IngestContext['caller']) =>
+    createRegistryAccess({ registryUrl: config.subgraphUrls.registry, internalSecret, requestId, caller });
+  const runAccess = (requestId: string, caller: IngestContext['caller']) => createRunAccess(registryAccess(requestId, caller));
   // With LAB_REDIS_URL, every replica's stored rows reach every replica's subscribers (docs/operations/scale-out.md).
   const sharing = config.redis.url ? shareStreams({ url: config.redis.url, log }) : undefined;
   const streams = new MetricStreamHub(sharing ? { watcher: sharing.watcher } : {});
@@ -60,10 +61,11 @@ export async function startMetrics(config: Config, log: Logger): Promise<Running
       log,
       internalSecret,
       context: (base) => {
-        const registry = createRegistryAccess({ registryUrl: config.subgraphUrls.registry, internalSecret, ...base });
+        // One registry client per request: run lookups and rights checks of a tick share one call.
+        const registry = registryAccess(base.requestId, base.caller);
         return {
           ...base,
-          runs: runAccess(base.requestId, base.caller),
+          runs: createRunAccess(registry),
           registry,
           metrics: createMetricsLoaders(store.query, registry),
         };

@@ -77,7 +77,7 @@ function lines(run: string, n: number, bad?: number): string {
 }
 
 beforeAll(async () => {
-  t = await startTestMetrics('ingest');
+  t = await startTestMetrics('ingest', {}, { countRegistryCalls: true });
   ({ secret, metrics, editor, viewer, experimentId } = t);
   runId = await newRun('run');
 }, 120_000);
@@ -264,6 +264,39 @@ describe('POST /v1/metrics', () => {
       expect(await count(run)).toBe(CHUNK_LINES);
     } finally {
       store.insert = insert;
+    }
+  });
+});
+
+describe('registry calls', () => {
+  /** The calls the metrics service makes to the registry while `work` runs. */
+  async function registryCallsOf(work: () => Promise<unknown>): Promise<(string | undefined)[]> {
+    const before = t.registryCalls.length;
+    await work();
+    return t.registryCalls.slice(before).map((c) => c.operationName);
+  }
+
+  it('one per ingest request: runs, experiments and write rights in one lookup, kept for later chunks', async () => {
+    const [a, b] = [await newRun('calls-a'), await newRun('calls-b')];
+    const body = lines(b, 10) + lines(a, CHUNK_LINES + 10);
+    const streamed = await registryCallsOf(async () => expect((await ndjson(editor, body)).status).toBe(200));
+    expect(streamed).toEqual(['Ownership']);
+    const logged = await registryCallsOf(async () =>
+      expect((await gql(editor, { runId: a, points: [{ name: 'x', value: 1, step: 0 }] })).errors).toBeUndefined(),
+    );
+    expect(logged).toEqual(['Ownership']);
+    expect(await count(b)).toBe(10);
+  });
+
+  it('asks again on the next request: rights are those of the moment', async () => {
+    const run = await newRun('calls-revoked');
+    expect((await ndjson(editor, lines(run, 2))).status).toBe(200);
+    await t.prisma.projectMember.updateMany({ where: { userId: editor.id }, data: { role: 'VIEWER' } });
+    try {
+      const refused = await registryCallsOf(async () => expect((await ndjson(editor, lines(run, 2))).status).toBe(400));
+      expect(refused).toEqual(['Ownership']);
+    } finally {
+      await t.prisma.projectMember.updateMany({ where: { userId: editor.id }, data: { role: 'EDITOR' } });
     }
   });
 });

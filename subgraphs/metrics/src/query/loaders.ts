@@ -1,5 +1,5 @@
 /**
- * Per request: read access (the registry's _canAccess, batched) and the
+ * Per request: read access (the registry's _ownership, batched) and the
  * metric reads, batched so that a request asking for many runs makes ONE
  * ClickHouse query per field kind: all Run.metrics in one, all Run.metricNames
  * in one, all Experiment.metricNames in one, all series with the same (name,

@@ -12,6 +12,7 @@ import { startRegistry } from '@lab/registry';
 import { PrismaClient } from '@lab/registry/prisma';
 import { type Caller, CONTEXT_HEADER, type Config, createLogger, loadConfig, signContext } from '@lab/shared';
 import { type EmbeddedPostgres, freePort, startEmbeddedPostgres } from '@lab/stack';
+import { type CountingProxy, type ProxiedCall, startCountingProxy } from '@lab/stack/testing';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { type RunningMetrics, startMetrics } from '../service';
 
@@ -28,6 +29,8 @@ export interface TestMetrics {
   prisma: PrismaClient;
   /** The registry subgraph's GraphQL URL. */
   registryUrl: string;
+  /** With `countRegistryCalls`: every call the metrics service made to the registry, in order. */
+  registryCalls: ProxiedCall[];
   /** The internal secret the services share (tests sign with it). */
   secret: string;
   editor: Caller;
@@ -40,8 +43,15 @@ export interface TestMetrics {
   stop(): Promise<void>;
 }
 
-/** `env`: more configuration for both services (e.g. LAB_METRICS_RETENTION_DAYS). */
-export async function startTestMetrics(name: string, env: Record<string, string> = {}): Promise<TestMetrics> {
+/**
+ * `env`: more configuration for both services (e.g. LAB_METRICS_RETENTION_DAYS).
+ * `countRegistryCalls`: the metrics service reaches the registry through a forwarder that records each call.
+ */
+export async function startTestMetrics(
+  name: string,
+  env: Record<string, string> = {},
+  options: { countRegistryCalls?: boolean } = {},
+): Promise<TestMetrics> {
   const dir = mkdtempSync(path.join(tmpdir(), `metrics-${name}-`));
   const secret = randomUUID() + randomUUID();
   const log = createLogger(`metrics-${name}-test`, { logLevel: 'silent', logFormat: 'json' });
@@ -49,8 +59,10 @@ export async function startTestMetrics(name: string, env: Record<string, string>
   let prisma: PrismaClient | undefined;
   let registry: { url: string; stop(): Promise<void> } | undefined;
   let metrics: RunningMetrics | undefined;
+  let proxy: CountingProxy | undefined;
   const stop = async () => {
     await metrics?.stop();
+    await proxy?.stop();
     await prisma?.$disconnect();
     await registry?.stop();
     await pg?.stop();
@@ -73,7 +85,8 @@ export async function startTestMetrics(name: string, env: Record<string, string>
     };
     registry = await startRegistry(loadConfig({ ...base, REGISTRY_PORT: '0' }), log);
     prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl.href }) });
-    const config = loadConfig({ ...base, REGISTRY_URL: `${registry.url}/graphql` });
+    if (options.countRegistryCalls) proxy = await startCountingProxy(registry.url);
+    const config = loadConfig({ ...base, REGISTRY_URL: `${proxy?.origin ?? registry.url}/graphql` });
     metrics = await startMetrics(config, log);
     const db = prisma;
     const [e, v, s] = await Promise.all(
@@ -95,6 +108,7 @@ export async function startTestMetrics(name: string, env: Record<string, string>
       config,
       prisma: db,
       registryUrl: `${registry.url}/graphql`,
+      registryCalls: proxy?.calls ?? [],
       secret,
       editor,
       viewer: user(v?.id),

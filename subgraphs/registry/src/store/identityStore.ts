@@ -7,9 +7,9 @@ import { isUuid } from '../common/validation';
 import { BOOTSTRAP_ADMIN_EMAIL, BOOTSTRAP_ADMIN_ID, BOOTSTRAP_ADMIN_NAME } from '../constants';
 import { type ApiKey, Prisma, type Project, type ProjectMember, type User } from '../generated/prisma/client';
 import { AuditedStore } from './auditedStore';
-import { type EntityKind, PROJECT_OF } from './projectOf';
+import { type EntityKind, type EntityOwner, PROJECT_OF } from './projectOf';
 
-export type { ApiKey, EntityKind, Project, ProjectMember };
+export type { ApiKey, EntityKind, EntityOwner, Project, ProjectMember };
 
 export interface Page {
   first: number;
@@ -370,16 +370,16 @@ export class IdentityStore extends AuditedStore {
     );
   }
 
-  // -- access checks --------------------------------------------------------
+  // -- ownership checks -----------------------------------------------------
 
-  /** The project of each entity, by kind: one query per kind asked; unknown ids are left out. */
-  async projectsOf(kind: EntityKind, ids: readonly string[]): Promise<Map<string, string>> {
+  /** The project and parent of each entity of one kind, by lower-case id: one query; unknown ids are left out. */
+  async ownersOf(kind: EntityKind, ids: readonly string[]): Promise<Map<string, EntityOwner>> {
     const wanted = [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
     if (wanted.length === 0) return new Map();
-    const rows = await this.prisma.$queryRaw<{ id: string; project_id: string }[]>(
+    const rows = await this.prisma.$queryRaw<{ id: string; project_id: string; parent_id: string | null }[]>(
       Prisma.sql`${PROJECT_OF[kind]}(${wanted}::uuid[])`,
     );
-    return new Map(rows.map((r) => [r.id, r.project_id]));
+    return new Map(rows.map((r) => [r.id, { projectId: r.project_id, parentId: r.parent_id }]));
   }
 
   /** The bootstrap admin user (fixed id), created or made admin again. */

@@ -249,13 +249,17 @@ describe('deleteRun', () => {
     expect((await fails(UPDATE, editor, { id: run.id, input: { name: 'x' } })).extensions?.code).toBe('NOT_FOUND');
     const finish = 'mutation($id: ID!) { finishRun(id: $id) { id } }';
     expect((await fails(finish, editor, { id: run.id })).extensions?.code).toBe('NOT_FOUND');
-    const access = await ok<{ _canAccess: boolean[] }>('query($c: [AccessCheck!]!) { _canAccess(checks: $c) }', editor, {
-      c: [
-        { kind: 'RUN', id: run.id, need: 'READ' },
-        { kind: 'RUN', id: kept.id, need: 'READ' },
-      ],
-    });
-    expect(access._canAccess).toEqual([false, true]);
+    const access = await ok<{ _ownership: { canRead: boolean }[] }>(
+      'query($r: [OwnershipRef!]!) { _ownership(refs: $r) { canRead } }',
+      editor,
+      {
+        r: [
+          { kind: 'RUN', id: run.id },
+          { kind: 'RUN', id: kept.id },
+        ],
+      },
+    );
+    expect(access._ownership.map((o) => o.canRead)).toEqual([false, true]);
     const list = await ok<{ experiment: { runs: { edges: { node: { id: string } }[] }; runCount: number } }>(
       "query($id: ID!) { experiment(id: $id) { runCount runs(first: 100, search: \"name = 'doomed' OR name = 'kept'\") { edges { node { id } } } } }",
       viewer,

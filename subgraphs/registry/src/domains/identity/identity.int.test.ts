@@ -1,7 +1,7 @@
 /**
  * Identity and access on a real registry (embedded PostgreSQL, the subgraph
  * in-process): users, API keys, projects, roles and memberships, and the
- * internal _authenticate and _canAccess fields.
+ * internal _authenticate and _ownership fields.
  */
 import { type Caller, CONTEXT_HEADER, createLogger, loadConfig, signContext } from '@lab/shared';
 import { createRegistryAccess } from '@lab/shared/internal';
@@ -71,7 +71,7 @@ const CREATE_KEY =
   'mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id prefix name scopes active user { id } } } }';
 const REVOKE_KEY = 'mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt active } }';
 const AUTHENTICATE = 'query($h: String!) { _authenticate(keyHash: $h) { userId isAdmin scopes } }';
-const CAN_ACCESS = 'query($c: [AccessCheck!]!) { _canAccess(checks: $c) }';
+const OWNERSHIP = 'query($r: [OwnershipRef!]!) { _ownership(refs: $r) { projectId parentId canRead canWrite canManage } }';
 
 let alice: Caller;
 let bob: Caller;
@@ -423,8 +423,8 @@ describe('the acting API key', () => {
   });
 });
 
-describe('_canAccess', () => {
-  it('answers batched checks for the signed caller, false for unknown ids', async () => {
+describe('_ownership', () => {
+  it("answers each entity's project, parent and the signed caller's rights; nothing for unknown ids", async () => {
     const exp = await db.query(
       `INSERT INTO experiments (project_id, name, owner_id, updated_at) VALUES ($1, 'baseline', $2, now()) RETURNING id`,
       [projectId, alice.id],
@@ -437,26 +437,32 @@ describe('_canAccess', () => {
     const runId = run.rows[0].id as string;
     await ok(alice, ADD, { p: projectId, u: carol.id, r: 'VIEWER' });
     const unknown = '00000000-0000-4000-8000-000000000001';
-    const checks = [
-      { kind: 'PROJECT', id: projectId, need: 'READ' },
-      { kind: 'EXPERIMENT', id: experimentId, need: 'READ' },
-      { kind: 'RUN', id: runId, need: 'READ' },
-      { kind: 'RUN', id: runId, need: 'WRITE' },
-      { kind: 'RUN', id: unknown, need: 'READ' },
-      { kind: 'MODEL', id: unknown, need: 'READ' },
-      { kind: 'DATASET_VERSION', id: 'garbage', need: 'READ' },
+    const refs = [
+      { kind: 'PROJECT', id: projectId },
+      { kind: 'EXPERIMENT', id: experimentId },
+      { kind: 'RUN', id: runId.toUpperCase() },
+      { kind: 'RUN', id: unknown },
+      { kind: 'MODEL', id: unknown },
+      { kind: 'DATASET_VERSION', id: 'garbage' },
     ];
-    const asCarol = await ok<{ _canAccess: boolean[] }>(carol, CAN_ACCESS, { c: checks });
-    expect(asCarol._canAccess).toEqual([true, true, true, false, false, false, false]);
-    const asAlice = await ok<{ _canAccess: boolean[] }>(alice, CAN_ACCESS, { c: checks });
-    expect(asAlice._canAccess).toEqual([true, true, true, true, false, false, false]);
+    type Answer = { _ownership: Record<'projectId' | 'parentId' | 'canRead' | 'canWrite' | 'canManage', unknown>[] };
+    const places = (a: Answer) => a._ownership.map((o) => [o.projectId, o.parentId]);
+    const rights = (a: Answer) => a._ownership.map((o) => Object.values(o).slice(2).map(Number).join(''));
+    const none = [null, null];
+    const asCarol = await ok<Answer>(carol, OWNERSHIP, { r: refs });
+    expect(places(asCarol)).toEqual([[projectId, null], [projectId, projectId], [projectId, experimentId], none, none, none]);
+    expect(rights(asCarol)).toEqual(['100', '100', '100', '000', '000', '000']);
+    const asAlice = await ok<Answer>(alice, OWNERSHIP, { r: refs });
+    expect(rights(asAlice)).toEqual(['111', '111', '111', '000', '000', '000']);
     const outsider = await ok<{ createUser: { id: string } }>(admin, CREATE_USER, {
       i: { email: 'dave@lab.test', name: 'Dave' },
     });
-    const asDave = await ok<{ _canAccess: boolean[] }>(asUser(outsider.createUser.id), CAN_ACCESS, { c: checks });
-    expect(asDave._canAccess).toEqual([false, false, false, false, false, false, false]);
-    const asAdmin = await ok<{ _canAccess: boolean[] }>(admin, CAN_ACCESS, { c: checks });
-    expect(asAdmin._canAccess).toEqual([true, true, true, true, false, false, false]);
+    const asDave = await ok<Answer>(asUser(outsider.createUser.id), OWNERSHIP, { r: refs });
+    expect(places(asDave)).toEqual([none, none, none, none, none, none]);
+    expect(rights(asDave)).toEqual(['000', '000', '000', '000', '000', '000']);
+    const asAdmin = await ok<Answer>(admin, OWNERSHIP, { r: refs });
+    expect(places(asAdmin)).toEqual(places(asCarol));
+    expect(rights(asAdmin)).toEqual(['111', '111', '111', '000', '000', '000']);
   });
 
   it('is what the shared registryAccess client asks, batched', async () => {

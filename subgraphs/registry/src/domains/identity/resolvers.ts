@@ -1,5 +1,5 @@
 import { labError, scopesBeyond } from '@lab/shared';
-import type { Role } from '../../access/access';
+import { atLeast, type Role } from '../../access/access';
 import { decodeCursor, pageSize, sortValueOf, toConnection } from '../../common/pagination';
 import { writing } from '../../common/prismaErrors';
 import type { RegistryResolvers } from '../../common/resolvers';
@@ -10,12 +10,12 @@ import type { ApiKey, EntityKind, Project, ProjectMember, ProjectOrderField, Use
 import { actingCredential } from './actingCredential';
 import { newApiKeySecret } from './apiKeys';
 import {
-  checkAccessChecks,
   checkEmail,
   checkExpiresAt,
   checkKeyHash,
   checkKeyIds,
   checkKeyName,
+  checkOwnershipRefs,
   checkPersonName,
   checkScopes,
   checkSearch,
@@ -28,7 +28,6 @@ interface PageArgs {
 
 const ORDER_FIELDS: Record<string, ProjectOrderField> = { CREATED_AT: 'createdAt', UPDATED_AT: 'updatedAt', NAME: 'name' };
 const USER_ORDER_FIELDS: Record<string, UserOrderField> = { CREATED_AT: 'createdAt', EMAIL: 'email', NAME: 'name' };
-const NEED: Record<'READ' | 'WRITE' | 'MANAGE', Role> = { READ: 'VIEWER', WRITE: 'EDITOR', MANAGE: 'OWNER' };
 
 /** What the gateway learns about a live key. */
 const authenticatedCaller = (found: { key: ApiKey; user: User }) => ({
@@ -151,31 +150,32 @@ export const identityResolvers: RegistryResolvers = {
       return (await ctx.store.identity.liveApiKeys(checkKeyIds(args.ids))).map(authenticatedCaller);
     },
 
-    _canAccess: async (
-      _p: unknown,
-      args: { checks: { kind: EntityKind; id: string; need: 'READ' | 'WRITE' | 'MANAGE' }[] },
-      ctx: RegistryContext,
-    ) => {
-      const checks = checkAccessChecks(args.checks);
-      const kinds = [...new Set(checks.map((c) => c.kind))];
-      const projectsByKind = new Map(
+    _ownership: async (_p: unknown, args: { refs: { kind: EntityKind; id: string }[] }, ctx: RegistryContext) => {
+      const refs = checkOwnershipRefs(args.refs);
+      const kinds = [...new Set(refs.map((r) => r.kind))];
+      const ownersByKind = new Map(
         await Promise.all(
           kinds.map(
             async (kind) =>
               [
                 kind,
-                await ctx.store.identity.projectsOf(
+                await ctx.store.identity.ownersOf(
                   kind,
-                  checks.filter((c) => c.kind === kind).map((c) => c.id),
+                  refs.filter((r) => r.kind === kind).map((r) => r.id),
                 ),
               ] as const,
           ),
         ),
       );
       return Promise.all(
-        checks.map(async (check) => {
-          const projectId = projectsByKind.get(check.kind)?.get(check.id.toLowerCase());
-          return projectId !== undefined && (await ctx.access.can(projectId, NEED[check.need]));
+        refs.map(async (ref) => {
+          const owner = ownersByKind.get(ref.kind)?.get(ref.id.toLowerCase());
+          const role = owner ? await ctx.access.roleIn(owner.projectId) : null;
+          // Unknown and hidden look alike, so ids cannot be probed.
+          if (!owner || role === null) {
+            return { projectId: null, parentId: null, canRead: false, canWrite: false, canManage: false };
+          }
+          return { ...owner, canRead: true, canWrite: atLeast(role, 'EDITOR'), canManage: atLeast(role, 'OWNER') };
         }),
       );
     },

@@ -169,17 +169,23 @@ export const identitySdl = /* GraphQL */ `
     DATASET_VERSION
   }
 
-  enum AccessNeed @inaccessible {
-    READ
-    WRITE
-    "OWNER of the entity's project"
-    MANAGE
-  }
-
-  input AccessCheck @inaccessible {
+  input OwnershipRef @inaccessible {
     kind: AccessKind!
     id: ID!
-    need: AccessNeed!
+  }
+
+  "Where an entity belongs and what the signed caller may do with it."
+  type Ownership @inaccessible {
+    "The entity's project; null when the entity is unknown or hidden from the caller."
+    projectId: ID
+    "What it hangs on: a run's experiment, a version's model or dataset, the project of an experiment, model or dataset; null for a project, and when unknown or hidden."
+    parentId: ID
+    "VIEWER of the project (admins and services: always); false for unknown ids."
+    canRead: Boolean!
+    "EDITOR of the project."
+    canWrite: Boolean!
+    "OWNER of the project."
+    canManage: Boolean!
   }
 
   extend type Query {
@@ -197,8 +203,8 @@ export const identitySdl = /* GraphQL */ `
     _authenticate(keyHash: String!): AuthenticatedCaller @inaccessible
     "Internal (gateway): which of these API keys are still live (neither revoked nor expired), with their user's current rights; at most 1,000 ids."
     _liveApiKeys(ids: [ID!]!): [AuthenticatedCaller!]! @inaccessible
-    "Internal (subgraphs): whether the signed caller may read or write each entity; false for unknown ids."
-    _canAccess(checks: [AccessCheck!]!): [Boolean!]! @inaccessible
+    "Internal (subgraphs): for each entity, its project and parent and what the signed caller may do with it; at most 1,000 refs."
+    _ownership(refs: [OwnershipRef!]!): [Ownership!]! @inaccessible
   }
 
   extend type Mutation {

@@ -12,7 +12,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** `*`, or words joined by `:` (e.g. `metrics:write`, `registry:*`). */
 const SCOPE = /^(\*|[a-z][a-z0-9_-]*(:([a-z][a-z0-9_-]*|\*))*)$/;
 export const MAX_SCOPES = 50;
-export const MAX_ACCESS_CHECKS = 1000;
+export const MAX_OWNERSHIP_REFS = 1000;
 export const MAX_KEY_IDS = 1000;
 
 export function checkEmail(field: string, value: string): string {
@@ -61,9 +61,9 @@ export function checkKeyHash(value: string): string {
   return value;
 }
 
-export function checkAccessChecks<T extends { kind: EntityKind; id: string }>(checks: T[]): T[] {
-  if (checks.length > MAX_ACCESS_CHECKS) bad('checks', `must have at most ${MAX_ACCESS_CHECKS} entries`);
-  return checks;
+export function checkOwnershipRefs<T extends { kind: EntityKind; id: string }>(refs: T[]): T[] {
+  if (refs.length > MAX_OWNERSHIP_REFS) bad('refs', `must have at most ${MAX_OWNERSHIP_REFS} entries`);
+  return refs;
 }
 
 export function checkKeyIds(ids: string[]): string[] {
