@@ -27,7 +27,7 @@ import { SocketCredentials } from './auth/socketCredentials';
 import { authorizationCheck, enforcedSupergraph } from './auth/useAuthorization';
 import type { GatewayContext } from './context';
 import { startApolloServer } from './execution/apolloServer';
-import { createGatewayExecutor, type GatewayExecutorOptions } from './execution/gatewayExecutor';
+import { createGatewayExecutor } from './execution/gatewayExecutor';
 import { readSupergraph } from './execution/supergraph';
 import { answerClientErrors } from './http/httpErrors';
 import { gatewayRoutes } from './http/routes';
@@ -45,7 +45,7 @@ import { type SubscriptionsServer, serveSubscriptions } from './subscriptions/we
 
 export interface GatewayOptions {
   config: Pick<Config, 'internalSecret' | 'adminApiKey' | 'subgraphUrls'> &
-    Partial<Pick<Config, 'jwt' | 'metricsToken' | 'protection'>>;
+    Partial<Pick<Config, 'jwt' | 'metricsToken' | 'protection' | 'redis'>>;
   log: Logger;
   /** Who may call; defaults to the bootstrap admin key (config.adminApiKey), JWTs (config.jwt), then API keys kept in the registry. */
   authenticator?: Authenticator;
@@ -61,8 +61,6 @@ export interface GatewayOptions {
   now?: () => number;
   /** How often the API keys in use are re-checked with the registry, in ms (default 2000; 0: only by apiKeys.revalidate()). */
   keyRecheckIntervalMs?: number;
-  /** Subgraph connections and in-flight sharing (execution/gatewayExecutor.ts, its defaults). */
-  execution?: Pick<GatewayExecutorOptions, 'fetcher' | 'dedupe'>;
 }
 
 export interface RunningGateway extends RunningServer {
@@ -112,7 +110,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
 
   // Authorization directives are enforced by useAuthorization, so the gateway may accept them.
   const supergraphSdl = enforcedSupergraph(options.supergraphSdl ?? (await readSupergraph()));
-  const executor = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log, ...options.execution });
+  const executor = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log });
   const usage =
     options.apiUsage === false
       ? undefined

@@ -36,7 +36,7 @@ export interface ExportProxyOptions {
   subgraphUrls: Record<SubgraphName, string>;
   internalSecret: string;
   log: Logger;
-  rateLimit?: Pick<RateLimiter, 'take' | 'message'>;
+  rateLimit?: Pick<RateLimiter, 'acquire' | 'message'>;
 }
 
 /** Which subgraph owns an export path, or undefined for an unknown one. */
@@ -74,7 +74,7 @@ export function exportProxy(options: ExportProxyOptions): RequestHandler {
         'ingest',
       );
     }
-    const decision = options.rateLimit?.take(caller.id, 'graphql');
+    const decision = await options.rateLimit?.acquire(caller.id, 'graphql');
     if (decision && !decision.allowed) {
       const retryAfter = decision.retryAfterSeconds;
       return sendAuthFailure(

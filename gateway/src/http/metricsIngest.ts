@@ -37,7 +37,7 @@ export interface MetricsIngestOptions {
   /** Largest body, in bytes (default DEFAULT_INGEST_LIMIT_BYTES). */
   limitBytes?: number;
   /** Per-caller rate limit: an empty bucket answers 429 RATE_LIMITED with Retry-After. */
-  rateLimit?: Pick<RateLimiter, 'take' | 'message'>;
+  rateLimit?: Pick<RateLimiter, 'acquire' | 'message'>;
   /** Authenticates the caller, failed authentications limited per client address (past them, 429 RATE_LIMITED). */
   authFailures: AuthFailureLimit;
   /** Aborts at the gateway's stop cutoff: streams still arriving end there (above). */
@@ -109,7 +109,7 @@ export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
         message: "POST /v1/metrics needs the scope write; the caller's scopes do not grant it",
       });
     }
-    const decision = options.rateLimit?.take(caller.id, 'ingest');
+    const decision = await options.rateLimit?.acquire(caller.id, 'ingest');
     if (decision && !decision.allowed) {
       const retryAfter = decision.retryAfterSeconds;
       return refuse({

@@ -3,7 +3,8 @@
  * speak them: a request may carry only `extensions.persistedQuery.sha256Hash`;
  * an unknown hash answers PERSISTED_QUERY_NOT_FOUND, and the client sends the
  * hash with the query once to register it. Registered documents are kept in
- * an LRU of at most `cacheBytes` (this process only).
+ * an LRU of at most `cacheBytes`, and with LAB_REDIS_URL in Redis too, so
+ * every gateway knows them (sharedQueryCache.ts).
  *
  * Allow-list mode (an operation manifest given): only the manifest's
  * operations run; any other answers 403 FORBIDDEN (reason
@@ -38,7 +39,7 @@ import {
 import { LRUCache } from 'lru-cache';
 
 type PersistedQueryOptions = Exclude<NonNullable<ApolloServerOptions<object>['persistedQueries']>, false>;
-type KeyValueCache = NonNullable<PersistedQueryOptions['cache']>;
+export type KeyValueCache = NonNullable<PersistedQueryOptions['cache']>;
 
 export interface PersistedQueriesOptions {
   /** Bytes of registered query text kept for APQ (least recently used dropped first). Default 16 MiB; 0 turns APQ off. */
@@ -187,11 +188,19 @@ export interface PersistedQueries {
   manifest?: OperationManifest;
 }
 
-export function createPersistedQueries(options: PersistedQueriesOptions = {}): PersistedQueries {
+/**
+ * `shared` (Redis across gateways) wraps the local cache; in allow-list mode
+ * nothing is shared (every gateway reads the same manifest).
+ */
+export function createPersistedQueries(
+  options: PersistedQueriesOptions = {},
+  shared?: (local: KeyValueCache) => KeyValueCache,
+): PersistedQueries {
   const cacheBytes = options.cacheBytes ?? PERSISTED_QUERIES_DEFAULTS.cacheBytes;
   const allowIntrospection = options.allowIntrospection ?? PERSISTED_QUERIES_DEFAULTS.allowIntrospection;
   const manifest = options.allowlistPath ? readOperationManifest(options.allowlistPath) : undefined;
-  const persistedQueries = cacheBytes > 0 ? { cache: persistedQueryCache(cacheBytes, manifest) } : (false as const);
+  const local = cacheBytes > 0 ? persistedQueryCache(cacheBytes, manifest) : undefined;
+  const persistedQueries = local ? { cache: shared && !manifest ? shared(local) : local } : (false as const);
   if (!manifest)
     return { persistedQueries, plugin: { requestDidStart: async () => ({ didEncounterErrors: codeProtocolErrors }) } };
 

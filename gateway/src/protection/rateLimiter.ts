@@ -4,11 +4,14 @@
  * A GraphQL request or a POST /v1/metrics takes one token; an empty bucket
  * answers 429 RATE_LIMITED with Retry-After (whole seconds until a token is
  * back). Buckets live in this process, at most `maxCallers` of them
- * (tokenBuckets.ts).
+ * (tokenBuckets.ts); with `shared` (LAB_REDIS_URL) they live in Redis and
+ * every gateway takes from the same one (sharedTokenBuckets.ts), this
+ * process's buckets standing in while Redis cannot answer.
  */
 import { HeaderMap } from '@apollo/server';
 import { type Caller, ERROR_CODES } from '@lab/shared';
 import { GraphQLError } from 'graphql';
+import type { SharedTokenBuckets } from './sharedTokenBuckets';
 import { TokenBuckets, type TokenDecision } from './tokenBuckets';
 
 export interface RateLimitOptions {
@@ -22,6 +25,8 @@ export interface RateLimitOptions {
   onLimited?: (callerId: string, route: RateLimitedRoute) => void;
   /** Milliseconds now; for tests. Default performance.now. */
   now?: () => number;
+  /** Buckets shared by every gateway (Redis), given the same perSecond and burst. Default: none. */
+  shared?: (settings: { perSecond: number; burst: number }) => SharedTokenBuckets;
 }
 
 export type RateLimitedRoute = 'graphql' | 'ingest';
@@ -29,7 +34,9 @@ export type RateLimitedRoute = 'graphql' | 'ingest';
 export const RATE_LIMIT_DEFAULTS = { perSecond: 100, burst: 200, maxCallers: 100_000 } as const;
 
 export interface RateLimiter {
-  /** Takes a token from the caller's bucket. */
+  /** Takes a token from the caller's bucket: the shared one when there is one and Redis answers, else this process's. */
+  acquire(callerId: string, route: RateLimitedRoute): Promise<TokenDecision>;
+  /** Takes a token from the caller's bucket in this process (no shared limit): prefer acquire. */
   take(callerId: string, route: RateLimitedRoute): TokenDecision;
   /**
    * Wraps Apollo's context function: once the caller is known, takes a token
@@ -59,16 +66,24 @@ export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
     if (!decision.allowed) options.onLimited?.(callerId, route);
     return decision;
   };
+  const shared = enabled ? options.shared?.({ perSecond, burst }) : undefined;
+  const acquire = async (callerId: string, route: RateLimitedRoute): Promise<TokenDecision> => {
+    const decision = shared ? await shared.take(callerId) : undefined;
+    if (!decision) return take(callerId, route);
+    if (!decision.allowed) options.onLimited?.(callerId, route);
+    return decision;
+  };
 
   return {
     enabled,
+    acquire,
     take,
     message,
     context(fn) {
       if (!enabled) return fn;
       return async (args) => {
         const context = await fn(args);
-        const decision = take(context.caller.id, 'graphql');
+        const decision = await acquire(context.caller.id, 'graphql');
         if (!decision.allowed) throw rateLimitedError(message(decision.retryAfterSeconds), decision.retryAfterSeconds);
         return context;
       };

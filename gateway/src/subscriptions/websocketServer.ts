@@ -52,7 +52,7 @@ export interface SubscriptionsOptions {
   /** Largest message accepted from a client (default 1 MiB). */
   maxPayloadBytes?: number;
   /** Per-caller rate limit, shared with HTTP: each operation over the socket takes a token. */
-  rateLimit?: Pick<RateLimiter, 'take' | 'message'>;
+  rateLimit?: Pick<RateLimiter, 'acquire' | 'message'>;
   /** Depth, alias and cost limits for subscription documents (queries over the socket get them from Apollo's plugin). */
   operationLimits?: OperationLimitsOptions;
   /** Errors refusing a subscription the caller may not see whole (authorizationCheck in auth/useAuthorization.ts). */
@@ -86,8 +86,8 @@ export function serveSubscriptions(options: SubscriptionsOptions): Subscriptions
   /** Per socket, the caller of each operation (the socket's, or its own `extensions.headers`). */
   const operationCallers = new WeakMap<object, Map<string, Caller>>();
 
-  const rateLimited = (caller: Caller): GraphQLError[] | undefined => {
-    const decision = options.rateLimit?.take(caller.id, 'graphql');
+  const rateLimited = async (caller: Caller): Promise<GraphQLError[] | undefined> => {
+    const decision = await options.rateLimit?.acquire(caller.id, 'graphql');
     if (!decision || decision.allowed) return undefined;
     return [
       rateLimitedError(
@@ -158,12 +158,12 @@ export function serveSubscriptions(options: SubscriptionsOptions): Subscriptions
         requestLog.info({ operation: payload.operationName ?? undefined }, 'websocket operation');
         return { requestId, caller, log: requestLog };
       },
-      subscribe: (args: ExecutionArgs) => {
+      subscribe: async (args: ExecutionArgs) => {
         const early = refusalOf(args);
         if (early) return early;
         const context = args.contextValue as GatewayContext;
         const refused =
-          rateLimited(context.caller) ??
+          (await rateLimited(context.caller)) ??
           overLimit(args) ??
           invalidVariables(options.planner.schema, args) ??
           options.authorize?.({ ...args, schema: options.planner.schema, caller: context.caller });
@@ -187,7 +187,7 @@ export function serveSubscriptions(options: SubscriptionsOptions): Subscriptions
         const early = refusalOf(args);
         if (early) return early;
         const context = args.contextValue as GatewayContext;
-        const limited = rateLimited(context.caller);
+        const limited = await rateLimited(context.caller);
         if (limited) return { errors: limited };
         const response = await options.apollo.executeOperation(
           {

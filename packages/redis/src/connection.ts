@@ -61,15 +61,19 @@ export function connectRedis(options: RedisConnectionOptions): RedisConnection {
     toldDown = false;
     set(true);
   });
-  client.on('close', () => set(false));
-  client.on('error', (err: Error) => {
+  const down = (err: string) => {
     if (toldDown) return;
     toldDown = true;
     log.warn(
-      { redis: where, connection: name, err: err.message },
+      { redis: where, connection: name, err },
       'Redis unreachable: falling back to this process alone until it is back (retrying)',
     );
+  };
+  client.on('close', () => {
+    if (ready) down('connection closed');
+    set(false);
   });
+  client.on('error', (err: Error) => down(err.message));
   client.on('end', () => set(false));
   return {
     client,
