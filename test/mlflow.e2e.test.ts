@@ -20,13 +20,26 @@ interface KeyValue {
   value: string;
 }
 interface MlflowRun {
-  info: { run_id: string; experiment_id: string; status: string; run_name: string; lifecycle_stage: string; artifact_uri: string; end_time?: number };
+  info: {
+    run_id: string;
+    experiment_id: string;
+    status: string;
+    run_name: string;
+    lifecycle_stage: string;
+    artifact_uri: string;
+    end_time?: number;
+  };
   data: { metrics: { key: string; value: number; step: number }[]; params: KeyValue[]; tags: KeyValue[] };
 }
 
 describe('the MLflow tracking API', () => {
   let platform: TestPlatform;
-  let api: (method: string, endpoint: string, body?: Record<string, unknown>, key?: string | null) => Promise<{ status: number; body: Record<string, unknown> }>;
+  let api: (
+    method: string,
+    endpoint: string,
+    body?: Record<string, unknown>,
+    key?: string | null,
+  ) => Promise<{ status: number; body: Record<string, unknown> }>;
 
   beforeAll(async () => {
     platform = await startTestPlatform();
@@ -50,7 +63,12 @@ describe('the MLflow tracking API', () => {
     vi.spyOn(console, 'log').mockImplementation(() => {}); // the client prints every body it posts
     const client = new MLflow({ endpoint: platform.gatewayUrl, headers: { Authorization: `Bearer ${platform.adminApiKey}` } });
     const { experiment_id } = await client.Experiments.create({ name: 'npm-client', artifact_location: '' });
-    const { run } = await client.Runs.create({ experiment_id, user_id: 'researcher', start_time: Date.now(), tags: [{ key: 'mlflow.runName', value: 'npm-run' }] });
+    const { run } = await client.Runs.create({
+      experiment_id,
+      user_id: 'researcher',
+      start_time: Date.now(),
+      tags: [{ key: 'mlflow.runName', value: 'npm-run' }],
+    });
     const runId = run.info.run_id as string;
     await client.Runs.logBatch({
       run_id: runId,
@@ -78,8 +96,18 @@ describe('the MLflow tracking API', () => {
     vi.restoreAllMocks();
 
     const answer = await platform.gql<{
-      run: { name: string; status: string; params: Record<string, string>; tags: Record<string, string>; experiment: { name: string; project: { name: string } }; metrics: { name: string; count: number; last: number; min: number }[] };
-    }>('query($id: ID!) { run(id: $id) { name status params tags experiment { name project { name } } metrics { name count last min } } }', { id: runId });
+      run: {
+        name: string;
+        status: string;
+        params: Record<string, string>;
+        tags: Record<string, string>;
+        experiment: { name: string; project: { name: string } };
+        metrics: { name: string; count: number; last: number; min: number }[];
+      };
+    }>(
+      'query($id: ID!) { run(id: $id) { name status params tags experiment { name project { name } } metrics { name count last min } } }',
+      { id: runId },
+    );
     expect(answer.body.errors).toBeUndefined();
     expect(answer.body.data?.run).toEqual({
       name: 'npm-run',
@@ -98,7 +126,10 @@ describe('the MLflow tracking API', () => {
       execFile(
         'python3',
         [path.join(REPO_ROOT, 'test/support/mlflowPythonClient.py'), experimentId],
-        { env: { ...process.env, MLFLOW_TRACKING_URI: platform.gatewayUrl, MLFLOW_TRACKING_TOKEN: platform.adminApiKey }, timeout: 60_000 },
+        {
+          env: { ...process.env, MLFLOW_TRACKING_URI: platform.gatewayUrl, MLFLOW_TRACKING_TOKEN: platform.adminApiKey },
+          timeout: 60_000,
+        },
         (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
       ),
     );
@@ -108,10 +139,14 @@ describe('the MLflow tracking API', () => {
       [1, 0.5],
       [2, 1 / 3],
     ]);
-    const answer = await platform.gql<{ run: { status: string; params: Record<string, string>; tags: Record<string, string>; metrics: { name: string; count: number }[] } }>(
-      'query($id: ID!) { run(id: $id) { status params tags metrics { name count } } }',
-      { id: run_id },
-    );
+    const answer = await platform.gql<{
+      run: {
+        status: string;
+        params: Record<string, string>;
+        tags: Record<string, string>;
+        metrics: { name: string; count: number }[];
+      };
+    }>('query($id: ID!) { run(id: $id) { status params tags metrics { name count } } }', { id: run_id });
     expect(answer.body.data?.run).toMatchObject({
       status: 'COMPLETED',
       params: { lr: '0.001', batch_size: '32' },
@@ -120,6 +155,363 @@ describe('the MLflow tracking API', () => {
         { name: 'acc', count: 100 },
         { name: 'loss', count: 3 },
       ],
+    });
+  });
+  it('experiments: create, get, get-by-name, search, update, tags, delete and restore; MLflow errors', async () => {
+    const created = await api('POST', 'experiments/create', { name: 'contract', tags: [{ key: 'team', value: 'vision' }] });
+    expect(created.status).toBe(200);
+    const id = created.body.experiment_id as string;
+    const got = await api('GET', 'experiments/get', { experiment_id: id });
+    expect(got.body.experiment).toMatchObject({
+      experiment_id: id,
+      name: 'contract',
+      lifecycle_stage: 'active',
+      artifact_location: `mlflow-artifacts:/${id}`,
+      tags: [{ key: 'team', value: 'vision' }],
+      creation_time: expect.any(Number),
+      last_update_time: expect.any(Number),
+    });
+    expect((await api('GET', 'experiments/get-by-name', { experiment_name: 'contract' })).body.experiment).toMatchObject({
+      experiment_id: id,
+    });
+    expect(await api('POST', 'experiments/create', { name: 'contract' })).toEqual({
+      status: 400,
+      body: { error_code: 'RESOURCE_ALREADY_EXISTS', message: expect.any(String) },
+    });
+    expect(await api('POST', 'experiments/create', {})).toEqual({
+      status: 400,
+      body: { error_code: 'INVALID_PARAMETER_VALUE', message: "Missing value for required parameter 'name'" },
+    });
+    expect((await api('GET', 'experiments/get-by-name', { experiment_name: 'nope' })).body.error_code).toBe(
+      'RESOURCE_DOES_NOT_EXIST',
+    );
+    expect((await api('GET', 'experiments/get', { experiment_id: '00000000-0000-4000-8000-000000000000' })).status).toBe(404);
+
+    await api('POST', 'experiments/update', { experiment_id: id, new_name: 'contract-2' });
+    await api('POST', 'experiments/set-experiment-tag', { experiment_id: id, key: 'owner', value: 'ada' });
+    await api('POST', 'experiments/set-experiment-tag', { experiment_id: id, key: 'mlflow.note.content', value: 'notes' });
+    const found = await api('POST', 'experiments/search', { filter: "name LIKE 'contract%'", max_results: 10 });
+    expect(found.body.experiments).toEqual([
+      expect.objectContaining({
+        name: 'contract-2',
+        tags: expect.arrayContaining([
+          { key: 'owner', value: 'ada' },
+          { key: 'mlflow.note.content', value: 'notes' },
+        ]),
+      }),
+    ]);
+    await api('POST', 'experiments/delete', { experiment_id: id });
+    expect((await api('GET', 'experiments/get', { experiment_id: id })).body.experiment).toMatchObject({
+      lifecycle_stage: 'deleted',
+    });
+    expect((await api('POST', 'experiments/search', { filter: "name = 'contract-2'" })).body.experiments).toEqual([]);
+    expect(
+      (await api('POST', 'experiments/search', { filter: "name = 'contract-2'", view_type: 'DELETED_ONLY' })).body.experiments,
+    ).toHaveLength(1);
+    await api('POST', 'experiments/restore', { experiment_id: id });
+    expect((await api('GET', 'experiments/get', { experiment_id: id })).body.experiment).toMatchObject({
+      lifecycle_stage: 'active',
+    });
+
+    expect(await api('GET', 'experiments/get', { experiment_id: id }, null)).toEqual({
+      status: 401,
+      body: { error_code: 'UNAUTHENTICATED', message: expect.any(String) },
+    });
+    expect((await api('GET', 'no-such/endpoint')).body.error_code).toBe('ENDPOINT_NOT_FOUND');
+    // <project>/<name>: an experiment in a project of the caller's.
+    await platform.gql('mutation { createProject(input: { name: "vision" }) { id } }');
+    const inProject = await api('POST', 'experiments/create', { name: 'vision/resnet' });
+    expect(
+      (await api('GET', 'experiments/get', { experiment_id: inProject.body.experiment_id as string })).body.experiment,
+    ).toMatchObject({ name: 'vision/resnet' });
+    expect((await api('POST', 'experiments/create', { name: 'nowhere/x' })).body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+  });
+
+  it('runs: create, get, update, tags, params, search with filter, order and page token, delete and restore, log-batch limits', async () => {
+    const experimentId = (await api('POST', 'experiments/create', { name: 'runs-contract' })).body.experiment_id as string;
+    const ids: string[] = [];
+    for (const [i, lr] of ['0.1', '0.01', '0.001'].entries()) {
+      const made = await api('POST', 'runs/create', {
+        experiment_id: experimentId,
+        run_name: `r${i}`,
+        start_time: Date.now() - 1000 + i,
+        tags: [{ key: 'k', value: 'v' }],
+      });
+      expect(made.status).toBe(200);
+      const run = made.body.run as MlflowRun;
+      expect(run.info).toMatchObject({
+        experiment_id: experimentId,
+        status: 'RUNNING',
+        run_name: `r${i}`,
+        lifecycle_stage: 'active',
+      });
+      expect(run.info.artifact_uri).toBe(`mlflow-artifacts:/${experimentId}/${run.info.run_id}/artifacts`);
+      ids.push(run.info.run_id);
+      await api('POST', 'runs/log-parameter', { run_id: run.info.run_id, key: 'lr', value: lr });
+      await api('POST', 'runs/log-metric', {
+        run_id: run.info.run_id,
+        key: 'acc',
+        value: i / 10,
+        timestamp: Date.now(),
+        step: 0,
+      });
+    }
+    const [a, b, c] = ids as [string, string, string];
+    expect((await api('POST', 'runs/log-parameter', { run_id: a, key: 'lr', value: '9' })).body.error_code).toBe(
+      'INVALID_PARAMETER_VALUE',
+    );
+    await api('POST', 'runs/set-tag', { run_id: a, key: 'note', value: 'best' });
+    await api('POST', 'runs/delete-tag', { run_id: a, key: 'k' });
+    expect((await api('POST', 'runs/delete-tag', { run_id: a, key: 'k' })).body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    const updated = await api('POST', 'runs/update', { run_id: a, status: 'FAILED', end_time: Date.now() });
+    expect(updated.body.run_info).toMatchObject({ run_id: a, status: 'FAILED', end_time: expect.any(Number) });
+    const run = (await api('GET', 'runs/get', { run_id: a })).body.run as MlflowRun;
+    expect(run.data.tags).toEqual(
+      expect.arrayContaining([
+        { key: 'note', value: 'best' },
+        { key: 'mlflow.runName', value: 'r0' },
+      ]),
+    );
+    expect(run.data.tags.find((t) => t.key === 'k')).toBeUndefined();
+    expect(run.data.params).toEqual([{ key: 'lr', value: '0.1' }]);
+
+    const search = (body: Record<string, unknown>) => api('POST', 'runs/search', { experiment_ids: [experimentId], ...body });
+    const byParam = await search({ filter: "params.lr = '0.01'" });
+    expect((byParam.body.runs as MlflowRun[]).map((r) => r.info.run_id)).toEqual([b]);
+    const byStatus = await search({ filter: "attributes.status = 'FAILED'" });
+    expect((byStatus.body.runs as MlflowRun[]).map((r) => r.info.run_id)).toEqual([a]);
+    const ordered = await search({ order_by: ['metrics.acc DESC'], max_results: 2 });
+    expect((ordered.body.runs as MlflowRun[]).map((r) => r.info.run_id)).toEqual([c, b]);
+    const rest = await search({ order_by: ['metrics.acc DESC'], max_results: 2, page_token: ordered.body.next_page_token });
+    expect((rest.body.runs as MlflowRun[]).map((r) => r.info.run_id)).toEqual([a]);
+    expect(rest.body.next_page_token).toBeUndefined();
+
+    await api('POST', 'runs/delete', { run_id: c });
+    expect(((await api('GET', 'runs/get', { run_id: c })).body.run as MlflowRun).info.lifecycle_stage).toBe('deleted');
+    expect((await search({})).body.runs).toHaveLength(2);
+    expect((await search({ run_view_type: 'DELETED_ONLY' })).body.runs).toHaveLength(1);
+    await api('POST', 'runs/restore', { run_id: c });
+    expect((await search({ run_view_type: 'ALL' })).body.runs).toHaveLength(3);
+
+    const tooMany = Array.from({ length: 1001 }, (_, step) => ({ key: 'x', value: 1, timestamp: Date.now(), step }));
+    expect(await api('POST', 'runs/log-batch', { run_id: b, metrics: tooMany })).toEqual({
+      status: 400,
+      body: {
+        error_code: 'INVALID_PARAMETER_VALUE',
+        message: 'A batch logging request can contain at most 1000 metrics. Got 1001 metrics.',
+      },
+    });
+    const params101 = Array.from({ length: 101 }, (_, i) => ({ key: `p${i}`, value: '1' }));
+    expect((await api('POST', 'runs/log-batch', { run_id: b, params: params101 })).body.error_code).toBe(
+      'INVALID_PARAMETER_VALUE',
+    );
+    expect(
+      (await api('POST', 'runs/log-metric', { run_id: b, key: 'bad name!', value: 1, timestamp: Date.now() })).body.error_code,
+    ).toBe('INVALID_PARAMETER_VALUE');
+    expect(
+      (
+        await api('POST', 'runs/log-metric', {
+          run_id: '00000000-0000-4000-8000-000000000000',
+          key: 'x',
+          value: 1,
+          timestamp: Date.now(),
+        })
+      ).body.error_code,
+    ).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await api('GET', 'runs/get', { run_id: '00000000-0000-4000-8000-000000000000' })).status).toBe(404);
+
+    await api('POST', 'runs/log-inputs', {
+      run_id: b,
+      datasets: [{ dataset: { name: 'wiki', digest: 'abc123', source_type: 's3', source: '{"uri":"s3://x"}' }, tags: [] }],
+    });
+    expect(((await api('GET', 'runs/get', { run_id: b })).body.run as MlflowRun).data.tags).toContainEqual({
+      key: 'mlflow.input.wiki',
+      value: JSON.stringify({ digest: 'abc123', source_type: 's3', source: '{"uri":"s3://x"}' }),
+    });
+  });
+
+  it('metrics: get-history in pages ending at whole steps; get-history-bulk-interval sampled per run', async () => {
+    const experimentId = (await api('POST', 'experiments/create', { name: 'history' })).body.experiment_id as string;
+    const runs: string[] = [];
+    for (let r = 0; r < 2; r++) {
+      const id = ((await api('POST', 'runs/create', { experiment_id: experimentId })).body.run as MlflowRun).info.run_id;
+      runs.push(id);
+      const metrics = Array.from({ length: 1000 }, (_, step) => ({
+        key: 'loss',
+        value: r + 1 / (step + 1),
+        timestamp: Date.now(),
+        step,
+      }));
+      expect((await api('POST', 'runs/log-batch', { run_id: id, metrics })).status).toBe(200);
+    }
+    const [first] = runs as [string];
+    const page1 = await api('GET', 'metrics/get-history', { run_id: first, metric_key: 'loss', max_results: 400 });
+    const points1 = page1.body.metrics as { step: number; key: string; value: number; timestamp: number }[];
+    expect(points1).toHaveLength(400);
+    expect(points1[0]).toEqual({ key: 'loss', value: 1, step: 0, timestamp: expect.any(Number) });
+    const page2 = await api('GET', 'metrics/get-history', {
+      run_id: first,
+      metric_key: 'loss',
+      max_results: 400,
+      page_token: page1.body.next_page_token,
+    });
+    const page3 = await api('GET', 'metrics/get-history', {
+      run_id: first,
+      metric_key: 'loss',
+      max_results: 400,
+      page_token: page2.body.next_page_token,
+    });
+    const steps = [...points1, ...(page2.body.metrics as { step: number }[]), ...(page3.body.metrics as { step: number }[])].map(
+      (p) => p.step,
+    );
+    expect(steps).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(page3.body.next_page_token).toBeUndefined();
+    expect((await api('GET', 'metrics/get-history', { run_id: first, metric_key: 'never' })).body).toEqual({ metrics: [] });
+
+    const bulk = await api('GET', 'ajax-api/2.0/mlflow/metrics/get-history-bulk-interval', {
+      run_ids: runs,
+      metric_key: 'loss',
+      max_results: 100,
+    });
+    expect(bulk.status).toBe(200);
+    const sampled = bulk.body.metrics as { run_id: string; step: number; value: number }[];
+    for (const id of runs) {
+      const mine = sampled.filter((p) => p.run_id === id);
+      expect(mine.length).toBeGreaterThan(50);
+      expect(mine.length).toBeLessThanOrEqual(100);
+      expect(mine.at(-1)?.step).toBe(999);
+    }
+    const zoomed = await api('GET', 'ajax-api/2.0/mlflow/metrics/get-history-bulk-interval', {
+      run_ids: [first],
+      metric_key: 'loss',
+      start_step: 10,
+      end_step: 19,
+      max_results: 100,
+    });
+    expect((zoomed.body.metrics as { step: number }[]).map((p) => p.step)).toEqual([10, 11, 12, 13, 14, 15, 16, 17, 18, 19]);
+  });
+
+  it('registered models: create, versions from a run, aliases, stages and search', async () => {
+    const experimentId = (await api('POST', 'experiments/create', { name: 'models' })).body.experiment_id as string;
+    const runId = ((await api('POST', 'runs/create', { experiment_id: experimentId })).body.run as MlflowRun).info.run_id;
+    const created = await api('POST', 'registered-models/create', {
+      name: 'classifier',
+      description: 'd',
+      tags: [{ key: 't', value: '1' }],
+    });
+    expect(created.body.registered_model).toMatchObject({
+      name: 'classifier',
+      description: 'd',
+      tags: [{ key: 't', value: '1' }],
+      latest_versions: [],
+    });
+    expect((await api('POST', 'registered-models/create', { name: 'classifier' })).body.error_code).toBe(
+      'RESOURCE_ALREADY_EXISTS',
+    );
+    const v1 = await api('POST', 'model-versions/create', {
+      name: 'classifier',
+      source: `mlflow-artifacts:/${experimentId}/${runId}/artifacts/model`,
+      run_id: runId,
+    });
+    expect(v1.body.model_version).toMatchObject({
+      name: 'classifier',
+      version: '1',
+      run_id: runId,
+      status: 'READY',
+      source: expect.stringContaining('/artifacts/model'),
+    });
+    await api('POST', 'model-versions/create', { name: 'classifier', source: 'x' });
+    expect((await api('POST', 'registered-models/alias', { name: 'classifier', alias: 'champion', version: '1' })).status).toBe(
+      200,
+    );
+    const byAlias = await api('GET', 'registered-models/get-model-version-by-alias', { name: 'classifier', alias: 'champion' });
+    expect(byAlias.body.model_version).toMatchObject({ version: '1', aliases: ['champion'] });
+    const staged = await api('POST', 'model-versions/transition-stage', {
+      name: 'classifier',
+      version: '2',
+      stage: 'Production',
+    });
+    expect(staged.body.model_version).toMatchObject({ version: '2', current_stage: 'Production', aliases: ['production'] });
+    const deleted = await fetch(`${platform.gatewayUrl}/api/2.0/mlflow/registered-models/alias`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${platform.adminApiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'classifier', alias: 'champion' }),
+    });
+    expect(deleted.status).toBe(200);
+    expect(
+      (await api('GET', 'registered-models/get-model-version-by-alias', { name: 'classifier', alias: 'champion' })).body
+        .error_code,
+    ).toBe('RESOURCE_DOES_NOT_EXIST');
+    const model = await api('GET', 'registered-models/get', { name: 'classifier' });
+    expect(model.body.registered_model).toMatchObject({
+      latest_versions: [expect.objectContaining({ version: '2' })],
+      aliases: [{ alias: 'production', version: '2' }],
+    });
+    expect((await api('GET', 'registered-models/search', { filter: "name LIKE '%class%'" })).body.registered_models).toHaveLength(
+      1,
+    );
+    expect((await api('GET', 'model-versions/get', { name: 'classifier', version: '9' })).body.error_code).toBe(
+      'RESOURCE_DOES_NOT_EXIST',
+    );
+  });
+
+  it("artifacts: upload, list and download a run's files through the mlflow-artifacts proxy", async () => {
+    const experimentId = (await api('POST', 'experiments/create', { name: 'artifacts' })).body.experiment_id as string;
+    const run = (await api('POST', 'runs/create', { experiment_id: experimentId })).body.run as MlflowRun;
+    const base = `${platform.gatewayUrl}/api/2.0/mlflow-artifacts/artifacts/${run.info.artifact_uri.slice('mlflow-artifacts:/'.length)}`;
+    const auth = { authorization: `Bearer ${platform.adminApiKey}` };
+    const bytes = Buffer.alloc(300_000, 7);
+    for (const name of ['model/model.bin', 'model/MLmodel', 'metrics.json']) {
+      const put = await fetch(`${base}/${name}`, {
+        method: 'PUT',
+        headers: auth,
+        body: name === 'model/model.bin' ? bytes : `{"name":"${name}"}`,
+      });
+      expect(put.status).toBe(200);
+    }
+    const list = async (p: string) =>
+      (await (
+        await fetch(`${platform.gatewayUrl}/api/2.0/mlflow-artifacts/artifacts?path=${encodeURIComponent(p)}`, { headers: auth })
+      ).json()) as { files: unknown[] };
+    const prefix = `${experimentId}/${run.info.run_id}/artifacts`;
+    expect((await list(prefix)).files).toEqual([
+      { path: 'metrics.json', is_dir: false, file_size: 23 },
+      { path: 'model', is_dir: true },
+    ]);
+    expect((await list(`${prefix}/model`)).files).toEqual([
+      { path: 'MLmodel', is_dir: false, file_size: 24 },
+      { path: 'model.bin', is_dir: false, file_size: 300_000 },
+    ]);
+    const got = await fetch(`${base}/model/model.bin`, { headers: auth });
+    expect(got.status).toBe(200);
+    expect(Buffer.from(await got.arrayBuffer()).equals(bytes)).toBe(true);
+    expect((await fetch(`${base}/nope.txt`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${base}/x.txt`, { method: 'PUT', body: 'x' })).status).toBe(401);
+  });
+
+  it('checks rights as GraphQL does: a reader may read, not write', async () => {
+    const experimentId = (await api('POST', 'experiments/create', { name: 'rights' })).body.experiment_id as string;
+    const user = await platform.gql<{ createUser: { id: string } }>(
+      'mutation { createUser(input: { email: "reader@lab.test", name: "Reader" }) { id } }',
+    );
+    const userId = user.body.data?.createUser.id;
+    const projects = await platform.gql<{ projects: { edges: { node: { id: string; name: string } }[] } }>(
+      '{ projects(first: 100) { edges { node { id name } } } }',
+    );
+    const projectId = projects.body.data?.projects.edges.find((e) => e.node.name === 'mlflow')?.node.id;
+    await platform.gql('mutation($p: ID!, $u: ID!) { addProjectMember(projectId: $p, userId: $u, role: VIEWER) { role } }', {
+      p: projectId,
+      u: userId,
+    });
+    const key = await platform.gql<{ createApiKey: { secret: string } }>(
+      'mutation($u: ID!) { createApiKey(input: { name: "r", userId: $u }) { secret } }',
+      { u: userId },
+    );
+    const secret = key.body.data?.createApiKey.secret as string;
+    expect((await api('GET', 'experiments/get', { experiment_id: experimentId }, secret)).status).toBe(200);
+    expect(await api('POST', 'runs/create', { experiment_id: experimentId }, secret)).toEqual({
+      status: 403,
+      body: { error_code: 'PERMISSION_DENIED', message: expect.any(String) },
     });
   });
 });

@@ -5,6 +5,7 @@ import { gatewayOverhead } from './gatewayOverhead';
 import { gatewaySpeed } from './gatewaySpeed';
 import { metricsIngest } from './metricsIngest';
 import { metricsSeries } from './metricsSeries';
+import { mlflowLogBatch } from './mlflowLogBatch';
 import { modelVersions } from './modelVersions';
 import { pythonClient } from './pythonClient';
 import { runsByMetrics } from './runsByMetrics';
@@ -24,4 +25,5 @@ export const benchmarks: Benchmark[] = [
   subscriptionFanout,
   sagas,
   pythonClient,
+  mlflowLogBatch,
 ];

@@ -3,7 +3,8 @@
  * the mapping from the platform's codes (extensions.code of a GraphQL error,
  * `code` of an ingest answer) to MLflow's: NOT_FOUND is
  * RESOURCE_DOES_NOT_EXIST (404), BAD_USER_INPUT INVALID_PARAMETER_VALUE
- * (400), CONFLICT RESOURCE_ALREADY_EXISTS or INVALID_STATE (400),
+ * (400), CONFLICT RESOURCE_ALREADY_EXISTS, INVALID_PARAMETER_VALUE (a
+ * param logged with another value) or INVALID_STATE (400),
  * FORBIDDEN PERMISSION_DENIED (403), UNAUTHENTICATED (401), RATE_LIMITED
  * REQUEST_LIMIT_EXCEEDED (429), SERVICE_UNAVAILABLE TEMPORARILY_UNAVAILABLE
  * (503), anything else INTERNAL_ERROR (500).
@@ -61,8 +62,8 @@ export function notFound(message: string): MlflowError {
 
 /**
  * MLflow's code for one of ours. A CONFLICT is RESOURCE_ALREADY_EXISTS when it
- * is about a name taken, else INVALID_STATE (a run not RUNNING, a param logged
- * with another value, an idempotency key reused).
+ * is about a name taken, INVALID_PARAMETER_VALUE for a param logged with
+ * another value, else INVALID_STATE (a run not RUNNING, an idempotency key reused).
  */
 export function mlflowCodeOf(code: unknown, message = ''): MlflowErrorCode {
   switch (code) {
@@ -74,7 +75,9 @@ export function mlflowCodeOf(code: unknown, message = ''): MlflowErrorCode {
     case 'PAYLOAD_TOO_LARGE':
       return 'INVALID_PARAMETER_VALUE';
     case 'CONFLICT':
-      return /already|exists|taken/i.test(message) ? 'RESOURCE_ALREADY_EXISTS' : 'INVALID_STATE';
+      // MLflow: changing a logged param's value is INVALID_PARAMETER_VALUE; a name taken RESOURCE_ALREADY_EXISTS.
+      if (/\bparams?\b/i.test(message)) return 'INVALID_PARAMETER_VALUE';
+      return /already|exists|taken|named/i.test(message) ? 'RESOURCE_ALREADY_EXISTS' : 'INVALID_STATE';
     case 'FORBIDDEN':
       return 'PERMISSION_DENIED';
     case 'UNAUTHENTICATED':
