@@ -8,6 +8,7 @@ import { AUDIT_PATH, type Config, checkStoreConfig, type Logger, msUntil, type S
 import { requireInternalSecret, startSubgraph } from '@lab/shared/subgraph';
 import { AuditRelay } from './audit/auditRelay';
 import { createContext, type RegistryContext } from './context';
+import { RECONCILE_LOCK, whileHolding } from './db/advisoryLock';
 import { redactUrl } from './db/databaseUrl';
 import { migrate } from './db/migrate';
 import { mountRunsExport } from './export/runsExportRoute';
@@ -75,6 +76,8 @@ export async function startRegistry(config: Config, log: Logger): Promise<Runnin
     internalSecret,
     log: log.child({ component: 'reconciler' }),
     graceMs: config.reconcile.graceMs,
+    // One registry replica at a time runs the scheduled reconciliation.
+    exclusive: (work) => whileHolding(databaseUrl, RECONCILE_LOCK, work),
   });
   // Expired idempotency keys, deleted hourly (a key reused after expiry is taken over anyway).
   const pruneKeys = setInterval(() => {

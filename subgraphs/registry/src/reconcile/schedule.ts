@@ -2,7 +2,8 @@
  * The reconciler inside the registry service: runs on demand
  * (Mutation.reconcile) and every LAB_RECONCILE_INTERVAL_MINUTES, repairing
  * when LAB_RECONCILE_REPAIR is set. A scheduled run is skipped while another
- * run is in progress; a failed run is logged, never thrown.
+ * run is in progress, here or (with `exclusive`, a PostgreSQL advisory lock)
+ * on another registry replica; a failed run is logged, never thrown.
  */
 import type { Logger } from '@lab/shared';
 import { createStoreServices } from '../sagas/storeServices';
@@ -20,6 +21,11 @@ export interface ReconcileRunnerOptions {
   /** The default grace period (LAB_RECONCILE_GRACE_HOURS). */
   graceMs: number;
   stuckAfterMs?: number;
+  /**
+   * Runs a scheduled reconciliation only where no other replica runs one
+   * (db/advisoryLock.ts); `{ ran: false }` skips it. Default: always runs.
+   */
+  exclusive?: <T>(work: () => Promise<T>) => Promise<{ ran: true; value: T } | { ran: false }>;
 }
 
 export interface RunRequest {
@@ -74,7 +80,10 @@ export class ReconcileRunner {
       return;
     }
     try {
-      logSummary(log, await this.run({ repair }));
+      const exclusive = this.options.exclusive ?? (async (work) => ({ ran: true as const, value: await work() }));
+      const outcome = await exclusive(() => this.run({ repair }));
+      if (outcome.ran) logSummary(log, outcome.value);
+      else log.info('another registry replica is reconciling: this scheduled run is skipped');
     } catch (err) {
       log.warn({ err }, 'scheduled reconciliation failed; the next one tries again');
     }
