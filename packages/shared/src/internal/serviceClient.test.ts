@@ -1,7 +1,7 @@
-/** The signed client: signing for the document, aliased lookups in one request, no answer as ServiceUnreachableError. */
+/** The signed client: signing for the document, no answer as ServiceUnreachableError. */
 import { describe, expect, it } from 'vitest';
 import { type Caller, CONTEXT_HEADER, verifyContext } from '../callerContext';
-import { createServiceClient, lookupDocument, lookupIndexOf, ServiceUnreachableError, serviceUnavailable } from './serviceClient';
+import { createServiceClient, ServiceUnreachableError, serviceUnavailable } from './serviceClient';
 
 const SECRET = 'service-client-test-secret';
 const CALLER: Caller = { id: 'metrics', kind: 'service', scopes: ['*'] };
@@ -17,26 +17,16 @@ function recordingFetch(answer: (body: { query: string; variables: Record<string
 }
 
 describe('createServiceClient', () => {
-  it('sends several lookups as one aliased request, signed for its document', async () => {
-    const { seen, fetchFn } = recordingFetch(({ variables }) => ({
-      data: { a0: { experiment: { id: `e-${variables.v0}` } }, a1: null },
-      errors: [{ message: 'run b not found', path: ['a1'], extensions: { code: 'NOT_FOUND' } }],
-    }));
+  it('sends one GraphQL operation signed for its document, and answers its parsed body', async () => {
+    const { seen, fetchFn } = recordingFetch(({ variables }) => ({ data: { run: { id: variables.id } } }));
     const client = createServiceClient({ internalSecret: SECRET, fetch: fetchFn });
-    const lookups = ['a', 'b'].map((id) => ({ field: 'run(id: $v) { experiment { id } }', type: 'ID!', value: id }));
-    const answer = await client.lookups<{ experiment: { id: string } }>('http://registry/graphql', 'Runs', lookups, {
-      caller: CALLER,
-      requestId: 'r-1',
-    });
+    const query = 'query Run($id: ID!) { run(id: $id) { id } }';
+    const answer = await client.graphql('http://registry/graphql', query, { id: 'r-7' }, { caller: CALLER, requestId: 'r-1' });
     expect(seen).toHaveLength(1);
-    expect(answer.answers).toEqual([{ experiment: { id: 'e-a' } }, null]);
-    expect(answer.errors.map(lookupIndexOf)).toEqual([1]);
-    const { query } = lookupDocument('Runs', lookups);
-    expect(query).toBe(
-      'query Runs($v0: ID!, $v1: ID!) { a0: run(id: $v0) { experiment { id } } a1: run(id: $v1) { experiment { id } } }',
-    );
+    expect(answer).toEqual({ status: 200, body: { data: { run: { id: 'r-7' } } } });
     const verdict = verifyContext(SECRET, seen[0]?.headers[CONTEXT_HEADER], query);
     expect(verdict.ok && verdict.context.caller.id).toBe('metrics');
+    expect(verifyContext(SECRET, seen[0]?.headers[CONTEXT_HEADER], 'query Other { x }').ok).toBe(false);
   });
 
   it('answers no answer as ServiceUnreachableError, timed out or not', async () => {

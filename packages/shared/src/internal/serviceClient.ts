@@ -2,10 +2,9 @@
  * The one signed client for calls between services. Every request is a POST of
  * JSON signed with the internal secret (`x-lab-context`) for the caller it
  * names and the document it carries, bounded by a timeout. On it:
- *  - `post`: any signed POST (the audit relay, API usage), answering status and text;
- *  - `graphql`: one GraphQL operation on a subgraph, answering its parsed body;
- *  - `lookups`: several lookups of one field each in one GraphQL request, aliased `a0`, `a1`, ...;
- *  - `route`: an internal route (internalApi.ts), its JSON result or an InternalCallError.
+ *  - `post`: any signed POST (the audit relay, API usage, the internal routes of internalApi.ts through
+ *    callInternal in internalCalls.ts), answering status and text;
+ *  - `graphql`: one GraphQL operation on a subgraph (ownership checks, API-key checks), answering its parsed body.
  * A call that gets no answer (unreachable, timed out) throws a ServiceUnreachableError;
  * `serviceUnavailable` words it as the platform's SERVICE_UNAVAILABLE error.
  */
@@ -53,14 +52,6 @@ export interface GraphQLAnswer<TData = Record<string, unknown>> {
   errors?: { message?: string; path?: (string | number)[]; extensions?: { code?: string } }[];
 }
 
-/** One lookup of a batch: a field selection using `$v` for its variable, e.g. `run(id: $v) { experiment { id } }`. */
-export interface Lookup {
-  field: string;
-  /** The variable's GraphQL type, e.g. `ID!`. */
-  type: string;
-  value: unknown;
-}
-
 export interface ServiceClient {
   post(url: string, body: unknown, call: SignedCall & { document: string }): Promise<{ status: number; text: string }>;
   graphql<TData = Record<string, unknown>>(
@@ -69,36 +60,6 @@ export interface ServiceClient {
     variables: Record<string, unknown>,
     call: SignedCall,
   ): Promise<{ status: number; body: GraphQLAnswer<TData> | undefined }>;
-  lookups<T>(
-    url: string,
-    operationName: string,
-    lookups: readonly Lookup[],
-    call: SignedCall,
-  ): Promise<{
-    status: number;
-    answers: (T | null | undefined)[];
-    errors: NonNullable<GraphQLAnswer['errors']>;
-    answered: boolean;
-  }>;
-}
-
-/** The aliased document and variables of a batch of lookups (aliases a0, a1, ...; variables v0, v1, ...). */
-export function lookupDocument(
-  operationName: string,
-  lookups: readonly Lookup[],
-): { query: string; variables: Record<string, unknown> } {
-  const vars = lookups.map((l, i) => `$v${i}: ${l.type}`).join(', ');
-  const fields = lookups.map((l, i) => `a${i}: ${l.field.replaceAll('$v', `$v${i}`)}`).join(' ');
-  return {
-    query: `query ${operationName}(${vars}) { ${fields} }`,
-    variables: Object.fromEntries(lookups.map((l, i) => [`v${i}`, l.value])),
-  };
-}
-
-/** The index of the lookup a GraphQL error's path names (alias `a<i>`), or -1. */
-export function lookupIndexOf(error: { path?: (string | number)[] }): number {
-  const alias = error.path?.[0];
-  return typeof alias === 'string' && /^a\d+$/.test(alias) ? Number(alias.slice(1)) : -1;
 }
 
 export function createServiceClient(options: ServiceClientOptions): ServiceClient {
@@ -136,16 +97,5 @@ export function createServiceClient(options: ServiceClientOptions): ServiceClien
       return { status: response.status, text: await response.text().catch(() => '') };
     },
     graphql,
-    async lookups<T>(url: string, operationName: string, lookups: readonly Lookup[], call: SignedCall) {
-      const { query, variables } = lookupDocument(operationName, lookups);
-      const { status, body } = await graphql<Record<string, T | null>>(url, query, variables, call);
-      const data = body?.data;
-      return {
-        status,
-        answers: lookups.map((_, i) => (data ? data[`a${i}`] : undefined)),
-        errors: body?.errors ?? [],
-        answered: body !== undefined,
-      };
-    },
   };
 }
