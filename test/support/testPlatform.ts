@@ -19,6 +19,7 @@ const CLEARED = [
   'ARTIFACTS_URL',
   'LAB_ADMIN_API_KEY',
   'LAB_INTERNAL_SECRET',
+  'LAB_REDIS_URL',
 ];
 
 export const TEST_ADMIN_KEY = 'test-admin-key-0123456789abcdef';
