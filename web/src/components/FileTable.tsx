@@ -1,0 +1,74 @@
+/**
+ * Files of a run, a dataset version or a model version: name, size, type,
+ * time and a download link. The link is the presigned GET the API hands out
+ * (another origin: the browser navigates to it, the app never fetch()es it).
+ */
+import { formatTime } from './status';
+
+export interface FileRow {
+  id: string;
+  name: string;
+  sizeBytes: number;
+  contentType?: string | null;
+  lastModified: string;
+  downloadUrl: string;
+}
+
+const UNITS = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
+
+/** 1536 → "1.5 KB" (powers of 1024, three significant digits). */
+export function formatBytes(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${bytes} B` : `${Number(value.toPrecision(3))} ${UNITS[unit]}`;
+}
+
+export function FileTable({ files, total, caption }: { files: readonly FileRow[]; total?: number; caption: string }) {
+  if (files.length === 0) return <p className="muted">No files.</p>;
+  const sum = files.reduce((s, f) => s + f.sizeBytes, 0);
+  return (
+    <table className="plain files">
+      <caption>
+        {caption}: {total ?? files.length} ({formatBytes(sum)}
+        {total !== undefined && total > files.length ? ` in the first ${files.length}` : ''})
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col" className="num">
+            Size
+          </th>
+          <th scope="col">Type</th>
+          <th scope="col">Modified</th>
+          <th scope="col">
+            <span className="visually-hidden">Download</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {files.map((file) => (
+          <tr key={file.id}>
+            <td className="mono">{file.name}</td>
+            <td className="num">{formatBytes(file.sizeBytes)}</td>
+            <td>{file.contentType ?? '—'}</td>
+            <td>{formatTime(file.lastModified)}</td>
+            <td>
+              <a
+                href={file.downloadUrl}
+                download={file.name.split('/').pop()}
+                aria-label={`Download ${file.name}`}
+                rel="noreferrer"
+              >
+                Download
+              </a>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,108 @@
+/** The compare page's logic: the params/config diff (and its table), runs on one step grid, the API's caps. */
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DiffTable } from './DiffTable';
+import { comparePoints, overlayOf, runIdsOf, zoomRange } from './overlay';
+import { diffRows } from './paramDiff';
+
+afterEach(cleanup);
+
+const a = {
+  id: 'a',
+  name: 'run-a',
+  params: { lr: '0.1', seed: '1' },
+  config: { model: { layers: 4, act: 'relu' }, tags: [1, 2] },
+};
+const b = { id: 'b', name: 'run-b', params: { lr: '0.01', seed: '1' }, config: { model: { layers: 4 }, tags: [1, 2] } };
+
+describe('diffRows', () => {
+  it('flattens config to dot paths, marks differing and missing keys, params first', () => {
+    expect(diffRows([a, b])).toEqual([
+      { key: 'params.lr', values: ['0.1', '0.01'], differs: true },
+      { key: 'params.seed', values: ['1', '1'], differs: false },
+      { key: 'config.model.act', values: ['relu', undefined], differs: true },
+      { key: 'config.model.layers', values: ['4', '4'], differs: false },
+      { key: 'config.tags', values: ['[1,2]', '[1,2]'], differs: false },
+    ]);
+  });
+
+  it('compares values as shown: a number and the string spelling it are the same', () => {
+    const rows = diffRows([
+      { params: {}, config: { x: 1 } },
+      { params: {}, config: { x: '1' } },
+    ]);
+    expect(rows).toEqual([{ key: 'config.x', values: ['1', '1'], differs: false }]);
+  });
+});
+
+describe('DiffTable', () => {
+  it('shows only the differing keys, highlighted, and every key on request', () => {
+    render(<DiffTable runs={[a, b]} />);
+    const table = screen.getByRole('table');
+    expect(
+      within(table)
+        .getAllByRole('columnheader')
+        .map((h) => h.textContent),
+    ).toEqual(['Key', 'run-a', 'run-b']);
+    let rows = within(table).getAllByRole('row').slice(1);
+    expect(rows.map((r) => within(r).getByRole('rowheader').textContent)).toEqual([
+      'params.lr (differs)',
+      'config.model.act (differs)',
+    ]);
+    expect(rows.every((r) => r.className === 'differs')).toBe(true);
+    fireEvent.click(screen.getByLabelText(/Show all 5 keys \(2 differ\)/));
+    rows = within(screen.getByRole('table')).getAllByRole('row').slice(1);
+    expect(rows).toHaveLength(5);
+    expect(rows.filter((r) => r.className === 'differs')).toHaveLength(2);
+  });
+
+  it('says so when nothing differs', () => {
+    render(<DiffTable runs={[a, { ...a, id: 'c', name: 'run-c' }]} />);
+    expect(screen.queryByRole('table')).toBeNull();
+    expect(screen.getByText('Every param and config key is the same.')).toBeTruthy();
+  });
+});
+
+describe('overlayOf', () => {
+  it('lines runs up on the union of their bucket starts, null where a run has no point', () => {
+    const data = overlayOf([
+      [
+        { bucketStart: 0, value: 1 },
+        { bucketStart: 10, value: 2 },
+      ],
+      [
+        { bucketStart: 10, value: 5 },
+        { bucketStart: 20, value: 6 },
+      ],
+      [],
+    ]);
+    expect(data).toEqual({
+      xs: [0, 10, 20],
+      ys: [
+        [1, 2, null],
+        [null, 5, 6],
+        [null, null, null],
+      ],
+    });
+  });
+});
+
+describe('the API caps', () => {
+  it('asks about two points a pixel, within runs × names × maxPoints ≤ 1,000,000', () => {
+    expect(comparePoints(600, 2, 1)).toBe(1200);
+    expect(comparePoints(3000, 20, 10)).toBe(5000);
+    expect(comparePoints(10, 1, 1)).toBe(100);
+  });
+
+  it('reads at most 20 distinct run ids from the search string', () => {
+    expect(runIdsOf('?runs=a,%20b,a,,c')).toEqual(['a', 'b', 'c']);
+    const many = Array.from({ length: 25 }, (_, i) => `r${i}`).join(',');
+    expect(runIdsOf(`runs=${many}`)).toHaveLength(20);
+    expect(runIdsOf('')).toEqual([]);
+  });
+
+  it('turns a drag into whole steps', () => {
+    expect(zoomRange(10.2, 3.5)).toEqual({ fromStep: 4, toStep: 10 });
+    expect(zoomRange(4.1, 4.9)).toBeNull();
+  });
+});
