@@ -1,7 +1,219 @@
-/** One run: charts, params, config, tags, source, lineage. */
-import { useParams } from 'wouter';
+/**
+ * One run: a chart per metric (live while RUNNING), then its params,
+ * config, tags, notes, source and lineage (the dataset versions it read, the
+ * model versions it produced).
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { useQuery } from 'urql';
+import { Link, useParams } from 'wouter';
+import { paths } from '../../app/routes';
+import { ErrorBox, formatDuration, formatTime, Loading, StatusBadge } from '../../components/status';
+import { graphql } from '../../gql';
+import { useLiveFeed } from './liveMetrics';
+import { MetricChart } from './MetricChart';
+
+export const RunQuery = graphql(`
+  query Run($id: ID!) {
+    run(id: $id) {
+      id
+      name
+      status
+      params
+      config
+      tags
+      notes
+      startTime
+      endTime
+      duration
+      metricNames
+      createdBy {
+        id
+        name
+        email
+      }
+      source {
+        commit
+        branch
+        dirty
+        entryPoint
+        host
+      }
+      experiment {
+        id
+        name
+        project {
+          id
+          name
+        }
+      }
+      inputs {
+        id
+        label
+        format
+        dataset {
+          id
+          name
+        }
+      }
+      producedModelVersions {
+        id
+        version
+        aliases
+        model {
+          id
+          name
+        }
+      }
+    }
+  }
+`);
 
 export function RunPage() {
   const { runId = '' } = useParams<{ runId: string }>();
-  return <h1>Run {runId}</h1>;
+  const [result, refetch] = useQuery({ query: RunQuery, variables: { id: runId } });
+  const run = result.data?.run;
+  const live = run?.status === 'RUNNING';
+  const feed = useLiveFeed(runId, live);
+  const [extraNames, setExtraNames] = useState<string[]>([]);
+  useEffect(() => feed.onNewName((name) => setExtraNames((names) => (names.includes(name) ? names : [...names, name]))), [feed]);
+  const names = useMemo(() => {
+    const known = run?.metricNames ?? [];
+    return [...known, ...extraNames.filter((n) => !known.includes(n))];
+  }, [run?.metricNames, extraNames]);
+
+  if (result.error && !run) return <ErrorBox error={result.error} />;
+  if (!run) return <Loading />;
+  const paramEntries = Object.entries(run.params);
+  const tagEntries = Object.entries(run.tags);
+  return (
+    <article aria-labelledby="run-title" className="run-page">
+      <nav aria-label="Breadcrumb" className="crumbs">
+        <Link href={paths.projects()}>Projects</Link>
+        <Link href={paths.project(run.experiment.project.id)}>{run.experiment.project.name}</Link>
+        <Link href={paths.experiment(run.experiment.id)}>{run.experiment.name}</Link>
+      </nav>
+      <header className="run-header">
+        <h1 id="run-title">{run.name}</h1>
+        <StatusBadge status={run.status} />
+        {live && (
+          <span className="live" aria-live="polite">
+            live
+          </span>
+        )}
+        <button type="button" onClick={() => refetch({ requestPolicy: 'network-only' })}>
+          Refresh
+        </button>
+      </header>
+      <dl className="facts">
+        <dt>Author</dt>
+        <dd>{run.createdBy.name || run.createdBy.email}</dd>
+        <dt>Started</dt>
+        <dd>{formatTime(run.startTime)}</dd>
+        <dt>Ended</dt>
+        <dd>{formatTime(run.endTime)}</dd>
+        <dt>Duration</dt>
+        <dd>{formatDuration(run.duration)}</dd>
+        <dt>Source</dt>
+        <dd>
+          {run.source ? (
+            <>
+              {run.source.commit && <code title="git commit">{run.source.commit.slice(0, 12)}</code>}
+              {run.source.branch && <span className="tag">{run.source.branch}</span>}
+              {run.source.dirty && <span className="tag">uncommitted changes</span>}
+              {run.source.entryPoint && <code> {run.source.entryPoint}</code>}
+              {run.source.host && <span className="muted"> on {run.source.host}</span>}
+            </>
+          ) : (
+            '—'
+          )}
+        </dd>
+      </dl>
+
+      <section aria-labelledby="charts-title">
+        <h2 id="charts-title">Metrics</h2>
+        {names.length === 0 && <p className="muted">No metric logged yet{live ? ': charts appear as points arrive.' : '.'}</p>}
+        <div className="charts">
+          {names.map((name) => (
+            <MetricChart key={name} runId={run.id} name={name} feed={feed} />
+          ))}
+        </div>
+      </section>
+
+      <div className="run-details">
+        <section aria-labelledby="params-title">
+          <h2 id="params-title">Params</h2>
+          {paramEntries.length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            <table className="plain">
+              <tbody>
+                {paramEntries.map(([key, value]) => (
+                  <tr key={key}>
+                    <th scope="row">{key}</th>
+                    <td className="mono">{String(value)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+        <section aria-labelledby="config-title">
+          <h2 id="config-title">Config</h2>
+          {Object.keys(run.config).length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            <pre>{JSON.stringify(run.config, null, 2)}</pre>
+          )}
+        </section>
+        <section aria-labelledby="tags-title">
+          <h2 id="tags-title">Tags</h2>
+          {tagEntries.length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            tagEntries.map(([k, v]) => (
+              <span key={k} className="tag">
+                {k}={String(v)}
+              </span>
+            ))
+          )}
+        </section>
+        <section aria-labelledby="notes-title">
+          <h2 id="notes-title">Notes</h2>
+          {run.notes ? <pre className="notes">{run.notes}</pre> : <p className="muted">None.</p>}
+        </section>
+        <section aria-labelledby="lineage-title">
+          <h2 id="lineage-title">Lineage</h2>
+          <h3>Inputs (dataset versions)</h3>
+          {run.inputs.length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            <ul>
+              {run.inputs.map((input) => (
+                <li key={input.id}>
+                  {input.dataset.name} <span className="tag">{input.label}</span> <span className="muted">{input.format}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+          <h3>Produced model versions</h3>
+          {run.producedModelVersions.length === 0 ? (
+            <p className="muted">None.</p>
+          ) : (
+            <ul>
+              {run.producedModelVersions.map((mv) => (
+                <li key={mv.id}>
+                  {mv.model.name} v{mv.version}{' '}
+                  {mv.aliases.map((a) => (
+                    <span key={a} className="tag">
+                      @{a}
+                    </span>
+                  ))}
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+    </article>
+  );
 }

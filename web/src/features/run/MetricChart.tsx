@@ -1,0 +1,218 @@
+/**
+ * One metric of a run as a chart: its series downsampled to about two
+ * points per pixel (buckets keep min and max, drawn as a band), live points
+ * appended as they arrive, a dragged step range (or one typed in) refetched
+ * exactly through metricSeries(fromStep, toStep), and a gap after a
+ * reconnect refilled from the last step drawn.
+ */
+import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { useLabClient } from '../../app/session';
+import { BandChart } from '../../components/charts/BandChart';
+import {
+  appendPoints,
+  type BandSeries,
+  emptySeries,
+  lastStepOf,
+  pointsForWidth,
+  seriesOf,
+  stepRangeOf,
+} from '../../components/charts/series';
+import { errorMessage, formatNumber } from '../../components/status';
+import { graphql } from '../../gql';
+import type { LiveFeed, LivePoint } from './liveMetrics';
+
+export const MetricSeriesQuery = graphql(`
+  query MetricSeries($runId: ID!, $name: String!, $maxPoints: Int!, $fromStep: Float, $toStep: Float) {
+    run(id: $runId) {
+      id
+      metricSeries(name: $name, maxPoints: $maxPoints, fromStep: $fromStep, toStep: $toStep) {
+        name
+        exact
+        bucketWidth
+        points {
+          step
+          value
+          min
+          max
+        }
+      }
+    }
+  }
+`);
+
+type StepRange = { fromStep: number; toStep: number };
+
+function inRangeOf(points: LivePoint[], r: StepRange | null): LivePoint[] {
+  return r ? points.filter((p) => p.step >= r.fromStep && p.step <= r.toStep) : points;
+}
+
+export interface MetricChartProps {
+  runId: string;
+  name: string;
+  feed: LiveFeed;
+}
+
+export function MetricChart({ runId, name, feed }: MetricChartProps) {
+  const { urql } = useLabClient();
+  const [series, setSeries] = useState<BandSeries>(emptySeries);
+  const [version, setVersion] = useState(0);
+  const [range, setRange] = useState<StepRange | null>(null);
+  const [info, setInfo] = useState<{ exact: boolean; bucketWidth: number | null } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [width, setWidth] = useState<number | null>(null);
+  const [lastDrawn, setLastDrawn] = useState<number | null>(null);
+  const current = useRef({ series, range, loaded: false, buffered: [] as LivePoint[] });
+  current.current.series = series;
+  current.current.range = range;
+
+  const fetchSeries = useCallback(
+    async (r: StepRange | null, w: number) =>
+      urql
+        .query(
+          MetricSeriesQuery,
+          { runId, name, maxPoints: pointsForWidth(w), fromStep: r?.fromStep ?? null, toStep: r?.toStep ?? null },
+          { requestPolicy: 'network-only' },
+        )
+        .toPromise(),
+    [urql, runId, name],
+  );
+
+  // The series for the current range (all steps when not zoomed).
+  useEffect(() => {
+    if (width == null) return;
+    let cancelled = false;
+    current.current.loaded = false;
+    current.current.buffered = [];
+    void fetchSeries(range, width).then((result) => {
+      if (cancelled) return;
+      if (result.error) return setError(errorMessage(result.error));
+      const s = result.data?.run.metricSeries;
+      setError(null);
+      setInfo(s ? { exact: s.exact, bucketWidth: s.bucketWidth ?? null } : null);
+      // Points that arrived while the fetch was in flight: appended after it (steps it already has are skipped).
+      const fetched = seriesOf(s?.points ?? []);
+      appendPoints(fetched, inRangeOf(current.current.buffered, range));
+      current.current.buffered = [];
+      setSeries(fetched);
+      setVersion((v) => v + 1);
+      current.current.loaded = true;
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [fetchSeries, range, width]);
+
+  // Live points: appended in place, then one redraw.
+  useEffect(
+    () =>
+      feed.onPoints(name, (points) => {
+        const { series: s, range: r, loaded } = current.current;
+        if (!loaded) {
+          current.current.buffered.push(...points);
+          return;
+        }
+        if (appendPoints(s, inRangeOf(points, r)) > 0) setVersion((v) => v + 1);
+      }),
+    [feed, name],
+  );
+
+  // A gap (reconnect, skipped points): fetch from the step after the last drawn and append.
+  useEffect(
+    () =>
+      feed.onGap((gapName) => {
+        if (gapName !== null && gapName !== name) return;
+        const { series: s, range: r } = current.current;
+        const last = lastStepOf(s);
+        const fromStep = last == null ? (r?.fromStep ?? 0) : last + 1;
+        const toStep = r?.toStep ?? null;
+        if (toStep != null && fromStep > toStep) return;
+        void urql
+          .query(MetricSeriesQuery, { runId, name, maxPoints: 10_000, fromStep, toStep }, { requestPolicy: 'network-only' })
+          .toPromise()
+          .then((result) => {
+            const points = result.data?.run.metricSeries?.points ?? [];
+            if (appendPoints(current.current.series, points) > 0) setVersion((v) => v + 1);
+          });
+      }),
+    [feed, name, urql, runId],
+  );
+
+  const onZoom = useCallback((from: number, to: number) => {
+    const r = stepRangeOf(from, to);
+    if (r) setRange(r);
+  }, []);
+
+  const onWidth = useCallback((w: number) => setWidth((old) => old ?? w), []);
+  const titleId = `chart-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const last = series.values.length ? series.values[series.values.length - 1] : null;
+  const summary = `${name}: ${series.steps.length} points${
+    series.steps.length ? `, steps ${series.steps[0]} to ${lastStepOf(series)}` : ''
+  }, last value ${formatNumber(last)}${info && !info.exact ? `, downsampled to buckets of ${info.bucketWidth} steps` : ''}`;
+
+  return (
+    <figure className="metric-chart" aria-labelledby={titleId} data-metric={name} data-last-step={lastDrawn ?? ''}>
+      <figcaption>
+        <h3 id={titleId}>{name}</h3>
+        <span className="muted">
+          {formatNumber(last)}
+          {info && !info.exact ? ` · buckets of ${info.bucketWidth}` : ''}
+          {range ? ` · steps ${range.fromStep}–${range.toStep}` : ''}
+        </span>
+        <StepRangeForm range={range} onApply={setRange} name={name} />
+      </figcaption>
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
+      <div role="img" aria-label={summary}>
+        <BandChart
+          series={series}
+          version={version}
+          label={name}
+          onZoom={onZoom}
+          onWidth={onWidth}
+          onDraw={(step) => setLastDrawn((old) => (old === step ? old : step))}
+        />
+      </div>
+    </figure>
+  );
+}
+
+/** The keyboard's way to zoom: a step range typed in, and a reset. */
+function StepRangeForm({ range, onApply, name }: { range: StepRange | null; onApply(r: StepRange | null): void; name: string }) {
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  useEffect(() => {
+    setFrom(range ? String(range.fromStep) : '');
+    setTo(range ? String(range.toStep) : '');
+  }, [range]);
+  function submit(event: FormEvent) {
+    event.preventDefault();
+    const r = stepRangeOf(Number(from), Number(to));
+    if (from !== '' && to !== '' && r) onApply(r);
+  }
+  return (
+    <form className="step-range" onSubmit={submit}>
+      <label>
+        <span className="visually-hidden">{name}: from step</span>
+        <input
+          type="number"
+          min={0}
+          inputMode="numeric"
+          placeholder="from"
+          value={from}
+          onChange={(e) => setFrom(e.target.value)}
+        />
+      </label>
+      <label>
+        <span className="visually-hidden">{name}: to step</span>
+        <input type="number" min={0} inputMode="numeric" placeholder="to" value={to} onChange={(e) => setTo(e.target.value)} />
+      </label>
+      <button type="submit">Zoom</button>
+      <button type="button" disabled={!range} onClick={() => onApply(null)}>
+        Reset zoom
+      </button>
+    </form>
+  );
+}
