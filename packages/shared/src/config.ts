@@ -121,6 +121,8 @@ const envSchema = z.object({
   CLICKHOUSE_CLUSTER: optionalString.refine((v) => v === undefined || /^[A-Za-z_][A-Za-z0-9_-]*$/.test(v), {
     message: 'must be a cluster name (letters, digits, _ and -)',
   }),
+  /** With CLICKHOUSE_CLUSTER: metric points in experiment_metrics_local on each shard behind a Distributed experiment_metrics. */
+  CLICKHOUSE_SHARDED: bool(false),
   /** Days metric points are kept (experiment_metrics' TTL, applied at start; ingest refuses older points); 0 keeps them. */
   LAB_METRICS_RETENTION_DAYS: count(365, 3650),
 
@@ -282,6 +284,8 @@ export interface Config {
     password: string;
     database: string;
     cluster: string | undefined;
+    /** Points sharded by run over the cluster's shards (experiment_metrics_local behind a Distributed table). */
+    sharded: boolean;
     /** Where the embedded engine (chdb) keeps its data when no url is set. */
     embeddedPath: string;
     /** Days metric points are kept (experiment_metrics' TTL); 0 keeps them forever. */
@@ -396,6 +400,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (e.LAB_JWT_JWKS_URL !== undefined && e.LAB_JWT_JWKS_FILE !== undefined) {
     problems.push('LAB_JWT_JWKS_URL and LAB_JWT_JWKS_FILE are alternatives: set one');
   }
+  if (e.CLICKHOUSE_SHARDED && e.CLICKHOUSE_CLUSTER === undefined) {
+    problems.push('CLICKHOUSE_SHARDED=true needs CLICKHOUSE_CLUSTER: the cluster whose shards hold the points');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = path.resolve(e.LAB_DATA_DIR);
@@ -445,6 +452,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       password: e.CLICKHOUSE_PASSWORD,
       database: e.CLICKHOUSE_DATABASE,
       cluster: e.CLICKHOUSE_CLUSTER,
+      sharded: e.CLICKHOUSE_SHARDED,
       embeddedPath: path.join(dataDir, 'clickhouse'),
       metricsRetentionDays: e.LAB_METRICS_RETENTION_DAYS,
     },

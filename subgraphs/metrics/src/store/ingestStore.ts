@@ -84,6 +84,12 @@ export class IngestStore {
     private readonly reportsWrites: boolean,
     /** Days points are kept (LAB_METRICS_RETENTION_DAYS; 0: forever): ingest refuses older timestamps. */
     readonly retentionDays: number,
+    /**
+     * Sharded layout (ddl.ts): the insert goes through the Distributed table in
+     * the foreground, so it returns once the run's shard stored the block, under
+     * the same deduplication token; written rows are then not told.
+     */
+    private readonly sharded = false,
   ) {
     this.keys = new IngestKeysStore(client, database);
   }
@@ -106,11 +112,12 @@ export class IngestStore {
         insert_deduplication_token: token ?? `none:${randomUUID()}`,
         // Partitions are months: imported history may span more than the default 100 in one block.
         max_partitions_per_insert_block: '0',
+        ...(this.sharded ? { distributed_foreground_insert: 1 } : {}),
       },
     });
     result.stream.destroy(); // an INSERT answers nothing
     const reported = Number(result.summary?.written_rows);
-    const written = this.reportsWrites && Number.isFinite(reported) ? reported : undefined;
+    const written = this.reportsWrites && !this.sharded && Number.isFinite(reported) ? reported : undefined;
     if (written !== 0) this.onInserted?.(rows);
     return { written };
   }

@@ -7,6 +7,7 @@ import type { Config, Logger } from '@lab/shared';
 import type { StoreStatus } from '@lab/shared/subgraph';
 import { AuditStore } from './auditStore';
 import { type ClickHouseClient, createClickHouse } from './clickhouseClient';
+import { isSharded } from './ddl';
 import { ExportStore } from './exportStore';
 import { IngestStore } from './ingestStore';
 import { type MigrateResult, migrate } from './migrate';
@@ -38,9 +39,9 @@ export class MetricsStore {
     private readonly client: ClickHouseClient,
     /** "clickhouse" or "chdb (embedded ClickHouse)". */
     readonly kind: string,
-    private readonly options: { database: string; cluster: string | undefined; retentionDays: number },
+    private readonly options: { database: string; cluster: string | undefined; sharded?: boolean; retentionDays: number },
   ) {
-    this.ingest = new IngestStore(client, options.database, kind === 'clickhouse', options.retentionDays);
+    this.ingest = new IngestStore(client, options.database, kind === 'clickhouse', options.retentionDays, isSharded(options));
     this.query = new QueryStore(client, options.database);
     this.usage = new UsageStore(client, options.database);
     this.audit = new AuditStore(client, options.database);
@@ -76,11 +77,12 @@ export class MetricsStore {
 }
 
 export async function openMetricsStore(config: Pick<Config, 'clickhouse'>): Promise<MetricsStore> {
-  const { url, database, cluster, metricsRetentionDays } = config.clickhouse;
+  const { url, database, cluster, sharded, metricsRetentionDays } = config.clickhouse;
   const client = await createClickHouse(config);
   return new MetricsStore(client, url ? 'clickhouse' : 'chdb (embedded ClickHouse)', {
     database,
     cluster,
+    sharded,
     retentionDays: metricsRetentionDays,
   });
 }

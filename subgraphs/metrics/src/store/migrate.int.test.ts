@@ -12,6 +12,7 @@ import { type ClickHouseClient, createClickHouse } from './clickhouseClient';
 import { qualified } from './ddl';
 import { type AppliedMigration, migrate, readApplied } from './migrate';
 import { bootstrapStatements, MIGRATIONS, type Migration } from './migrations';
+import { deletePointsStatement } from './runPointsStore';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'metrics-migrate-'));
 const config = loadConfig({ LAB_DATA_DIR: dataDir, CLICKHOUSE_DATABASE: 'lab_test' });
@@ -141,12 +142,21 @@ describe('ClickHouse migrations on chdb', () => {
     await expect(migrate(client, options, edited)).rejects.toThrow(/changed after it was applied/);
   });
 
-  it('generate cluster SQL that the ClickHouse parser accepts', async () => {
-    const cluster = { database: 'lab_test', cluster: 'lab-cluster' };
-    const statements = [...bootstrapStatements(cluster), ...MIGRATIONS.flatMap((m) => m.statements(cluster))];
-    for (const statement of statements) {
-      const [parsed] = await rows<{ sql: string }>('SELECT formatQuerySingleLine({q:String}) AS sql', { q: statement });
-      expect(parsed?.sql).toContain('ON CLUSTER `lab-cluster`');
+  it('generate cluster and sharded SQL that the ClickHouse parser accepts, deletions included', async () => {
+    for (const layout of [
+      { database: 'lab_test', cluster: 'lab-cluster' },
+      { database: 'lab_test', cluster: 'lab-cluster', sharded: true },
+    ]) {
+      const statements = [
+        ...bootstrapStatements(layout),
+        ...MIGRATIONS.flatMap((m) => m.statements(layout)),
+        deletePointsStatement(layout, { runIds: [] }).sql,
+        deletePointsStatement(layout, { experimentId: '' }).sql,
+      ];
+      for (const statement of statements) {
+        const [parsed] = await rows<{ sql: string }>('SELECT formatQuerySingleLine({q:String}) AS sql', { q: statement });
+        expect(parsed?.sql).toContain('ON CLUSTER `lab-cluster`');
+      }
     }
   });
 });

@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { engine, onCluster } from './ddl';
 import { assertOrdered, checksumOf } from './migrate';
 import { bootstrapStatements, MIGRATIONS, type Migration } from './migrations';
+import { deletePointsStatement } from './runPointsStore';
 
 const single = { database: 'lab' };
 const cluster = { database: 'lab', cluster: 'lab-cluster' };
-const all = (o: { database: string; cluster?: string }) => [
+const sharded = { database: 'lab', cluster: 'lab-cluster', sharded: true };
+const all = (o: { database: string; cluster?: string; sharded?: boolean }) => [
   ...bootstrapStatements(o),
   ...MIGRATIONS.flatMap((m) => m.statements(o)),
 ];
@@ -70,6 +72,47 @@ describe('migration SQL, cluster mode', () => {
     );
     expect(engine(single, 'ReplacingMergeTree', ['updated_at'])).toBe('ReplacingMergeTree(updated_at)');
     expect(onCluster({ database: 'lab', cluster: 'we`ird' })).toBe(' ON CLUSTER `we\\`ird`');
+  });
+});
+
+describe('migration SQL, sharded layout', () => {
+  const statements = all(sharded);
+
+  it('stores points in experiment_metrics_local, replicated per shard, behind a Distributed experiment_metrics sharded by run', () => {
+    const local = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS `lab`.`experiment_metrics_local`'));
+    expect(local).toContain(
+      "ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}')\nPARTITION BY toYYYYMM(timestamp)",
+    );
+    const distributed = statements.find((s) => s.startsWith('CREATE TABLE IF NOT EXISTS `lab`.`experiment_metrics` '));
+    expect(distributed).toBe(
+      'CREATE TABLE IF NOT EXISTS `lab`.`experiment_metrics` ON CLUSTER `lab-cluster` AS `lab`.`experiment_metrics_local`\n' +
+        'ENGINE = Distributed(`lab-cluster`, `lab`, `experiment_metrics_local`, cityHash64(run_id))',
+    );
+    expect(statements.indexOf(distributed as string)).toBeGreaterThan(statements.indexOf(local as string));
+  });
+
+  it('alters (settings, projections) the local table ON CLUSTER, never the Distributed one', () => {
+    const alters = statements.filter((s) => s.startsWith('ALTER TABLE') && s.includes('experiment_metrics'));
+    expect(alters.length).toBeGreaterThanOrEqual(5);
+    for (const s of alters) expect(s).toMatch(/^ALTER TABLE `lab`\.`experiment_metrics_local` ON CLUSTER `lab-cluster` /);
+    for (const s of statements) expect(s).toContain(' ON CLUSTER `lab-cluster`');
+  });
+
+  it('deletes points ON CLUSTER from the local tables, synchronously on every replica', () => {
+    expect(deletePointsStatement(sharded, { runIds: ['r'] }).sql).toBe(
+      'ALTER TABLE `lab`.`experiment_metrics_local` ON CLUSTER `lab-cluster` DELETE WHERE run_id IN {runIds:Array(UUID)} SETTINGS mutations_sync = 2',
+    );
+    expect(deletePointsStatement(cluster, { experimentId: 'e' }).sql).toBe(
+      'ALTER TABLE `lab`.`experiment_metrics` ON CLUSTER `lab-cluster` DELETE WHERE experiment_id = {experimentId:UUID} SETTINGS mutations_sync = 2',
+    );
+    expect(deletePointsStatement(single, { runIds: ['r'] }).sql).not.toContain('ON CLUSTER');
+  });
+
+  it('changes nothing for the other layouts (their recorded checksums stay valid); sharded needs a cluster', () => {
+    expect(all({ ...single, sharded: true })).toEqual(all(single));
+    for (const m of MIGRATIONS) expect(checksumOf(m, { ...single, sharded: true })).toBe(checksumOf(m, single));
+    expect(all(single).join('\n')).not.toContain('experiment_metrics_local');
+    expect(all(cluster).join('\n')).not.toContain('experiment_metrics_local');
   });
 });
 

@@ -6,7 +6,16 @@
  * is idempotent (IF NOT EXISTS / IF EXISTS), so a migration interrupted half
  * way, or run by two processes at once, converges to the same schema.
  */
-import { engine, ident, type MigrationOptions, onCluster, qualified } from './ddl';
+import {
+  distributedMetricsTable,
+  engine,
+  ident,
+  isSharded,
+  type MigrationOptions,
+  metricsStorage,
+  onCluster,
+  qualified,
+} from './ddl';
 
 export type { MigrationOptions };
 
@@ -50,7 +59,7 @@ const initial: Migration = {
     // experiment. Experiment-wide reads use the bloom_filter skip index.
     // ttl_only_drop_parts: expired data goes by whole parts (cheap), at most
     // one partition (a month) after its TTL.
-    `CREATE TABLE IF NOT EXISTS ${qualified(o, 'experiment_metrics')}${onCluster(o)} (
+    `CREATE TABLE IF NOT EXISTS ${metricsStorage(o)}${onCluster(o)} (
   timestamp DateTime64(3, 'UTC'),
   experiment_id UUID,
   run_id UUID,
@@ -64,6 +73,9 @@ PARTITION BY toYYYYMM(timestamp)
 ORDER BY (run_id, metric_name, step, timestamp)
 TTL toDateTime(timestamp) + INTERVAL 1 YEAR
 SETTINGS ttl_only_drop_parts = 1`,
+    // Sharded layout: the table above is each shard's experiment_metrics_local;
+    // experiment_metrics spreads runs over the shards (ddl.ts).
+    ...(isSharded(o) ? [distributedMetricsTable(o)] : []),
     // One row per GraphQL operation through the gateway; kept 90 days.
     `CREATE TABLE IF NOT EXISTS ${qualified(o, 'api_usage')}${onCluster(o)} (
   timestamp DateTime64(3, 'UTC'),
@@ -108,7 +120,7 @@ const deduplication: Migration = {
     // Retried metric inserts carry insert_deduplication_token; a single-node
     // MergeTree only honours it with a deduplication window (Replicated tables
     // dedupe by default and ignore this setting). Idempotent: re-setting it is a no-op.
-    `ALTER TABLE ${qualified(o, 'experiment_metrics')}${onCluster(o)} MODIFY SETTING non_replicated_deduplication_window = 10000`,
+    `ALTER TABLE ${metricsStorage(o)}${onCluster(o)} MODIFY SETTING non_replicated_deduplication_window = 10000`,
   ],
 };
 
@@ -130,13 +142,13 @@ const stepBlocks: Migration = {
     // aggregates match (series over long runs, Run.metrics); a part without it
     // (written before this migration, until MATERIALIZE reaches it) is read
     // from its rows, so answers stay exact either way. About 1/256 of the rows.
-    `ALTER TABLE ${qualified(o, 'experiment_metrics')}${onCluster(o)} ADD PROJECTION IF NOT EXISTS step_blocks (
+    `ALTER TABLE ${metricsStorage(o)}${onCluster(o)} ADD PROJECTION IF NOT EXISTS step_blocks (
   SELECT run_id, metric_name, intDiv(step, 256), min(step), max(step), count(),
     min(metric_value), max(metric_value), argMax(metric_value, step), argMax(timestamp, step)
   GROUP BY run_id, metric_name, intDiv(step, 256)
 )`,
     // Builds it for parts written before (a background mutation; re-running it is harmless).
-    `ALTER TABLE ${qualified(o, 'experiment_metrics')}${onCluster(o)} MATERIALIZE PROJECTION step_blocks`,
+    `ALTER TABLE ${metricsStorage(o)}${onCluster(o)} MATERIALIZE PROJECTION step_blocks`,
   ],
 };
 
@@ -198,11 +210,11 @@ const experimentNames: Migration = {
     // per part, sorted by experiment) instead of every point of the experiment's
     // runs. Kept exact like step_blocks: inserted, merged, deleted (ALTER DELETE
     // rebuilds it) and expired with its part's rows.
-    `ALTER TABLE ${qualified(o, 'experiment_metrics')}${onCluster(o)} ADD PROJECTION IF NOT EXISTS experiment_names (
+    `ALTER TABLE ${metricsStorage(o)}${onCluster(o)} ADD PROJECTION IF NOT EXISTS experiment_names (
   SELECT experiment_id, metric_name, count()
   GROUP BY experiment_id, metric_name
 )`,
-    `ALTER TABLE ${qualified(o, 'experiment_metrics')}${onCluster(o)} MATERIALIZE PROJECTION experiment_names`,
+    `ALTER TABLE ${metricsStorage(o)}${onCluster(o)} MATERIALIZE PROJECTION experiment_names`,
   ],
 };
 

@@ -17,7 +17,7 @@
  */
 import type { Logger } from '@lab/shared';
 import type { ClickHouseClient } from './clickhouseClient';
-import { type MigrationOptions, onCluster, qualified } from './ddl';
+import { isSharded, METRICS_LOCAL_TABLE, METRICS_TABLE, type MigrationOptions, metricsStorage, onCluster } from './ddl';
 
 /** The TTL expression of a retention as ClickHouse shows it in system.tables, or null for none (0 days). */
 export function retentionTtl(days: number): string | null {
@@ -27,8 +27,8 @@ export function retentionTtl(days: number): string | null {
 /** The TTL experiment_metrics has now, as system.tables shows it; null without one. */
 export async function currentTtl(client: ClickHouseClient, options: MigrationOptions): Promise<string | null> {
   const result = await client.query({
-    query: `SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = 'experiment_metrics'`,
-    query_params: { database: options.database },
+    query: `SELECT engine_full FROM system.tables WHERE database = {database:String} AND name = {table:String}`,
+    query_params: { database: options.database, table: isSharded(options) ? METRICS_LOCAL_TABLE : METRICS_TABLE },
     format: 'JSONEachRow',
   });
   const [row] = await result.json<{ engine_full: string }>();
@@ -54,7 +54,7 @@ export async function applyRetention(
   const from = await currentTtl(client, options);
   const to = retentionTtl(days);
   if (from === to) return { from, to, changed: false };
-  const table = `${qualified(options, 'experiment_metrics')}${onCluster(options)}`;
+  const table = `${metricsStorage(options)}${onCluster(options)}`;
   options.log?.info({ from, to, days }, 'changing the retention of metric points');
   await client.command({ query: `ALTER TABLE ${table} MODIFY SETTING materialize_ttl_recalculate_only = 1` });
   await client.command({

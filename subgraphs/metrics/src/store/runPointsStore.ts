@@ -22,7 +22,7 @@
  * filter.
  */
 import type { ClickHouseClient } from './clickhouseClient';
-import { type MigrationOptions, onCluster, qualified } from './ddl';
+import { type MigrationOptions, metricsStorage, onCluster, qualified } from './ddl';
 
 /** Whose points: every run of an experiment, or the listed runs. */
 export type PointsScope = { experimentId: string } | { runIds: readonly string[] };
@@ -33,6 +33,22 @@ export interface RunPoints {
   points: number;
   /** The latest point's timestamp, epoch milliseconds. */
   lastTimestampMs: number;
+}
+
+/**
+ * The mutation deleting a scope's points: on the table that stores them (each
+ * shard's local table under the sharded layout: a Distributed table cannot be
+ * altered), ON CLUSTER on a cluster, synchronous on every replica.
+ */
+export function deletePointsStatement(
+  options: MigrationOptions,
+  scope: PointsScope,
+): { sql: string; params: Record<string, unknown> } {
+  const { sql, params } = scopeFilter(scope);
+  return {
+    sql: `ALTER TABLE ${metricsStorage(options)}${onCluster(options)} DELETE WHERE ${sql} SETTINGS mutations_sync = 2`,
+    params,
+  };
 }
 
 /** The WHERE clause of a scope, with its parameters. */
@@ -72,11 +88,8 @@ export class RunPointsStore {
    */
   async delete(scope: PointsScope): Promise<number> {
     const points = await this.count(scope);
-    const { sql, params } = scopeFilter(scope);
-    await this.client.command({
-      query: `ALTER TABLE ${this.table}${onCluster(this.options)} DELETE WHERE ${sql} SETTINGS mutations_sync = 2`,
-      query_params: params,
-    });
+    const { sql, params } = deletePointsStatement(this.options, scope);
+    await this.client.command({ query: sql, query_params: params });
     return points;
   }
 
