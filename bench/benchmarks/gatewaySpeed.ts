@@ -41,7 +41,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -121,6 +121,18 @@ export interface VariantResult {
   answers: number;
   /** Stock's answers that were not (a subgraph connection it reused had been closed: HTTP 200 with errors). */
   stockPartial: number;
+  /** CPU milliseconds per answer of each gateway's process, and of the subgraphs' process while it ran. */
+  cpuMsPerAnswer: Record<'stock' | 'ours', { gateway: number; subgraphs: number }>;
+}
+
+/** CPU milliseconds a process has used (user and system, from /proc; NaN where there is none). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export interface GatewaySpeedResult {
@@ -175,10 +187,12 @@ export async function measureGatewaySpeed(
     };
     const needed = new Set<Gateway>(['stock', ...variants.map((v) => VARIANTS[v].ours)]);
     const urls = {} as Record<Gateway, string>;
+    const pids = { subgraphs: subgraphs.child.pid } as Record<Gateway | 'subgraphs', number | undefined>;
     for (const which of needed) {
       const gateway = await startProcess<{ url: string }>('gateways.ts', [which], env, nodeOptions);
       children.push(gateway.child);
       urls[which] = gateway.ready.url;
+      pids[which] = gateway.child.pid;
     }
     // The verified answers: stock's, without errors, and ours the same byte for byte.
     const verified = new Map<string, string>();
@@ -195,7 +209,9 @@ export async function measureGatewaySpeed(
       const { bodies, connections } = VARIANTS[variant];
       const expected = bodies.map((b) => verified.get(b) as string);
       let stockPartial = 0;
-      const phase = async (which: Gateway, seconds: number) => {
+      const cpu = { stock: { gateway: 0, subgraphs: 0 }, ours: { gateway: 0, subgraphs: 0 } };
+      const phase = async (which: Gateway, seconds: number, measured = false) => {
+        const before = { gateway: cpuMs(pids[which]), subgraphs: cpuMs(pids.subgraphs) };
         const result = await drive({
           url: urls[which],
           bodies,
@@ -205,6 +221,11 @@ export async function measureGatewaySpeed(
           connections,
           durationSeconds: seconds,
         });
+        if (measured) {
+          const side = cpu[which === 'stock' ? 'stock' : 'ours'];
+          side.gateway += cpuMs(pids[which]) - before.gateway;
+          side.subgraphs += cpuMs(pids.subgraphs) - before.subgraphs;
+        }
         // Stock's own failures (it reuses connections the subgraphs closed) are counted, not ours to fix.
         if (which === 'stock' && result.errors === 0 && result.non2xx === 0) {
           stockPartial += result.partial;
@@ -221,12 +242,23 @@ export async function measureGatewaySpeed(
       for (const which of gateways) await phase(which, 2);
       const phases = { stock: [] as DriveResult[], ours: [] as DriveResult[] };
       for (let round = 0; round < rounds; round++) {
-        phases.stock.push(await phase('stock', phaseSeconds));
-        phases.ours.push(await phase(gateways[1], phaseSeconds));
+        phases.stock.push(await phase('stock', phaseSeconds, true));
+        phases.ours.push(await phase(gateways[1], phaseSeconds, true));
       }
       const seconds = phaseSeconds * rounds;
       const answers = [...phases.stock, ...phases.ours].reduce((n, p) => n + p.latenciesMs.length, 0);
-      results.push({ variant, stock: merge(phases.stock, seconds), ours: merge(phases.ours, seconds), answers, stockPartial });
+      const perAnswer = (side: 'stock' | 'ours') => {
+        const n = phases[side].reduce((sum, p) => sum + p.latenciesMs.length, 0);
+        return { gateway: cpu[side].gateway / n, subgraphs: cpu[side].subgraphs / n };
+      };
+      results.push({
+        variant,
+        stock: merge(phases.stock, seconds),
+        ours: merge(phases.ours, seconds),
+        answers,
+        stockPartial,
+        cpuMsPerAnswer: { stock: perAnswer('stock'), ours: perAnswer('ours') },
+      });
     }
     const answerBytes = Buffer.byteLength(verified.get(JSON.stringify({ query: HEAVY_QUERY })) ?? '');
     return { variants: results, answerBytes, rounds };
@@ -244,10 +276,17 @@ const LABELS: Record<Variant, string> = {
 
 export function gatewaySpeedFigures({ variants }: GatewaySpeedResult): Figure[] {
   const base = (v: number) => ({ name: 'stock @apollo/gateway, same subgraphs', value: v });
-  return variants.flatMap(({ variant, stock, ours }) => [
+  return variants.flatMap(({ variant, stock, ours, cpuMsPerAnswer }) => [
     figure(`throughput, ${LABELS[variant]}`, 'req/s', ours.requestsPerSecond, base(stock.requestsPerSecond), 'higher'),
     figure(`p95 latency, ${LABELS[variant]}`, 'ms', ours.p95Ms ?? Number.NaN, base(stock.p95Ms ?? Number.NaN), 'lower'),
     figure(`p99 latency, ${LABELS[variant]}`, 'ms', ours.p99Ms, base(stock.p99Ms), 'lower'),
+    figure(
+      `gateway CPU per answer, ${LABELS[variant]}`,
+      'ms',
+      cpuMsPerAnswer.ours.gateway,
+      base(cpuMsPerAnswer.stock.gateway),
+      'lower',
+    ),
   ]);
 }
 
@@ -280,6 +319,10 @@ if (process.argv[1] && import.meta.filename === process.argv[1]) {
     );
     process.stdout.write(
       `    ratio  ${(v.ours.requestsPerSecond / v.stock.requestsPerSecond).toFixed(2)}x throughput, p99 ${(v.ours.p99Ms / v.stock.p99Ms).toFixed(2)} of stock\n`,
+    );
+    const { stock, ours } = v.cpuMsPerAnswer;
+    process.stdout.write(
+      `    CPU ms per answer: gateway ${stock.gateway.toFixed(2)} stock / ${ours.gateway.toFixed(2)} ours (${(ours.gateway / stock.gateway).toFixed(2)}), subgraphs ${stock.subgraphs.toFixed(2)} / ${ours.subgraphs.toFixed(2)}\n`,
     );
   }
 }

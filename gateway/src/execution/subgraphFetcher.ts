@@ -1,7 +1,7 @@
 /**
  * How the gateway's data sources reach the subgraphs: node:http on a
  * keep-alive agent per subgraph, answering with the few parts of a fetch
- * Response that RemoteGraphQLDataSource reads (status, headers, text, json).
+ * Response that a data source reads (status, headers, text, json).
  *
  * RemoteGraphQLDataSource's default fetcher is make-fetch-happen (an HTTP
  * cache layer, minipass streams and a proxy-aware agent per request), which
@@ -9,11 +9,11 @@
  * POST with a reused connection and one Buffer.concat.
  *
  * A reused connection must never turn into a failed answer:
- * - an idle connection is closed before the subgraph would close it: after
- *   the `Keep-Alive: timeout=N` its last answer announced, less a second,
- *   or after `idleMs` (2 s, well under the 5 s of Node's servers) when it
- *   announced none; a subgraph announcing less than a second or
- *   `Connection: close` gets no reuse at all;
+ * - an idle connection is closed before the subgraph would close it: a
+ *   second before the `Keep-Alive: timeout=N` its last answer announced
+ *   (at most a minute), or after `idleMs` (2 s, well under the 5 s of Node's
+ *   servers) when it announced none; a subgraph announcing less than two
+ *   seconds or `Connection: close` gets no reuse at all;
  * - a query that fails on a reused connection before any byte of its answer
  *   (the subgraph closed the connection as the request went out: ECONNRESET,
  *   EPIPE) is sent once more on a new connection. Mutations and
@@ -26,9 +26,9 @@ import type { Socket } from 'node:net';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { getOperationAST, OperationTypeNode, parse } from 'graphql';
 
-type Fetcher = RemoteGraphQLDataSource['fetcher'];
+export type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherRequestInit = NonNullable<Parameters<Fetcher>[1]>;
-type FetcherResponse = Awaited<ReturnType<Fetcher>>;
+export type FetcherResponse = Awaited<ReturnType<Fetcher>>;
 type FetcherHeaders = FetcherResponse['headers'];
 
 export interface SubgraphFetcherOptions {
@@ -38,10 +38,7 @@ export interface SubgraphFetcherOptions {
   maxFreeSockets?: number;
   /** Milliseconds a connection may stay silent during a request before it fails. Default 30,000. */
   timeoutMs?: number;
-  /**
-   * Milliseconds an idle connection is kept when the subgraph announced no keep-alive timeout; an
-   * announced one (less a second) is used when shorter. Default 2,000.
-   */
+  /** Milliseconds an idle connection is kept when the subgraph announced no keep-alive timeout. Default 2,000. */
   idleMs?: number;
 }
 
@@ -49,6 +46,10 @@ export const SUBGRAPH_FETCHER_DEFAULTS = { maxSockets: 256, maxFreeSockets: 64, 
 
 /** Kept back from a subgraph's announced keep-alive timeout, so our close comes first. */
 const ANNOUNCED_TIMEOUT_MARGIN_MS = 1_000;
+/** The longest idle time kept, whatever a subgraph announces. */
+const MAX_IDLE_MS = 60_000;
+/** Shorter idle times than this are not worth a reuse (and leave too little margin). */
+const MIN_IDLE_MS = 1_000;
 /** Errors of a connection the peer closed before answering. */
 const DROPPED = new Set(['ECONNRESET', 'EPIPE']);
 
@@ -129,23 +130,25 @@ export function subgraphFetcher(options: SubgraphFetcherOptions = {}): SubgraphF
 /** Each connection's idle time as its last answer announced it (undefined: none announced). */
 const announcedIdle = new WeakMap<Socket, number | undefined>();
 
-/** `Keep-Alive: timeout=N` less the margin (0: do not reuse), or undefined without one. */
+/** `Keep-Alive: timeout=N` less the margin, at most a minute (0: do not reuse), or undefined without one. */
 function announcedIdleMs(headers: http.IncomingHttpHeaders): number | undefined {
   if (headers.connection?.toLowerCase() === 'close') return 0;
   const announced = headers['keep-alive'];
   const seconds = /(?:^|[\s,])timeout=(\d+)/i.exec(typeof announced === 'string' ? announced : '')?.[1];
-  return seconds === undefined ? undefined : Math.max(0, Number(seconds) * 1000 - ANNOUNCED_TIMEOUT_MARGIN_MS);
+  if (seconds === undefined) return undefined;
+  const idle = Math.min(MAX_IDLE_MS, Number(seconds) * 1000 - ANNOUNCED_TIMEOUT_MARGIN_MS);
+  return idle < MIN_IDLE_MS ? 0 : idle;
 }
 
 /**
- * An agent whose idle connections close after `idleMs` or the subgraph's announced timeout, whichever
- * is shorter. (Node's own agent reads the announcement only when the agent has a timeout, and then
+ * An agent whose idle connections close before the subgraph's announced timeout, or after `idleMs`
+ * without one. (Node's own agent reads the announcement only when the agent has a timeout, and then
  * applies that timeout to requests too.) The agent closes an idle connection whose timer fires.
  */
 function retireBeforePeer<A extends http.Agent>(agent: A, idleMs: number): A {
   agent.keepSocketAlive = (socket: Socket) => {
     const announced = announcedIdle.get(socket);
-    const idle = announced === undefined ? idleMs : Math.min(idleMs, announced);
+    const idle = announced ?? idleMs;
     if (idle <= 0) return false;
     socket.setKeepAlive(true, 1_000);
     socket.unref();
@@ -172,17 +175,22 @@ class SubgraphResponse implements FetcherResponse {
   readonly redirected = false;
   readonly status: number;
   readonly statusText: string;
-  readonly headers: FetcherHeaders;
   bodyUsed = false;
+  private readHeaders: FetcherHeaders | undefined;
 
   constructor(
     readonly url: string,
-    res: http.IncomingMessage,
+    private readonly res: http.IncomingMessage,
     private readonly body: Buffer,
   ) {
     this.status = res.statusCode ?? 0;
     this.statusText = res.statusMessage ?? '';
-    this.headers = new ResponseHeaders(res.headers);
+  }
+
+  /** Built when first read (the gateway reads the content type of every answer, rarely more). */
+  get headers(): FetcherHeaders {
+    this.readHeaders ??= new ResponseHeaders(this.res.headers);
+    return this.readHeaders;
   }
 
   get ok(): boolean {
