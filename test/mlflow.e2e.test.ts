@@ -8,6 +8,7 @@
  * and MLflow's error codes.
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { REPO_ROOT } from '@lab/stack';
 import MLflow from 'mlflow';
@@ -42,7 +43,8 @@ describe('the MLflow tracking API', () => {
   ) => Promise<{ status: number; body: Record<string, unknown> }>;
 
   beforeAll(async () => {
-    platform = await startTestPlatform();
+    // A low multipart threshold and part size (5 MiB, the least S3 takes), so a 12 MiB upload goes in parts.
+    platform = await startTestPlatform({ env: { ARTIFACTS_MULTIPART_THRESHOLD_MIB: '5', ARTIFACTS_PART_SIZE_MIB: '5' } });
     api = async (method, endpoint, body = {}, key = platform.adminApiKey) => {
       const base = `${platform.gatewayUrl}/${endpoint.startsWith('ajax-api') ? endpoint : `api/2.0/mlflow/${endpoint}`}`;
       const query = new URLSearchParams();
@@ -486,6 +488,18 @@ describe('the MLflow tracking API', () => {
     expect(got.status).toBe(200);
     expect(Buffer.from(await got.arrayBuffer()).equals(bytes)).toBe(true);
     expect((await fetch(`${base}/nope.txt`, { headers: auth })).status).toBe(404);
+
+    // Above the multipart threshold: three parts, each streamed from the request to S3.
+    const large = Buffer.alloc(12 * 1024 * 1024);
+    for (let i = 0; i < large.length; i += 4096) large[i] = i % 251;
+    expect((await fetch(`${base}/checkpoint/weights.bin`, { method: 'PUT', headers: auth, body: large })).status).toBe(200);
+    const back = await fetch(`${base}/checkpoint/weights.bin`, { headers: auth });
+    expect(back.headers.get('content-length')).toBe(String(large.length));
+    expect(
+      createHash('sha256')
+        .update(Buffer.from(await back.arrayBuffer()))
+        .digest('hex'),
+    ).toBe(createHash('sha256').update(large).digest('hex'));
     expect((await fetch(`${base}/x.txt`, { method: 'PUT', body: 'x' })).status).toBe(401);
   });
 

@@ -15,7 +15,6 @@ import type { MlflowRoutesOptions } from './index';
 import { answerError, sessionOf } from './index';
 import type { MlflowSession } from './session';
 
-/** Files above this go to S3 in parts, which this proxy does not stream: send them with GraphQL's requestUpload. */
 const ARTIFACT_PATH = /^([^/]+)\/([^/]+)\/artifacts(?:\/(.*))?$/;
 
 export function parseArtifactPath(path: string): { experimentId: string; runId: string; name: string } {
@@ -48,34 +47,110 @@ async function outputsOf(session: MlflowSession, runId: string): Promise<OutputF
   }
 }
 
+/** Reads a stream as consecutive slices of given sizes, each a stream of its own: no more than one chunk is held. */
+export class Slicer {
+  private readonly chunks: AsyncIterator<Buffer>;
+  private carry: Buffer | undefined;
+  constructor(source: AsyncIterable<Buffer>) {
+    this.chunks = source[Symbol.asyncIterator]();
+  }
+  slice(size: number): ReadableStream<Uint8Array> {
+    let left = size;
+    return new ReadableStream<Uint8Array>({
+      pull: async (controller) => {
+        if (left === 0) return controller.close();
+        let chunk = this.carry;
+        this.carry = undefined;
+        if (!chunk) {
+          const next = await this.chunks.next();
+          if (next.done) return controller.error(invalid('The body is shorter than its Content-Length'));
+          chunk = next.value;
+        }
+        if (chunk.length > left) {
+          this.carry = chunk.subarray(left);
+          chunk = chunk.subarray(0, left);
+        }
+        left -= chunk.length;
+        controller.enqueue(chunk);
+        if (left === 0) controller.close();
+      },
+    });
+  }
+}
+
+interface UploadPlan {
+  uploadId: string;
+  method: string;
+  url: string | null;
+  headers: { name: string; value: string }[];
+  partCount: number | null;
+  parts: { partNumber: number; sizeBytes: number; url: string }[];
+}
+
+/** PUTs one slice of the body to a presigned URL; its ETag. */
+async function putSlice(url: string, headers: Record<string, string>, body: ReadableStream, size: number): Promise<string> {
+  const put = await fetch(url, {
+    method: 'PUT',
+    headers: { ...headers, 'content-length': String(size) },
+    body,
+    duplex: 'half',
+  } as RequestInit);
+  await put.arrayBuffer().catch(() => undefined);
+  if (!put.ok) throw new MlflowError('TEMPORARILY_UNAVAILABLE', `The object store answered ${put.status}; retry`, 1);
+  return put.headers.get('etag') ?? '';
+}
+
+/**
+ * Uploads the request body as a file of the run: one presigned PUT up to the
+ * multipart threshold, else part after part, each part's bytes streamed from
+ * the request as they arrive; completed with completeUpload, aborted on failure.
+ */
 async function upload(session: MlflowSession, req: Request, runId: string, name: string): Promise<void> {
   if (!name) throw invalid('An artifact upload needs a file path after artifacts/');
   const size = Number(req.headers['content-length']);
-  if (!Number.isSafeInteger(size) || size < 0) throw invalid('An artifact upload needs a Content-Length');
+  if (!req.headers['content-length'] || !Number.isSafeInteger(size) || size < 0)
+    throw invalid('An artifact upload needs a Content-Length');
   const contentType = req.headers['content-type'] ?? 'application/octet-stream';
-  const { requestUpload: plan } = await session.gql<{
-    requestUpload: { uploadId: string; method: string; url: string | null; headers: { name: string; value: string }[] };
-  }>(
-    'mutation MlflowUpload($input: RequestUploadInput!) { requestUpload(input: $input) { uploadId method url headers { name value } } }',
+  const { requestUpload: plan } = await session.gql<{ requestUpload: UploadPlan }>(
+    'mutation MlflowUpload($input: RequestUploadInput!) { requestUpload(input: $input) { uploadId method url headers { name value } partCount parts { partNumber sizeBytes url } } }',
     { input: { ownerKind: 'RUN', ownerId: runId, name, sizeBytes: size, contentType, overwrite: true } },
   );
-  if (plan.method !== 'SINGLE' || !plan.url) {
-    await session.gql('mutation MlflowAbort($id: ID!) { abortUpload(uploadId: $id) }', { id: plan.uploadId });
-    throw invalid(`Files of ${size} bytes go to S3 in parts: upload them with GraphQL's requestUpload (docs/artifacts.md)`);
+  const body = new Slicer(req);
+  try {
+    if (plan.method === 'SINGLE' && plan.url) {
+      const headers = Object.fromEntries(plan.headers.map((h) => [h.name, h.value]));
+      await putSlice(plan.url, headers, body.slice(size), size);
+      await session.gql('mutation MlflowComplete($id: ID!) { completeUpload(uploadId: $id) { id } }', { id: plan.uploadId });
+      return;
+    }
+    const completed: { partNumber: number; etag: string }[] = [];
+    let urls = plan.parts;
+    for (let part = 1; part <= (plan.partCount ?? 0); part++) {
+      let target = urls.find((u) => u.partNumber === part);
+      if (!target) {
+        const more = await session.gql<{ uploadPartUrls: UploadPlan['parts'] }>(
+          'mutation MlflowPartUrls($id: ID!, $first: Int!) { uploadPartUrls(uploadId: $id, firstPart: $first, count: 100) { partNumber sizeBytes url } }',
+          { id: plan.uploadId, first: part },
+        );
+        urls = more.uploadPartUrls;
+        target = urls.find((u) => u.partNumber === part);
+        if (!target) throw new MlflowError('INTERNAL_ERROR', `No upload URL for part ${part}`);
+      }
+      completed.push({ partNumber: part, etag: await putSlice(target.url, {}, body.slice(target.sizeBytes), target.sizeBytes) });
+    }
+    await session.gql(
+      'mutation MlflowCompleteParts($id: ID!, $parts: [CompletedPartInput!]) { completeUpload(uploadId: $id, parts: $parts) { id } }',
+      {
+        id: plan.uploadId,
+        parts: completed,
+      },
+    );
+  } catch (err) {
+    await session
+      .gql('mutation MlflowAbort($id: ID!) { abortUpload(uploadId: $id) }', { id: plan.uploadId })
+      .catch(() => undefined);
+    throw err;
   }
-  const headers: Record<string, string> = { 'content-length': String(size) };
-  for (const h of plan.headers) headers[h.name] = h.value;
-  const put = await fetch(plan.url, {
-    method: 'PUT',
-    headers,
-    body: Readable.toWeb(req) as ReadableStream,
-    duplex: 'half',
-  } as RequestInit);
-  if (!put.ok) {
-    session.log.warn({ status: put.status }, 'artifact PUT to S3 failed');
-    throw new MlflowError('TEMPORARILY_UNAVAILABLE', `The object store answered ${put.status}; retry`, 1);
-  }
-  await session.gql('mutation MlflowComplete($id: ID!) { completeUpload(uploadId: $id) { id } }', { id: plan.uploadId });
 }
 
 async function download(session: MlflowSession, res: Response, runId: string, name: string): Promise<void> {
