@@ -1,0 +1,187 @@
+/**
+ * The web app's compare, model, dataset, prompt and audit pages in Debian's
+ * Chromium against a real platform, with data made through the API:
+ * comparing two runs (legend, charts, the differing param), downloading a
+ * file uploaded through a presigned PUT (same bytes), setting a model alias
+ * (read back through GraphQL), a prompt's render preview. Screenshots go to
+ * test-results/ (docs/images/ with LAB_WEB_SCREENSHOTS=docs).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, openSignedIn } from './support/browser';
+import { startTestPlatform, type TestPlatform } from './support/testPlatform';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const SHOTS = path.join(ROOT, process.env.LAB_WEB_SCREENSHOTS === 'docs' ? 'docs/images' : 'test-results');
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), clip: { x: 0, y: 0, width: 1280, height: 760 } });
+}
+
+describe('the web app pages beyond runs, in a real browser', () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+  let page: Page;
+  let external: string[];
+  let cspViolations: string[];
+  /** The object store's origin: a download is the one navigation allowed to leave the platform's origin. */
+  let storeOrigin = '';
+
+  async function data<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const answer = await platform.gql<T>(query, variables);
+    if (answer.body.errors?.length || !answer.body.data) throw new Error(JSON.stringify(answer.body.errors));
+    return answer.body.data;
+  }
+
+  /** A file put under its owner through requestUpload, a PUT to the presigned URL and completeUpload. */
+  async function upload(ownerKind: string, ownerId: string, name: string, bytes: Buffer): Promise<void> {
+    const { requestUpload } = await data<{
+      requestUpload: { uploadId: string; url: string; headers: { name: string; value: string }[] };
+    }>('mutation($i: RequestUploadInput!) { requestUpload(input: $i) { uploadId url headers { name value } } }', {
+      i: { ownerKind, ownerId, name, sizeBytes: bytes.length, contentType: 'application/octet-stream' },
+    });
+    const put = await fetch(requestUpload.url, {
+      method: 'PUT',
+      headers: Object.fromEntries(requestUpload.headers.map((h) => [h.name, h.value])),
+      body: new Uint8Array(bytes),
+    });
+    expect(put.status).toBe(200);
+    await data('mutation($id: ID!) { completeUpload(uploadId: $id) { id } }', { id: requestUpload.uploadId });
+  }
+
+  beforeAll(async () => {
+    [platform, browser] = await Promise.all([startTestPlatform(), launchBrowser()]);
+    mkdirSync(SHOTS, { recursive: true });
+    ({ page, external, cspViolations } = await openSignedIn(browser, platform.gatewayUrl, platform.adminApiKey));
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it('compares two runs: both in the legend, a chart per metric, the differing param highlighted', async () => {
+    const { experimentId, runId: first } = await platform.newRun({ project: 'vision', experiment: 'resnet', run: 'lr-0.1' });
+    await data('mutation($id: ID!) { updateRun(id: $id, input: { addParams: { lr: "0.1", seed: "7" } }) { id } }', { id: first });
+    const { startRun } = await data<{ startRun: { id: string } }>(
+      'mutation($e: ID!) { startRun(input: { experimentId: $e, name: "lr-0.01", params: { lr: "0.01", seed: "7" }, config: { model: { depth: 50 } } }) { id } }',
+      { e: experimentId },
+    );
+    const second = startRun.id;
+    for (const [run, scale] of [
+      [first, 1],
+      [second, 0.6],
+    ] as const) {
+      const points = Array.from({ length: 200 }, (_, step) => [
+        { name: 'loss', step, value: scale * (2 / (1 + step / 20)) },
+        { name: 'accuracy', step, value: 1 - scale / (1 + step / 30) },
+      ]).flat();
+      await data('mutation($r: ID!, $p: [MetricPointInput!]!) { logMetrics(runId: $r, points: $p) { accepted } }', {
+        r: run,
+        p: points,
+      });
+    }
+
+    await page.goto(`${platform.gatewayUrl}/compare?runs=${first},${second}`);
+    await page.getByRole('heading', { name: 'Compare 2 runs' }).waitFor();
+    const legend = page.getByRole('list', { name: 'Legend' });
+    await expect.poll(() => legend.getByRole('link').allTextContents()).toEqual(['lr-0.1', 'lr-0.01']);
+    await page.getByRole('img', { name: 'loss of 2 runs' }).locator('canvas').waitFor();
+    await page.getByRole('img', { name: 'accuracy of 2 runs' }).locator('canvas').waitFor();
+
+    const diff = page.getByRole('table', { name: 'Params and config' });
+    await expect
+      .poll(() => diff.getByRole('rowheader').allTextContents())
+      .toEqual(['params.lr (differs)', 'config.model.depth (differs)']);
+    expect(
+      await diff
+        .getByRole('row', { name: /params\.lr/ })
+        .getByRole('cell')
+        .allTextContents(),
+    ).toEqual(['0.1', '0.01']);
+    await page.getByLabel(/Show all \d+ keys/).check();
+    await expect.poll(() => diff.getByRole('rowheader').allTextContents()).toContain('params.seed');
+    await shot(page, 'compare');
+  });
+
+  it("lists a model version's file and downloads the very bytes uploaded; sets an alias read back through GraphQL", async () => {
+    const { projectId } = await platform.newRun({ project: 'nlp', experiment: 'bert', run: 'base' });
+    const { registerModel } = await data<{ registerModel: { id: string } }>(
+      'mutation($p: ID!) { registerModel(input: { projectId: $p, name: "sentiment", description: "Binary sentiment classifier" }) { id } }',
+      { p: projectId },
+    );
+    const modelId = registerModel.id;
+    const versions: string[] = [];
+    for (const description of ['first cut', 'more data']) {
+      const { createModelVersion } = await data<{ createModelVersion: { id: string } }>(
+        'mutation($m: ID!, $d: String) { createModelVersion(input: { modelId: $m, description: $d }) { id } }',
+        { m: modelId, d: description },
+      );
+      versions.push(createModelVersion.id);
+    }
+    const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 31 + 7) % 256));
+    await upload('MODEL_VERSION', versions[0] as string, 'weights/model.bin', bytes);
+
+    await page.goto(`${platform.gatewayUrl}/models/${modelId}`);
+    await page.getByRole('heading', { name: 'sentiment' }).waitFor();
+    await page.getByText('Version 1', { exact: true }).click();
+    const link = page.getByRole('link', { name: 'Download weights/model.bin' });
+    await link.waitFor();
+    const href = (await link.getAttribute('href')) as string;
+    expect(href).not.toContain(platform.adminApiKey);
+    storeOrigin = new URL(href).origin;
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('model.bin');
+    const saved = await download.path();
+    expect(Buffer.compare(readFileSync(saved), bytes)).toBe(0);
+
+    await page.getByRole('textbox', { name: 'Alias' }).fill('production');
+    await page.getByRole('combobox', { name: 'Version' }).selectOption('2');
+    await page.getByRole('button', { name: 'Set alias' }).click();
+    await page.getByRole('button', { name: 'Remove alias production' }).waitFor();
+    const { model } = await data<{ model: { alias: { version: number } | null } }>(
+      'query($id: ID!) { model(id: $id) { alias(name: "production") { version } } }',
+      { id: modelId },
+    );
+    expect(model.alias?.version).toBe(2);
+    await shot(page, 'model');
+
+    await page.goto(`${platform.gatewayUrl}/models`);
+    await page.getByRole('link', { name: 'sentiment' }).waitFor();
+  });
+
+  it('renders a prompt version through the API and shows the audit log', async () => {
+    const { projectId } = await platform.newRun({ project: 'assistants', experiment: 'eval', run: 'r1' });
+    const { createPromptTemplate } = await data<{ createPromptTemplate: { id: string } }>(
+      'mutation($p: ID!) { createPromptTemplate(input: { projectId: $p, name: "summarise" }) { id } }',
+      { p: projectId },
+    );
+    await data(
+      'mutation($t: ID!) { createPromptVersion(input: { templateId: $t, template: "Summarise for {{ audience }}:\\n{{text}}", commitMessage: "first" }) { id } }',
+      { t: createPromptTemplate.id },
+    );
+    await page.goto(`${platform.gatewayUrl}/prompts/${createPromptTemplate.id}`);
+    await page.getByRole('heading', { name: 'summarise' }).waitFor();
+    await page.getByLabel('audience').fill('engineers');
+    await page.getByLabel('text').fill('It works.');
+    await page.getByRole('button', { name: 'Render' }).click();
+    await expect
+      .poll(() => page.getByRole('region', { name: 'Rendered prompt' }).textContent())
+      .toBe('Summarise for engineers:\nIt works.');
+    await shot(page, 'prompt');
+
+    await page.goto(`${platform.gatewayUrl}/audit`);
+    await page.getByRole('heading', { name: 'Audit log' }).waitFor();
+    await page.getByLabel('Action').fill('promptVersion.create');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.getByRole('table').getByRole('row').count(), { timeout: 15_000 }).toBe(2);
+    await page.getByLabel('Action').fill('');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.getByRole('table').getByRole('row').count(), { timeout: 15_000 }).toBeGreaterThan(5);
+    await shot(page, 'audit');
+
+    expect(external.filter((url) => !storeOrigin || !url.startsWith(storeOrigin))).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  });
+});
