@@ -3,7 +3,7 @@
 #   registry:  node --import tsx subgraphs/registry/src/main.ts
 #   metrics:   node --import tsx subgraphs/metrics/src/main.ts
 #   artifacts: node --import tsx subgraphs/artifacts/src/main.ts
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 WORKDIR /app
 COPY . .
 # All dependencies: the services run their TypeScript through tsx. The project's

@@ -3,9 +3,10 @@
  * (the platform's own on their /health) and starts each once what it needs is healthy; secrets and
  * local data never enter the image (.dockerignore) nor the repository (.gitignore).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -104,7 +105,7 @@ describe('docker-compose.yml', () => {
     const needs: Record<string, string[]> = {
       registry: ['postgres'],
       metrics: ['clickhouse'],
-      artifacts: ['minio'],
+      artifacts: ['s3'],
       gateway: ['registry', 'metrics', 'artifacts'],
     };
     for (const [name, dependencies] of Object.entries(needs)) {
@@ -121,6 +122,86 @@ describe('docker-compose.yml', () => {
     const bound = Number(/LAB_STOP_TIMEOUT_SECONDS: "(\d+)"/.exec(text)?.[1]);
     const grace = Number(/stop_grace_period: (\d+)s/.exec(text)?.[1]);
     expect(grace).toBeGreaterThan(bound);
+  });
+});
+
+interface ComposeService {
+  image?: string;
+  build?: unknown;
+  profiles?: string[];
+  healthcheck?: { test?: string[] | string };
+  depends_on?: Record<string, { condition: string }>;
+  volumes?: string[];
+  environment?: Record<string, unknown>;
+}
+
+describe('docker-compose.yml as YAML', () => {
+  const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+    services: Record<string, ComposeService>;
+    volumes: Record<string, unknown>;
+  };
+  const services = Object.entries(compose.services);
+  const inProfile = (profile: string) => services.filter(([, s]) => s.profiles?.includes(profile)).map(([name]) => name);
+
+  it('pins every image to a version (no latest), builds the platform from the Dockerfile on Node 22', () => {
+    for (const [name, service] of services) {
+      if (service.build !== undefined) continue;
+      expect(service.image, name).toMatch(/^[\w./-]+:\d[\w.-]*$/);
+    }
+    expect(read('Dockerfile')).toMatch(/^FROM node:22-/m);
+    expect(read('docker-compose.yml')).not.toMatch(/minio/i);
+  });
+
+  it('gives every service, merged, a healthcheck, and names only services and volumes that exist', () => {
+    for (const [name, service] of services) {
+      expect(service.healthcheck?.test, `${name} has no healthcheck`).toBeDefined();
+      for (const [dependency, { condition }] of Object.entries(service.depends_on ?? {})) {
+        expect(compose.services[dependency], `${name} → ${dependency}`).toBeDefined();
+        expect(condition).toBe('service_healthy');
+        // A service outside a profile never waits on one inside it (plain `docker compose up` would not start it).
+        if (!service.profiles) expect(compose.services[dependency]?.profiles, `${name} → ${dependency}`).toBeUndefined();
+      }
+      for (const volume of service.volumes ?? []) {
+        const source = volume.split(':')[0] as string;
+        if (source.startsWith('./')) expect(existsSync(path.join(ROOT, source)), `${name}: ${source}`).toBe(true);
+        else expect(compose.volumes, `${name}: ${source}`).toHaveProperty(source);
+      }
+    }
+  });
+
+  it('runs a second instance of every service, Redis and a load balancer in the replicas profile', () => {
+    expect(inProfile('replicas').sort()).toEqual(['artifacts-2', 'gateway-2', 'lb', 'metrics-2', 'redis', 'registry-2']);
+    for (const name of Object.keys(LAB_SERVICES)) {
+      expect(compose.services[`${name}-2`]?.environment, name).toEqual(compose.services[name]?.environment);
+    }
+    const env = Object.fromEntries(
+      read('deploy/replicas.env')
+        .split('\n')
+        .filter((l) => /^\w+=/.test(l))
+        .map((l) => l.split('=') as [string, string]),
+    );
+    expect(env).toMatchObject({ LAB_REDIS_URL: 'redis://redis:6379', LAB_METRICS_URL: 'http://lb:4002/graphql' });
+    expect(read('docker-compose.yml')).toMatch(/LAB_REDIS_URL: \$\{LAB_REDIS_URL:-\}/);
+  });
+
+  it('balances both instances of each service, upgrading WebSockets', () => {
+    const nginx = read('deploy/nginx/nginx.conf');
+    for (const [name, port] of Object.entries(LAB_SERVICES)) {
+      expect(nginx, name).toMatch(new RegExp(`server ${name}:${port} [^;]*;\\s+server ${name}-2:${port} `));
+    }
+    expect(nginx).toContain('proxy_set_header Upgrade $http_upgrade;');
+    expect(nginx).toContain('proxy_set_header Connection $connection_upgrade;');
+    expect(nginx).toContain('proxy_http_version 1.1;');
+  });
+
+  it('runs ClickHouse Keeper and one shard of two replicas for the cluster the metrics DDL targets', () => {
+    expect(inProfile('clickhouse-cluster').sort()).toEqual(['clickhouse-1', 'clickhouse-2', 'keeper']);
+    const cluster = read('deploy/clickhouse/cluster.xml');
+    expect(cluster).toMatch(/<remote_servers>\s*<lab>\s*<shard>/);
+    expect(cluster.match(/<replica>/g)).toHaveLength(2);
+    expect(read('deploy/clickhouse-cluster.env')).toMatch(/^CLICKHOUSE_CLUSTER=lab$/m);
+    const replicas = [1, 2].map((i) => /<replica>([^<]+)<\/replica>/.exec(read(`deploy/clickhouse/macros-${i}.xml`))?.[1]);
+    expect(replicas).toEqual(['clickhouse-1', 'clickhouse-2']);
   });
 });
 
