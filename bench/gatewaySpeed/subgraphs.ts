@@ -14,7 +14,8 @@
  * They ignore the gateway's signed caller header: this is a benchmark of the
  * gateway, and the bench's stock gateway sends none.
  *
- * Each keeps Node's default keep-alive timeout (5 s), as most servers do.
+ * Each keeps Node's default keep-alive timeout (5 s), as most servers do
+ * (BENCH_SUBGRAPH_KEEPALIVE_MS sets another).
  *
  * Run as a process of its own (`node --import tsx subgraphs.ts`): it prints
  * one JSON line `{ "accounts": url, ..., "sink": url }` once all four listen;
@@ -225,6 +226,7 @@ async function main() {
   const urls: Record<string, string> = {};
   for (const name of Object.keys(SUBGRAPHS) as BenchSubgraphName[]) {
     const server = serve(subgraphSchema(name));
+    if (process.env.BENCH_SUBGRAPH_KEEPALIVE_MS) server.keepAliveTimeout = Number(process.env.BENCH_SUBGRAPH_KEEPALIVE_MS);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     urls[name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   }
