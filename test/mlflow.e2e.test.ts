@@ -455,6 +455,11 @@ describe('the MLflow tracking API', () => {
     expect((await api('GET', 'model-versions/get', { name: 'classifier', version: '9' })).body.error_code).toBe(
       'RESOURCE_DOES_NOT_EXIST',
     );
+    expect((await api('GET', 'model-versions/get-download-uri', { name: 'classifier', version: '1' })).body).toEqual({
+      artifact_uri: `mlflow-artifacts:/${experimentId}/${runId}/artifacts/model`,
+    });
+    const latest = await api('POST', 'registered-models/get-latest-versions', { name: 'classifier', stages: ['Production'] });
+    expect((latest.body.model_versions as { version: string }[]).map((v) => v.version)).toEqual(['2']);
   });
 
   it("artifacts: upload, list and download a run's files through the mlflow-artifacts proxy", async () => {

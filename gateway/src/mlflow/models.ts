@@ -236,6 +236,32 @@ export const modelHandlers: Record<string, { method: 'GET' | 'POST'; handler: Ha
       return {};
     },
   },
+  'model-versions/get-download-uri': {
+    method: 'GET',
+    handler: async (params, session) => {
+      const model = await modelByName(session, requiredString(params, 'name'));
+      const version = await versionOf(session, model, versionNumber(params));
+      return { artifact_uri: toVersion(toModel(model).name, version).source };
+    },
+  },
+  'registered-models/get-latest-versions': {
+    method: 'POST',
+    handler: async (params, session) => {
+      const model = await modelByName(session, requiredString(params, 'name'));
+      const name = toModel(model).name;
+      const stages = (Array.isArray(params.stages) ? params.stages : params.stages ? [params.stages] : []).map((s) =>
+        String(s).toLowerCase(),
+      );
+      if (stages.length === 0) return { model_versions: model.latestVersion ? [toVersion(name, model.latestVersion)] : [] };
+      const versions: ReturnType<typeof toVersion>[] = [];
+      for (const stage of ['staging', 'production']) {
+        const aliased = model.aliases.find((a) => a.alias === stage);
+        if (stages.includes(stage) && aliased)
+          versions.push(toVersion(name, await versionOf(session, model, aliased.version.version)));
+      }
+      return { model_versions: versions };
+    },
+  },
   'registered-models/get-model-version-by-alias': {
     method: 'GET',
     handler: async (params, session) => {
