@@ -5,12 +5,12 @@ import { gatewayOverhead } from './gatewayOverhead';
 import { gatewaySpeed } from './gatewaySpeed';
 import { metricsIngest } from './metricsIngest';
 import { metricsSeries } from './metricsSeries';
-import { mlflowImport } from './mlflowImport';
 import { mlflowLogBatch } from './mlflowLogBatch';
 import { modelVersions } from './modelVersions';
 import { pythonClient } from './pythonClient';
 import { runsByMetrics } from './runsByMetrics';
 import { sagas } from './sagas';
+import { scaleOut } from './scaleOut';
 import { subscriptionFanout } from './subscriptionFanout';
 
 /** Every benchmark `npm run bench` runs, in order. Later work adds its own here. */
@@ -24,8 +24,8 @@ export const benchmarks: Benchmark[] = [
   runsByMetrics,
   artifacts,
   subscriptionFanout,
+  scaleOut,
   sagas,
   pythonClient,
   mlflowLogBatch,
-  mlflowImport,
 ];

@@ -19,7 +19,7 @@ const RATE = Number(process.env.BENCH_FANOUT_RATE ?? 20);
 
 const STREAM = 'subscription($r: ID!) { metricStream(runId: $r) { step value run { name } } }';
 
-interface Phase {
+export interface Phase {
   p50Ms: number;
   p99Ms: number;
   /** Events delivered across all clients per second of logging. */
@@ -34,20 +34,29 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
-async function phase(
-  graphqlUrl: string,
+/**
+ * `subscribers` clients (50 per WebSocket) spread over `subscribeUrls` in
+ * turn, points logged through `logUrl` at RATE per second for `seconds`.
+ */
+export async function phase(
+  subscribeUrls: readonly string[],
+  logUrl: string,
   key: string,
   runId: string,
   subscribers: number,
   seconds: number,
   firstStep: number,
 ): Promise<Phase> {
-  const url = graphqlUrl.replace(/^http/, 'ws');
   const latencies: number[] = [];
   let delivered = 0;
   let measuring = false;
-  const clients = Array.from({ length: Math.ceil(subscribers / 50) }, () =>
-    createClient({ url, webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${key}` }, retryAttempts: 0 }),
+  const clients = Array.from({ length: Math.max(subscribeUrls.length, Math.ceil(subscribers / 50)) }, (_, i) =>
+    createClient({
+      url: (subscribeUrls[i % subscribeUrls.length] as string).replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      connectionParams: { Authorization: `Bearer ${key}` },
+      retryAttempts: 0,
+    }),
   );
   let ready = 0;
   const stops: (() => void)[] = [];
@@ -75,7 +84,7 @@ async function phase(
   }
   // Warm up: log until every subscriber has an event (all subscriptions live).
   const log = (step: number) =>
-    gql(graphqlUrl, key, 'mutation($r: ID!, $p: [MetricPointInput!]!) { logMetrics(runId: $r, points: $p) { accepted } }', {
+    gql(logUrl, key, 'mutation($r: ID!, $p: [MetricPointInput!]!) { logMetrics(runId: $r, points: $p) { accepted } }', {
       r: runId,
       p: [{ name: 'latency', value: Date.now(), step }],
     });
@@ -134,8 +143,8 @@ export const subscriptionFanout: Benchmark = {
     });
     const runId = run.startRun?.id as string;
     const seconds = Math.max(durationSeconds, 5);
-    const single = await phase(url, key, runId, 1, seconds, 0);
-    const many = await phase(url, key, runId, SUBSCRIBERS, seconds, 1_000_000);
+    const single = await phase([url], url, key, runId, 1, seconds, 0);
+    const many = await phase([url], url, key, runId, SUBSCRIBERS, seconds, 1_000_000);
     console.log(
       `  fan-out: ${SUBSCRIBERS} subscribers got ${many.delivered} of ${many.expected} events ` +
         `(${Math.round(many.eventsPerSecond)} events/s); one subscriber p50 ${single.p50Ms} ms, p99 ${single.p99Ms} ms`,

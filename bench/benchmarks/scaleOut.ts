@@ -1,0 +1,144 @@
+/**
+ * Scale-out: the platform as replicas sharing one Redis (a redis-server
+ * started here), beside the single-replica platform of this run.
+ *
+ * Fan-out across replicas: BENCH_SUBSCRIBERS (default 1,000) subscribers
+ * spread over two gateways (each in front of its own metrics replica) while
+ * points are logged through the second at BENCH_FANOUT_RATE per second, so
+ * half the subscribers get their points from the other replica through
+ * Redis. Baseline, same run: the same subscribers on the single-replica
+ * platform (one gateway, one metrics, no Redis). Figures: p50 and p99
+ * log-to-client latency, events delivered per second.
+ *
+ * Shared rate limits: `{ __typename }` under load through a gateway taking
+ * each request's token from Redis (the Lua bucket), against a gateway with
+ * the same limit in its own memory. Figure: requests per second.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createLogger } from '@lab/shared';
+import { ENTRIES, REPO_ROOT, ServiceProcess } from '@lab/stack';
+import { redisRequirement, startTestRedis } from '@lab/stack/testing';
+import { type Benchmark, figure, gql, load } from '../harness';
+import { phase } from './subscriptionFanout';
+
+const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
+const RATE = Number(process.env.BENCH_FANOUT_RATE ?? 20);
+
+export const scaleOut: Benchmark = {
+  name: 'scale-out',
+  description: `${SUBSCRIBERS} subscribers over two gateways and two metrics replicas sharing Redis vs one of each; shared vs local rate limits`,
+  async run({ platform, durationSeconds, connections }) {
+    const requirement = redisRequirement();
+    if (requirement !== 'run') throw new Error(requirement);
+    const redis = await startTestRedis();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'lab-bench-replicas-'));
+    const log = createLogger('bench-scale-out', { logLevel: 'silent', logFormat: 'json' });
+    const started: ServiceProcess[] = [];
+    const service = async (name: string, entry: string, env: NodeJS.ProcessEnv): Promise<string> => {
+      const proc = new ServiceProcess(
+        {
+          name,
+          entry: path.join(REPO_ROOT, entry),
+          env: { ...platform.serviceEnv, LAB_REDIS_URL: redis.url, ...env },
+          output: { logDir: path.join(dataDir, 'logs') },
+        },
+        log,
+      );
+      started.push(proc);
+      return proc.start();
+    };
+    try {
+      const subgraph = (name: 'registry' | 'artifacts') => `${platform.services[name].url}/graphql`;
+      const metricsReplica = (n: number) =>
+        service(`metrics-${n}`, ENTRIES.metrics, { METRICS_PORT: '0', LAB_DATA_DIR: path.join(dataDir, `metrics-${n}`) });
+      const [metrics1, metrics2] = await Promise.all([metricsReplica(1), metricsReplica(2)]);
+      const gateway = (name: string, metricsUrl: string, env: NodeJS.ProcessEnv = {}) =>
+        service(name, ENTRIES.gateway, {
+          GATEWAY_PORT: '0',
+          REGISTRY_URL: subgraph('registry'),
+          ARTIFACTS_URL: subgraph('artifacts'),
+          METRICS_URL: `${metricsUrl}/graphql`,
+          // A limit no load here reaches: every request takes a token, none is refused.
+          GATEWAY_RATE_LIMIT_PER_SECOND: '1000000',
+          GATEWAY_RATE_LIMIT_BURST: '1000000',
+          ...env,
+        });
+      const [gatewayA, gatewayB, gatewayLocal] = await Promise.all([
+        gateway('gateway-a', metrics1),
+        gateway('gateway-b', metrics2),
+        gateway('gateway-local', metrics1, { LAB_REDIS_URL: '' }),
+      ]);
+      const urls = { a: `${gatewayA}/graphql`, b: `${gatewayB}/graphql`, local: `${gatewayLocal}/graphql` };
+
+      const key = platform.adminApiKey;
+      const single = platform.graphqlUrl;
+      const project = await gql(single, key, 'mutation { createProject(input: { name: "bench-scale-out" }) { id } }');
+      const experiment = await gql(
+        single,
+        key,
+        'mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "replicas" }) { id } }',
+        { p: project.createProject?.id },
+      );
+      const run = await gql(single, key, 'mutation($e: ID!) { startRun(input: { experimentId: $e, name: "live" }) { id } }', {
+        e: experiment.createExperiment?.id,
+      });
+      const runId = run.startRun?.id as string;
+      const seconds = Math.max(durationSeconds, 5);
+      const one = await phase([single], single, key, runId, SUBSCRIBERS, seconds, 0);
+      const two = await phase([urls.a, urls.b], urls.b, key, runId, SUBSCRIBERS, seconds, 1_000_000);
+      console.log(
+        `  one replica: ${one.delivered} of ${one.expected} events, p50 ${one.p50Ms} ms, p99 ${one.p99Ms} ms; ` +
+          `two replicas: ${two.delivered} of ${two.expected}, p50 ${two.p50Ms} ms, p99 ${two.p99Ms} ms`,
+      );
+
+      const typename = (url: string) =>
+        load({
+          url,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({ query: '{ __typename }' }),
+          durationSeconds,
+          connections,
+        });
+      await typename(urls.local); // warm-up of both paths
+      await typename(urls.a);
+      const local = await typename(urls.local);
+      const shared = await typename(urls.a);
+      return [
+        figure(
+          `p50 log-to-client latency, ${SUBSCRIBERS} subscribers over 2 gateways + 2 metrics`,
+          'ms',
+          two.p50Ms,
+          { name: 'one gateway + one metrics', value: one.p50Ms },
+          'lower',
+        ),
+        figure(
+          `p99 log-to-client latency, ${SUBSCRIBERS} subscribers over 2 gateways + 2 metrics`,
+          'ms',
+          two.p99Ms,
+          { name: 'one gateway + one metrics', value: one.p99Ms },
+          'lower',
+        ),
+        figure(
+          `events delivered per second, ${SUBSCRIBERS} subscribers over 2 replicas`,
+          'events/s',
+          two.eventsPerSecond,
+          { name: `one replica (offered ${RATE * SUBSCRIBERS})`, value: one.eventsPerSecond },
+          'higher',
+        ),
+        figure(
+          '{ __typename } with the rate limit shared in Redis',
+          'req/s',
+          shared.requestsPerSecond,
+          { name: 'the same limit in the gateway alone', value: local.requestsPerSecond },
+          'higher',
+        ),
+      ];
+    } finally {
+      await Promise.allSettled(started.map((s) => s.stop()));
+      await redis.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};
