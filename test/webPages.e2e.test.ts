@@ -105,6 +105,37 @@ describe('the web app pages beyond runs, in a real browser', () => {
     await shot(page, 'compare');
   });
 
+  it("on a run's page: downloads an output file byte for byte, edits the notes, adds and removes a tag", async () => {
+    const { runId } = await platform.newRun({ project: 'speech', experiment: 'whisper', run: 'ft-1' });
+    const bytes = Buffer.from(Array.from({ length: 40_000 }, (_, i) => (i * 17 + 3) % 256));
+    await upload('RUN', runId, 'checkpoints/step-100.pt', bytes);
+
+    await page.goto(`${platform.gatewayUrl}/runs/${runId}`);
+    const link = page.getByRole('link', { name: 'Download checkpoints/step-100.pt' });
+    await link.waitFor();
+    storeOrigin = new URL((await link.getAttribute('href')) as string).origin;
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    expect(download.suggestedFilename()).toBe('step-100.pt');
+    expect(Buffer.compare(readFileSync(await download.path()), bytes)).toBe(0);
+
+    await page.getByRole('button', { name: 'Edit notes' }).click();
+    await page.getByLabel('Notes (Markdown)').fill('## Findings\n\nWarm-up **helps**.');
+    await page.getByRole('button', { name: 'Save notes' }).click();
+    await page.getByRole('heading', { name: 'Findings' }).waitFor();
+    await page.getByRole('textbox', { name: 'Tag' }).fill('stage');
+    await page.getByRole('textbox', { name: 'Value' }).fill('baseline');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await page.getByRole('button', { name: 'Remove tag stage' }).waitFor();
+    const read = () =>
+      data<{ run: { notes: string; tags: Record<string, string> } }>('query($id: ID!) { run(id: $id) { notes tags } }', {
+        id: runId,
+      });
+    expect(await read()).toEqual({ run: { notes: '## Findings\n\nWarm-up **helps**.', tags: { stage: 'baseline' } } });
+    await shot(page, 'run-details');
+    await page.getByRole('button', { name: 'Remove tag stage' }).click();
+    await expect.poll(async () => (await read()).run.tags).toEqual({});
+  });
+
   it("lists a model version's file and downloads the very bytes uploaded; sets an alias read back through GraphQL", async () => {
     const { projectId } = await platform.newRun({ project: 'nlp', experiment: 'bert', run: 'base' });
     const { registerModel } = await data<{ registerModel: { id: string } }>(

@@ -1,6 +1,7 @@
 /**
  * One run: a chart per metric (live while RUNNING), then its params,
- * config, tags, notes, source and lineage (the dataset versions it read, the
+ * config, tags (editable), notes (Markdown, editable), output files with
+ * downloads, source and lineage (the dataset versions it read, the
  * model versions it produced).
  */
 import { useEffect, useMemo, useState } from 'react';
@@ -9,6 +10,7 @@ import { Link, useParams } from 'wouter';
 import { paths } from '../../app/routes';
 import { ErrorBox, formatDuration, formatTime, Loading, StatusBadge } from '../../components/status';
 import { graphql } from '../../gql';
+import { RunFiles, RunLineage, RunNotes, RunTags } from '../runDetails/RunDetails';
 import { useLiveFeed } from './liveMetrics';
 import { MetricChart } from './MetricChart';
 
@@ -84,7 +86,6 @@ export function RunPage() {
   if (result.error && !run) return <ErrorBox error={result.error} />;
   if (!run) return <Loading />;
   const paramEntries = Object.entries(run.params);
-  const tagEntries = Object.entries(run.tags);
   return (
     <article aria-labelledby="run-title" className="run-page">
       <nav aria-label="Breadcrumb" className="crumbs">
@@ -165,54 +166,10 @@ export function RunPage() {
             <pre>{JSON.stringify(run.config, null, 2)}</pre>
           )}
         </section>
-        <section aria-labelledby="tags-title">
-          <h2 id="tags-title">Tags</h2>
-          {tagEntries.length === 0 ? (
-            <p className="muted">None.</p>
-          ) : (
-            tagEntries.map(([k, v]) => (
-              <span key={k} className="tag">
-                {k}={String(v)}
-              </span>
-            ))
-          )}
-        </section>
-        <section aria-labelledby="notes-title">
-          <h2 id="notes-title">Notes</h2>
-          {run.notes ? <pre className="notes">{run.notes}</pre> : <p className="muted">None.</p>}
-        </section>
-        <section aria-labelledby="lineage-title">
-          <h2 id="lineage-title">Lineage</h2>
-          <h3>Inputs (dataset versions)</h3>
-          {run.inputs.length === 0 ? (
-            <p className="muted">None.</p>
-          ) : (
-            <ul>
-              {run.inputs.map((input) => (
-                <li key={input.id}>
-                  {input.dataset.name} <span className="tag">{input.label}</span> <span className="muted">{input.format}</span>
-                </li>
-              ))}
-            </ul>
-          )}
-          <h3>Produced model versions</h3>
-          {run.producedModelVersions.length === 0 ? (
-            <p className="muted">None.</p>
-          ) : (
-            <ul>
-              {run.producedModelVersions.map((mv) => (
-                <li key={mv.id}>
-                  {mv.model.name} v{mv.version}{' '}
-                  {mv.aliases.map((a) => (
-                    <span key={a} className="tag">
-                      @{a}
-                    </span>
-                  ))}
-                </li>
-              ))}
-            </ul>
-          )}
-        </section>
+        <RunTags runId={run.id} tags={run.tags as Record<string, string>} />
+        <RunNotes runId={run.id} notes={run.notes} />
+        <RunFiles runId={run.id} />
+        <RunLineage inputs={run.inputs} produced={run.producedModelVersions} />
       </div>
     </article>
   );

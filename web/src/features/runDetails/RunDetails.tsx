@@ -2,8 +2,8 @@
  * The run page's sections other than charts: notes (Markdown, editable),
  * tags (add and remove through updateRun), output files with sizes and
  * downloads, and lineage (the dataset versions read, the model versions
- * produced). <RunDetails runId/> fetches them in one query; each section is
- * also exported for a page that already holds the run.
+ * produced), each a component the run page mounts with what it already
+ * holds (the files ask for themselves).
  */
 import { type FormEvent, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
@@ -13,34 +13,12 @@ import { FileTable } from '../../components/FileTable';
 import { Markdown } from '../../components/markdown';
 import { ErrorBox, Loading } from '../../components/status';
 import { graphql } from '../../gql';
-import type { RunDetailsQuery } from '../../gql/graphql';
 import '../pages.css';
 
-export const RunDetailsDoc = graphql(`
-  query RunDetails($id: ID!) {
+export const RunOutputsDoc = graphql(`
+  query RunOutputs($id: ID!) {
     run(id: $id) {
       id
-      notes
-      tags
-      inputs {
-        id
-        label
-        format
-        status
-        dataset {
-          id
-          name
-        }
-      }
-      producedModelVersions {
-        id
-        version
-        aliases
-        model {
-          id
-          name
-        }
-      }
       outputs(first: 200) {
         totalCount
         edges {
@@ -76,21 +54,19 @@ export const UpdateRunTagsDoc = graphql(`
   }
 `);
 
-type DetailedRun = NonNullable<RunDetailsQuery['run']>;
+export interface LineageInput {
+  id: string;
+  label: string;
+  format: string;
+  status?: string;
+  dataset: { id: string; name: string };
+}
 
-export function RunDetails({ runId }: { runId: string }) {
-  const [result] = useQuery({ query: RunDetailsDoc, variables: { id: runId }, requestPolicy: 'cache-and-network' });
-  if (result.error) return <ErrorBox error={result.error} />;
-  const run = result.data?.run;
-  if (!run) return <Loading />;
-  return (
-    <div className="run-details">
-      <RunNotes runId={run.id} notes={run.notes} />
-      <RunTags runId={run.id} tags={run.tags as Record<string, string>} />
-      <RunFiles outputs={run.outputs} />
-      <RunLineage inputs={run.inputs} produced={run.producedModelVersions} />
-    </div>
-  );
+export interface LineageOutput {
+  id: string;
+  version: number;
+  aliases: string[];
+  model: { id: string; name: string };
 }
 
 export function RunNotes({ runId, notes }: { runId: string; notes: string }) {
@@ -103,7 +79,7 @@ export function RunNotes({ runId, notes }: { runId: string; notes: string }) {
     if (!result.error) setEditing(false);
   };
   return (
-    <section aria-labelledby="notes-title" className="panel">
+    <section aria-labelledby="notes-title">
       <h2 id="notes-title">Notes</h2>
       {editing ? (
         <form onSubmit={submit}>
@@ -166,7 +142,7 @@ export function RunTags({ runId, tags }: { runId: string; tags: Record<string, s
   };
   const entries = Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : 1));
   return (
-    <section aria-labelledby="tags-title" className="panel">
+    <section aria-labelledby="tags-title">
       <h2 id="tags-title">Tags</h2>
       {entries.length === 0 ? (
         <p className="muted">No tags.</p>
@@ -207,28 +183,28 @@ export function RunTags({ runId, tags }: { runId: string; tags: Record<string, s
   );
 }
 
-export function RunFiles({ outputs }: { outputs: DetailedRun['outputs'] }) {
+/** The run's output files (asked when shown, so the presigned links are fresh). */
+export function RunFiles({ runId }: { runId: string }) {
+  const [result] = useQuery({ query: RunOutputsDoc, variables: { id: runId }, requestPolicy: 'cache-and-network' });
+  const outputs = result.data?.run.outputs;
   return (
-    <section aria-labelledby="files-title" className="panel">
+    <section aria-labelledby="files-title" className="wide">
       <h2 id="files-title">Files</h2>
-      {outputs ? (
-        <FileTable caption="Output files" files={outputs.edges.map((e) => e.node)} total={outputs.totalCount} />
-      ) : (
-        <p className="muted">Files unavailable.</p>
-      )}
+      {result.error && <ErrorBox error={result.error} />}
+      {!result.data && !result.error && <Loading />}
+      {result.data &&
+        (outputs ? (
+          <FileTable caption="Output files" files={outputs.edges.map((e) => e.node)} total={outputs.totalCount} />
+        ) : (
+          <p className="muted">Files unavailable.</p>
+        ))}
     </section>
   );
 }
 
-export function RunLineage({
-  inputs,
-  produced,
-}: {
-  inputs: DetailedRun['inputs'];
-  produced: DetailedRun['producedModelVersions'];
-}) {
+export function RunLineage({ inputs, produced }: { inputs: readonly LineageInput[]; produced: readonly LineageOutput[] }) {
   return (
-    <section aria-labelledby="lineage-title" className="panel">
+    <section aria-labelledby="lineage-title">
       <h2 id="lineage-title">Lineage</h2>
       <h3>Input datasets</h3>
       {inputs.length === 0 ? (
@@ -239,7 +215,8 @@ export function RunLineage({
             <li key={v.id}>
               <Link href={paths.dataset(v.dataset.id)}>{v.dataset.name}</Link> <span className="mono">{v.label}</span>{' '}
               <span className="muted">
-                {v.format}, {v.status}
+                {v.format}
+                {v.status && `, ${v.status}`}
               </span>
             </li>
           ))}
