@@ -220,6 +220,7 @@ describe('the MLflow tracking API', () => {
       body: { error_code: 'UNAUTHENTICATED', message: expect.any(String) },
     });
     expect((await api('GET', 'no-such/endpoint')).body.error_code).toBe('ENDPOINT_NOT_FOUND');
+    expect((await api('GET', 'experiments/create', { name: 'by-get' })).status).toBe(405);
     // <project>/<name>: an experiment in a project of the caller's.
     await platform.gql('mutation { createProject(input: { name: "vision" }) { id } }');
     const inProject = await api('POST', 'experiments/create', { name: 'vision/resnet' });

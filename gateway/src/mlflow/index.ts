@@ -142,6 +142,10 @@ export function mlflowRoutes(options: MlflowRoutesOptions): Router {
           new MlflowError('ENDPOINT_NOT_FOUND', `No MLflow endpoint ${req.method} ${req.path} on this server`),
         );
       }
+      if (route.method === 'POST' && (req.method === 'GET' || req.method === 'HEAD')) {
+        res.setHeader('Allow', 'POST');
+        return res.status(405).json({ error_code: 'ENDPOINT_NOT_FOUND', message: `${endpoint} changes data: send it by POST` });
+      }
       try {
         const session = await sessionOf(options, req, res);
         const body: unknown = req.body ?? {};
