@@ -14,7 +14,7 @@ import { REPO_ROOT } from '@lab/stack';
 import MLflow from 'mlflow';
 import { RunStatus } from 'mlflow/enum';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { startTestPlatform, type TestPlatform } from './support/testPlatform';
+import { eventually, startTestPlatform, type TestPlatform } from './support/testPlatform';
 
 interface KeyValue {
   key: string;
@@ -348,6 +348,21 @@ describe('the MLflow tracking API', () => {
       expect((await api('POST', 'runs/log-batch', { run_id: id, metrics })).status).toBe(200);
     }
     const [first] = runs as [string];
+    // The same batch again with the same Idempotency-Key is stored once.
+    const again = Array.from({ length: 10 }, (_, i) => ({ key: 'retried', value: i, timestamp: Date.now(), step: i }));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const sent = await fetch(`${platform.gatewayUrl}/api/2.0/mlflow/runs/log-batch`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${platform.adminApiKey}`,
+          'content-type': 'application/json',
+          'idempotency-key': 'batch-1',
+        },
+        body: JSON.stringify({ run_id: first, metrics: again }),
+      });
+      expect(sent.status).toBe(200);
+    }
+    expect((await api('GET', 'metrics/get-history', { run_id: first, metric_key: 'retried' })).body.metrics).toHaveLength(10);
     const page1 = await api('GET', 'metrics/get-history', { run_id: first, metric_key: 'loss', max_results: 400 });
     const points1 = page1.body.metrics as { step: number; key: string; value: number; timestamp: number }[];
     expect(points1).toHaveLength(400);
@@ -533,5 +548,26 @@ describe('the MLflow tracking API', () => {
       status: 403,
       body: { error_code: 'PERMISSION_DENIED', message: expect.any(String) },
     });
+    // A run made through MLflow's API is in the audit trail like any other, with the request's id.
+    const made = await fetch(`${platform.gatewayUrl}/api/2.0/mlflow/runs/create`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${platform.adminApiKey}`,
+        'content-type': 'application/json',
+        'x-request-id': 'mlflow-audit-1',
+      },
+      body: JSON.stringify({ experiment_id: experimentId, run_name: 'audited' }),
+    });
+    const runId = ((await made.json()) as { run: MlflowRun }).run.info.run_id;
+    const events = await eventually(async () => {
+      const log = await platform.gql<{ auditLog: { edges: { node: { action: string; requestId: string } }[] } }>(
+        'query($f: AuditLogFilter) { auditLog(filter: $f, first: 10) { edges { node { action requestId } } } }',
+        { f: { entityType: 'Run', entityId: runId } },
+      );
+      const edges = log.body.data?.auditLog.edges ?? [];
+      if (edges.length === 0) throw new Error('not yet in the audit log');
+      return edges.map((e) => e.node);
+    });
+    expect(events).toContainEqual({ action: 'run.start', requestId: 'mlflow-audit-1' });
   });
 });
