@@ -12,6 +12,7 @@ import { runsByMetrics } from './runsByMetrics';
 import { sagas } from './sagas';
 import { scaleOut } from './scaleOut';
 import { subscriptionFanout } from './subscriptionFanout';
+import { webApp } from './webApp';
 
 /** Every benchmark `npm run bench` runs, in order. Later work adds its own here. */
 export const benchmarks: Benchmark[] = [
@@ -28,4 +29,5 @@ export const benchmarks: Benchmark[] = [
   sagas,
   pythonClient,
   mlflowLogBatch,
+  webApp,
 ];

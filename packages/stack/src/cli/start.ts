@@ -31,6 +31,7 @@ function banner(platform: Platform): string {
     '',
     '  Lab Data Platform is up',
     '',
+    `  Web app    ${platform.gatewayUrl}/`,
     `  GraphiQL   ${platform.graphqlUrl}`,
     `  GraphQL    POST ${platform.graphqlUrl}`,
     `  Health     ${platform.healthUrl}`,

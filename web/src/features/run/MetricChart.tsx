@@ -143,6 +143,18 @@ export function MetricChart({ runId, name, feed }: MetricChartProps) {
   }, []);
 
   const onWidth = useCallback((w: number) => setWidth((old) => old ?? w), []);
+  const marked = useRef(false);
+  const onDraw = useCallback(
+    (step: number | null) => {
+      // The first drawing with points is marked for performance timings (`lab:chart-drawn:<name>`, ms since navigation).
+      if (step != null && !marked.current) {
+        marked.current = true;
+        performance.mark(`lab:chart-drawn:${name}`);
+      }
+      setLastDrawn((old) => (old === step ? old : step));
+    },
+    [name],
+  );
   const titleId = `chart-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   const last = series.values.length ? series.values[series.values.length - 1] : null;
   const summary = `${name}: ${series.steps.length} points${
@@ -172,7 +184,7 @@ export function MetricChart({ runId, name, feed }: MetricChartProps) {
           label={name}
           onZoom={onZoom}
           onWidth={onWidth}
-          onDraw={(step) => setLastDrawn((old) => (old === step ? old : step))}
+          onDraw={onDraw}
         />
       </div>
     </figure>

@@ -140,6 +140,7 @@ export function ExperimentRunsPage() {
           selected={selected}
           onToggle={toggle}
           loadThrough={pages.loadThrough}
+          resetKey={`${search}\n${sortText ?? ''}`}
         />
       )}
     </section>

@@ -22,9 +22,11 @@ export interface RunsTableProps {
   selected: ReadonlySet<string>;
   onToggle(runId: string): void;
   loadThrough(index: number): void;
+  /** A new value (a new filter or sort) scrolls back to the top. */
+  resetKey: string;
 }
 
-export function RunsTable({ rows, totalCount, choice, sort, onSort, selected, onToggle, loadThrough }: RunsTableProps) {
+export function RunsTable({ rows, totalCount, choice, sort, onSort, selected, onToggle, loadThrough, resetKey }: RunsTableProps) {
   const columns = useMemo(() => runColumns(choice), [choice]);
   const table = useReactTable({
     data: rows,
@@ -40,6 +42,10 @@ export function RunsTable({ rows, totalCount, choice, sort, onSort, selected, on
     estimateSize: () => ROW_HEIGHT,
     overscan: 12,
   });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: resetKey is the trigger
+  useEffect(() => {
+    scrollRef.current?.scrollTo({ top: 0 });
+  }, [resetKey]);
   const items = virtualizer.getVirtualItems();
   const last = items[items.length - 1]?.index ?? 0;
   useEffect(() => {

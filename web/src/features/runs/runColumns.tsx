@@ -28,7 +28,7 @@ function metricOf(run: RunRow, name: string) {
 }
 
 export function runColumns(choice: ColumnChoice): ColumnDef<RunRow, unknown>[] {
-  const columns: ColumnDef<RunRow, unknown>[] = [
+  const columns = [
     column.display({ id: 'select', header: 'Select', size: 44 }),
     column.accessor('status', { id: 'status', header: 'Status', size: 100, cell: (c) => <StatusBadge status={c.getValue()} /> }),
     column.accessor('name', {
@@ -37,10 +37,40 @@ export function runColumns(choice: ColumnChoice): ColumnDef<RunRow, unknown>[] {
       size: 220,
       cell: (c) => <Link href={paths.run(c.row.original.id)}>{c.getValue()}</Link>,
     }),
-    column.accessor((run) => run.createdBy.name || run.createdBy.email, { id: 'author', header: 'Author', size: 140 }),
-    column.accessor('startTime', { id: 'start_time', header: 'Started', size: 170, cell: (c) => formatTime(c.getValue()) }),
-    column.accessor('duration', { id: 'duration', header: 'Duration', size: 90, cell: (c) => formatDuration(c.getValue()) }),
   ] as ColumnDef<RunRow, unknown>[];
+  // The chosen metrics first, where the eye looks: last, min and max of each.
+  for (const name of choice.metrics) {
+    for (const aggregate of ['last', 'min', 'max'] as const) {
+      columns.push(
+        column.accessor((run) => metricOf(run, name)?.[aggregate] ?? null, {
+          id: `metric:${aggregate}:${name}`,
+          header: `${name} (${aggregate})`,
+          size: 110,
+          cell: (c) => formatNumber(c.getValue() as number | null),
+          meta: { numeric: true },
+        }) as ColumnDef<RunRow, unknown>,
+      );
+    }
+  }
+  columns.push(
+    column.accessor((run) => run.createdBy.name || run.createdBy.email, {
+      id: 'author',
+      header: 'Author',
+      size: 140,
+    }) as ColumnDef<RunRow, unknown>,
+    column.accessor('startTime', {
+      id: 'start_time',
+      header: 'Started',
+      size: 170,
+      cell: (c) => formatTime(c.getValue()),
+    }) as ColumnDef<RunRow, unknown>,
+    column.accessor('duration', {
+      id: 'duration',
+      header: 'Duration',
+      size: 90,
+      cell: (c) => formatDuration(c.getValue()),
+    }) as ColumnDef<RunRow, unknown>,
+  );
   for (const key of choice.params) {
     columns.push(
       column.accessor((run) => String(run.params[key] ?? ''), {
@@ -69,19 +99,6 @@ export function runColumns(choice: ColumnChoice): ColumnDef<RunRow, unknown>[] {
         )),
     }) as ColumnDef<RunRow, unknown>,
   );
-  for (const name of choice.metrics) {
-    for (const aggregate of ['last', 'min', 'max'] as const) {
-      columns.push(
-        column.accessor((run) => metricOf(run, name)?.[aggregate] ?? null, {
-          id: `metric:${aggregate}:${name}`,
-          header: `${name} (${aggregate})`,
-          size: 110,
-          cell: (c) => formatNumber(c.getValue() as number | null),
-          meta: { numeric: true },
-        }) as ColumnDef<RunRow, unknown>,
-      );
-    }
-  }
   return columns;
 }
 

@@ -154,7 +154,8 @@ export function useRunPages(experimentId: string, search: string, orderBy: RunOr
   const loadThrough = useCallback(
     (index: number) => {
       const c = cursor.current;
-      if (index <= c.wanted) return;
+      // Before the first page of a new filter or sort, the table still counts the old rows: wait for it.
+      if (index <= c.wanted || c.after === null) return;
       c.wanted = index;
       void fetchNext();
     },
