@@ -89,6 +89,7 @@ describe('the web app pages beyond runs, in a real browser', () => {
     await expect.poll(() => legend.getByRole('link').allTextContents()).toEqual(['lr-0.1', 'lr-0.01']);
     await page.getByRole('img', { name: 'loss of 2 runs' }).locator('canvas').waitFor();
     await page.getByRole('img', { name: 'accuracy of 2 runs' }).locator('canvas').waitFor();
+    await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
 
     const diff = page.getByRole('table', { name: 'Params and config' });
     await expect
@@ -103,6 +104,14 @@ describe('the web app pages beyond runs, in a real browser', () => {
     await page.getByLabel(/Show all \d+ keys/).check();
     await expect.poll(() => diff.getByRole('rowheader').allTextContents()).toContain('params.seed');
     await shot(page, 'compare');
+    // The pages follow the system's dark scheme, charts included.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect
+      .poll(() => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor))
+      .toBe('rgb(15, 18, 22)');
+    await page.getByRole('img', { name: 'loss of 2 runs' }).locator('canvas').waitFor();
+    await shot(page, 'compare-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it("on a run's page: downloads an output file byte for byte, edits the notes, adds and removes a tag", async () => {
@@ -180,6 +189,31 @@ describe('the web app pages beyond runs, in a real browser', () => {
 
     await page.goto(`${platform.gatewayUrl}/models`);
     await page.getByRole('link', { name: 'sentiment' }).waitFor();
+  });
+
+  it("shows a dataset's versions, the runs that read them and their files", async () => {
+    const { projectId, experimentId } = await platform.newRun({ project: 'corpora', experiment: 'tok', run: 'warmup' });
+    const { createDataset } = await data<{ createDataset: { id: string } }>(
+      'mutation($p: ID!) { createDataset(input: { projectId: $p, name: "wiki-en", description: "English Wikipedia dump" }) { id } }',
+      { p: projectId },
+    );
+    const { createDatasetVersion } = await data<{ createDatasetVersion: { id: string } }>(
+      'mutation($d: ID!) { createDatasetVersion(input: { datasetId: $d, label: "2026-11", format: "jsonl", rowCount: 1200 }) { id } }',
+      { d: createDataset.id },
+    );
+    await upload('DATASET_VERSION', createDatasetVersion.id, 'part-0.jsonl', Buffer.from('{"text":"hello"}\n'));
+    await data('mutation($e: ID!, $v: [ID!]) { startRun(input: { experimentId: $e, name: "reads-wiki", inputs: $v }) { id } }', {
+      e: experimentId,
+      v: [createDatasetVersion.id],
+    });
+
+    await page.goto(`${platform.gatewayUrl}/datasets`);
+    await page.getByRole('link', { name: 'wiki-en' }).click();
+    await page.getByRole('heading', { name: 'wiki-en' }).waitFor();
+    await page.getByText('2026-11', { exact: true }).click();
+    await page.getByRole('link', { name: 'Download part-0.jsonl' }).waitFor();
+    await page.getByRole('link', { name: 'reads-wiki' }).waitFor();
+    await shot(page, 'dataset');
   });
 
   it('renders a prompt version through the API and shows the audit log', async () => {

@@ -4,7 +4,7 @@
  * legend (a run keeps its colour on every chart), a drag to zoom that
  * refetches the step range, and the params/config diff table.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { paths } from '../../app/routes';
@@ -207,6 +207,8 @@ function MetricPicker({ all, chosen, onChange }: { all: string[]; chosen: string
 
 function Charts({ runs, metrics }: { runs: ComparedRun[]; metrics: string[] }) {
   const [width, setWidth] = useState(800);
+  // One width for every chart, in steps of 100 px: charts a pixel apart must not refetch each other in turn.
+  const onWidth = useCallback((w: number) => setWidth(Math.max(100, Math.round(w / 100) * 100)), []);
   const [range, setRange] = useState<{ fromStep: number; toStep: number } | null>(null);
   const runIds = runs.map((r) => r.id);
   const [result] = useQuery({
@@ -267,7 +269,7 @@ function Charts({ runs, metrics }: { runs: ComparedRun[]; metrics: string[] }) {
                 colors={colors}
                 title={`${name} of ${runs.length} runs`}
                 onZoom={zoom}
-                onWidth={setWidth}
+                onWidth={onWidth}
               />
             ) : (
               <p className="muted">{result.fetching ? 'Loading…' : 'No points in this range.'}</p>
