@@ -399,6 +399,8 @@ describe('the MLflow tracking API', () => {
       expect(mine.length).toBeLessThanOrEqual(100);
       expect(mine.at(-1)?.step).toBe(999);
     }
+    const bulkAll = await api('GET', 'ajax-api/2.0/mlflow/metrics/get-history-bulk', { run_id: runs, metric_key: 'loss' });
+    expect((bulkAll.body.metrics as { run_id: string }[]).filter((p) => p.run_id === runs[1])).toHaveLength(1000);
     const zoomed = await api('GET', 'ajax-api/2.0/mlflow/metrics/get-history-bulk-interval', {
       run_ids: [first],
       metric_key: 'loss',

@@ -135,7 +135,27 @@ const getHistoryBulkInterval: Handler = async (params, session) => {
   return { metrics };
 };
 
+/** The UI's older bulk read: each run's points of one metric, at most 25,000 in all (MLflow's limit). */
+const getHistoryBulk: Handler = async (params, session) => {
+  const runIds = stringList(params, 'run_id');
+  if (runIds.length === 0) throw invalid('GetMetricHistoryBulk request must specify at least one run_id.');
+  if (runIds.length > BULK_LIMITS.runs)
+    throw invalid(
+      `GetMetricHistoryBulk request cannot specify more than ${BULK_LIMITS.runs} run_ids. Received ${runIds.length} run_ids.`,
+    );
+  const key = requiredString(params, 'metric_key');
+  const metrics: object[] = [];
+  for (const runId of runIds) {
+    const left = HISTORY_PAGE - metrics.length;
+    if (left <= 0) break;
+    const page = (await getHistory({ run_id: runId, metric_key: key, max_results: left }, session)) as { metrics: object[] };
+    metrics.push(...page.metrics.slice(0, left).map((m) => ({ ...m, run_id: runId })));
+  }
+  return { metrics };
+};
+
 export const metricHandlers: Record<string, { method: 'GET' | 'POST'; handler: Handler }> = {
   'metrics/get-history': { method: 'GET', handler: getHistory },
   'metrics/get-history-bulk-interval': { method: 'GET', handler: getHistoryBulkInterval },
+  'metrics/get-history-bulk': { method: 'GET', handler: getHistoryBulk },
 };
