@@ -82,6 +82,27 @@ export function toConnection<T extends { id: string }>(
 }
 
 /**
+ * A keyset page as a connection: `rows` holds up to first + 1 rows in page order, sorted by `sortField` then id;
+ * the total is counted by `count` at most once, and only when a client asks for totalCount.
+ */
+export function pageConnection<T extends { id: string }>(
+  rows: T[],
+  first: number,
+  sortField: keyof T,
+  cursor: Cursor | undefined,
+  count: () => Promise<number>,
+): Connection<T> {
+  let total: Promise<number> | undefined;
+  return toConnection(
+    rows,
+    first,
+    (row) => sortValueOf(row[sortField]),
+    () => (total ??= count()),
+    cursor !== undefined,
+  );
+}
+
+/**
  * Prisma arguments for one keyset page: order by field then id, and start
  * after the cursor: (field, id) beyond (v, id) in the sort direction.
  */

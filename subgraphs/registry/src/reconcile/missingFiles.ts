@@ -50,23 +50,24 @@ async function datasetVersionFinding(ctx: CheckContext, version: DatasetVersion)
   });
 }
 
-function readyDatasetVersions(
-  ctx: CheckContext,
-  owners: ReadonlyMap<string, FileOwnerSummary>,
-  active: ActiveWork,
+/**
+ * The findings over every page of versions `page` reads (LOOKUP_BATCH at a time, changed before the run
+ * started), each counted in `scanned[counter]`; versions a saga is still making (`busy`) are left alone.
+ */
+function versionFindings<V extends { id: string }>(
+  page: (after: string | undefined) => Promise<V[]>,
   scanned: Scanned,
+  counter: 'datasetVersions' | 'modelVersions',
+  busy: ReadonlySet<string>,
+  find: (version: V) => Promise<Finding | undefined>,
 ): Promise<Finding[]> {
   return findInPages(
     async (after) => {
-      const page = await ctx.store.datasets.readyVersionsPage(after, LOOKUP_BATCH, ctx.startedAt);
-      scanned.datasetVersions += page.length;
-      return page;
+      const rows = await page(after);
+      scanned[counter] += rows.length;
+      return rows;
     },
-    async (version) => {
-      if (active.committingDatasetVersions.has(version.id)) return undefined;
-      if (!datasetProblem(version, owners.get(ownerKey({ kind: 'DATASET_VERSION', id: version.id })))) return undefined;
-      return datasetVersionFinding(ctx, version);
-    },
+    (version) => (busy.has(version.id) ? Promise.resolve(undefined) : find(version)),
   );
 }
 
@@ -87,34 +88,23 @@ async function modelVersionFinding(ctx: CheckContext, version: ModelVersion): Pr
   };
 }
 
-function modelVersionsFromRuns(
-  ctx: CheckContext,
-  owners: ReadonlyMap<string, FileOwnerSummary>,
-  active: ActiveWork,
-  scanned: Scanned,
-): Promise<Finding[]> {
-  return findInPages(
-    async (after) => {
-      const page = await ctx.store.models.versionsWithSourceFilesPage(after, LOOKUP_BATCH, ctx.startedAt);
-      scanned.modelVersions += page.length;
-      return page;
-    },
-    async (version) => {
-      if (active.makingModelVersions.has(version.id)) return undefined;
-      if (owners.has(ownerKey({ kind: 'MODEL_VERSION', id: version.id }))) return undefined;
-      return modelVersionFinding(ctx, version);
-    },
-  );
-}
-
 export async function missingFiles(
   ctx: CheckContext,
   owners: ReadonlyMap<string, FileOwnerSummary>,
   active: ActiveWork,
   scanned: Scanned,
 ): Promise<Finding[]> {
+  const readyDatasetVersions = (after: string | undefined) =>
+    ctx.store.datasets.readyVersionsPage(after, LOOKUP_BATCH, ctx.startedAt);
+  const datasetFiles = (version: DatasetVersion) => owners.get(ownerKey({ kind: 'DATASET_VERSION', id: version.id }));
+  const versionsFromRuns = (after: string | undefined) =>
+    ctx.store.models.versionsWithSourceFilesPage(after, LOOKUP_BATCH, ctx.startedAt);
   return [
-    ...(await readyDatasetVersions(ctx, owners, active, scanned)),
-    ...(await modelVersionsFromRuns(ctx, owners, active, scanned)),
+    ...(await versionFindings(readyDatasetVersions, scanned, 'datasetVersions', active.committingDatasetVersions, (v) =>
+      datasetProblem(v, datasetFiles(v)) ? datasetVersionFinding(ctx, v) : Promise.resolve(undefined),
+    )),
+    ...(await versionFindings(versionsFromRuns, scanned, 'modelVersions', active.makingModelVersions, (v) =>
+      owners.has(ownerKey({ kind: 'MODEL_VERSION', id: v.id })) ? Promise.resolve(undefined) : modelVersionFinding(ctx, v),
+    )),
   ];
 }

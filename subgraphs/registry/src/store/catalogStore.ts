@@ -1,9 +1,10 @@
 /**
  * What the catalog stores (models, datasets, prompt templates) share: list
  * filters over a project-scoped table with JSONB containment (GIN indexes),
- * keyset pages by (sort column, id) and counts; rows by ids, by parent and by
- * composite key in the order asked (DataLoader batch functions); and the
- * audited create of a named entity in a project. Lists read the page's ids in
+ * keyset pages by (sort column, id) and counts (CatalogRows); rows by ids, by
+ * parent and by composite key in the order asked (DataLoader batch functions);
+ * and the audited create of a named entity in a project. Numbered versions
+ * and aliases (models, prompt templates) are in numberedVersions.ts. Lists read the page's ids in
  * SQL, then the rows through Prisma by id, so only these helpers know column names.
  */
 import type { Cursor, Direction } from '../common/pagination';
@@ -111,29 +112,6 @@ export function ordered<T extends { id: string }>(ids: string[], rows: T[]): T[]
   return ids.flatMap((id) => byId.get(id) ?? []);
 }
 
-/** Interactive transactions that wait in line behind a row lock: roomier limits than Prisma's defaults. */
-export const TX_OPTIONS = { maxWait: 15_000, timeout: 20_000 } as const;
-
-/**
- * Issues the next version number of a model or prompt template. The UPDATE
- * takes the parent row's lock, so concurrent callers queue and each gets the
- * next number; run inside the transaction that inserts the version, so a failed
- * insert rolls the bump back and numbers have no gaps. Undefined when the
- * parent is gone.
- */
-export async function nextVersion(
-  tx: Pick<PrismaClient, '$queryRaw'>,
-  table: 'models' | 'prompt_templates',
-  id: string,
-): Promise<{ version: number; projectId: string } | undefined> {
-  const bumped = await tx.$queryRaw<{ latest_version: number; project_id: string }[]>`
-    UPDATE ${Prisma.raw(table)} SET latest_version = latest_version + 1, updated_at = now()
-    WHERE id = ${id}::uuid
-    RETURNING latest_version, project_id::text AS project_id`;
-  const row = bumped[0];
-  return row && { version: row.latest_version, projectId: row.project_id };
-}
-
 /** The well-formed ids asked, lower-cased, once each (an id that is not a UUID matches nothing). */
 export function uuids(ids: readonly string[]): string[] {
   return [...new Set(ids.filter(isUuid).map((id) => id.toLowerCase()))];
@@ -189,6 +167,28 @@ export async function catalogList<T extends { id: string }>(
   return ordered(ids, await find(ids));
 }
 
+/** The reads every catalog table answers: rows by ids (a DataLoader batch function), list pages and counts. */
+export class CatalogRows<T extends { id: string }> {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly table: CatalogTable,
+    /** The table's rows with these ids, in any order (its Prisma delegate's findMany). */
+    private readonly find: (ids: string[]) => Promise<T[]>,
+  ) {}
+
+  byIds(ids: readonly string[]): Promise<(T | null)[]> {
+    return rowsByIds(ids, this.find);
+  }
+
+  list(filter: CatalogFilter, page: CatalogPage): Promise<T[]> {
+    return catalogList(this.prisma, this.table, filter, page, this.find);
+  }
+
+  count(filter: CatalogFilter): Promise<number> {
+    return catalogCount(this.prisma, this.table, filter);
+  }
+}
+
 /** What every catalog entity is created with: its project, name, description, tags and creator. */
 export interface NewCatalogEntity {
   projectId: string;
@@ -198,13 +198,14 @@ export interface NewCatalogEntity {
   createdById: string;
 }
 
-/** A new entity's columns, defaults filled in. */
-export function catalogEntityData(input: NewCatalogEntity) {
+/** A new entity's columns, defaults filled in (metadata, for the tables that have it: models, datasets). */
+export function catalogEntityData(input: NewCatalogEntity & { metadata?: Record<string, unknown> }) {
   return {
     projectId: input.projectId,
     name: input.name,
     description: input.description ?? '',
     tags: input.tags ?? {},
+    ...('metadata' in input ? { metadata: (input.metadata ?? {}) as Prisma.InputJsonObject } : {}),
     createdById: input.createdById,
   };
 }

@@ -5,12 +5,9 @@ import { isUuid } from '../common/validation';
 import type { Dataset, DatasetVersion, DatasetVersionStatus } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
 import {
-  type CatalogFilter,
-  type CatalogPage,
+  CatalogRows,
   CatalogStore,
-  catalogCount,
   catalogEntityData,
-  catalogList,
   type NewCatalogEntity,
   rowsByIds,
   rowsByKeys,
@@ -61,26 +58,14 @@ export interface LineageRow {
 }
 
 export class DatasetsStore extends CatalogStore {
+  /** Datasets by ids, list pages and counts. */
+  readonly datasets = new CatalogRows<Dataset>(this.prisma, 'datasets', (ids) =>
+    this.prisma.dataset.findMany({ where: { id: { in: ids } } }),
+  );
+
   createDataset(input: NewDataset): Promise<Dataset> {
-    return this.createAudited({ action: 'dataset.create', entityType: 'Dataset' }, input, (tx) =>
-      tx.dataset.create({
-        data: { ...catalogEntityData(input), metadata: (input.metadata ?? {}) as Prisma.InputJsonObject },
-      }),
-    );
-  }
-
-  datasetsByIds(ids: readonly string[]): Promise<(Dataset | null)[]> {
-    return rowsByIds(ids, (wanted) => this.prisma.dataset.findMany({ where: { id: { in: wanted } } }));
-  }
-
-  listDatasets(filter: CatalogFilter, page: CatalogPage): Promise<Dataset[]> {
-    return catalogList(this.prisma, 'datasets', filter, page, (ids) =>
-      this.prisma.dataset.findMany({ where: { id: { in: ids } } }),
-    );
-  }
-
-  countDatasets(filter: CatalogFilter): Promise<number> {
-    return catalogCount(this.prisma, 'datasets', filter);
+    const event = { action: 'dataset.create', entityType: 'Dataset' };
+    return this.createAudited(event, input, (tx) => tx.dataset.create({ data: catalogEntityData(input) }));
   }
 
   createVersion(input: NewDatasetVersion): Promise<DatasetVersion> {

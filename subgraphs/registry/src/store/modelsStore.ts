@@ -2,20 +2,9 @@
 import { isUuid } from '../common/validation';
 import type { Model, ModelAlias, ModelVersion } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
-import {
-  type CatalogFilter,
-  type CatalogPage,
-  CatalogStore,
-  catalogCount,
-  catalogEntityData,
-  catalogList,
-  type NewCatalogEntity,
-  nextVersion,
-  rowsByIds,
-  rowsByKeys,
-  rowsByParents,
-  TX_OPTIONS,
-} from './catalogStore';
+import type { Tx } from './auditedStore';
+import { CatalogRows, catalogEntityData, type NewCatalogEntity, rowsByIds, rowsByKeys, rowsByParents } from './catalogStore';
+import { aliasesBy, type CatalogEvent, deleted, NumberedCatalogStore, nextVersion, TX_OPTIONS } from './numberedVersions';
 import { type NewSaga, type Saga, startSaga } from './sagasStore';
 
 export type { Model, ModelAlias, ModelVersion };
@@ -41,17 +30,23 @@ export interface NewModelVersion {
   createdById: string;
 }
 
-export class ModelsStore extends CatalogStore {
-  createModel(input: NewModel): Promise<Model> {
-    return this.createAudited({ action: 'model.register', entityType: 'Model' }, input, (tx) =>
-      tx.model.create({
-        data: { ...catalogEntityData(input), metadata: (input.metadata ?? {}) as Prisma.InputJsonObject },
-      }),
-    );
-  }
+/** An event on a model (its project found by the audit in the same transaction). */
+const modelEvent = (action: string, modelId: string) => (): CatalogEvent => ({
+  action,
+  entityType: 'Model',
+  entityId: modelId,
+  projectOf: { kind: 'MODEL', id: modelId },
+});
 
-  modelsByIds(ids: readonly string[]): Promise<(Model | null)[]> {
-    return rowsByIds(ids, (wanted) => this.prisma.model.findMany({ where: { id: { in: wanted } } }));
+export class ModelsStore extends NumberedCatalogStore {
+  /** Models by ids, list pages and counts. */
+  readonly models = new CatalogRows<Model>(this.prisma, 'models', (ids) =>
+    this.prisma.model.findMany({ where: { id: { in: ids } } }),
+  );
+
+  createModel(input: NewModel): Promise<Model> {
+    const event = { action: 'model.register', entityType: 'Model' };
+    return this.createAudited(event, input, (tx) => tx.model.create({ data: catalogEntityData(input) }));
   }
 
   /** Models by (project, name), in the order asked, null where unknown: one query for all (a DataLoader batch function). */
@@ -65,14 +60,6 @@ export class ModelsStore extends CatalogStore {
       keyOfRow: (m) => `${m.projectId}/${m.name}`,
       keyOf: (k) => `${k.projectId.toLowerCase()}/${k.name}`,
     });
-  }
-
-  listModels(filter: CatalogFilter, page: CatalogPage): Promise<Model[]> {
-    return catalogList(this.prisma, 'models', filter, page, (ids) => this.prisma.model.findMany({ where: { id: { in: ids } } }));
-  }
-
-  countModels(filter: CatalogFilter): Promise<number> {
-    return catalogCount(this.prisma, 'models', filter);
   }
 
   /**
@@ -172,58 +159,23 @@ export class ModelsStore extends CatalogStore {
     );
   }
 
-  /** Aliases of each model, by name. */
-  aliasesByModels(modelIds: readonly string[]): Promise<ModelAlias[][]> {
-    return rowsByParents(
-      modelIds,
-      (wanted) => this.prisma.modelAlias.findMany({ where: { modelId: { in: wanted } }, orderBy: { alias: 'asc' } }),
-      (r) => r.modelId,
-    );
-  }
-
-  /** Aliases pointing at each version. */
-  aliasesByVersions(versionIds: readonly string[]): Promise<ModelAlias[][]> {
-    return rowsByParents(
-      versionIds,
-      (wanted) => this.prisma.modelAlias.findMany({ where: { modelVersionId: { in: wanted } }, orderBy: { alias: 'asc' } }),
-      (r) => r.modelVersionId,
-    );
+  /** Aliases of each model (`modelId`) or pointing at each version (`modelVersionId`), by name. */
+  aliases(ids: readonly string[], of: 'modelId' | 'modelVersionId'): Promise<ModelAlias[][]> {
+    return aliasesBy<ModelAlias>(ids, of, (where) => this.prisma.modelAlias.findMany({ where, orderBy: { alias: 'asc' } }));
   }
 
   /** Points an alias at a version, creating or moving it. */
   setAlias(modelId: string, alias: string, modelVersionId: string): Promise<ModelAlias> {
-    return this.withAudit(async (tx, audit) => {
-      const row = await tx.modelAlias.upsert({
-        where: { modelId_alias: { modelId, alias } },
-        create: { modelId, alias, modelVersionId },
-        update: { modelVersionId },
-      });
-      audit({
-        action: 'modelAlias.set',
-        entityType: 'Model',
-        entityId: modelId,
-        projectOf: { kind: 'MODEL', id: modelId },
-        change: { alias, modelVersionId },
-      });
-      return row;
-    });
+    const key = { modelId, alias };
+    return this.aliasAudited(modelEvent('modelAlias.set', modelId), { alias, modelVersionId }, (tx) =>
+      tx.modelAlias.upsert({ where: { modelId_alias: key }, create: { ...key, modelVersionId }, update: { modelVersionId } }),
+    );
   }
 
   /** Removes an alias; false when there was none. */
   async deleteAlias(modelId: string, alias: string): Promise<boolean> {
-    return this.withAudit(async (tx, audit) => {
-      const { count } = await tx.modelAlias.deleteMany({ where: { modelId, alias } });
-      if (count > 0) {
-        audit({
-          action: 'modelAlias.delete',
-          entityType: 'Model',
-          entityId: modelId,
-          projectOf: { kind: 'MODEL', id: modelId },
-          change: { alias },
-        });
-      }
-      return count > 0;
-    });
+    const write = (tx: Tx) => tx.modelAlias.deleteMany({ where: { modelId, alias } });
+    return deleted(await this.aliasAudited(modelEvent('modelAlias.delete', modelId), { alias }, write, deleted));
   }
 
   /** The project of a run (through its experiment), or null when there is no such run. */

@@ -2,20 +2,8 @@
 import { isUuid } from '../common/validation';
 import type { PromptAlias, PromptTemplate, PromptVersion } from '../generated/prisma/client';
 import type { Tx } from './auditedStore';
-import {
-  type CatalogFilter,
-  type CatalogPage,
-  CatalogStore,
-  catalogCount,
-  catalogEntityData,
-  catalogList,
-  type NewCatalogEntity,
-  nextVersion,
-  rowsByIds,
-  rowsByKeys,
-  rowsByParents,
-  TX_OPTIONS,
-} from './catalogStore';
+import { CatalogRows, catalogEntityData, type NewCatalogEntity, rowsByIds, rowsByKeys } from './catalogStore';
+import { aliasesBy, type CatalogEvent, deleted, NumberedCatalogStore, nextVersion, TX_OPTIONS } from './numberedVersions';
 
 export type { PromptAlias, PromptTemplate, PromptVersion };
 
@@ -29,31 +17,23 @@ export interface NewPromptVersion {
   createdById: string;
 }
 
-/** An event on a template, with its project (prompt templates are not an access-check kind). */
-async function templateEvent(tx: Tx, action: string, templateId: string) {
-  const template = await tx.promptTemplate.findUnique({ where: { id: templateId }, select: { projectId: true } });
-  return { action, entityType: 'PromptTemplate', entityId: templateId, projectId: template?.projectId ?? null };
-}
+/** An event on a template, with its project (prompt templates are not an ownership-check kind). */
+const templateEvent =
+  (action: string, templateId: string) =>
+  async (tx: Tx): Promise<CatalogEvent> => {
+    const template = await tx.promptTemplate.findUnique({ where: { id: templateId }, select: { projectId: true } });
+    return { action, entityType: 'PromptTemplate', entityId: templateId, projectId: template?.projectId ?? null };
+  };
 
-export class PromptsStore extends CatalogStore {
+export class PromptsStore extends NumberedCatalogStore {
+  /** Templates by ids, list pages and counts. */
+  readonly templates = new CatalogRows<PromptTemplate>(this.prisma, 'prompt_templates', (ids) =>
+    this.prisma.promptTemplate.findMany({ where: { id: { in: ids } } }),
+  );
+
   createTemplate(input: NewPromptTemplate): Promise<PromptTemplate> {
-    return this.createAudited({ action: 'promptTemplate.create', entityType: 'PromptTemplate' }, input, (tx) =>
-      tx.promptTemplate.create({ data: catalogEntityData(input) }),
-    );
-  }
-
-  templatesByIds(ids: readonly string[]): Promise<(PromptTemplate | null)[]> {
-    return rowsByIds(ids, (wanted) => this.prisma.promptTemplate.findMany({ where: { id: { in: wanted } } }));
-  }
-
-  listTemplates(filter: CatalogFilter, page: CatalogPage): Promise<PromptTemplate[]> {
-    return catalogList(this.prisma, 'prompt_templates', filter, page, (ids) =>
-      this.prisma.promptTemplate.findMany({ where: { id: { in: ids } } }),
-    );
-  }
-
-  countTemplates(filter: CatalogFilter): Promise<number> {
-    return catalogCount(this.prisma, 'prompt_templates', filter);
+    const event = { action: 'promptTemplate.create', entityType: 'PromptTemplate' };
+    return this.createAudited(event, input, (tx) => tx.promptTemplate.create({ data: catalogEntityData(input) }));
   }
 
   /**
@@ -105,41 +85,24 @@ export class PromptsStore extends CatalogStore {
     });
   }
 
-  /** Aliases of each template, by name. */
-  aliasesByTemplates(templateIds: readonly string[]): Promise<PromptAlias[][]> {
-    return rowsByParents(
-      templateIds,
-      (wanted) => this.prisma.promptAlias.findMany({ where: { templateId: { in: wanted } }, orderBy: { alias: 'asc' } }),
-      (r) => r.templateId,
-    );
-  }
-
-  /** Aliases pointing at each version. */
-  aliasesByVersions(versionIds: readonly string[]): Promise<PromptAlias[][]> {
-    return rowsByParents(
-      versionIds,
-      (wanted) => this.prisma.promptAlias.findMany({ where: { promptVersionId: { in: wanted } }, orderBy: { alias: 'asc' } }),
-      (r) => r.promptVersionId,
-    );
+  /** Aliases of each template (`templateId`) or pointing at each version (`promptVersionId`), by name. */
+  aliases(ids: readonly string[], of: 'templateId' | 'promptVersionId'): Promise<PromptAlias[][]> {
+    return aliasesBy<PromptAlias>(ids, of, (where) => this.prisma.promptAlias.findMany({ where, orderBy: { alias: 'asc' } }));
   }
 
   setAlias(templateId: string, alias: string, promptVersionId: string): Promise<PromptAlias> {
-    return this.withAudit(async (tx, audit) => {
-      const row = await tx.promptAlias.upsert({
-        where: { templateId_alias: { templateId, alias } },
-        create: { templateId, alias, promptVersionId },
+    const key = { templateId, alias };
+    return this.aliasAudited(templateEvent('promptAlias.set', templateId), { alias, promptVersionId }, (tx) =>
+      tx.promptAlias.upsert({
+        where: { templateId_alias: key },
+        create: { ...key, promptVersionId },
         update: { promptVersionId },
-      });
-      audit({ ...(await templateEvent(tx, 'promptAlias.set', templateId)), change: { alias, promptVersionId } });
-      return row;
-    });
+      }),
+    );
   }
 
   async deleteAlias(templateId: string, alias: string): Promise<boolean> {
-    return this.withAudit(async (tx, audit) => {
-      const { count } = await tx.promptAlias.deleteMany({ where: { templateId, alias } });
-      if (count > 0) audit({ ...(await templateEvent(tx, 'promptAlias.delete', templateId)), change: { alias } });
-      return count > 0;
-    });
+    const write = (tx: Tx) => tx.promptAlias.deleteMany({ where: { templateId, alias } });
+    return deleted(await this.aliasAudited(templateEvent('promptAlias.delete', templateId), { alias }, write, deleted));
   }
 }

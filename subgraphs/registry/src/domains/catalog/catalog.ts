@@ -11,9 +11,8 @@ import {
   decodeCursor,
   encodeCursor,
   type PageArgs,
+  pageConnection,
   pageSize,
-  sortValueOf,
-  toConnection,
 } from '../../common/pagination';
 import { checkJsonObject, checkKey, checkStringMap, isUuid, MAX_NAME_LENGTH } from '../../common/validation';
 import type { RegistryContext } from '../../context';
@@ -82,17 +81,7 @@ export async function catalogConnection<T extends { id: string; createdAt: Date;
   const direction: Direction = args.orderBy?.direction ?? 'DESC';
   const rows = await list(filter, { sort, direction, cursor, limit: first + 1 });
   const field = sort === 'name' ? 'name' : sort === 'updated_at' ? 'updatedAt' : 'createdAt';
-  let total: Promise<number> | undefined;
-  return toConnection(
-    rows,
-    first,
-    (row) => sortValueOf(row[field]),
-    () => {
-      total ??= count(filter);
-      return total;
-    },
-    cursor !== undefined,
-  );
+  return pageConnection(rows, first, field, cursor, () => count(filter));
 }
 
 /** May the caller read things of this project? */

@@ -1,8 +1,34 @@
 /**
  * SDL shapes the catalog domains (models, datasets, prompt templates) repeat:
- * a connection of a type (its edge and connection types) and the order of a
- * list (its field enum and input).
+ * the fields every catalog entity opens with, the version fields of an entity
+ * with numbered versions and aliases, a connection of a type (its edge and
+ * connection types) and the order of a list (its field enum and input).
  */
+
+/** The fields every catalog entity opens with: its id, project, name, description and tags. */
+export const catalogEntityFieldsSdl = /* GraphQL */ `
+    id: ID!
+    projectId: ID!
+    project: Project!
+    name: String!
+    description: String!
+    "Key-value tags: a JSON object of strings."
+    tags: JSONObject!`;
+
+/** The fields of an entity with numbered versions and aliases (models, prompt templates): `what` names it in descriptions. */
+export function numberedVersionFieldsSdl(version: string, what: string): string {
+  return /* GraphQL */ `
+    "The newest version; null before the first."
+    latestVersion: ${version}
+    "One version by number; null when there is no such version."
+    version(number: Int!): ${version}
+    "Versions, newest first."
+    versions(first: Int, after: String): ${version}Connection!
+    "The version an alias points at; the reserved alias \\"latest\\" is the newest version. Null when unset."
+    alias(name: String!): ${version}
+    "Every alias of the ${what}, by name."
+    aliases: [${version.replace('Version', 'Alias')}!]!`;
+}
 
 /** `<Node>Edge` and `<Node>Connection`: a page of nodes with cursors and the total. */
 export function connectionSdl(node: string): string {

@@ -40,7 +40,7 @@ async function versionPages(store: RegistryStore, keys: readonly DatasetVersionP
 export function datasetsLoaders(store: RegistryStore) {
   return {
     /** Datasets by id. */
-    datasets: new DataLoader((ids: readonly string[]) => store.datasets.datasetsByIds(ids)),
+    datasets: new DataLoader((ids: readonly string[]) => store.datasets.datasets.byIds(ids)),
     /** Dataset versions by id. */
     datasetVersions: new DataLoader((ids: readonly string[]) => store.datasets.versionsByIds(ids)),
     /** Dataset versions by (dataset id, label). */

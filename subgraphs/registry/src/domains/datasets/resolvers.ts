@@ -68,8 +68,8 @@ export const datasetsResolvers: RegistryResolvers = {
       catalogConnection(
         ctx,
         args,
-        (filter, page) => ctx.store.datasets.listDatasets(filter, page),
-        (filter) => ctx.store.datasets.countDatasets(filter),
+        (filter, page) => ctx.store.datasets.datasets.list(filter, page),
+        (filter) => ctx.store.datasets.datasets.count(filter),
       ),
     datasetVersion: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
       const id = checkId('dataset version', args.id);

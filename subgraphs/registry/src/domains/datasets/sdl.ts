@@ -1,16 +1,10 @@
 /** The dataset domain's types, inputs, queries and mutations (list and connection shapes from ../catalog/sdl.ts). */
-import { catalogOrderSdl, connectionSdl } from '../catalog/sdl';
+import { catalogEntityFieldsSdl, catalogOrderSdl, connectionSdl } from '../catalog/sdl';
 
 export const datasetsSdl = /* GraphQL */ `
   "A dataset: a named line of labelled versions in a project."
   type Dataset @key(fields: "id") {
-    id: ID!
-    projectId: ID!
-    project: Project!
-    name: String!
-    description: String!
-    "Key-value tags: a JSON object of strings."
-    tags: JSONObject!
+    ${catalogEntityFieldsSdl}
     metadata: JSONObject!
     "Versions, newest first."
     versions(first: Int, after: String): DatasetVersionConnection!

@@ -6,15 +6,14 @@
  */
 import { labError } from '@lab/shared';
 import type { Role } from '../../access/access';
-import { decodeCursor, pageSize, sortValueOf, toConnection } from '../../common/pagination';
+import { decodeCursor, pageConnection, pageSize, sortValueOf, toConnection } from '../../common/pagination';
 import { writing } from '../../common/prismaErrors';
 import type { RegistryResolvers } from '../../common/resolvers';
 import { checkDescription, checkId, checkJsonObject, checkName, checkStringMap, isUuid } from '../../common/validation';
 import type { RegistryContext } from '../../context';
 import { EXPERIMENT_DELETE, experimentDeleteSaga } from '../../sagas/experimentDelete';
 import type { Experiment, ExperimentChanges, ExperimentStatus, RunQuery } from '../../store/experimentsStore';
-import type { Saga } from '../../store/sagasStore';
-import { runOperation } from '../operations/resolvers';
+import { deletionOperation } from '../operations/resolvers';
 import {
   EXPERIMENT_ORDER,
   type ExperimentFilterArg,
@@ -40,23 +39,6 @@ export async function experimentFor(ctx: RegistryContext, id: string, role: Role
   return experiment;
 }
 
-/**
- * The live experiment (EDITOR), or, when it is deleted or being deleted, its
- * deletion: deleting it again answers that, so a retry is harmless.
- */
-async function experimentOrItsDeletion(
-  ctx: RegistryContext,
-  id: string,
-): Promise<{ experiment: Experiment } | { deletion: Saga }> {
-  try {
-    return { experiment: await experimentFor(ctx, id, 'EDITOR') };
-  } catch (err) {
-    const deletion = await ctx.store.sagas.latestOn(EXPERIMENT_DELETE, id);
-    if (deletion?.projectId && (await ctx.access.can(deletion.projectId, 'EDITOR'))) return { deletion };
-    throw err;
-  }
-}
-
 /** References from other subgraphs: null (not an error) for what the caller cannot read. */
 export async function visible<T extends { projectId: string }>(ctx: RegistryContext, row: T | null): Promise<T | null> {
   return row && (await ctx.access.can(row.projectId, 'VIEWER')) ? row : null;
@@ -72,17 +54,7 @@ async function experimentsList(ctx: RegistryContext, args: ListArgs<ExperimentFi
   const query = experimentQuery(args.filter, await ctx.access.readableProjects());
   const rows = first === 0 ? [] : await ctx.store.experiments.listExperiments(query, sort, cursor, first);
   for (const row of rows) ctx.loaders.experiments.prime(row.id, row);
-  let total: Promise<number> | undefined;
-  return toConnection(
-    rows,
-    first,
-    (row) => sortValueOf(row[sort.field]),
-    () => {
-      total ??= ctx.store.experiments.countExperiments(query);
-      return total;
-    },
-    cursor !== undefined,
-  );
+  return pageConnection(rows, first, sort.field, cursor, () => ctx.store.experiments.countExperiments(query));
 }
 
 async function runsList(ctx: RegistryContext, args: ListArgs<RunFilterArg>) {
@@ -99,17 +71,7 @@ async function runsList(ctx: RegistryContext, args: ListArgs<RunFilterArg>) {
   const { sort, cursor } = list;
   const rows = first === 0 ? [] : await ctx.store.experiments.listRuns(query, sort, cursor, first);
   for (const row of rows) ctx.loaders.runs.prime(row.id, row);
-  let total: Promise<number> | undefined;
-  return toConnection(
-    rows,
-    first,
-    (row) => sortValueOf(row[sort.field]),
-    () => {
-      total ??= ctx.store.experiments.countRuns(query);
-      return total;
-    },
-    cursor !== undefined,
-  );
+  return pageConnection(rows, first, sort.field, cursor, () => ctx.store.experiments.countRuns(query));
 }
 
 /** Experiment.runs: one batched query (or one ranked join) for every experiment asking the same list in this request. */
@@ -199,21 +161,18 @@ export const experimentsResolvers: RegistryResolvers = {
       return updated;
     },
 
-    async deleteExperiment(_p: unknown, args: { id: string }, ctx: RegistryContext) {
-      const found = await experimentOrItsDeletion(ctx, checkId('experiment', args.id));
-      if ('deletion' in found) return runOperation(ctx, found.deletion);
-      const { experiment } = found;
-      const isOwner = ctx.caller.id === experiment.ownerId || (await ctx.access.can(experiment.projectId, 'OWNER'));
-      if (!isOwner) {
-        throw labError(
-          'FORBIDDEN',
-          `Only the experiment's owner or an OWNER of its project may delete experiment ${experiment.id}`,
-        );
-      }
-      const saga = await ctx.store.experiments.deleteExperiment(experiment.id, experimentDeleteSaga);
-      if (!saga) throw labError('NOT_FOUND', `experiment ${experiment.id} not found`);
-      ctx.loaders.experiments.clear(experiment.id);
-      return runOperation(ctx, saga);
+    deleteExperiment: (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
+      const id = checkId('experiment', args.id);
+      return deletionOperation(ctx, {
+        label: 'experiment',
+        kind: EXPERIMENT_DELETE,
+        id,
+        live: () => experimentFor(ctx, id, 'EDITOR'),
+        mayDelete: async (e) => ctx.caller.id === e.ownerId || (await ctx.access.can(e.projectId, 'OWNER')),
+        forbidden: "Only the experiment's owner or an OWNER of its project may delete experiment",
+        start: (e) => ctx.store.experiments.deleteExperiment(e.id, experimentDeleteSaga),
+        forget: (e) => ctx.loaders.experiments.clear(e.id),
+      });
     },
   },
 

@@ -12,8 +12,7 @@ import type { RegistryContext } from '../../context';
 import { RUN_DELETE, runDeleteSaga } from '../../sagas/runDelete';
 import type { Run, RunRow, RunStatus } from '../../store/experimentsStore';
 import type { RunChanges } from '../../store/runsStore';
-import type { Saga } from '../../store/sagasStore';
-import { runOperation } from '../operations/resolvers';
+import { deletionOperation } from '../operations/resolvers';
 import { bad } from './listArgs';
 import { experimentFor, visible } from './resolvers';
 import { checkConfig, checkNotes, checkRunChanges, checkSource, type RunSourceInput, type UpdateRunInput } from './runInput';
@@ -39,20 +38,6 @@ async function runFor(ctx: RegistryContext, id: string, role: Role): Promise<Run
   if (!run) throw labError('NOT_FOUND', `${what} not found`);
   await ctx.access.require(run.projectId, role, what);
   return run;
-}
-
-/**
- * The live run (EDITOR), or, when it is deleted or being deleted, its
- * deletion: deleting it again answers that, so a retry is harmless.
- */
-async function runOrItsDeletion(ctx: RegistryContext, id: string): Promise<{ run: RunRow } | { deletion: Saga }> {
-  try {
-    return { run: await runFor(ctx, id, 'EDITOR') };
-  } catch (err) {
-    const deletion = await ctx.store.sagas.latestOn(RUN_DELETE, id);
-    if (deletion?.projectId && (await ctx.access.can(deletion.projectId, 'EDITOR'))) return { deletion };
-    throw err;
-  }
 }
 
 /** The time a run finished through updateRun: now, or its start when that lies ahead. */
@@ -144,25 +129,21 @@ export const runResolvers: RegistryResolvers = {
       return result.run;
     },
 
-    async deleteRun(_p: unknown, args: { id: string }, ctx: RegistryContext) {
-      const found = await runOrItsDeletion(ctx, checkId('run', args.id));
-      if ('deletion' in found) return runOperation(ctx, found.deletion);
-      const { run } = found;
-      const experiment = await ctx.loaders.experiments.load(run.experimentId);
-      const allowed =
-        ctx.caller.id === run.createdById ||
-        ctx.caller.id === experiment?.ownerId ||
-        (await ctx.access.can(run.projectId, 'OWNER'));
-      if (!allowed) {
-        throw labError(
-          'FORBIDDEN',
-          `Only the run's creator, its experiment's owner or an OWNER of its project may delete run ${run.id}`,
-        );
-      }
-      const saga = await ctx.store.runs.deleteRun(run.id, runDeleteSaga);
-      if (!saga) throw labError('NOT_FOUND', `run ${run.id} not found`);
-      ctx.loaders.runs.clear(run.id);
-      return runOperation(ctx, saga);
+    deleteRun: (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
+      const id = checkId('run', args.id);
+      return deletionOperation(ctx, {
+        label: 'run',
+        kind: RUN_DELETE,
+        id,
+        live: () => runFor(ctx, id, 'EDITOR'),
+        mayDelete: async (run) =>
+          ctx.caller.id === run.createdById ||
+          ctx.caller.id === (await ctx.loaders.experiments.load(run.experimentId))?.ownerId ||
+          (await ctx.access.can(run.projectId, 'OWNER')),
+        forbidden: "Only the run's creator, its experiment's owner or an OWNER of its project may delete run",
+        start: (run) => ctx.store.runs.deleteRun(run.id, runDeleteSaga),
+        forget: (run) => ctx.loaders.runs.clear(run.id),
+      });
     },
   },
 

@@ -10,7 +10,7 @@ export interface ModelVersionKey {
 export function modelsLoaders(store: RegistryStore) {
   return {
     /** Models by id. */
-    models: new DataLoader((ids: readonly string[]) => store.models.modelsByIds(ids)),
+    models: new DataLoader((ids: readonly string[]) => store.models.models.byIds(ids)),
     /** Models by project and name. */
     modelsByName: new DataLoader((keys: readonly ModelName[]) => store.models.modelsByNames(keys), {
       cacheKeyFn: (k) => `${k.projectId.toLowerCase()}/${k.name}`,
@@ -22,9 +22,9 @@ export function modelsLoaders(store: RegistryStore) {
       cacheKeyFn: (k) => `${k.modelId.toLowerCase()}:${k.version}`,
     }),
     /** Each model's aliases. */
-    modelAliases: new DataLoader((modelIds: readonly string[]) => store.models.aliasesByModels(modelIds)),
+    modelAliases: new DataLoader((modelIds: readonly string[]) => store.models.aliases(modelIds, 'modelId')),
     /** The aliases pointing at each model version. */
-    modelVersionAliases: new DataLoader((versionIds: readonly string[]) => store.models.aliasesByVersions(versionIds)),
+    modelVersionAliases: new DataLoader((versionIds: readonly string[]) => store.models.aliases(versionIds, 'modelVersionId')),
     /** The model versions each run produced (lineage). */
     modelVersionsBySourceRun: new DataLoader((runIds: readonly string[]) => store.models.versionsBySourceRuns(runIds)),
   };

@@ -109,8 +109,8 @@ export const modelsResolvers: RegistryResolvers = {
       catalogConnection(
         ctx,
         args,
-        (filter, page) => ctx.store.models.listModels(filter, page),
-        (filter) => ctx.store.models.countModels(filter),
+        (filter, page) => ctx.store.models.models.list(filter, page),
+        (filter) => ctx.store.models.models.count(filter),
       ),
     modelVersion: async (_p: unknown, args: ModelVersionArgs, ctx: RegistryContext) => {
       if (args.id === undefined || args.id === null) {

@@ -1,27 +1,12 @@
 /** The model domain's types, inputs, queries and mutations (list and connection shapes from ../catalog/sdl.ts). */
-import { catalogOrderSdl, connectionSdl } from '../catalog/sdl';
+import { catalogEntityFieldsSdl, catalogOrderSdl, connectionSdl, numberedVersionFieldsSdl } from '../catalog/sdl';
 
 export const modelsSdl = /* GraphQL */ `
   "A registered model (MLflow's model registry): a named line of numbered versions in a project."
   type Model @key(fields: "id") {
-    id: ID!
-    projectId: ID!
-    project: Project!
-    name: String!
-    description: String!
-    "Key-value tags: a JSON object of strings."
-    tags: JSONObject!
+    ${catalogEntityFieldsSdl}
     metadata: JSONObject!
-    "The newest version; null before the first."
-    latestVersion: ModelVersion
-    "One version by number; null when there is no such version."
-    version(number: Int!): ModelVersion
-    "Versions, newest first."
-    versions(first: Int, after: String): ModelVersionConnection!
-    "The version an alias points at; the reserved alias \\"latest\\" is the newest version. Null when unset."
-    alias(name: String!): ModelVersion
-    "Every alias of the model, by name."
-    aliases: [ModelAlias!]!
+    ${numberedVersionFieldsSdl('ModelVersion', 'model')}
     createdBy: User!
     createdAt: DateTime!
     updatedAt: DateTime!

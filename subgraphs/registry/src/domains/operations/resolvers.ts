@@ -18,6 +18,44 @@ export async function runOperation(ctx: RegistryContext, saga: Saga): Promise<Sa
   return (await ctx.orchestrator?.drive(saga.id)) ?? saga;
 }
 
+/** How a deletion mutation finds, checks, starts and forgets what it deletes. */
+export interface Deletion<T extends { id: string }> {
+  /** experiment, run: words the NOT_FOUND of a row gone meanwhile. */
+  label: string;
+  /** The deletion saga's kind and the entity's id: an earlier deletion is found by them. */
+  kind: string;
+  id: string;
+  /** The live entity for an EDITOR of its project (NOT_FOUND or FORBIDDEN otherwise). */
+  live: () => Promise<T>;
+  mayDelete: (entity: T) => Promise<boolean>;
+  /** The FORBIDDEN message when it may not: the entity's id is appended. */
+  forbidden: string;
+  /** Marks the entity deleted and starts the saga; null when it is gone. */
+  start: (entity: T) => Promise<Saga | null>;
+  /** Drops the entity from the request's loaders. */
+  forget: (entity: T) => void;
+}
+
+/**
+ * A deletion mutation's answer: the saga it starts, driven at once; or, when the entity is deleted or being
+ * deleted, that deletion (for an EDITOR of its project), so deleting again is a harmless retry.
+ */
+export async function deletionOperation<T extends { id: string }>(ctx: RegistryContext, deletion: Deletion<T>): Promise<Saga> {
+  let entity: T;
+  try {
+    entity = await deletion.live();
+  } catch (err) {
+    const earlier = await ctx.store.sagas.latestOn(deletion.kind, deletion.id);
+    if (earlier?.projectId && (await ctx.access.can(earlier.projectId, 'EDITOR'))) return runOperation(ctx, earlier);
+    throw err;
+  }
+  if (!(await deletion.mayDelete(entity))) throw labError('FORBIDDEN', `${deletion.forbidden} ${entity.id}`);
+  const saga = await deletion.start(entity);
+  if (!saga) throw labError('NOT_FOUND', `${deletion.label} ${entity.id} not found`);
+  deletion.forget(entity);
+  return runOperation(ctx, saga);
+}
+
 async function readableOperation(ctx: RegistryContext, id: string): Promise<Saga | null> {
   const saga = await ctx.store.sagas.byId(id);
   if (!saga) return null;

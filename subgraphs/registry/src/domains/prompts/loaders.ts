@@ -9,7 +9,7 @@ export interface PromptVersionKey {
 export function promptsLoaders(store: RegistryStore) {
   return {
     /** Prompt templates by id. */
-    promptTemplates: new DataLoader((ids: readonly string[]) => store.prompts.templatesByIds(ids)),
+    promptTemplates: new DataLoader((ids: readonly string[]) => store.prompts.templates.byIds(ids)),
     /** Prompt versions by id. */
     promptVersions: new DataLoader((ids: readonly string[]) => store.prompts.versionsByIds(ids)),
     /** Prompt versions by (template id, number). */
@@ -17,8 +17,8 @@ export function promptsLoaders(store: RegistryStore) {
       cacheKeyFn: (k) => `${k.templateId.toLowerCase()}:${k.version}`,
     }),
     /** Each template's aliases. */
-    promptAliases: new DataLoader((ids: readonly string[]) => store.prompts.aliasesByTemplates(ids)),
+    promptAliases: new DataLoader((ids: readonly string[]) => store.prompts.aliases(ids, 'templateId')),
     /** The aliases pointing at each prompt version. */
-    promptVersionAliases: new DataLoader((ids: readonly string[]) => store.prompts.aliasesByVersions(ids)),
+    promptVersionAliases: new DataLoader((ids: readonly string[]) => store.prompts.aliases(ids, 'promptVersionId')),
   };
 }

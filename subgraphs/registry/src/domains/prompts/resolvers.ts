@@ -82,8 +82,8 @@ export const promptsResolvers: RegistryResolvers = {
       catalogConnection(
         ctx,
         args,
-        (filter, page) => ctx.store.prompts.listTemplates(filter, page),
-        (filter) => ctx.store.prompts.countTemplates(filter),
+        (filter, page) => ctx.store.prompts.templates.list(filter, page),
+        (filter) => ctx.store.prompts.templates.count(filter),
       ),
     promptVersion: async (_p: unknown, args: { id: string }, ctx: RegistryContext) => {
       const id = checkId('prompt version', args.id);

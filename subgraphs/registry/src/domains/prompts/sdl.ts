@@ -1,26 +1,11 @@
 /** The prompt domain's types, inputs, queries and mutations (list and connection shapes from ../catalog/sdl.ts). */
-import { catalogOrderSdl, connectionSdl } from '../catalog/sdl';
+import { catalogEntityFieldsSdl, catalogOrderSdl, connectionSdl, numberedVersionFieldsSdl } from '../catalog/sdl';
 
 export const promptsSdl = /* GraphQL */ `
   "A prompt template (MLflow 3's prompt registry): a named line of immutable numbered versions in a project."
   type PromptTemplate @key(fields: "id") {
-    id: ID!
-    projectId: ID!
-    project: Project!
-    name: String!
-    description: String!
-    "Key-value tags: a JSON object of strings."
-    tags: JSONObject!
-    "The newest version; null before the first."
-    latestVersion: PromptVersion
-    "One version by number; null when there is no such version."
-    version(number: Int!): PromptVersion
-    "Versions, newest first."
-    versions(first: Int, after: String): PromptVersionConnection!
-    "The version an alias points at; the reserved alias \\"latest\\" is the newest version. Null when unset."
-    alias(name: String!): PromptVersion
-    "Every alias of the template, by name."
-    aliases: [PromptAlias!]!
+    ${catalogEntityFieldsSdl}
+    ${numberedVersionFieldsSdl('PromptVersion', 'template')}
     createdBy: User!
     createdAt: DateTime!
     updatedAt: DateTime!
