@@ -13,6 +13,7 @@
  */
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayContext } from '../context';
+import { answerText } from './subgraphFetcher';
 
 type Response = Awaited<ReturnType<GraphQLDataSource['process']>>;
 
@@ -51,11 +52,16 @@ function isQuery(operation: string): boolean {
 }
 
 /**
- * A waiter's own copy of the answer: its data cloned (the gateway merges
- * into it); errors, extensions and the HTTP response are only read, so they
- * are shared (an error may be a GraphQLError, whose extensions a structured
- * clone would drop).
+ * A waiter's own copy of the answer: its data parsed again from the
+ * subgraph's answer text when the fetcher kept it (about twice as fast as a
+ * structured clone, and untouched by what the first caller's gateway has
+ * merged into its copy meanwhile), else cloned; errors, extensions and the
+ * HTTP response are only read, so they are shared (an error may be a
+ * GraphQLError, whose extensions a structured clone would drop).
  */
 function copy(response: Response): Response {
-  return response.data == null ? { ...response } : { ...response, data: structuredClone(response.data) };
+  if (response.data == null) return { ...response };
+  const text = answerText(response.http);
+  const data = text === undefined ? structuredClone(response.data) : (JSON.parse(text) as { data: unknown }).data;
+  return { ...response, data } as Response;
 }

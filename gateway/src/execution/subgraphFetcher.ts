@@ -171,12 +171,18 @@ function isQuery(body: unknown): boolean {
   }
 }
 
+/** The text of an answer this fetcher received, or undefined for any other response. */
+export function answerText(response: unknown): string | undefined {
+  return response instanceof SubgraphResponse ? response.bodyText() : undefined;
+}
+
 class SubgraphResponse implements FetcherResponse {
   readonly redirected = false;
   readonly status: number;
   readonly statusText: string;
   bodyUsed = false;
   private readHeaders: FetcherHeaders | undefined;
+  private decoded: string | undefined;
 
   constructor(
     readonly url: string,
@@ -199,7 +205,13 @@ class SubgraphResponse implements FetcherResponse {
 
   async text(): Promise<string> {
     this.bodyUsed = true;
-    return this.body.toString('utf8');
+    return this.bodyText();
+  }
+
+  /** The body as text, decoded once. */
+  bodyText(): string {
+    this.decoded ??= this.body.toString('utf8');
+    return this.decoded;
   }
 
   async json(): Promise<unknown> {
