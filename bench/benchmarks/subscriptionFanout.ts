@@ -36,7 +36,7 @@ function percentile(sorted: number[], p: number): number {
 
 /**
  * `subscribers` clients (50 per WebSocket) spread over `subscribeUrls` in
- * turn, points logged through `logUrl` at RATE per second for `seconds`.
+ * turn, points logged through `logUrl` at `rate` per second for `seconds`.
  */
 export async function phase(
   subscribeUrls: readonly string[],
@@ -46,6 +46,7 @@ export async function phase(
   subscribers: number,
   seconds: number,
   firstStep: number,
+  rate = RATE,
 ): Promise<Phase> {
   const latencies: number[] = [];
   let delivered = 0;
@@ -98,7 +99,7 @@ export async function phase(
   await new Promise((r) => setTimeout(r, 500));
   measuring = true;
   const started = Date.now();
-  const interval = 1000 / RATE;
+  const interval = 1000 / rate;
   let sent = 0;
   while (Date.now() - started < seconds * 1000) {
     const due = started + sent * interval;
