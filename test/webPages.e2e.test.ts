@@ -4,7 +4,8 @@
  * comparing two runs (legend, charts, the differing param), downloading a
  * file uploaded through a presigned PUT (same bytes), setting a model alias
  * (read back through GraphQL), a prompt's render preview. Screenshots go to
- * test-results/ (docs/images/ with LAB_WEB_SCREENSHOTS=docs).
+ * test-results/ (docs/images/ with LAB_WEB_SCREENSHOTS=docs; then `pngquant --ext .png --force
+ * docs/images/*.png` keeps them small).
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const SHOTS = path.join(ROOT, process.env.LAB_WEB_SCREENSHOTS === 'docs' ? 'docs/images' : 'test-results');
 
 async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), clip: { x: 0, y: 0, width: 1280, height: 760 } });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), clip: { x: 0, y: 0, width: 1400, height: 780 } });
 }
 
 describe('the web app pages beyond runs, in a real browser', () => {
