@@ -308,6 +308,17 @@ describe('the MLflow tracking API', () => {
     expect((await api('POST', 'runs/log-batch', { run_id: b, params: params101 })).body.error_code).toBe(
       'INVALID_PARAMETER_VALUE',
     );
+    // A bad metric name refuses the whole batch: its params are not written either.
+    const mixed = await api('POST', 'runs/log-batch', {
+      run_id: b,
+      params: [{ key: 'unwritten', value: '1' }],
+      metrics: [{ key: 'val loss', value: 1, timestamp: Date.now(), step: 0 }],
+    });
+    expect(mixed.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+    expect(((await api('GET', 'runs/get', { run_id: b })).body.run as MlflowRun).data.params).not.toContainEqual({
+      key: 'unwritten',
+      value: '1',
+    });
     expect(
       (await api('POST', 'runs/log-metric', { run_id: b, key: 'bad name!', value: 1, timestamp: Date.now() })).body.error_code,
     ).toBe('INVALID_PARAMETER_VALUE');

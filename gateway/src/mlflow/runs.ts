@@ -5,6 +5,7 @@
  * restore, search, log-metric, log-batch, log-parameter, set-tag,
  * delete-tag, log-inputs, log-model. Mapping rules: mapping.ts.
  */
+import { METRIC_NAME, METRIC_NAME_RULE } from '@lab/shared';
 import { invalid, notFound } from './errors';
 import { resolveExperimentId, viewTypeOf } from './experiments';
 import {
@@ -261,6 +262,9 @@ export const runHandlers: Record<string, { method: 'GET' | 'POST'; handler: Hand
         );
       }
       const metrics = rawMetrics.map((m, i) => metricOf(m, `metrics[${i}]`));
+      // Names are checked here too, so a bad one refuses the batch before its params and tags are written.
+      const badName = metrics.find((m) => !METRIC_NAME.test(m.key));
+      if (badName) throw invalid(`Invalid metric name '${badName.key}': names must match ${METRIC_NAME_RULE}`);
       const keys = new Set<string>();
       for (const p of batchParams) {
         if (keys.has(p.key)) throw invalid(`Duplicate parameter keys have been submitted: ${p.key}`);

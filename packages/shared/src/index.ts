@@ -13,6 +13,7 @@ export * from './fileNames';
 export * from './health';
 export * from './httpServer';
 export * from './logger';
+export * from './metricNames';
 export * from './publicErrors';
 export * from './ready';
 export * from './scopes';

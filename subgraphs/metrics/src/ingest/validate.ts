@@ -15,9 +15,10 @@
  * Every error is collected with the point's index; the list is capped at
  * MAX_REPORTED_ERRORS, with the total count beside it.
  */
+import { METRIC_NAME, METRIC_NAME_RULE } from '@lab/shared';
 import type { ValidPoint } from '../store/types';
 
-export const METRIC_NAME = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
+export { METRIC_NAME };
 export const MAX_TAGS = 20;
 export const MAX_TAG_LENGTH = 256;
 export const MAX_REPORTED_ERRORS = 100;
@@ -92,7 +93,7 @@ export function validatePoint(p: MetricPointInput, rules: TimeRules): ValidPoint
   const reasons: string[] = [];
   const { name, value, step } = p;
   if (typeof name !== 'string' || !METRIC_NAME.test(name)) {
-    reasons.push('name must match ^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$');
+    reasons.push(`name must match ${METRIC_NAME_RULE}`);
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     reasons.push('value must be a finite number (NaN and ±Infinity are rejected)');

@@ -12,13 +12,12 @@ import {
   type RankOrder,
   type RankRunsRequest,
 } from '@lab/shared/internal';
-import { isUuid } from '../ingest/validate';
+import { isUuid, METRIC_NAME } from '../ingest/validate';
 import { metricsOf } from '../store/rankQuery';
 
 /** Most groups (parents of a nested list), flags per run, nodes and depth of a condition, values of an IN. */
 export const RANK_LIMITS = { groups: 10_000, flags: 100, nodes: 1_000, depth: 64, inValues: 1_000 } as const;
 
-const METRIC_NAME = /^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$/;
 const AGGREGATES = ['last', 'min', 'max'];
 const COMPARISONS = ['=', '!=', '<', '<=', '>', '>='];
 const KNOWN = new Set(['runIds', 'groups', 'flags', 'condition', 'order', 'limit']);
