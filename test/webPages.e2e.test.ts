@@ -104,6 +104,22 @@ describe('the web app pages beyond runs, in a real browser', () => {
     ).toEqual(['0.1', '0.01']);
     await page.getByLabel(/Show all \d+ keys/).check();
     await expect.poll(() => diff.getByRole('rowheader').allTextContents()).toContain('params.seed');
+    // Zoom from the keyboard: every chart fetches steps 50 to 100; hovering reads out both runs' values there.
+    await page.getByLabel('Compared charts: from step').fill('50');
+    await page.getByLabel('Compared charts: to step').fill('100');
+    await page.getByLabel('Compared charts: to step').press('Enter');
+    await page.getByText('Steps 50 to 100').waitFor();
+    await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
+    const loss = page.getByRole('img', { name: 'loss of 2 runs' });
+    await loss.locator('.u-over').hover();
+    const readout = loss.locator('xpath=following-sibling::p[1]');
+    await expect.poll(() => readout.textContent()).toMatch(/^step (\d+) lr-0\.1 [\d.]+ lr-0\.01 [\d.]+$/);
+    const hovered = Number(/^step (\d+)/.exec((await readout.textContent()) ?? '')?.[1]);
+    expect(hovered).toBeGreaterThanOrEqual(50);
+    expect(hovered).toBeLessThanOrEqual(100);
+    await page.getByRole('button', { name: 'Reset zoom' }).click();
+    await page.getByText('All steps').waitFor();
+    await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
     await shot(page, 'compare');
     // The pages follow the system's dark scheme, charts included.
     await page.emulateMedia({ colorScheme: 'dark' });

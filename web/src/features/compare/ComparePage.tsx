@@ -9,22 +9,15 @@ import { useQuery } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { paths } from '../../app/routes';
 import { useLabClient } from '../../app/session';
+import { OverlayChart, type OverlayData } from '../../components/charts/OverlayChart';
+import { type StepRange, StepRangeForm } from '../../components/charts/StepRangeForm';
+import { stepRangeOf } from '../../components/charts/series';
 import { ErrorBox, errorMessage, Loading, StatusBadge } from '../../components/status';
 import { graphql } from '../../gql';
 import type { ComparedRunQuery } from '../../gql/graphql';
 import '../pages.css';
 import { DiffTable } from './DiffTable';
-import { OverlayChart } from './OverlayChart';
-import {
-  comparePoints,
-  MAX_COMPARED_RUNS,
-  MAX_METRICS_PER_CALL,
-  type OverlayData,
-  overlayOf,
-  RUN_COLORS,
-  runIdsOf,
-  zoomRange,
-} from './overlay';
+import { comparePoints, MAX_COMPARED_RUNS, MAX_METRICS_PER_CALL, overlayOf, RUN_COLORS, runIdsOf } from './overlay';
 
 export const ComparedRunQueryDoc = graphql(`
   query ComparedRun($id: ID!) {
@@ -209,7 +202,7 @@ function Charts({ runs, metrics }: { runs: ComparedRun[]; metrics: string[] }) {
   const [width, setWidth] = useState(800);
   // One width for every chart, in steps of 100 px: charts a pixel apart must not refetch each other in turn.
   const onWidth = useCallback((w: number) => setWidth(Math.max(100, Math.round(w / 100) * 100)), []);
-  const [range, setRange] = useState<{ fromStep: number; toStep: number } | null>(null);
+  const [range, setRange] = useState<StepRange | null>(null);
   const runIds = runs.map((r) => r.id);
   const [result] = useQuery({
     query: CompareSeriesQuery,
@@ -235,25 +228,15 @@ function Charts({ runs, metrics }: { runs: ComparedRun[]; metrics: string[] }) {
   const labels = runs.map((r) => r.name);
   const colors = runs.map((_, i) => RUN_COLORS[i % RUN_COLORS.length] as string);
   const zoom = (from: number, to: number) => {
-    const next = zoomRange(from, to);
+    const next = stepRangeOf(from, to);
     if (next) setRange(next);
   };
 
   return (
     <div className="compare-charts">
       <div className="toolbar">
-        {range ? (
-          <>
-            <span>
-              Steps {range.fromStep} to {range.toStep}
-            </span>
-            <button type="button" onClick={() => setRange(null)}>
-              Reset zoom
-            </button>
-          </>
-        ) : (
-          <span className="muted">Drag across a chart to zoom into steps.</span>
-        )}
+        <span>{range ? `Steps ${range.fromStep} to ${range.toStep}` : 'All steps'}</span>
+        <StepRangeForm range={range} onApply={setRange} name="Compared charts" />
         {result.fetching && <span className="muted">Loading…</span>}
       </div>
       {result.error && <ErrorBox error={result.error} />}

@@ -2,7 +2,7 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiffTable } from './DiffTable';
-import { comparePoints, overlayOf, runIdsOf, zoomRange } from './overlay';
+import { comparePoints, overlayOf, runIdsOf } from './overlay';
 import { diffRows } from './paramDiff';
 
 afterEach(cleanup);
@@ -99,10 +99,5 @@ describe('the API caps', () => {
     const many = Array.from({ length: 25 }, (_, i) => `r${i}`).join(',');
     expect(runIdsOf(`runs=${many}`)).toHaveLength(20);
     expect(runIdsOf('')).toEqual([]);
-  });
-
-  it('turns a drag into whole steps', () => {
-    expect(zoomRange(10.2, 3.5)).toEqual({ fromStep: 4, toStep: 10 });
-    expect(zoomRange(4.1, 4.9)).toBeNull();
   });
 });

@@ -5,16 +5,12 @@
  * form: one x array (the union of steps) and one y array per run, null
  * where a run has no point there. Pure, tested.
  */
+import type { OverlayData } from '../../components/charts/OverlayChart';
+import { pointsForWidth } from '../../components/charts/series';
 
 export interface ComparePoint {
   bucketStart: number;
   value: number;
-}
-
-export interface OverlayData {
-  xs: number[];
-  /** One per run, in the runs' order. */
-  ys: (number | null)[][];
 }
 
 /** `series[i]` is run i's points of one metric (empty when it has none), in step order. */
@@ -37,9 +33,8 @@ export function overlayOf(series: readonly (readonly ComparePoint[])[]): Overlay
  * at most 1,000,000).
  */
 export function comparePoints(widthPx: number, runs: number, names: number): number {
-  const wanted = Math.max(100, Math.round(widthPx * 2));
   const cap = Math.floor(1_000_000 / Math.max(1, runs * names));
-  return Math.max(1, Math.min(10_000, wanted, cap));
+  return Math.max(1, Math.min(pointsForWidth(widthPx), cap));
 }
 
 /**
@@ -80,11 +75,4 @@ export function runIdsOf(search: string): string[] {
     .map((id) => id.trim())
     .filter(Boolean);
   return [...new Set(ids)].slice(0, MAX_COMPARED_RUNS);
-}
-
-/** The whole steps a drag selected, or null when it holds none. */
-export function zoomRange(from: number, to: number): { fromStep: number; toStep: number } | null {
-  const fromStep = Math.max(0, Math.ceil(Math.min(from, to)));
-  const toStep = Math.floor(Math.max(from, to));
-  return toStep >= fromStep ? { fromStep, toStep } : null;
 }

@@ -1,13 +1,21 @@
 /**
  * A thin wrapper over uPlot for compared runs: one line per run on a shared
  * step axis (gaps where a run has no point), colours given by the caller so
- * a run keeps its colour on every chart and in the legend. Dragging across
+ * a run keeps its colour on every chart and in the page's legend. Hovering
+ * reads out each run's value at the step under the cursor; dragging across
  * the plot calls onZoom with the step range; axes follow light/dark.
  */
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import type { OverlayData } from './overlay';
+import { formatNumber } from '../status';
+
+/** uPlot's aligned form: one x array (steps) and one y array per run, null where a run has no point. */
+export interface OverlayData {
+  xs: number[];
+  /** One per run, in the runs' order. */
+  ys: (number | null)[][];
+}
 
 export interface OverlayChartProps {
   data: OverlayData;
@@ -42,6 +50,7 @@ export function OverlayChart({ data, labels, colors, title, height = 240, onZoom
   const handlers = useRef({ onZoom, onWidth });
   handlers.current = { onZoom, onWidth };
   const dark = useDarkScheme();
+  const [hover, setHover] = useState<number | null>(null);
   const key = `${labels.join('\u0000')}|${colors.join(',')}`;
 
   // Rebuilt when the runs, the data, the size or the scheme change (a compare chart is not live).
@@ -72,6 +81,7 @@ export function OverlayChart({ data, labels, colors, title, height = 240, onZoom
       axes: [axis, axis],
       cursor: { drag: { x: true, y: false, setScale: false } },
       hooks: {
+        setCursor: [(u) => setHover(u.cursor.idx ?? null)],
         setSelect: [
           (u) => {
             if (u.select.width > 2) {
@@ -83,6 +93,7 @@ export function OverlayChart({ data, labels, colors, title, height = 240, onZoom
       },
     };
     const u = new uPlot(opts, [data.xs, ...data.ys] as uPlot.AlignedData, el);
+    setHover(null);
     const resize = new ResizeObserver(() => {
       const w = Math.max(200, el.clientWidth);
       if (Math.abs(w - u.width) > 1) u.setSize({ width: w, height });
@@ -94,5 +105,27 @@ export function OverlayChart({ data, labels, colors, title, height = 240, onZoom
     };
   }, [data, key, height, dark]);
 
-  return <div ref={box} className="overlay-chart" role="img" aria-label={title} />;
+  const step = hover == null ? undefined : data.xs[hover];
+  return (
+    <>
+      <div ref={box} className="overlay-chart" role="img" aria-label={title} />
+      <p className="readout" aria-hidden="true">
+        {step === undefined ? (
+          <span className="muted">Hover for values; drag to zoom.</span>
+        ) : (
+          <>
+            <span className="muted">step {step}</span>
+            {data.ys.map((ys, i) => {
+              const value = hover == null ? null : ys[hover];
+              return value == null ? null : (
+                <span key={labels[i]}>
+                  <span className="swatch" style={{ background: colors[i % colors.length] }} /> {labels[i]} {formatNumber(value)}
+                </span>
+              );
+            })}
+          </>
+        )}
+      </p>
+    </>
+  );
 }
