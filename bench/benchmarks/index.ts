@@ -5,6 +5,7 @@ import { gatewayOverhead } from './gatewayOverhead';
 import { gatewaySpeed } from './gatewaySpeed';
 import { metricsIngest } from './metricsIngest';
 import { metricsSeries } from './metricsSeries';
+import { mlflowImport } from './mlflowImport';
 import { mlflowLogBatch } from './mlflowLogBatch';
 import { modelVersions } from './modelVersions';
 import { pythonClient } from './pythonClient';
@@ -29,5 +30,6 @@ export const benchmarks: Benchmark[] = [
   sagas,
   pythonClient,
   mlflowLogBatch,
+  mlflowImport,
   webApp,
 ];
