@@ -12,7 +12,6 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
-  type Caller,
   CONTEXT_HEADER,
   EXPORT_PATH,
   exportSignedDocument,
@@ -22,10 +21,10 @@ import {
   signContext,
 } from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
+import { admitRequest } from '../auth/admitRequest';
 import type { Authenticator } from '../auth/authenticate';
 import type { AuthFailureLimit } from '../auth/authFailureLimit';
-import { authFailureOf, sendAuthFailure } from '../auth/authFailures';
-import { effectiveScopes } from '../auth/authorizeOperation';
+import { sendAuthFailure } from '../auth/authFailures';
 import { scopeOf } from '../observability/requestId';
 import type { RateLimiter } from '../protection/rateLimiter';
 
@@ -56,33 +55,13 @@ function answer(res: Response, status: number, code: string, message: string): v
 export function exportProxy(options: ExportProxyOptions): RequestHandler {
   return async (req: Request, res: Response) => {
     const { requestId, log } = scopeOf(res);
-    let caller: Caller;
-    try {
-      caller = await options.authFailures.authenticate(
-        options.authenticator,
-        req.headers.authorization,
-        req.socket.remoteAddress,
-      );
-    } catch (err) {
-      return sendAuthFailure(res, authFailureOf(err), 'ingest');
-    }
-    const scopes = effectiveScopes(caller);
-    if (scopes && !scopes.has('read')) {
-      return sendAuthFailure(
-        res,
-        { kind: 'FORBIDDEN', message: "Exports need the scope read; the caller's scopes do not grant it" },
-        'ingest',
-      );
-    }
-    const decision = await options.rateLimit?.acquire(caller.id, 'graphql');
-    if (decision && !decision.allowed) {
-      const retryAfter = decision.retryAfterSeconds;
-      return sendAuthFailure(
-        res,
-        { kind: 'RATE_LIMITED', message: options.rateLimit?.message(retryAfter) ?? 'Rate limit exceeded', retryAfter },
-        'ingest',
-      );
-    }
+    const admitted = await admitRequest(options, req, {
+      scope: 'read',
+      bucket: 'graphql',
+      forbidden: "Exports need the scope read; the caller's scopes do not grant it",
+    });
+    if ('failure' in admitted) return sendAuthFailure(res, admitted.failure, 'ingest');
+    const { caller } = admitted;
     const owner = exportOwner(req.path);
     if (!owner) {
       return answer(

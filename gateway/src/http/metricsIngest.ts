@@ -9,7 +9,6 @@
  */
 import { Readable, Transform } from 'node:stream';
 import {
-  type Caller,
   CONTEXT_HEADER,
   INGEST_SIGNED_DOCUMENT,
   type Logger,
@@ -18,10 +17,10 @@ import {
   signContext,
 } from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
+import { admitRequest } from '../auth/admitRequest';
 import type { Authenticator } from '../auth/authenticate';
 import type { AuthFailureLimit } from '../auth/authFailureLimit';
-import { type AuthFailure, authFailureOf, sendAuthFailure } from '../auth/authFailures';
-import { effectiveScopes } from '../auth/authorizeOperation';
+import { sendAuthFailure } from '../auth/authFailures';
 import { scopeOf } from '../observability/requestId';
 import type { RateLimiter } from '../protection/rateLimiter';
 
@@ -86,38 +85,18 @@ export function metricsIngest(options: MetricsIngestOptions): RequestHandler {
       res.setHeader('Retry-After', String(STOPPING_RETRY_AFTER_SECONDS));
       return answer(res, 503, 'SERVICE_UNAVAILABLE', 'The gateway is stopping; send the request again (same Idempotency-Key)');
     }
-    /** Refuses the request as the failure says (auth/authFailures.ts), draining what the client already sent. */
-    const refuse = (failure: AuthFailure) => {
-      req.resume();
-      sendAuthFailure(res, failure, 'ingest');
-    };
-    let caller: Caller;
-    try {
-      caller = await options.authFailures.authenticate(
-        options.authenticator,
-        req.headers.authorization,
-        req.socket.remoteAddress,
-      );
-    } catch (err) {
-      return refuse(authFailureOf(err));
-    }
     // Logging metrics is a write (docs/api/identity-and-scopes.md, Scopes): the same scope logMetrics needs.
-    const scopes = effectiveScopes(caller);
-    if (scopes && !scopes.has('write')) {
-      return refuse({
-        kind: 'FORBIDDEN',
-        message: "POST /v1/metrics needs the scope write; the caller's scopes do not grant it",
-      });
+    const admitted = await admitRequest(options, req, {
+      scope: 'write',
+      bucket: 'ingest',
+      forbidden: "POST /v1/metrics needs the scope write; the caller's scopes do not grant it",
+    });
+    if ('failure' in admitted) {
+      // Refused as the failure says (auth/authFailures.ts), draining what the client already sent.
+      req.resume();
+      return sendAuthFailure(res, admitted.failure, 'ingest');
     }
-    const decision = await options.rateLimit?.acquire(caller.id, 'ingest');
-    if (decision && !decision.allowed) {
-      const retryAfter = decision.retryAfterSeconds;
-      return refuse({
-        kind: 'RATE_LIMITED',
-        message: options.rateLimit?.message(retryAfter) ?? 'Rate limit exceeded',
-        retryAfter,
-      });
-    }
+    const { caller } = admitted;
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limitBytes) {
       req.resume();

@@ -9,7 +9,7 @@
  */
 import { AUDIT_MAX_BATCH, AUDIT_SENDER, AUDIT_SIGNED_DOCUMENT, type AuditEvent, auditBatchId, type Logger } from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
-import { checkBatch, DAY_MS, readJson, serviceCaller, text, YEAR_MS } from '../internal/batchRoute';
+import { checkBatch, DAY_MS, signedBatch, storeBatch, text, YEAR_MS } from '../internal/batchRoute';
 import type { AuditStore } from '../store/auditStore';
 
 export interface AuditRouteOptions {
@@ -49,18 +49,15 @@ export function checkAuditEvent(e: unknown, now: number): string | undefined {
 export function auditHandler(options: AuditRouteOptions): RequestHandler {
   const now = options.now ?? Date.now;
   return async (req: Request, res: Response) => {
-    const signed = serviceCaller(req, res, {
+    const request = await signedBatch<{ batchId?: unknown; events?: unknown }>(req, res, {
       internalSecret: options.internalSecret,
       document: AUDIT_SIGNED_DOCUMENT,
       sender: 'registry',
       allows: (caller) => caller.id === AUDIT_SENDER,
+      limitBytes: AUDIT_BODY_LIMIT_BYTES,
     });
-    if (!signed) return;
-    const body = (await readJson(req, AUDIT_BODY_LIMIT_BYTES)) as { batchId?: unknown; events?: unknown } | undefined;
-    if (body === undefined) {
-      res.status(400).json({ code: 'BAD_USER_INPUT', message: `body must be JSON of at most ${AUDIT_BODY_LIMIT_BYTES} bytes` });
-      return;
-    }
+    if (!request) return;
+    const { signed, body } = request;
     const events = body.events;
     if (!Array.isArray(events) || events.length === 0 || events.length > AUDIT_MAX_BATCH) {
       res.status(400).json({ code: 'BAD_USER_INPUT', message: `events must be an array of 1 to ${AUDIT_MAX_BATCH}` });
@@ -75,14 +72,9 @@ export function auditHandler(options: AuditRouteOptions): RequestHandler {
       return;
     }
     const log = options.log.child({ requestId: signed.requestId });
-    let stored: number;
-    try {
-      stored = await options.store.insert(batch, batchId);
-    } catch (err) {
-      log.warn({ err, events: batch.length }, 'audit batch not stored');
-      res.status(503).json({ code: 'SERVICE_UNAVAILABLE', message: 'ClickHouse did not take the batch; retry it' });
-      return;
-    }
+    const insert = () => options.store.insert(batch, batchId);
+    const { stored } = (await storeBatch(res, log, 'audit batch', { events: batch.length }, insert)) ?? {};
+    if (stored === undefined) return;
     log.debug({ events: batch.length, stored, batchId }, 'audit batch stored');
     res.status(200).json({ received: batch.length, stored });
   };

@@ -15,7 +15,7 @@ import {
   type Logger,
 } from '@lab/shared';
 import type { Request, RequestHandler, Response } from 'express';
-import { checkBatch, DAY_MS, readJson, serviceCaller, text, YEAR_MS } from '../internal/batchRoute';
+import { checkBatch, DAY_MS, signedBatch, storeBatch, text, YEAR_MS } from '../internal/batchRoute';
 import type { UsageStore } from '../store/usageStore';
 
 export interface UsageRouteOptions {
@@ -58,18 +58,15 @@ export function checkUsageRecord(r: unknown, now: number): string | undefined {
 export function usageHandler(options: UsageRouteOptions): RequestHandler {
   const now = options.now ?? Date.now;
   return async (req: Request, res: Response) => {
-    const signed = serviceCaller(req, res, {
+    const request = await signedBatch<{ batchId?: unknown; records?: unknown }>(req, res, {
       internalSecret: options.internalSecret,
       document: API_USAGE_SIGNED_DOCUMENT,
       sender: 'gateway',
       allows: () => true,
+      limitBytes: USAGE_BODY_LIMIT_BYTES,
     });
-    if (!signed) return;
-    const body = (await readJson(req, USAGE_BODY_LIMIT_BYTES)) as { batchId?: unknown; records?: unknown } | undefined;
-    if (body === undefined) {
-      res.status(400).json({ code: 'BAD_USER_INPUT', message: `body must be JSON of at most ${USAGE_BODY_LIMIT_BYTES} bytes` });
-      return;
-    }
+    if (!request) return;
+    const { signed, body } = request;
     if (typeof body.batchId !== 'string' || !BATCH_ID.test(body.batchId)) {
       res.status(400).json({ code: 'BAD_USER_INPUT', message: 'batchId must be 1 to 128 printable ASCII characters' });
       return;
@@ -82,13 +79,9 @@ export function usageHandler(options: UsageRouteOptions): RequestHandler {
     const at = now();
     if (!checkBatch(res, records, (r) => checkUsageRecord(r, at), 'records')) return;
     const log = options.log.child({ requestId: signed.requestId });
-    try {
-      await options.store.insert(records as ApiUsageRecord[], body.batchId);
-    } catch (err) {
-      log.warn({ err, records: records.length }, 'api usage batch not stored');
-      res.status(503).json({ code: 'SERVICE_UNAVAILABLE', message: 'ClickHouse did not take the batch; retry it' });
-      return;
-    }
+    const batchId = body.batchId;
+    const insert = () => options.store.insert(records as ApiUsageRecord[], batchId);
+    if (!(await storeBatch(res, log, 'api usage batch', { records: records.length }, insert))) return;
     log.debug({ records: records.length, batchId: body.batchId }, 'api usage stored');
     res.status(200).json({ stored: records.length });
   };
