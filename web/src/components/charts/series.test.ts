@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendPoints, lastStepOf, pointsForWidth, seriesOf, stepRangeOf } from './series';
+import { appendPoints, lastStepOf, mergePoints, pointsForWidth, seriesOf, stepRangeOf } from './series';
 
 describe('chart series', () => {
   it('keeps bucket extremes as the band and exact points as a flat band', () => {
@@ -23,6 +23,24 @@ describe('chart series', () => {
     expect(s.steps).toEqual([5, 6, 7]);
     expect(s.values).toEqual([1, 3, 4]);
     expect(lastStepOf(s)).toBe(7);
+  });
+
+  it('merges a refilled gap in step order, even behind points that arrived live after it', () => {
+    const s = seriesOf([
+      { step: 1, value: 1 },
+      { step: 9, value: 9 },
+    ]);
+    expect(
+      mergePoints(s, [
+        { step: 4, value: 4 },
+        { step: 5, value: 5 },
+        { step: 9, value: 8 },
+      ]),
+    ).toBe(3);
+    expect(s.steps).toEqual([1, 4, 5, 9]);
+    expect(s.values).toEqual([1, 4, 5, 8]);
+    expect(mergePoints(s, [{ step: 10, value: 10 }])).toBe(1);
+    expect(lastStepOf(s)).toBe(10);
   });
 
   it('asks for about two points per pixel and turns a drag into whole steps', () => {

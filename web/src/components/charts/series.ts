@@ -56,6 +56,29 @@ export function appendPoints(series: BandSeries, points: readonly SeriesPointLik
   return changed;
 }
 
+/**
+ * Merges points fetched for a range (a gap refill) into the series, in step
+ * order, wherever they fall: a step already drawn takes the fetched value.
+ * Returns how many points were merged.
+ */
+export function mergePoints(series: BandSeries, points: readonly SeriesPointLike[]): number {
+  if (points.length === 0) return 0;
+  const last = lastStepOf(series);
+  if (last === null || (points[0] as SeriesPointLike).step > last) return appendPoints(series, points);
+  const merged = new Map<number, SeriesPointLike>();
+  series.steps.forEach((step, i) => {
+    merged.set(step, { step, value: series.values[i] as number, min: series.mins[i], max: series.maxs[i] });
+  });
+  for (const p of points) merged.set(p.step, p);
+  const sorted = [...merged.values()].sort((a, b) => a.step - b.step);
+  series.steps.length = 0;
+  series.values.length = 0;
+  series.mins.length = 0;
+  series.maxs.length = 0;
+  appendPoints(series, sorted);
+  return points.length;
+}
+
 export function lastStepOf(series: BandSeries): number | null {
   return series.steps.length ? (series.steps[series.steps.length - 1] as number) : null;
 }

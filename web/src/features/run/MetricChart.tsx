@@ -13,6 +13,7 @@ import {
   type BandSeries,
   emptySeries,
   lastStepOf,
+  mergePoints,
   pointsForWidth,
   seriesOf,
   stepRangeOf,
@@ -116,14 +117,17 @@ export function MetricChart({ runId, name, feed }: MetricChartProps) {
     [feed, name],
   );
 
-  // A gap (reconnect, skipped points): fetch from the step after the last drawn and append.
+  // A gap (reconnect, a broken upstream stream, skipped points): fetch from the step after the last one drawn
+  // before the gap began, and merge. Until the stream flows again (`closed`), refills start from the same step.
+  const gapFrom = useRef<number | null>(null);
   useEffect(
     () =>
-      feed.onGap((gapName) => {
+      feed.onGap((gapName, closed) => {
         if (gapName !== null && gapName !== name) return;
         const { series: s, range: r } = current.current;
         const last = lastStepOf(s);
-        const fromStep = last == null ? (r?.fromStep ?? 0) : last + 1;
+        const fromStep = gapFrom.current ?? (last == null ? (r?.fromStep ?? 0) : last + 1);
+        gapFrom.current = closed ? null : fromStep;
         const toStep = r?.toStep ?? null;
         if (toStep != null && fromStep > toStep) return;
         void urql
@@ -131,7 +135,7 @@ export function MetricChart({ runId, name, feed }: MetricChartProps) {
           .toPromise()
           .then((result) => {
             const points = result.data?.run.metricSeries?.points ?? [];
-            if (appendPoints(current.current.series, points) > 0) setVersion((v) => v + 1);
+            if (mergePoints(current.current.series, points) > 0) setVersion((v) => v + 1);
           });
       }),
     [feed, name, urql, runId],
@@ -178,14 +182,7 @@ export function MetricChart({ runId, name, feed }: MetricChartProps) {
         </p>
       )}
       <div role="img" aria-label={summary}>
-        <BandChart
-          series={series}
-          version={version}
-          label={name}
-          onZoom={onZoom}
-          onWidth={onWidth}
-          onDraw={onDraw}
-        />
+        <BandChart series={series} version={version} label={name} onZoom={onZoom} onWidth={onWidth} onDraw={onDraw} />
       </div>
     </figure>
   );
