@@ -11,6 +11,7 @@
 import type { ApolloServer } from '@apollo/server';
 import { type Caller, CONTEXT_HEADER, INGEST_SIGNED_DOCUMENT, type Logger, REQUEST_ID_HEADER, signContext } from '@lab/shared';
 import type { GatewayContext } from '../context';
+import { markBuiltInOperation } from '../protection/persistedQueries';
 import { fromGraphQLError, MlflowError, mlflowCodeOf } from './errors';
 
 export interface MlflowSession {
@@ -41,6 +42,8 @@ export function openSession(
     log: scope.log,
     ...(scope.idempotencyKey ? { idempotencyKey: scope.idempotencyKey } : {}),
   };
+  // Its documents are this module's callers', never a client's: an operation allow-list does not apply.
+  markBuiltInOperation(contextValue);
   return {
     ...scope,
     async gql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   createPersistedQueries,
   isIntrospectionOnly,
+  markBuiltInOperation,
   parseOperationManifest,
   persistedQueryCache,
   readOperationManifest,
@@ -102,5 +103,31 @@ describe('createPersistedQueries', () => {
     const apq = createPersistedQueries();
     expect(apq.persistedQueries).toMatchObject({ cache: expect.any(Object) });
     expect(apq.manifest).toBeUndefined();
+  });
+
+  describe('allow-list mode', () => {
+    it('refuses an unlisted operation, except one the gateway runs from its own documents', async () => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'lab-allowlist-'));
+      const file = path.join(dir, 'manifest.json');
+      writeFileSync(file, JSON.stringify([ME]));
+      const { plugin } = createPersistedQueries({ allowlistPath: file });
+      const other = 'query Other { me { name } }';
+      const document = parse(other);
+      const check = async (contextValue: object) => {
+        // biome-ignore lint/suspicious/noExplicitAny: the hook's request context, reduced to what it reads
+        const listeners = (await plugin.requestDidStart?.({} as any)) as any;
+        return listeners.didResolveOperation({
+          queryHash: sha256(other),
+          document,
+          operation: getOperationAST(document),
+          operationName: 'Other',
+          contextValue,
+        });
+      };
+      await expect(check({})).rejects.toThrow(/not registered/);
+      const builtIn = {};
+      markBuiltInOperation(builtIn);
+      await expect(check(builtIn)).resolves.toBeUndefined();
+    });
   });
 });

@@ -13,7 +13,9 @@
  * (graphql-js print: whitespace and comments do not matter). Manifest
  * documents can be sent by hash alone without registering them first; APQ
  * registers nothing else. Introspection-only operations (GraphiQL's schema
- * query) are allowed unless `allowIntrospection` is false.
+ * query) are allowed unless `allowIntrospection` is false, and so are the
+ * operations the gateway runs from its own documents (markBuiltInOperation:
+ * the MLflow API's).
  *
  * A manifest is JSON: Apollo's persisted query manifest
  * (`{ "format": "apollo-persisted-query-manifest", "version": 1, "operations": [{ "id", "body", "name", "type" }] }`),
@@ -179,6 +181,17 @@ async function codeProtocolErrors({ errors }: { errors: readonly GraphQLError[] 
   });
 }
 
+/** Contexts of operations the gateway itself runs from documents of its own code (the MLflow API's). */
+const BUILT_IN = new WeakSet<object>();
+
+/**
+ * Marks a context as the gateway's own: the allow-list does not apply to its
+ * operations, whose documents are fixed by the gateway's code, not sent by a client.
+ */
+export function markBuiltInOperation(context: object): void {
+  BUILT_IN.add(context);
+}
+
 export interface PersistedQueries {
   /** Apollo Server's `persistedQueries` option. */
   persistedQueries: PersistedQueryOptions | false;
@@ -220,7 +233,8 @@ export function createPersistedQueries(
       async requestDidStart() {
         return {
           didEncounterErrors: codeProtocolErrors,
-          async didResolveOperation({ queryHash, document, operation, operationName }) {
+          async didResolveOperation({ queryHash, document, operation, operationName, contextValue }) {
+            if (BUILT_IN.has(contextValue)) return;
             if (manifest.hashes.has(queryHash) || manifest.normalized.has(normalizedHash(document))) return;
             if (allowIntrospection && operation && isIntrospectionOnly(document, operation)) return;
             throw labHttpError(
