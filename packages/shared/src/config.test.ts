@@ -55,6 +55,22 @@ describe('loadConfig', () => {
     expect(problemsOf({ S3_ACCESS_KEY_ID: 'AKIA' })).toEqual(['S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together']);
   });
 
+  it('shares state through Redis only when LAB_REDIS_URL is set; shards ClickHouse only on a cluster', () => {
+    expect(loadConfig({}).redis.url).toBeUndefined();
+    expect(loadConfig({ LAB_REDIS_URL: '' }).redis.url).toBeUndefined();
+    expect(loadConfig({ LAB_REDIS_URL: 'redis://cache:6379' }).redis.url).toBe('redis://cache:6379');
+    expect(problemsOf({ LAB_REDIS_URL: 'http://cache:6379' })[0]).toMatch(
+      /^LAB_REDIS_URL must be a URL starting with redis:\/\/ or rediss:\/\//,
+    );
+    expect(problemsOf({ CLICKHOUSE_SHARDED: 'true' })).toEqual([
+      'CLICKHOUSE_SHARDED=true needs CLICKHOUSE_CLUSTER: the cluster whose shards hold the points',
+    ]);
+    expect(loadConfig({ CLICKHOUSE_CLUSTER: 'lab', CLICKHOUSE_SHARDED: 'true' }).clickhouse).toMatchObject({
+      cluster: 'lab',
+      sharded: true,
+    });
+  });
+
   it('switches each store to a real server by its variable', () => {
     const config = loadConfig({
       DATABASE_URL: 'postgresql://u:p@db:5432/lab',

@@ -104,6 +104,32 @@ describe.skipIf(requirement !== 'run')(`live streams across replicas (${requirem
     await probe.close();
   });
 
+  it('a run nobody watches is not published again until a replica announces a subscriber for it', async () => {
+    const RUN3 = '8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+    const rowOf = (step: number): MetricRow => ({ ...row('loss', step), runId: RUN3 });
+    const probe = connectRedis({ url: redis.url, name: 'probe', log, subscriber: true });
+    await probe.whenReady(5000);
+    const seen: number[] = [];
+    probe.client.on('message', (_: string, message: string) => {
+      for (const r of (JSON.parse(message) as { rows: MetricRow[] }).rows) seen.push(r.step);
+    });
+    b.shared.publish([rowOf(1)]); // reaches nobody: the run goes quiet on b
+    await new Promise((r) => setTimeout(r, 100));
+    await probe.client.subscribe(`${STREAM_CHANNEL_PREFIX}${RUN3}`);
+    b.shared.publish([rowOf(2)]); // quiet: not even sent
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen).toEqual([]);
+    const stream = a.hub.subscribe(RUN3, ['loss']);
+    await a.hub.ready(RUN3); // a announces its subscriber
+    await new Promise((r) => setTimeout(r, 100));
+    b.shared.publish([rowOf(3)]);
+    expect(await next(stream)).toMatchObject({ step: 3, skipped: 0 });
+    await until(() => seen.length > 0, 'the probe got the rows');
+    expect(seen).toEqual([3]);
+    await stream.return?.();
+    await probe.close();
+  });
+
   it('a deletion told to one replica ends the streams on the other', async () => {
     const RUN2 = '9a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
     const stream = b.hub.subscribe(RUN2, undefined, EXPERIMENT);

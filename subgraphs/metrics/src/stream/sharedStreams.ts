@@ -9,6 +9,12 @@
  * channel every replica listens to, so a stream on any replica ends with
  * NOT_FOUND.
  *
+ * Nobody watching: a run whose last PUBLISH reached no replica is not
+ * encoded nor published again for QUIET_MS, so ingestion pays nothing for
+ * runs nobody streams. A replica that starts watching a run announces it on
+ * WATCH_CHANNEL once its own channel subscription is in place, and every
+ * replica publishes that run again from then on.
+ *
  * Redis down (or either connection lost): rows go straight to the local hub,
  * ingestion never waits on Redis, and every subscriber gets an
  * `eventsMayBeLost` notice when the feed is lost (points stored by other
@@ -24,6 +30,9 @@ import type { MetricStreamHub, RunWatcher } from './metricStreamHub';
 
 export const STREAM_CHANNEL_PREFIX = 'lab:metrics:stream:';
 export const DELETIONS_CHANNEL = 'lab:metrics:deletions';
+export const WATCH_CHANNEL = 'lab:metrics:watch';
+/** How long a run nobody watched at its last PUBLISH is left unpublished (unless a watch is announced). */
+export const QUIET_MS = 5000;
 
 const channelOf = (runId: string) => `${STREAM_CHANNEL_PREFIX}${runId.toLowerCase()}`;
 
@@ -59,6 +68,10 @@ export function shareStreams(options: { url: string; log: Logger }): {
   const pub = connectRedis({ url, name: 'metrics-publish', log });
   const sub = connectRedis({ url, name: 'metrics-subscribe', log, subscriber: true });
   const watched = new Set<string>();
+  /** Runs whose last PUBLISH reached nobody, until when they are not published. */
+  const quiet = new Map<string, number>();
+  /** Watch announcements received: a PUBLISH that reached nobody quiets its run only if none came meanwhile. */
+  let announcements = 0;
   let hub: MetricStreamHub | undefined;
   /** The subscriber connection holds every watched channel (set after each (re)connection's subscribe). */
   let subscribed = false;
@@ -77,7 +90,9 @@ export function shareStreams(options: { url: string; log: Logger }): {
   const resubscribe = async () => {
     subscribed = false;
     try {
-      await sub.client.subscribe(DELETIONS_CHANNEL, ...[...watched].map(channelOf));
+      await sub.client.subscribe(DELETIONS_CHANNEL, WATCH_CHANNEL, ...[...watched].map(channelOf));
+      // Runs watched here may have gone quiet elsewhere meanwhile.
+      for (const runId of watched) await pub.client.publish(WATCH_CHANNEL, runId).catch(() => 0);
       subscribed = sub.ready;
     } catch (err) {
       log.warn({ err: (err as Error).message }, 'subscribing to the live stream channels failed; retried on reconnection');
@@ -96,6 +111,11 @@ export function shareStreams(options: { url: string; log: Logger }): {
   sub.client.on('message', (channel: string, message: string) => {
     if (!hub) return;
     try {
+      if (channel === WATCH_CHANNEL) {
+        announcements++;
+        quiet.delete(message);
+        return;
+      }
       if (channel === DELETIONS_CHANNEL) {
         const { from, scope } = JSON.parse(message) as DeletionMessage;
         if (from !== replica) hub.deleted(scope);
@@ -113,6 +133,8 @@ export function shareStreams(options: { url: string; log: Logger }): {
       if (!sub.ready) return;
       try {
         await sub.client.subscribe(channelOf(runId));
+        quiet.delete(runId);
+        if (pub.ready) await pub.client.publish(WATCH_CHANNEL, runId);
       } catch (err) {
         log.warn({ err: (err as Error).message, runId }, 'subscribing to a run channel failed; retried on reconnection');
       }
@@ -145,11 +167,24 @@ export function shareStreams(options: { url: string; log: Logger }): {
             if (list) list.push(row);
             else byRun.set(key, [row]);
           }
+          const now = Date.now();
+          if (quiet.size > 10_000) for (const [runId, until] of quiet) if (until <= now) quiet.delete(runId);
+          const sentAfter = announcements;
           for (const [runId, list] of byRun) {
-            pub.client.publish(channelOf(runId), JSON.stringify({ rows: list } satisfies RowsMessage)).catch(() => {
-              // Not sent: this replica's subscribers still get the rows; the others are told by their feed's loss.
-              local(list);
-            });
+            const until = quiet.get(runId);
+            if (until !== undefined) {
+              if (until > now) continue;
+              quiet.delete(runId);
+            }
+            pub.client.publish(channelOf(runId), JSON.stringify({ rows: list } satisfies RowsMessage)).then(
+              (receivers) => {
+                if (receivers === 0 && announcements === sentAfter) quiet.set(runId, Date.now() + QUIET_MS);
+              },
+              () => {
+                // Not sent: this replica's subscribers still get the rows; the others are told by their feed's loss.
+                local(list);
+              },
+            );
           }
         },
         deleted(scope) {
