@@ -27,7 +27,7 @@ import { SocketCredentials } from './auth/socketCredentials';
 import { authorizationCheck, enforcedSupergraph } from './auth/useAuthorization';
 import type { GatewayContext } from './context';
 import { startApolloServer } from './execution/apolloServer';
-import { createGatewayExecutor } from './execution/gatewayExecutor';
+import { createGatewayExecutor, type GatewayExecutorOptions } from './execution/gatewayExecutor';
 import { readSupergraph } from './execution/supergraph';
 import { answerClientErrors } from './http/httpErrors';
 import { gatewayRoutes } from './http/routes';
@@ -61,6 +61,8 @@ export interface GatewayOptions {
   now?: () => number;
   /** How often the API keys in use are re-checked with the registry, in ms (default 2000; 0: only by apiKeys.revalidate()). */
   keyRecheckIntervalMs?: number;
+  /** Subgraph connections and in-flight sharing (execution/gatewayExecutor.ts, its defaults). */
+  execution?: Pick<GatewayExecutorOptions, 'fetcher' | 'dedupe'>;
 }
 
 export interface RunningGateway extends RunningServer {
@@ -110,7 +112,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
 
   // Authorization directives are enforced by useAuthorization, so the gateway may accept them.
   const supergraphSdl = enforcedSupergraph(options.supergraphSdl ?? (await readSupergraph()));
-  const executor = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log });
+  const executor = createGatewayExecutor({ supergraphSdl, subgraphUrls: config.subgraphUrls, secret, log, ...options.execution });
   const usage =
     options.apiUsage === false
       ? undefined
