@@ -35,7 +35,7 @@ export interface MlflowRoutesOptions {
   apollo: ApolloServer<GatewayContext>;
   authenticator: Authenticator;
   authFailures: AuthFailureLimit;
-  rateLimit: Pick<RateLimiter, 'take' | 'message'>;
+  rateLimit: Pick<RateLimiter, 'acquire' | 'message'>;
   observer: Pick<RequestObserver, 'observe'>;
   /** The metrics subgraph's ingest URL (POST /v1/metrics there). */
   ingestUrl: string;
@@ -92,7 +92,7 @@ async function callerOf(options: MlflowRoutesOptions, req: Request): Promise<Cal
       failure.retryAfter,
     );
   }
-  const decision = options.rateLimit.take(caller.id, 'graphql');
+  const decision = await options.rateLimit.acquire(caller.id, 'graphql');
   if (!decision.allowed)
     throw new MlflowError(
       'REQUEST_LIMIT_EXCEEDED',
