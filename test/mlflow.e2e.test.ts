@@ -147,8 +147,11 @@ describe('the MLflow tracking API', () => {
         params: Record<string, string>;
         tags: Record<string, string>;
         metrics: { name: string; count: number }[];
+        source: unknown;
       };
-    }>('query($id: ID!) { run(id: $id) { status params tags metrics { name count } } }', { id: run_id });
+    }>('query($id: ID!) { run(id: $id) { status params tags metrics { name count } source { commit entryPoint } } }', {
+      id: run_id,
+    });
     expect(answer.body.data?.run).toMatchObject({
       status: 'COMPLETED',
       params: { lr: '0.001', batch_size: '32' },
@@ -157,6 +160,7 @@ describe('the MLflow tracking API', () => {
         { name: 'acc', count: 100 },
         { name: 'loss', count: 3 },
       ],
+      source: { commit: '0123456789abcdef0123456789abcdef01234567', entryPoint: 'train.py' },
     });
   });
   it('experiments: create, get, get-by-name, search, update, tags, delete and restore; MLflow errors', async () => {

@@ -43,7 +43,8 @@ run = call("POST", "runs/create", {
     "user_id": "researcher",
     "start_time": now_ms(),
     "tags": [{"key": "mlflow.source.name", "value": "train.py"}, {"key": "mlflow.source.type", "value": "LOCAL"},
-             {"key": "mlflow.user", "value": "researcher"}],
+             {"key": "mlflow.user", "value": "researcher"},
+             {"key": "mlflow.source.git.commit", "value": "0123456789abcdef0123456789abcdef01234567"}],
     "run_name": "python-stdlib",
 })["run"]
 run_id = run["info"]["run_id"]

@@ -102,6 +102,22 @@ async function writeParamsAndTags(
   if (Object.keys(input).length > 0) await updateRun(session, runId, input);
 }
 
+/**
+ * The run's source from MLflow's system tags (they stay tags too): mlflow.source.git.commit is its commit,
+ * mlflow.source.git.branch its branch, mlflow.source.name its entry point; values our rules would refuse are left out.
+ */
+export function sourceOf(tags: Record<string, string>): Record<string, string> | undefined {
+  const source: Record<string, string> = {};
+  const commit = tags['mlflow.source.git.commit'];
+  if (commit && /^[0-9a-fA-F]{7,64}$/.test(commit)) source.commit = commit.toLowerCase();
+  const branch = tags['mlflow.source.git.branch'];
+  if (branch && /^[\w./-]{1,255}$/.test(branch) && !branch.includes('..')) source.branch = branch;
+  const entryPoint = tags['mlflow.source.name'];
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+  if (entryPoint && entryPoint.length <= 1024 && !/[\u0000-\u001f\u007f]/.test(entryPoint)) source.entryPoint = entryPoint;
+  return Object.keys(source).length > 0 ? source : undefined;
+}
+
 const ORDER_ATTRIBUTES: Record<string, string> = {
   start_time: 'START_TIME',
   run_name: 'NAME',
@@ -171,9 +187,18 @@ export const runHandlers: Record<string, { method: 'GET' | 'POST'; handler: Hand
       const tags = keyValues(params, 'tags');
       const name = optionalString(params, 'run_name') ?? tags.find((t) => t.key === RUN_NAME_TAG)?.value ?? generatedRunName();
       const ownTags = toObject(tags.filter((t) => t.key !== RUN_NAME_TAG && t.key !== LIFECYCLE_TAG));
+      const source = sourceOf(ownTags);
       const made = await session.gql<{ startRun: RunRow }>(
         `mutation MlflowCreateRun($input: StartRunInput!) { startRun(input: $input) { ${RUN_FIELDS} } }`,
-        { input: { experimentId, name, tags: ownTags, startTime: isoOf(optionalInt(params, 'start_time')) } },
+        {
+          input: {
+            experimentId,
+            name,
+            tags: ownTags,
+            startTime: isoOf(optionalInt(params, 'start_time')),
+            ...(source ? { source } : {}),
+          },
+        },
       );
       return { run: toMlflowRun(made.startRun) };
     },
