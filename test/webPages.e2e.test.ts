@@ -148,10 +148,14 @@ describe('the web app pages beyond runs, in a real browser', () => {
     await page.getByLabel('Notes (Markdown)').fill('## Findings\n\nWarm-up **helps**.');
     await page.getByRole('button', { name: 'Save notes' }).click();
     await page.getByRole('heading', { name: 'Findings' }).waitFor();
+    const focused = (locator: ReturnType<Page['getByRole']>) => locator.evaluate((el) => el === document.activeElement);
+    // Keyboard users land back where they were: on Edit notes after saving, in the Tag box after adding.
+    await expect.poll(() => focused(page.getByRole('button', { name: 'Edit notes' }))).toBe(true);
     await page.getByRole('textbox', { name: 'Tag' }).fill('stage');
     await page.getByRole('textbox', { name: 'Value' }).fill('baseline');
     await page.getByRole('button', { name: 'Add tag' }).click();
     await page.getByRole('button', { name: 'Remove tag stage' }).waitFor();
+    await expect.poll(() => focused(page.getByRole('textbox', { name: 'Tag' }))).toBe(true);
     const read = () =>
       data<{ run: { notes: string; tags: Record<string, string> } }>('query($id: ID!) { run(id: $id) { notes tags } }', {
         id: runId,

@@ -17,6 +17,7 @@ import { graphql } from '../../gql';
 import type { ComparedRunQuery } from '../../gql/graphql';
 import '../pages.css';
 import { DiffTable } from './DiffTable';
+import { MetricPicker } from './MetricPicker';
 import { comparePoints, MAX_COMPARED_RUNS, MAX_METRICS_PER_CALL, overlayOf, RUN_COLORS, runIdsOf } from './overlay';
 
 export const ComparedRunQueryDoc = graphql(`
@@ -169,32 +170,6 @@ function Legend({ runs, onRemove }: { runs: ComparedRun[]; onRemove?: (id: strin
         </li>
       ))}
     </ul>
-  );
-}
-
-function MetricPicker({ all, chosen, onChange }: { all: string[]; chosen: string[]; onChange(next: string[]): void }) {
-  if (all.length === 0) return <p className="muted">These runs logged no metric.</p>;
-  const full = chosen.length >= MAX_METRICS_PER_CALL;
-  return (
-    <fieldset className="metric-picker">
-      <legend>
-        Metrics <span className="muted">(up to {MAX_METRICS_PER_CALL})</span>
-      </legend>
-      {all.map((name) => {
-        const on = chosen.includes(name);
-        return (
-          <label key={name}>
-            <input
-              type="checkbox"
-              checked={on}
-              disabled={!on && full}
-              onChange={() => onChange(on ? chosen.filter((n) => n !== name) : [...chosen, name])}
-            />
-            {name}
-          </label>
-        );
-      })}
-    </fieldset>
   );
 }
 

@@ -2,6 +2,7 @@
 import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DiffTable } from './DiffTable';
+import { MetricPicker } from './MetricPicker';
 import { comparePoints, overlayOf, runIdsOf } from './overlay';
 import { diffRows } from './paramDiff';
 
@@ -99,5 +100,25 @@ describe('the API caps', () => {
     const many = Array.from({ length: 25 }, (_, i) => `r${i}`).join(',');
     expect(runIdsOf(`runs=${many}`)).toHaveLength(20);
     expect(runIdsOf('')).toEqual([]);
+  });
+});
+
+describe('MetricPicker', () => {
+  const names = Array.from({ length: 20 }, (_, i) => `m${String(i).padStart(2, '0')}`);
+
+  it('offers a filter once the names are many, keeping the chosen ones listed', () => {
+    render(<MetricPicker all={names} chosen={['m03']} onChange={() => {}} />);
+    fireEvent.change(screen.getByLabelText('Find a metric'), { target: { value: 'm1' } });
+    const listed = screen.getAllByRole('checkbox').map((box) => box.parentElement?.textContent);
+    expect(listed).toEqual(['m03', 'm10', 'm11', 'm12', 'm13', 'm14', 'm15', 'm16', 'm17', 'm18', 'm19']);
+  });
+
+  it('allows at most ten metrics, one compareRuns call', () => {
+    let chosen: string[] = [];
+    render(<MetricPicker all={names} chosen={names.slice(0, 10)} onChange={(next) => (chosen = next)} />);
+    const boxes = screen.getAllByRole('checkbox') as HTMLInputElement[];
+    expect(boxes.filter((b) => b.disabled).map((b) => b.parentElement?.textContent)).toEqual(names.slice(10));
+    fireEvent.click(boxes[0] as HTMLInputElement);
+    expect(chosen).toEqual(names.slice(1, 10));
   });
 });

@@ -2,7 +2,7 @@
  * One model: its aliases (set one to a version, remove one), its versions
  * newest first with their source run and, opened on demand, their files.
  */
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
 import { paths } from '../../app/routes';
@@ -167,6 +167,7 @@ function Aliases({
   onChange(): void;
 }) {
   const [alias, setAlias] = useState('');
+  const aliasInput = useRef<HTMLInputElement>(null);
   const [version, setVersion] = useState<string>(versions[0] !== undefined ? String(versions[0]) : '');
   const [set, setAliasMutation] = useMutation(SetModelAliasDoc);
   const [removed, removeAlias] = useMutation(DeleteModelAliasDoc);
@@ -175,6 +176,7 @@ function Aliases({
     const result = await setAliasMutation({ modelId, alias: alias.trim(), version: Number(version) });
     if (!result.error) {
       setAlias('');
+      aliasInput.current?.focus();
       onChange();
     }
   };
@@ -210,6 +212,7 @@ function Aliases({
                     disabled={removed.fetching}
                     onClick={async () => {
                       const result = await removeAlias({ modelId, alias: a.alias });
+                      aliasInput.current?.focus();
                       if (!result.error) onChange();
                     }}
                   >
@@ -224,7 +227,15 @@ function Aliases({
       {versions.length > 0 && (
         <form className="inline-form" onSubmit={submit} aria-label="Set an alias">
           <label>
-            Alias <input type="text" value={alias} onChange={(e) => setAlias(e.target.value)} required maxLength={256} />
+            Alias{' '}
+            <input
+              ref={aliasInput}
+              type="text"
+              value={alias}
+              onChange={(e) => setAlias(e.target.value)}
+              required
+              maxLength={256}
+            />
           </label>
           <label>
             Version{' '}

@@ -5,7 +5,7 @@
  * produced), each a component the run page mounts with what it already
  * holds (the files ask for themselves).
  */
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
 import { paths } from '../../app/routes';
@@ -72,6 +72,13 @@ export interface LineageOutput {
 export function RunNotes({ runId, notes }: { runId: string; notes: string }) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(notes);
+  const editButton = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+  // Leaving the editor puts the focus back on the button that opened it.
+  useEffect(() => {
+    if (wasEditing.current && !editing) editButton.current?.focus();
+    wasEditing.current = editing;
+  }, [editing]);
   const [saved, save] = useMutation(UpdateRunNotesDoc);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -113,6 +120,7 @@ export function RunNotes({ runId, notes }: { runId: string; notes: string }) {
         <>
           {notes ? <Markdown source={notes} /> : <p className="muted">No notes yet.</p>}
           <button
+            ref={editButton}
             type="button"
             onClick={() => {
               setDraft(notes);
@@ -130,6 +138,7 @@ export function RunNotes({ runId, notes }: { runId: string; notes: string }) {
 export function RunTags({ runId, tags }: { runId: string; tags: Record<string, string> }) {
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
+  const keyInput = useRef<HTMLInputElement>(null);
   const [changed, change] = useMutation(UpdateRunTagsDoc);
   const add = async (event: FormEvent) => {
     event.preventDefault();
@@ -138,6 +147,7 @@ export function RunTags({ runId, tags }: { runId: string; tags: Record<string, s
     if (!result.error) {
       setKey('');
       setValue('');
+      keyInput.current?.focus();
     }
   };
   const entries = Object.entries(tags).sort(([a], [b]) => (a < b ? -1 : 1));
@@ -159,7 +169,10 @@ export function RunTags({ runId, tags }: { runId: string; tags: Record<string, s
                 className="link"
                 aria-label={`Remove tag ${k}`}
                 disabled={changed.fetching}
-                onClick={() => change({ id: runId, remove: [k] })}
+                onClick={async () => {
+                  await change({ id: runId, remove: [k] });
+                  keyInput.current?.focus();
+                }}
               >
                 ×
               </button>
@@ -169,7 +182,7 @@ export function RunTags({ runId, tags }: { runId: string; tags: Record<string, s
       )}
       <form className="inline-form" onSubmit={add} aria-label="Add a tag">
         <label>
-          Tag <input type="text" value={key} onChange={(e) => setKey(e.target.value)} maxLength={256} required />
+          Tag <input ref={keyInput} type="text" value={key} onChange={(e) => setKey(e.target.value)} maxLength={256} required />
         </label>
         <label>
           Value <input type="text" value={value} onChange={(e) => setValue(e.target.value)} maxLength={256} />
