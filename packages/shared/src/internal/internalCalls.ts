@@ -19,6 +19,7 @@ import { type Caller, CONTEXT_HEADER, type SignedContext, verifyContext } from '
 import { ERROR_CODES, type ErrorCode, isErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { mentionsInternals, type WithPublicMessage } from '../publicErrors';
+import { exportSignedDocument } from '../topology';
 import { ARTIFACTS_INTERNAL, METRICS_INTERNAL } from './internalApi';
 import { createServiceClient, ServiceUnreachableError } from './serviceClient';
 
@@ -174,6 +175,19 @@ export function serviceCaller(
   const reason = verdict.ok ? `only the ${options.sender} may call it` : verdict.reason;
   if (!req.readableEnded) req.resume();
   res.status(401).json({ code: 'UNAUTHENTICATED', message: `accepts only requests signed by the ${options.sender}: ${reason}` });
+  return undefined;
+}
+
+/**
+ * The signed context of an export request (GET /v1/export/...) the gateway passed on, signed for its exact
+ * request line; otherwise answers 401 and returns undefined.
+ */
+export function exportCaller(req: Request, res: Response, internalSecret: string): SignedContext | undefined {
+  const header = req.headers[CONTEXT_HEADER];
+  const document = exportSignedDocument(req.originalUrl);
+  const verdict = verifyContext(internalSecret, typeof header === 'string' ? header : undefined, document);
+  if (verdict.ok) return verdict.context;
+  res.status(401).json({ code: 'UNAUTHENTICATED', message: `accepts only requests signed by the gateway: ${verdict.reason}` });
   return undefined;
 }
 

@@ -12,7 +12,8 @@
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { type Caller, CONTEXT_HEADER, EXPORT_PATH, exportSignedDocument, type Logger, verifyContext } from '@lab/shared';
+import { type Caller, EXPORT_PATH, type Logger } from '@lab/shared';
+import { exportCaller } from '@lab/shared/internal';
 import type { Express, Request, Response } from 'express';
 import type { RunAccess } from '../ingest/runAccess';
 import { isUuid, METRIC_NAME } from '../ingest/validate';
@@ -80,16 +81,9 @@ function parseRequest(req: Request): { name: string; format: keyof typeof FORMAT
 
 export function mountSeriesExport(app: Express, options: SeriesExportOptions): void {
   app.get(SERIES_EXPORT_ROUTE, async (req: Request, res: Response) => {
-    const header = req.headers[CONTEXT_HEADER];
-    const verdict = verifyContext(
-      options.internalSecret,
-      typeof header === 'string' ? header : undefined,
-      exportSignedDocument(req.originalUrl),
-    );
-    if (!verdict.ok) {
-      return refuse(res, 401, 'UNAUTHENTICATED', `accepts only requests signed by the gateway: ${verdict.reason}`);
-    }
-    const { requestId, caller } = verdict.context;
+    const signed = exportCaller(req, res, options.internalSecret);
+    if (!signed) return;
+    const { requestId, caller } = signed;
     const log = options.log.child({ requestId });
     const runId = String(req.params.runId);
     if (!isUuid(runId)) return refuse(res, 400, 'BAD_USER_INPUT', 'the run id must be a UUID');

@@ -4,13 +4,7 @@
  * some metrics for many runs in one ClickHouse query, for the registry's runs
  * CSV. The registry has checked the caller's access to the runs.
  */
-import {
-  MAX_SUMMARY_METRICS,
-  MAX_SUMMARY_RUNS,
-  METRIC_SUMMARIES_PATH,
-  type MetricSummariesRequest,
-  type MetricSummariesResult,
-} from '@lab/shared';
+import { MAX_SUMMARY_METRICS, MAX_SUMMARY_RUNS, type MetricSummariesRequest, type MetricSummariesResult } from '@lab/shared';
 import { isUuid, METRIC_NAME } from '../ingest/validate';
 import type { ExportStore } from '../store/exportStore';
 

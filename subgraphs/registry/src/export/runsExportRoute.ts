@@ -14,16 +14,14 @@
  */
 import {
   type Caller,
-  CONTEXT_HEADER,
   EXPORT_PATH,
-  exportSignedDocument,
   type Logger,
   MAX_SUMMARY_METRICS,
   MAX_SUMMARY_RUNS,
   METRIC_SUMMARIES_PATH,
   type MetricSummariesResult,
-  verifyContext,
 } from '@lab/shared';
+import { exportCaller } from '@lab/shared/internal';
 import type { Express, Request, Response } from 'express';
 import { Access } from '../access/access';
 import type { StoreServices } from '../sagas/storeServices';
@@ -143,14 +141,9 @@ async function summariesOf(services: StoreServices, runIds: string[], names: str
 
 export function mountRunsExport(app: Express, options: RunsExportOptions): void {
   app.get(RUNS_EXPORT_ROUTE, async (req: Request, res: Response) => {
-    const contextHeader = req.headers[CONTEXT_HEADER];
-    const verdict = verifyContext(
-      options.internalSecret,
-      typeof contextHeader === 'string' ? contextHeader : undefined,
-      exportSignedDocument(req.originalUrl),
-    );
-    if (!verdict.ok) return refuse(res, 401, 'UNAUTHENTICATED', `accepts only requests signed by the gateway: ${verdict.reason}`);
-    const { requestId, caller } = verdict.context;
+    const signed = exportCaller(req, res, options.internalSecret);
+    if (!signed) return;
+    const { requestId, caller } = signed;
     const log = options.log.child({ requestId });
     const experimentId = String(req.params.experimentId);
     if (!UUID.test(experimentId)) return refuse(res, 400, 'BAD_USER_INPUT', 'the experiment id must be a UUID');
