@@ -4,6 +4,7 @@
  * raw number, is what compares across noisy machines.
  */
 
+import { BOOTSTRAP_ADMIN_ID, signContext } from '@lab/shared';
 import type { Platform } from '@lab/stack';
 import autocannon from 'autocannon';
 
@@ -145,4 +146,84 @@ export async function gql<T = Record<string, { id: string }>>(
   const body = (await res.json()) as { data?: T; errors?: { message: string }[] };
   if (body.errors?.length || !body.data) throw new Error(`GraphQL: ${body.errors?.[0]?.message ?? `HTTP ${res.status}`}`);
   return body.data;
+}
+
+/** GraphQL through the gateway as the bootstrap admin (its API key); throws on any GraphQL error. */
+export function adminGql(platform: Platform) {
+  return <T = Record<string, Record<string, unknown>>>(query: string, variables: Record<string, unknown> = {}) =>
+    gql<T>(platform.graphqlUrl, platform.adminApiKey, query, variables);
+}
+
+/** A fresh project of the benchmark (`bench-<name>-<suffix>`), made through the gateway; the suffix names its other things. */
+export async function benchProject(platform: Platform, name: string): Promise<{ projectId: string; suffix: string }> {
+  const suffix = Date.now().toString(36);
+  const { createProject } = await adminGql(platform)<{ createProject: { id: string } }>(
+    'mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }',
+    { i: { name: `bench-${name}-${suffix}` } },
+  );
+  return { projectId: createProject.id, suffix };
+}
+
+/** A fresh project with one experiment `name` in it, and a way to start runs in that experiment. */
+export async function benchExperiment(platform: Platform, name: string) {
+  const call = adminGql(platform);
+  const { projectId, suffix } = await benchProject(platform, name);
+  const { createExperiment } = await call<{ createExperiment: { id: string } }>(
+    'mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id } }',
+    { i: { projectId, name } },
+  );
+  const experimentId = createExperiment.id;
+  const startRun = async (run: string) =>
+    (
+      await call<{ startRun: { id: string } }>('mutation($i: StartRunInput!) { startRun(input: $i) { id } }', {
+        i: { experimentId, name: run },
+      })
+    ).startRun.id;
+  return { projectId, experimentId, suffix, startRun };
+}
+
+/**
+ * The same GraphQL request under load straight to a subgraph, signed as the gateway signs it for the bootstrap
+ * admin (the baseline), and through the gateway with the admin's API key (measured): each warmed up for a second,
+ * then each for `durationSeconds`, baseline first. Any error or non-2xx answer fails the benchmark.
+ */
+export async function directAndThroughGateway(
+  { platform, durationSeconds, connections }: BenchContext,
+  subgraph: keyof Platform['services'],
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<{ baseline: LoadResult; measured: LoadResult }> {
+  const secret = platform.serviceEnv.LAB_INTERNAL_SECRET as string;
+  const caller = { id: BOOTSTRAP_ADMIN_ID, kind: 'admin' as const, scopes: ['*'] };
+  const body = JSON.stringify({ query, variables });
+  const direct = (seconds: number) =>
+    load({
+      url: `${platform.services[subgraph].url}/graphql`,
+      headers: {
+        'content-type': 'application/json',
+        'x-lab-context': signContext(secret, { requestId: 'bench', caller, query }),
+      },
+      body,
+      durationSeconds: seconds,
+      connections,
+    });
+  const viaGateway = (seconds: number) =>
+    load({
+      url: platform.graphqlUrl,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${platform.adminApiKey}` },
+      body,
+      durationSeconds: seconds,
+      connections,
+    });
+  await direct(1);
+  await viaGateway(1);
+  const baseline = await direct(durationSeconds);
+  const measured = await viaGateway(durationSeconds);
+  for (const [name, r] of [
+    ['direct', baseline],
+    ['gateway', measured],
+  ] as const) {
+    if (r.errors > 0 || r.non2xx > 0) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
+  }
+  return { baseline, measured };
 }

@@ -21,8 +21,7 @@ import {
   S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { BOOTSTRAP_ADMIN_ID, signContext } from '@lab/shared';
-import { type Benchmark, figure, gql, load } from '../harness';
+import { type Benchmark, directAndThroughGateway, figure, gql } from '../harness';
 
 const MIB = 1024 * 1024;
 const UPLOAD_PARALLEL = 4;
@@ -59,7 +58,6 @@ export const artifacts: Benchmark = {
     'Presigned URL issuance through the gateway vs the artifacts subgraph; a multipart upload through issued URLs vs a direct SDK upload',
   async run({ platform, durationSeconds, connections }) {
     const key = platform.adminApiKey;
-    const secret = platform.serviceEnv.LAB_INTERNAL_SECRET as string;
     const project = await gql<{ createProject: { id: string } }>(
       platform.graphqlUrl,
       key,
@@ -83,43 +81,13 @@ export const artifacts: Benchmark = {
     const runId = run.startRun.id;
 
     // Issuance.
-    const body = JSON.stringify({
-      query: REQUEST,
-      variables: { input: { ownerKind: 'RUN', ownerId: runId, name: 'bench/small.bin', sizeBytes: 1024 } },
-    });
-    const direct = (seconds: number) =>
-      load({
-        url: `${platform.services.artifacts.url}/graphql`,
-        headers: {
-          'content-type': 'application/json',
-          'x-lab-context': signContext(secret, {
-            requestId: 'bench',
-            caller: { id: BOOTSTRAP_ADMIN_ID, kind: 'admin', scopes: ['*'] },
-            query: REQUEST,
-          }),
-        },
-        body,
-        durationSeconds: seconds,
-        connections,
-      });
-    const viaGateway = (seconds: number) =>
-      load({
-        url: platform.graphqlUrl,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body,
-        durationSeconds: seconds,
-        connections,
-      });
-    await direct(1);
-    await viaGateway(1);
-    const baseline = await direct(durationSeconds);
-    const measured = await viaGateway(durationSeconds);
-    for (const [name, r] of [
-      ['direct', baseline],
-      ['gateway', measured],
-    ] as const) {
-      if (r.errors > 0 || r.non2xx > 0) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
-    }
+    const small = { input: { ownerKind: 'RUN', ownerId: runId, name: 'bench/small.bin', sizeBytes: 1024 } };
+    const { baseline, measured } = await directAndThroughGateway(
+      { platform, durationSeconds, connections },
+      'artifacts',
+      REQUEST,
+      small,
+    );
 
     // Throughput.
     const sizeMib = Number(process.env.BENCH_UPLOAD_MIB ?? 256);

@@ -21,11 +21,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createGzip } from 'node:zlib';
-import { createClickHouse } from '@lab/metrics';
+import { bootstrapStatements, createClickHouse, MAX_INSERT_ROWS, MIGRATIONS } from '@lab/metrics';
 import { createMetricsAgent } from '@lab/metrics-agent';
-import { MAX_INSERT_ROWS } from '../../subgraphs/metrics/src/store/ingestStore';
-import { bootstrapStatements, MIGRATIONS } from '../../subgraphs/metrics/src/store/migrations';
-import { type Benchmark, figure } from '../harness';
+import { adminGql, type Benchmark, benchExperiment, figure } from '../harness';
 
 const NAMES = ['train/loss', 'train/accuracy', 'train/lr', 'eval/loss', 'eval/accuracy', 'grad_norm', 'throughput', 'gpu/util'];
 /**
@@ -96,27 +94,8 @@ export const metricsIngest: Benchmark = {
         `  (${points.toLocaleString('en')} points per phase; the issue's 10M: BENCH_INGEST_POINTS=10000000 npm run bench -- --only metrics-ingest)\n`,
       );
     }
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${platform.adminApiKey}` };
-    const call = async (query: string, variables: Record<string, unknown>) => {
-      const res = await fetch(platform.graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-      const body = (await res.json()) as { data?: Record<string, Record<string, unknown>>; errors?: unknown };
-      if (body.errors || !body.data) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 300)}`);
-      return body.data;
-    };
-    const suffix = Date.now().toString(36);
-    const projectId = (
-      await call('mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }', {
-        i: { name: `bench-ingest-${suffix}` },
-      })
-    ).createProject?.id as string;
-    const experimentId = (
-      await call('mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id } }', {
-        i: { projectId, name: 'ingest' },
-      })
-    ).createExperiment?.id as string;
-    const startRun = async (name: string) =>
-      (await call('mutation($i: StartRunInput!) { startRun(input: $i) { id } }', { i: { experimentId, name } })).startRun
-        ?.id as string;
+    const call = adminGql(platform);
+    const { experimentId, suffix, startRun } = await benchExperiment(platform, 'ingest');
     const baseMs = Date.now() - 60 * 60 * 1000;
 
     // Baseline: raw inserts of the same rows into the same DDL, in this process.

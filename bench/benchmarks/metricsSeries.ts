@@ -30,10 +30,9 @@
  */
 
 import { randomUUID } from 'node:crypto';
-import { createClickHouse } from '@lab/metrics';
+import { createClickHouse, QueryStore } from '@lab/metrics';
 import { type Caller, CONTEXT_HEADER, signContext } from '@lab/shared';
-import { QueryStore } from '../../subgraphs/metrics/src/store/queryStore';
-import { type Benchmark, figure } from '../harness';
+import { adminGql, type Benchmark, benchExperiment, figure } from '../harness';
 
 const METRIC = 'train/loss';
 const MAX_POINTS = 1000;
@@ -93,28 +92,9 @@ export const metricsSeries: Benchmark = {
     if (!Number.isSafeInteger(points) || points <= MAX_POINTS) {
       throw new Error(`BENCH_SERIES_POINTS=${points} must be an integer above ${MAX_POINTS}`);
     }
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${platform.adminApiKey}` };
-    const call = async (query: string, variables: Record<string, unknown>) => {
-      const res = await fetch(platform.graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-      const body = (await res.json()) as { data?: Record<string, Record<string, unknown>>; errors?: unknown };
-      if (body.errors || !body.data) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 300)}`);
-      return body.data;
-    };
-    const suffix = Date.now().toString(36);
-    const me = (await call('{ me { id } }', {})).me?.id as string;
-    const projectId = (
-      await call('mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }', {
-        i: { name: `bench-series-${suffix}` },
-      })
-    ).createProject?.id as string;
-    const experimentId = (
-      await call('mutation($i: CreateExperimentInput!) { createExperiment(input: $i) { id } }', {
-        i: { projectId, name: 'series' },
-      })
-    ).createExperiment?.id as string;
-    const startRun = async (name: string) =>
-      (await call('mutation($i: StartRunInput!) { startRun(input: $i) { id } }', { i: { experimentId, name } })).startRun
-        ?.id as string;
+    const call = adminGql(platform);
+    const me = (await call('{ me { id } }')).me?.id as string;
+    const { experimentId, startRun } = await benchExperiment(platform, 'series');
     const runId = await startRun('long');
     const comparePoints = Number(process.env.BENCH_COMPARE_POINTS ?? 500_000);
     if (!Number.isSafeInteger(comparePoints) || comparePoints <= MAX_POINTS) {

@@ -6,10 +6,11 @@
  * ratio is what the gapless numbering costs under contention. Afterwards the
  * contended model's versions are checked to be exactly 1..n.
  */
+
+import { PrismaClient } from '@lab/registry/prisma';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaClient } from '../../subgraphs/registry/src/generated/prisma/client';
-import { type Benchmark, closedLoop, figure } from '../harness';
+import { adminGql, type Benchmark, benchProject, closedLoop, figure } from '../harness';
 
 const CREATE_VERSION = 'mutation($i: CreateModelVersionInput!) { createModelVersion(input: $i) { version } }';
 
@@ -17,18 +18,8 @@ export const modelVersions: Benchmark = {
   name: 'model-versions',
   description: 'createModelVersion through the gateway: all connections on one model (row lock) vs one model per connection',
   async run({ platform, durationSeconds, connections }) {
-    const headers = { 'content-type': 'application/json', authorization: `Bearer ${platform.adminApiKey}` };
-    const call = async (query: string, variables: Record<string, unknown>) => {
-      const res = await fetch(platform.graphqlUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
-      const body = (await res.json()) as { data?: Record<string, Record<string, unknown>>; errors?: unknown };
-      if (body.errors || !body.data) throw new Error(`unexpected answer: ${JSON.stringify(body).slice(0, 300)}`);
-      return body.data;
-    };
-    const suffix = Date.now().toString(36);
-    const project = await call('mutation($i: CreateProjectInput!) { createProject(input: $i) { id } }', {
-      i: { name: `bench-models-${suffix}` },
-    });
-    const projectId = project.createProject?.id as string;
+    const call = adminGql(platform);
+    const { projectId } = await benchProject(platform, 'models');
     const register = async (name: string) =>
       (await call('mutation($i: RegisterModelInput!) { registerModel(input: $i) { id } }', { i: { projectId, name } }))
         .registerModel?.id as string;
