@@ -38,8 +38,7 @@ export function createGatewayExecutor(options: GatewayExecutorOptions): GatewayE
   const fetcher = subgraphFetcher(options.fetcher);
   const services: Record<string, GraphQLDataSource<GatewayContext>> = {};
   for (const [name, url] of Object.entries(subgraphUrls)) {
-    const source = new SignedDataSource(name, url, secret, log);
-    source.fetcher = fetcher;
+    const source = new SignedDataSource(name, url, secret, log, fetcher);
     services[name] = options.dedupe === false ? source : dedupeSubgraphRequests(name, source);
   }
   const gateway = new ApolloGateway({

@@ -31,8 +31,9 @@ export class SignedDataSource implements GraphQLDataSource<GatewayContext> {
     readonly url: string,
     private readonly secret: string,
     private readonly log: Logger,
+    fetcher?: Fetcher,
   ) {
-    this.fetcher = subgraphFetcher();
+    this.fetcher = fetcher ?? subgraphFetcher();
   }
 
   /**
