@@ -6,12 +6,14 @@
  * process lives, another run refuses to take it over. `rgwRequirement()` says whether to run such tests: skipped when
  * radosgw is not installed, unless CI=true, where its absence is a failure.
  */
+
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { programsRequirement } from './programs';
 
 const run = promisify(execFile);
 const SCRIPT = path.resolve(import.meta.dirname, '../../../../scripts/ceph-rgw.sh');
@@ -28,24 +30,13 @@ export interface TestRgw {
   stop(): Promise<void>;
 }
 
-function installed(program: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => {
-    try {
-      accessSync(path.join(dir, program), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** 'run', or why RGW tests are skipped; throws in CI when radosgw is missing. */
 export function rgwRequirement(): 'run' | string {
-  const missing = ['radosgw', 'ceph-mon', 'ceph-osd', 'ceph', 'curl'].filter((p) => !installed(p));
-  if (missing.length === 0) return 'run';
-  const why = `${missing.join(', ')} not installed (apt-get install -y --no-install-recommends ${RGW_PACKAGES} curl)`;
-  if (process.env.CI === 'true') throw new Error(`CI needs Ceph RGW for the S3 reference tests: ${why}`);
-  return why;
+  return programsRequirement(
+    ['radosgw', 'ceph-mon', 'ceph-osd', 'ceph', 'curl'],
+    `apt-get install -y --no-install-recommends ${RGW_PACKAGES} curl`,
+    'Ceph RGW for the S3 reference tests',
+  );
 }
 
 const script = (...args: string[]) => run('bash', [SCRIPT, ...args], { timeout: 180_000 });

@@ -6,12 +6,14 @@
  * `redisRequirement()` says whether to run such tests: skipped when
  * redis-server is not installed, unless CI=true, where its absence is a failure.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../ports';
+import { programsRequirement } from './programs';
 
 export interface TestRedis {
   /** redis://127.0.0.1:PORT */
@@ -27,23 +29,9 @@ export interface TestRedis {
   close(): Promise<void>;
 }
 
-function installed(program: string): boolean {
-  return (process.env.PATH ?? '').split(':').some((dir) => {
-    try {
-      accessSync(path.join(dir, program), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** 'run', or why Redis tests are skipped; throws in CI when redis-server is missing. */
 export function redisRequirement(): 'run' | string {
-  if (installed('redis-server')) return 'run';
-  const why = 'redis-server not installed (apt-get install -y redis-server)';
-  if (process.env.CI === 'true') throw new Error(`CI needs Redis for the scale-out tests: ${why}`);
-  return why;
+  return programsRequirement(['redis-server'], 'apt-get install -y redis-server', 'Redis for the scale-out tests');
 }
 
 /** Resolves once the server answers PING on the port. */
