@@ -85,12 +85,7 @@ class GraphQLClient:
     @staticmethod
     def _read(answer: _http.Response) -> Any:
         """The data of a successful answer, else the LabError it carries."""
-        try:
-            payload = json.loads(answer.body.decode("utf-8")) if answer.body else {}
-        except (ValueError, UnicodeDecodeError):
-            payload = {}
-        if not isinstance(payload, dict):
-            payload = {}
+        payload = answer.json_object()
         errors = payload.get("errors")
         if isinstance(errors, list) and errors:
             first = errors[0] if isinstance(errors[0], dict) else {}

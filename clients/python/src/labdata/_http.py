@@ -8,13 +8,14 @@ The API key never appears in an exception or a log line made here.
 from __future__ import annotations
 
 import email.utils
+import json
 import random
 import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Dict, Optional, Union
+from typing import Any, BinaryIO, Callable, Dict, Optional, Union
 
 from ._version import __version__
 
@@ -35,6 +36,14 @@ class Response:
     @property
     def ok(self) -> bool:
         return 200 <= self.status < 300
+
+    def json_object(self) -> Dict[str, Any]:
+        """The body as a JSON object; empty when the body is empty, not JSON or not an object."""
+        try:
+            payload = json.loads(self.body.decode("utf-8")) if self.body else {}
+        except (ValueError, UnicodeDecodeError):
+            return {}
+        return payload if isinstance(payload, dict) else {}
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

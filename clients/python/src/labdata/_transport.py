@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import collections
 import gzip
-import json
 import logging
 import os
 import queue
@@ -79,12 +78,7 @@ def post_batch(url: str, api_key: str, key: str, body: bytes, timeout: float) ->
         answer = _http.request("POST", f"{url}/v1/metrics", body=body, headers=headers, timeout=timeout)
     except Exception as error:  # noqa: BLE001 - any failure to get an answer is retried
         return Outcome("retry", message=f"no answer: {_http.describe_network_error(error)}")
-    try:
-        payload = json.loads(answer.body.decode("utf-8")) if answer.body else {}
-    except (ValueError, UnicodeDecodeError):
-        payload = {}
-    if not isinstance(payload, dict):
-        payload = {}
+    payload = answer.json_object()
     if answer.ok:
         return Outcome("ok", answer.status, duplicate=payload.get("duplicate"))
     message = _refusal_text(answer.status, payload)
