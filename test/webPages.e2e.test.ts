@@ -84,6 +84,10 @@ describe('the web app pages beyond runs, in a real browser', () => {
       });
     }
 
+    let seriesRequests = 0;
+    page.on('request', (request) => {
+      if (request.postData()?.includes('CompareSeries')) seriesRequests++;
+    });
     await page.goto(`${platform.gatewayUrl}/compare?runs=${first},${second}`);
     await page.getByRole('heading', { name: 'Compare 2 runs' }).waitFor();
     const legend = page.getByRole('list', { name: 'Legend' });
@@ -91,6 +95,10 @@ describe('the web app pages beyond runs, in a real browser', () => {
     await page.getByRole('img', { name: 'loss of 2 runs' }).locator('canvas').waitFor();
     await page.getByRole('img', { name: 'accuracy of 2 runs' }).locator('canvas').waitFor();
     await expect.poll(() => page.getByText('Loading…').count()).toBe(0);
+    // Settled: the charts do not ask again by themselves (a width change must not refetch in a loop).
+    const asked = seriesRequests;
+    await page.waitForTimeout(1000);
+    expect(seriesRequests).toBe(asked);
 
     const diff = page.getByRole('table', { name: 'Params and config' });
     await expect

@@ -43,6 +43,7 @@ export const AuditLogDoc = graphql(`
           action
           entityType
           entityId
+          projectId
           summary
         }
       }
@@ -113,6 +114,8 @@ export function AuditLogPage() {
     setCursors([null]);
   };
   const page = cursors.length;
+  const projectNames = new Map(projects.data?.projects.edges.map((e) => [e.node.id, e.node.name]) ?? []);
+  const allProjects = chosenProject === ALL;
   const connection = log.data?.auditLog;
 
   return (
@@ -173,6 +176,7 @@ export function AuditLogPage() {
             <thead>
               <tr>
                 <th scope="col">When</th>
+                {allProjects && <th scope="col">Project</th>}
                 <th scope="col">Actor</th>
                 <th scope="col">Action</th>
                 <th scope="col">Entity</th>
@@ -183,6 +187,7 @@ export function AuditLogPage() {
               {connection.edges.map(({ node }) => (
                 <tr key={node.id}>
                   <td>{formatTime(node.occurredAt)}</td>
+                  {allProjects && <td>{node.projectId ? (projectNames.get(node.projectId) ?? node.projectId) : '—'}</td>}
                   <td>
                     <span className="mono">{node.actorId}</span> <span className="muted">{node.actorKind}</span>
                   </td>

@@ -4,7 +4,7 @@
  * legend (a run keeps its colour on every chart), a drag to zoom that
  * refetches the step range, and the params/config diff table.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
 import { paths } from '../../app/routes';
@@ -102,6 +102,9 @@ export function ComparePage() {
   const chosenInUrl = useMemo(() => new URLSearchParams(search).get('metrics')?.split(',').filter(Boolean) ?? null, [search]);
   const loaded = useComparedRuns(ids);
   const runs = loaded?.runs ?? [];
+  // The runs of one experiment link back to it.
+  const experiment =
+    runs.length > 0 && runs.every((r) => r.experiment.id === runs[0]?.experiment.id) ? runs[0]?.experiment : undefined;
   const allMetrics = useMemo(() => [...new Set(runs.flatMap((r) => r.metricNames ?? []))].sort(), [runs]);
   const metrics = (chosenInUrl ?? allMetrics.slice(0, 3)).slice(0, MAX_METRICS_PER_CALL);
 
@@ -123,6 +126,11 @@ export function ComparePage() {
 
   return (
     <section aria-labelledby="compare-title" className="compare">
+      {experiment && (
+        <nav aria-label="Breadcrumb" className="crumbs">
+          <Link href={paths.experiment(experiment.id)}>{experiment.name}</Link>
+        </nav>
+      )}
       <h1 id="compare-title">Compare {runs.length ? `${runs.length} runs` : 'runs'}</h1>
       {ids.length === 0 && <p>Pick runs in an experiment's runs table and choose Compare, or open /compare?runs=id1,id2.</p>}
       {asked > MAX_COMPARED_RUNS && (
@@ -175,8 +183,9 @@ function Legend({ runs, onRemove }: { runs: ComparedRun[]; onRemove?: (id: strin
 
 function Charts({ runs, metrics }: { runs: ComparedRun[]; metrics: string[] }) {
   const [width, setWidth] = useState(800);
-  // One width for every chart, in steps of 100 px: charts a pixel apart must not refetch each other in turn.
-  const onWidth = useCallback((w: number) => setWidth(Math.max(100, Math.round(w / 100) * 100)), []);
+  // One width for every chart, changed only by 100 px or more: charts a few pixels apart, or a scroll bar
+  // coming and going, must not refetch in turn.
+  const onWidth = useCallback((w: number) => setWidth((old) => (Math.abs(old - w) >= 100 ? w : old)), []);
   const [range, setRange] = useState<StepRange | null>(null);
   const runIds = runs.map((r) => r.id);
   const [result] = useQuery({
@@ -190,16 +199,20 @@ function Charts({ runs, metrics }: { runs: ComparedRun[]; metrics: string[] }) {
     },
     pause: metrics.length === 0,
   });
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runIds and metrics follow result's variables
+  // While another range or width is fetched the charts keep the last answer (unmounting them would move the page).
+  const last = useRef(result.data);
+  if (result.data) last.current = result.data;
+  const shown = result.data ?? last.current;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runIds and metrics follow the answer's variables
   const byMetric = useMemo(() => {
     const out = new Map<string, OverlayData>();
-    const rows = result.data?.compareRuns ?? [];
+    const rows = shown?.compareRuns ?? [];
     for (const name of metrics) {
       const perRun = runIds.map((id) => rows.find((r) => r.runId === id && r.name === name)?.series?.points ?? []);
       out.set(name, overlayOf(perRun));
     }
     return out;
-  }, [result.data]);
+  }, [shown]);
   const labels = runs.map((r) => r.name);
   const colors = runs.map((_, i) => RUN_COLORS[i % RUN_COLORS.length] as string);
   const zoom = (from: number, to: number) => {
