@@ -522,6 +522,13 @@ describe('the MLflow tracking API', () => {
       { path: 'MLmodel', is_dir: false, file_size: 24 },
       { path: 'model.bin', is_dir: false, file_size: 300_000 },
     ]);
+    expect((await api('GET', 'artifacts/list', { run_id: run.info.run_id, path: 'model' })).body).toEqual({
+      root_uri: run.info.artifact_uri,
+      files: [
+        { path: 'model/MLmodel', is_dir: false, file_size: 24 },
+        { path: 'model/model.bin', is_dir: false, file_size: 300_000 },
+      ],
+    });
     const got = await fetch(`${base}/model/model.bin`, { headers: auth });
     expect(got.status).toBe(200);
     expect(Buffer.from(await got.arrayBuffer()).equals(bytes)).toBe(true);

@@ -11,8 +11,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import express, { type Request, type Response, type Router } from 'express';
 import { invalid, MlflowError, notFound } from './errors';
-import type { MlflowRoutesOptions } from './index';
-import { answerError, sessionOf } from './index';
+import { optionalString, requiredString, toMlflowRunInfo } from './mapping';
+import { answerError, type MlflowHandlers, type MlflowRoutesOptions, sessionOf } from './requests';
+import { getRun } from './runs';
 import type { MlflowSession } from './session';
 
 const ARTIFACT_PATH = /^([^/]+)\/([^/]+)\/artifacts(?:\/(.*))?$/;
@@ -187,6 +188,22 @@ export function childrenOf(files: { name: string; sizeBytes: number }[], folder:
   for (const d of dirs) out.push({ path: d, is_dir: true });
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
+
+/** GET artifacts/list of the REST API: a folder of a run's artifacts, paths from the run's artifact root. */
+export const artifactHandlers: MlflowHandlers = {
+  'artifacts/list': {
+    method: 'GET',
+    handler: async (params, session) => {
+      const run = await getRun(session, requiredString(params, 'run_id', 'run_uuid'));
+      const folder = (optionalString(params, 'path') ?? '').replace(/^\/+|\/+$/g, '');
+      const files = childrenOf(await outputsOf(session, run.id), folder).map((f) => ({
+        ...f,
+        path: folder ? `${folder}/${f.path}` : f.path,
+      }));
+      return { root_uri: toMlflowRunInfo(run).artifact_uri, files };
+    },
+  },
+};
 
 export function artifactRoutes(options: MlflowRoutesOptions): Router {
   const router = express.Router();

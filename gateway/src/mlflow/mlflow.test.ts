@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { childrenOf, parseArtifactPath, Slicer } from './artifacts';
 import { mlflowCodeOf } from './errors';
 import { experimentFilterOf } from './experiments';
-import { bearerOf } from './index';
 import { splitExperimentName } from './mapping';
+import { bearerOf } from './requests';
 import { runFilterOf, runOrderOf } from './runs';
 
 describe('MLflow mapping', () => {
