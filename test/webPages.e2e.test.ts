@@ -278,4 +278,42 @@ describe('the web app pages beyond runs, in a real browser', () => {
     expect(external.filter((url) => !storeOrigin || !url.startsWith(storeOrigin))).toEqual([]);
     expect(cspViolations).toEqual([]);
   });
+
+  it("shows an owner only their project's audit log, and a viewer none", async () => {
+    const { projectId } = await platform.newRun({ project: 'owned-by-ana', experiment: 'e', run: 'r' });
+    const { projectId: otherId } = await platform.newRun({ project: 'not-anas', experiment: 'e', run: 'r' });
+    const keyOf = async (email: string, role: string, project: string): Promise<string> => {
+      const { createUser } = await data<{ createUser: { id: string } }>(
+        'mutation($e: String!) { createUser(input: { email: $e, name: $e }) { id } }',
+        { e: email },
+      );
+      await data(
+        'mutation($p: ID!, $u: ID!, $r: ProjectRole!) { addProjectMember(projectId: $p, userId: $u, role: $r) { role } }',
+        {
+          p: project,
+          u: createUser.id,
+          r: role,
+        },
+      );
+      const { createApiKey } = await data<{ createApiKey: { secret: string } }>(
+        'mutation($u: ID!) { createApiKey(input: { name: "web", userId: $u }) { secret } }',
+        { u: createUser.id },
+      );
+      return createApiKey.secret;
+    };
+
+    const owner = await openSignedIn(browser, platform.gatewayUrl, await keyOf('ana@lab.test', 'OWNER', projectId), '/audit');
+    const projectBox = owner.page.getByRole('combobox', { name: 'Project' });
+    await projectBox.waitFor();
+    expect(await projectBox.locator('option').allTextContents()).toEqual(['owned-by-ana']);
+    await expect.poll(() => owner.page.getByRole('table').getByRole('row').count(), { timeout: 15_000 }).toBeGreaterThan(2);
+    const entities = await owner.page.getByRole('table').getByRole('row').allTextContents();
+    expect(entities.join('\n')).not.toContain(otherId);
+    await owner.page.close();
+
+    const viewer = await openSignedIn(browser, platform.gatewayUrl, await keyOf('bo@lab.test', 'VIEWER', otherId), '/audit');
+    await viewer.page.getByText('The audit log is for project owners; you own no project.').waitFor();
+    expect(await viewer.page.getByRole('table').count()).toBe(0);
+    await viewer.page.close();
+  });
 });
