@@ -186,6 +186,13 @@ describe('the web app in a real browser', () => {
     await page.getByRole('button', { name: 'Reset zoom' }).first().click();
     await expect.poll(() => chart.getAttribute('data-last-step'), { timeout: 15_000 }).toBe('135');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'web-run.png'), fullPage: true });
+    // Dark, following the system: the page and the chart (redrawn in the dark scheme's colours) switch.
+    const background = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+    const light = await background();
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect.poll(background).not.toBe(light);
+    await expect.poll(() => chart.getAttribute('data-last-step')).toBe('135');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'web-run-dark.png') });
     expect(external).toEqual([]);
     expect(cspViolations).toEqual([]);
   });

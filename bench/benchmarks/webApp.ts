@@ -39,6 +39,21 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
+/** Where a page's time went: each resource (script, stylesheet, GraphQL request) as start–end ms since navigation. */
+async function pageTimeline(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming | undefined;
+    const parts = [`html ${Math.round(nav?.responseEnd ?? 0)}`];
+    for (const r of performance.getEntriesByType('resource') as PerformanceResourceTiming[]) {
+      const name = r.name.includes('/graphql') ? 'graphql' : (r.name.split('/').pop()?.split('-')[0] ?? r.name);
+      parts.push(`${name} ${Math.round(r.startTime)}–${Math.round(r.responseEnd)}`);
+    }
+    const mark = performance.getEntriesByType('mark').find((m) => m.name.startsWith('lab:chart-drawn:'));
+    parts.push(`chart ${Math.round(mark?.startTime ?? 0)}`);
+    return parts.join(', ');
+  });
+}
+
 async function timed(f: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await f();
@@ -160,6 +175,7 @@ FROM numbers({points:UInt64})`,
     try {
       // 1. First chart after navigation, beside the raw fetch of the series the chart asks for.
       let maxPoints = 0;
+      let timeline = '';
       const firstChart: number[] = [];
       for (let i = 0; i <= reps; i++) {
         const page = await newPage();
@@ -175,6 +191,7 @@ FROM numbers({points:UInt64})`,
           { timeout: 60_000 },
         );
         if (i > 0) firstChart.push((await handle.jsonValue()) as number);
+        if (i === reps) timeline = await pageTimeline(page);
         await page.close();
       }
       const rawSeries: number[] = [];
@@ -289,6 +306,7 @@ FROM numbers({points:UInt64})`,
       }
 
       const n = points >= 1_000_000 ? `${points / 1_000_000}M` : `${points / 1000}k`;
+      process.stdout.write(`  (first chart, last repetition, ms since navigation: ${timeline})\n`);
       process.stdout.write(
         `  (${n} points loaded in ${loadSeconds.toFixed(1)} s, ${runCount} runs made in ${tableSeconds.toFixed(1)} s; chart asked ${maxPoints} points; medians of ${reps}: first chart ${median(firstChart).toFixed(0)} ms (goal < 1500), live point ${median(livePoint).toFixed(0)} ms (goal < 1000), filter ${median(filterMs).toFixed(0)} ms, sort ${median(sortMs).toFixed(0)} ms (goal < 1000), JS ${(jsGzip / 1024).toFixed(0)} KB gzipped (goal < 500))\n`,
       );

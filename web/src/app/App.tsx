@@ -3,8 +3,10 @@
  * sign out) and the routed page.
  */
 
+import { Suspense } from 'react';
 import { useQuery } from 'urql';
 import { Link, Route, Switch } from 'wouter';
+import { Loading } from '../components/status';
 import { SignInPage } from '../features/auth/SignInPage';
 import { ROUTES } from './routes';
 import { MeQuery, SessionProvider, useSession } from './session';
@@ -50,17 +52,19 @@ function Shell() {
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Switch>
-          {ROUTES.map((route) => (
-            <Route key={route.path} path={route.path} component={route.component} />
-          ))}
-          <Route>
-            <h1>Not found</h1>
-            <p>
-              No page here. <Link href="/">Projects</Link>
-            </p>
-          </Route>
-        </Switch>
+        <Suspense fallback={<Loading />}>
+          <Switch>
+            {ROUTES.map((route) => (
+              <Route key={route.path} path={route.path} component={route.component} />
+            ))}
+            <Route>
+              <h1>Not found</h1>
+              <p>
+                No page here. <Link href="/">Projects</Link>
+              </p>
+            </Route>
+          </Switch>
+        </Suspense>
       </main>
     </>
   );

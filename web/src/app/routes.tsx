@@ -4,19 +4,28 @@
  * gateway serves index.html for any of them (never for /graphql, /v1/, /api/,
  * /health, ...), so a reload or a shared link opens the same page.
  */
-import type { ComponentType } from 'react';
-import { AuditLogPage } from '../features/audit/AuditLogPage';
-import { ComparePage } from '../features/compare/ComparePage';
-import { DatasetPage } from '../features/datasets/DatasetPage';
-import { DatasetsPage } from '../features/datasets/DatasetsPage';
-import { ModelPage } from '../features/models/ModelPage';
-import { ModelsPage } from '../features/models/ModelsPage';
-import { ProjectPage } from '../features/projects/ProjectPage';
-import { ProjectsPage } from '../features/projects/ProjectsPage';
-import { PromptPage } from '../features/prompts/PromptPage';
-import { PromptsPage } from '../features/prompts/PromptsPage';
-import { RunPage } from '../features/run/RunPage';
-import { ExperimentRunsPage } from '../features/runs/ExperimentRunsPage';
+import { type ComponentType, lazy } from 'react';
+
+/**
+ * A page loaded on first visit (its own chunk): the first page drawn runs only its own code, and uPlot,
+ * the Markdown renderer and the catalog pages load when a page needs them.
+ */
+function page<M>(load: () => Promise<M>, name: keyof M): ComponentType {
+  return lazy(async () => ({ default: (await load())[name] as ComponentType }));
+}
+
+const ProjectsPage = page(() => import('../features/projects/ProjectsPage'), 'ProjectsPage');
+const ProjectPage = page(() => import('../features/projects/ProjectPage'), 'ProjectPage');
+const ExperimentRunsPage = page(() => import('../features/runs/ExperimentRunsPage'), 'ExperimentRunsPage');
+const RunPage = page(() => import('../features/run/RunPage'), 'RunPage');
+const ComparePage = page(() => import('../features/compare/ComparePage'), 'ComparePage');
+const ModelsPage = page(() => import('../features/models/ModelsPage'), 'ModelsPage');
+const ModelPage = page(() => import('../features/models/ModelPage'), 'ModelPage');
+const DatasetsPage = page(() => import('../features/datasets/DatasetsPage'), 'DatasetsPage');
+const DatasetPage = page(() => import('../features/datasets/DatasetPage'), 'DatasetPage');
+const PromptsPage = page(() => import('../features/prompts/PromptsPage'), 'PromptsPage');
+const PromptPage = page(() => import('../features/prompts/PromptPage'), 'PromptPage');
+const AuditLogPage = page(() => import('../features/audit/AuditLogPage'), 'AuditLogPage');
 
 export interface AppRoute {
   path: string;
