@@ -8,8 +8,7 @@
  * net: reads use FINAL.
  */
 import type { AuditEvent } from '@lab/shared';
-import type { ClickHouseClient } from './clickhouseClient';
-import { qualified } from './ddl';
+import { clickhouseTime, TableStore } from './tableStore';
 import type { AuditCursor, AuditFilter, AuditRow } from './types';
 
 const COLUMNS = [
@@ -26,20 +25,8 @@ const COLUMNS = [
   'payload',
 ] as const;
 
-/** DateTime64(3, 'UTC') text: "YYYY-MM-DD hh:mm:ss.sss". */
-function clickhouseTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-}
-
-export class AuditStore {
-  constructor(
-    private readonly client: ClickHouseClient,
-    private readonly database: string,
-  ) {}
-
-  private get table(): string {
-    return qualified({ database: this.database }, 'audit_log');
-  }
+export class AuditStore extends TableStore {
+  protected readonly tableName = 'audit_log';
 
   /** Ids of these events audit_log holds already (looked up within the batch's time span). */
   async existing(events: readonly AuditEvent[]): Promise<Set<string>> {

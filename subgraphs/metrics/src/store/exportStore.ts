@@ -13,9 +13,8 @@
  */
 import type { Readable } from 'node:stream';
 import type { MetricSummariesResult } from '@lab/shared';
-import type { ClickHouseClient } from './clickhouseClient';
-import { qualified } from './ddl';
 import { SUMMARY_AGGREGATES } from './summaryAggregates';
+import { TableStore } from './tableStore';
 
 /** Points per CSV page (a page is at most this many points plus the rest of its last step). */
 export const CSV_PAGE_POINTS = 250_000;
@@ -29,18 +28,10 @@ export interface SeriesRange {
 const COLUMNS = `step, concat(replaceOne(toString(timestamp), ' ', 'T'), 'Z') AS timestamp, metric_value AS value`;
 const PARQUET_COLUMNS = 'step, timestamp, metric_value AS value';
 
-export class ExportStore {
+export class ExportStore extends TableStore {
+  protected readonly tableName = 'experiment_metrics';
   /** Called before every query (tests count them). */
   onQuery: ((sql: string) => void) | undefined;
-
-  constructor(
-    private readonly client: ClickHouseClient,
-    private readonly database: string,
-  ) {}
-
-  private get table(): string {
-    return qualified({ database: this.database }, 'experiment_metrics');
-  }
 
   private where(range: SeriesRange): string {
     const parts = ['run_id = {runId:UUID}', 'metric_name = {name:String}'];

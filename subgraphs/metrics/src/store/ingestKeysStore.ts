@@ -9,22 +9,14 @@
  * the insert and its record (a crash, two attempts at once) the insert's
  * deduplication token, made of the same digest, still stores the points once.
  */
-import type { ClickHouseClient } from './clickhouseClient';
-import { qualified } from './ddl';
+import { TableStore } from './tableStore';
 import type { IngestKeyRecord, IngestSource } from './types';
 
 /** How long a key is remembered. */
 export const INGEST_KEY_HOURS = 24;
 
-export class IngestKeysStore {
-  constructor(
-    private readonly client: ClickHouseClient,
-    private readonly database: string,
-  ) {}
-
-  private get table(): string {
-    return qualified({ database: this.database }, 'ingest_keys');
-  }
+export class IngestKeysStore extends TableStore {
+  protected readonly tableName = 'ingest_keys';
 
   /** The chunks stored under a key in the last INGEST_KEY_HOURS, by chunk index (the first record of each). */
   async recorded(callerId: string, source: IngestSource, key: string): Promise<Map<number, IngestKeyRecord>> {

@@ -20,26 +20,18 @@
  * Numbers: UInt64/Int64 come back from JSON formats as strings; steps and
  * counts are converted with Number (exact up to 2^53, the ingest limit for steps).
  */
-import type { ClickHouseClient } from './clickhouseClient';
-import { qualified } from './ddl';
+
 import { type GridScope, type SeriesAnswerRow, seriesQuery, seriesRows } from './seriesQuery';
 import { SUMMARY_AGGREGATES } from './summaryAggregates';
+import { TableStore } from './tableStore';
 import type { ExperimentSummaryRow, MetricSummaryRow, QueryEvent, SeriesParams, SeriesRow, SeriesWindow } from './types';
 
 const num = (v: string | number) => Number(v);
 
-export class QueryStore {
+export class QueryStore extends TableStore {
+  protected readonly tableName = 'experiment_metrics';
   /** Called before every query (tests count them; could feed metrics). */
   onQuery: ((event: QueryEvent) => void) | undefined;
-
-  constructor(
-    private readonly client: ClickHouseClient,
-    private readonly database: string,
-  ) {}
-
-  private get table(): string {
-    return qualified({ database: this.database }, 'experiment_metrics');
-  }
 
   private async rows<T>(kind: QueryEvent['kind'], query: string, params: Record<string, unknown>): Promise<T[]> {
     this.onQuery?.({ kind, query, params });

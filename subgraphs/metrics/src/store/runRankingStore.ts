@@ -7,10 +7,9 @@
  * second only for a page that reaches the runs without the metric.
  */
 import type { RankRunsRequest, RankRunsResult } from '@lab/shared/internal';
-import type { ClickHouseClient } from './clickhouseClient';
-import { qualified } from './ddl';
 import { isMetricOrderOnly, summaryPageQuery, tailQuery } from './metricOrderQuery';
 import { bitsToFloat64, rankQuery } from './rankQuery';
+import { TableStore } from './tableStore';
 
 /** What the onQuery hook is told: the SQL and its parameters. */
 export interface RankQueryEvent {
@@ -19,18 +18,10 @@ export interface RankQueryEvent {
   params: Record<string, unknown>;
 }
 
-export class RunRankingStore {
+export class RunRankingStore extends TableStore {
+  protected readonly tableName = 'experiment_metrics';
   /** Called before every query (tests count them). */
   onQuery: ((event: RankQueryEvent) => void) | undefined;
-
-  constructor(
-    private readonly client: ClickHouseClient,
-    private readonly database: string,
-  ) {}
-
-  private get table(): string {
-    return qualified({ database: this.database }, 'experiment_metrics');
-  }
 
   private async rows<T>(query: string, params: Record<string, unknown>): Promise<T[]> {
     this.onQuery?.({ kind: 'rank', query, params });

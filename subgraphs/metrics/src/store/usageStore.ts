@@ -7,8 +7,7 @@
  * chdb applies settings session-wide, and another insert's token must not linger.
  */
 import type { ApiUsageRecord } from '@lab/shared';
-import type { ClickHouseClient } from './clickhouseClient';
-import { qualified } from './ddl';
+import { clickhouseTime, TableStore } from './tableStore';
 
 const COLUMNS = [
   'timestamp',
@@ -33,20 +32,8 @@ export interface ApiUsageRow {
   error_code: string;
 }
 
-/** DateTime64(3, 'UTC') text: "YYYY-MM-DD hh:mm:ss.sss". */
-function clickhouseTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-}
-
-export class UsageStore {
-  constructor(
-    private readonly client: ClickHouseClient,
-    private readonly database: string,
-  ) {}
-
-  private get table(): string {
-    return qualified({ database: this.database }, 'api_usage');
-  }
+export class UsageStore extends TableStore {
+  protected readonly tableName = 'api_usage';
 
   /** Inserts one batch as one block. */
   async insert(records: readonly ApiUsageRecord[], batchId: string): Promise<void> {
