@@ -100,6 +100,11 @@ describe('the web app pages beyond runs, in a real browser', () => {
     await page.waitForTimeout(1000);
     expect(seriesRequests).toBe(asked);
 
+    const summaries = page.getByRole('table', { name: 'Metric summaries' });
+    expect(await summaries.getByRole('row', { name: /^loss/ }).getByRole('cell').allTextContents()).toEqual([
+      '0.182648',
+      '0.109589',
+    ]);
     const diff = page.getByRole('table', { name: 'Params and config' });
     await expect
       .poll(() => diff.getByRole('rowheader').allTextContents())

@@ -19,6 +19,7 @@ import '../pages.css';
 import { DiffTable } from './DiffTable';
 import { MetricPicker } from './MetricPicker';
 import { comparePoints, MAX_COMPARED_RUNS, MAX_METRICS_PER_CALL, overlayOf, RUN_COLORS, runIdsOf } from './overlay';
+import { SummaryTable } from './SummaryTable';
 
 export const ComparedRunQueryDoc = graphql(`
   query ComparedRun($id: ID!) {
@@ -29,6 +30,12 @@ export const ComparedRunQueryDoc = graphql(`
       params
       config
       metricNames
+      metrics {
+        name
+        last
+        min
+        max
+      }
       experiment {
         id
         name
@@ -149,6 +156,8 @@ export function ComparePage() {
           <Legend runs={runs} onRemove={runs.length > 1 ? removeRun : undefined} />
           <MetricPicker all={allMetrics} chosen={metrics} onChange={setMetrics} />
           <Charts runs={runs} metrics={metrics} />
+          <h2 id="summary-title">Metric summaries</h2>
+          <SummaryTable runs={runs} first={metrics} labelledBy="summary-title" />
           <h2 id="diff-title">Params and config</h2>
           <DiffTable runs={runs} labelledBy="diff-title" />
         </>

@@ -5,6 +5,7 @@ import { DiffTable } from './DiffTable';
 import { MetricPicker } from './MetricPicker';
 import { comparePoints, overlayOf, runIdsOf } from './overlay';
 import { diffRows } from './paramDiff';
+import { SummaryTable } from './SummaryTable';
 
 afterEach(cleanup);
 
@@ -120,5 +121,34 @@ describe('MetricPicker', () => {
     expect(boxes.filter((b) => b.disabled).map((b) => b.parentElement?.textContent)).toEqual(names.slice(10));
     fireEvent.click(boxes[0] as HTMLInputElement);
     expect(chosen).toEqual(names.slice(1, 10));
+  });
+});
+
+describe('SummaryTable', () => {
+  it("lists the chosen metrics first, each run's last value, a dash where a run lacks the metric", () => {
+    render(
+      <SummaryTable
+        labelledBy="x"
+        first={['loss']}
+        runs={[
+          {
+            id: 'a',
+            name: 'run-a',
+            metrics: [
+              { name: 'acc', last: 0.5, min: 0.1, max: 0.5 },
+              { name: 'loss', last: 0.25, min: 0.2, max: 2 },
+            ],
+          },
+          { id: 'b', name: 'run-b', metrics: [{ name: 'loss', last: 0.125, min: 0.1, max: 1 }] },
+        ]}
+      />,
+    );
+    const rows = screen.getAllByRole('row').slice(1);
+    expect(rows.map((r) => r.textContent)).toEqual(['loss0.250.125', 'acc0.5—']);
+    expect(
+      within(rows[0] as HTMLElement)
+        .getAllByRole('cell')[0]
+        ?.getAttribute('title'),
+    ).toBe('min 0.2, max 2');
   });
 });
