@@ -19,13 +19,20 @@ export interface AdmissionOptions {
   rateLimit?: Pick<RateLimiter, 'acquire' | 'message'>;
 }
 
-export interface RouteNeeds {
-  scope: 'read' | 'write';
+export type RouteNeeds = {
   /** The rate limit's bucket the route draws from. */
   bucket: Parameters<RateLimiter['acquire']>[1];
-  /** The FORBIDDEN message when the caller's scopes lack `scope`. */
-  forbidden: string;
-}
+  /** The credential as the route reads it; by default the request's Authorization header. */
+  authorization?: string;
+} & (
+  | {
+      scope: 'read' | 'write';
+      /** The FORBIDDEN message when the caller's scopes lack `scope`. */
+      forbidden: string;
+    }
+  /** A route whose operations check their own scopes (the MLflow API runs GraphQL operations). */
+  | { scope?: undefined }
+);
 
 export async function admitRequest(
   options: AdmissionOptions,
@@ -34,12 +41,16 @@ export async function admitRequest(
 ): Promise<{ caller: Caller } | { failure: AuthFailure }> {
   let caller: Caller;
   try {
-    caller = await options.authFailures.authenticate(options.authenticator, req.headers.authorization, req.socket.remoteAddress);
+    caller = await options.authFailures.authenticate(
+      options.authenticator,
+      needs.authorization ?? req.headers.authorization,
+      req.socket.remoteAddress,
+    );
   } catch (err) {
     return { failure: authFailureOf(err) };
   }
   const scopes = effectiveScopes(caller);
-  if (scopes && !scopes.has(needs.scope)) {
+  if (needs.scope && scopes && !scopes.has(needs.scope)) {
     return { failure: { kind: 'FORBIDDEN', message: needs.forbidden } };
   }
   const decision = await options.rateLimit?.acquire(caller.id, needs.bucket);

@@ -9,15 +9,16 @@
 import type { ApolloServer } from '@apollo/server';
 import type { Caller, Logger } from '@lab/shared';
 import type { Request, Response } from 'express';
+import { admitRequest } from '../auth/admitRequest';
 import type { Authenticator } from '../auth/authenticate';
 import type { AuthFailureLimit } from '../auth/authFailureLimit';
-import { authFailureOf } from '../auth/authFailures';
+import type { AuthFailureKind } from '../auth/authFailures';
 import type { GatewayContext } from '../context';
 import { idempotencyKeyOf } from '../http/idempotencyKey';
 import { scopeOf } from '../observability/requestId';
 import type { RequestObserver } from '../observability/requestObserver';
 import type { RateLimiter } from '../protection/rateLimiter';
-import { MlflowError } from './errors';
+import { MlflowError, type MlflowErrorCode } from './errors';
 import type { Params } from './mapping';
 import { type MlflowSession, openSession } from './session';
 
@@ -56,38 +57,24 @@ export function bearerOf(authorization: string | undefined): string | undefined 
   return colon < 0 ? authorization : `Bearer ${decoded.slice(colon + 1)}`;
 }
 
-/** Authenticates the caller and takes a rate-limit token; a failure is thrown as MLflow's error. */
+/** MLflow's error code for each way admission can fail. */
+const ADMISSION_ERRORS: Readonly<Record<AuthFailureKind, MlflowErrorCode>> = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  EXPIRED_OR_REVOKED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'PERMISSION_DENIED',
+  RATE_LIMITED: 'REQUEST_LIMIT_EXCEEDED',
+  SERVICE_UNAVAILABLE: 'TEMPORARILY_UNAVAILABLE',
+};
+
+/** Authenticates the caller and takes a token of its GraphQL rate limit; a failure is thrown as MLflow's error. */
 async function callerOf(options: MlflowRoutesOptions, req: Request): Promise<Caller> {
-  let caller: Caller;
-  try {
-    caller = await options.authFailures.authenticate(
-      options.authenticator,
-      bearerOf(req.headers.authorization),
-      req.socket.remoteAddress,
-    );
-  } catch (err) {
-    const failure = authFailureOf(err);
-    const code = failure.kind === 'EXPIRED_OR_REVOKED' ? 'UNAUTHENTICATED' : failure.kind;
-    throw new MlflowError(
-      code === 'FORBIDDEN'
-        ? 'PERMISSION_DENIED'
-        : code === 'RATE_LIMITED'
-          ? 'REQUEST_LIMIT_EXCEEDED'
-          : code === 'SERVICE_UNAVAILABLE'
-            ? 'TEMPORARILY_UNAVAILABLE'
-            : 'UNAUTHENTICATED',
-      failure.message,
-      failure.retryAfter,
-    );
-  }
-  const decision = await options.rateLimit.acquire(caller.id, 'graphql');
-  if (!decision.allowed)
-    throw new MlflowError(
-      'REQUEST_LIMIT_EXCEEDED',
-      options.rateLimit.message(decision.retryAfterSeconds),
-      decision.retryAfterSeconds,
-    );
-  return caller;
+  const admitted = await admitRequest(options, req, {
+    bucket: 'graphql',
+    authorization: bearerOf(req.headers.authorization),
+  });
+  if ('caller' in admitted) return admitted.caller;
+  const { kind, message, retryAfter } = admitted.failure;
+  throw new MlflowError(ADMISSION_ERRORS[kind], message, retryAfter);
 }
 
 /** The session of an authenticated MLflow request. */
