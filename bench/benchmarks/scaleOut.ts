@@ -23,7 +23,7 @@ import path from 'node:path';
 import { createLogger } from '@lab/shared';
 import { ENTRIES, REPO_ROOT, ServiceProcess } from '@lab/stack';
 import { redisRequirement, startTestRedis } from '@lab/stack/testing';
-import { type Benchmark, figure, gql, load } from '../harness';
+import { type Benchmark, benchExperiment, figure, load } from '../harness';
 import { phase } from './subscriptionFanout';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
@@ -77,17 +77,7 @@ export const scaleOut: Benchmark = {
 
       const key = platform.adminApiKey;
       const single = platform.graphqlUrl;
-      const project = await gql(single, key, 'mutation { createProject(input: { name: "bench-scale-out" }) { id } }');
-      const experiment = await gql(
-        single,
-        key,
-        'mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "replicas" }) { id } }',
-        { p: project.createProject?.id },
-      );
-      const run = await gql(single, key, 'mutation($e: ID!) { startRun(input: { experimentId: $e, name: "live" }) { id } }', {
-        e: experiment.createExperiment?.id,
-      });
-      const runId = run.startRun?.id as string;
+      const runId = await (await benchExperiment(platform, 'scale-out')).startRun('live');
       const seconds = Math.max(durationSeconds, 5);
       const one = await phase([single], single, key, runId, SUBSCRIBERS, seconds, 0, RATE);
       const two = await phase([urls.a, urls.b], urls.b, key, runId, SUBSCRIBERS, seconds, 1_000_000, RATE);

@@ -12,7 +12,7 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { type Benchmark, figure, gql } from '../harness';
+import { type Benchmark, benchExperiment, figure, gql } from '../harness';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const RATE = Number(process.env.BENCH_FANOUT_RATE ?? 20);
@@ -130,19 +130,7 @@ export const subscriptionFanout: Benchmark = {
   async run({ platform, durationSeconds }) {
     const key = platform.adminApiKey;
     const url = platform.graphqlUrl;
-    const project = await gql(url, key, 'mutation { createProject(input: { name: "bench-fanout" }) { id } }');
-    const experiment = await gql(
-      url,
-      key,
-      'mutation($p: ID!) { createExperiment(input: { projectId: $p, name: "fanout" }) { id } }',
-      {
-        p: project.createProject?.id,
-      },
-    );
-    const run = await gql(url, key, 'mutation($e: ID!) { startRun(input: { experimentId: $e, name: "live" }) { id } }', {
-      e: experiment.createExperiment?.id,
-    });
-    const runId = run.startRun?.id as string;
+    const runId = await (await benchExperiment(platform, 'fanout')).startRun('live');
     const seconds = Math.max(durationSeconds, 5);
     const single = await phase([url], url, key, runId, 1, seconds, 0);
     const many = await phase([url], url, key, runId, SUBSCRIBERS, seconds, 1_000_000);
