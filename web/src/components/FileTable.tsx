@@ -3,7 +3,26 @@
  * time and a download link. The link is the presigned GET the API hands out
  * (another origin: the browser navigates to it, the app never fetch()es it).
  */
-import { formatTime } from './status';
+import type { UseQueryState } from 'urql';
+import { graphql } from '../gql';
+import { ErrorBox, formatTime, Loading } from './status';
+
+/** The fields FileTable shows, for any list of files (run outputs, dataset or model version files). */
+export const FileConnectionFields = graphql(`
+  fragment FileConnectionFields on ArtifactConnection {
+    totalCount
+    edges {
+      node {
+        id
+        name
+        sizeBytes
+        contentType
+        lastModified
+        downloadUrl(expiresIn: 3600)
+      }
+    }
+  }
+`);
 
 export interface FileRow {
   id: string;
@@ -25,6 +44,27 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return unit === 0 ? `${bytes} B` : `${Number(value.toPrecision(3))} ${UNITS[unit]}`;
+}
+
+export interface FileConnection {
+  totalCount: number;
+  edges: readonly { node: FileRow }[];
+}
+
+/** The files a query brought (its error, or "Loading…" until they came). */
+export function QueriedFiles<Data>({
+  result,
+  files,
+  caption = 'Files',
+}: {
+  result: UseQueryState<Data>;
+  files(data: Data): FileConnection | null | undefined;
+  caption?: string;
+}) {
+  if (result.error) return <ErrorBox error={result.error} />;
+  const connection = result.data && files(result.data);
+  if (!connection) return <Loading />;
+  return <FileTable caption={caption} files={connection.edges.map((e) => e.node)} total={connection.totalCount} />;
 }
 
 export function FileTable({ files, total, caption }: { files: readonly FileRow[]; total?: number; caption: string }) {

@@ -2,9 +2,10 @@
 import { useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
 import { paths } from '../../app/routes';
-import { Disclosure } from '../../components/Disclosure';
-import { FileTable, formatBytes } from '../../components/FileTable';
-import { ErrorBox, formatNumber, formatTime, Loading } from '../../components/status';
+import { formatBytes, QueriedFiles } from '../../components/FileTable';
+import { PageHead } from '../../components/QueryState';
+import { formatNumber, formatTime } from '../../components/status';
+import { VersionList } from '../../components/VersionList';
 import { graphql } from '../../gql';
 import '../pages.css';
 
@@ -46,17 +47,7 @@ export const DatasetVersionFilesDoc = graphql(`
     datasetVersion(id: $id) {
       id
       files(first: 200) {
-        totalCount
-        edges {
-          node {
-            id
-            name
-            sizeBytes
-            contentType
-            lastModified
-            downloadUrl(expiresIn: 3600)
-          }
-        }
+        ...FileConnectionFields
       }
     }
   }
@@ -75,56 +66,51 @@ export function DatasetPage() {
   const dataset = result.data?.dataset;
   return (
     <section aria-labelledby="dataset-title">
-      <nav aria-label="Breadcrumb" className="crumbs">
-        <Link href={paths.datasets()}>Datasets</Link>
-        {dataset && <Link href={paths.project(dataset.project.id)}>{dataset.project.name}</Link>}
-      </nav>
-      <h1 id="dataset-title">{dataset?.name ?? 'Dataset'}</h1>
-      {dataset?.description && <p className="muted">{dataset.description}</p>}
-      {result.error && <ErrorBox error={result.error} />}
-      {result.fetching && !result.data && <Loading />}
+      <PageHead
+        titleId="dataset-title"
+        title={dataset?.name ?? 'Dataset'}
+        crumbs={[
+          { href: paths.datasets(), label: 'Datasets' },
+          dataset && { href: paths.project(dataset.project.id), label: dataset.project.name },
+        ]}
+        description={dataset?.description}
+        result={result}
+      />
       {dataset && (
-        <>
-          <h2 id="dversions-title">Versions ({dataset.versions.totalCount})</h2>
-          {dataset.versions.edges.length === 0 ? (
-            <p className="muted">No version yet.</p>
-          ) : (
-            <ul className="versions" aria-labelledby="dversions-title">
-              {dataset.versions.edges.map(({ node }) => {
-                const size = asNumber(node.sizeBytes);
-                return (
-                  <li key={node.id}>
-                    <Disclosure
-                      summary={
-                        <>
-                          <strong className="mono">{node.label}</strong> <span className="tag">{node.status}</span>{' '}
-                          <span className="muted">
-                            {node.format}, {size == null ? 'size unknown' : formatBytes(size)},{' '}
-                            {formatNumber(asNumber(node.rowCount))} rows, {formatTime(node.createdAt)}
-                          </span>
-                        </>
-                      }
-                    >
-                      {node.checksum && <p className="mono muted">{node.checksum}</p>}
-                      <p>
-                        Read by:{' '}
-                        {node.readByRuns.length === 0
-                          ? '—'
-                          : node.readByRuns.map((run, i) => (
-                              <span key={run.id}>
-                                {i > 0 && ', '}
-                                <Link href={paths.run(run.id)}>{run.name}</Link>
-                              </span>
-                            ))}
-                      </p>
-                      <VersionFiles versionId={node.id} />
-                    </Disclosure>
-                  </li>
-                );
-              })}
-            </ul>
+        <VersionList
+          titleId="dversions-title"
+          total={dataset.versions.totalCount}
+          versions={dataset.versions.edges.map((e) => e.node)}
+          summary={(v) => {
+            const size = asNumber(v.sizeBytes);
+            return (
+              <>
+                <strong className="mono">{v.label}</strong> <span className="tag">{v.status}</span>{' '}
+                <span className="muted">
+                  {v.format}, {size == null ? 'size unknown' : formatBytes(size)}, {formatNumber(asNumber(v.rowCount))} rows,{' '}
+                  {formatTime(v.createdAt)}
+                </span>
+              </>
+            );
+          }}
+          details={(v) => (
+            <>
+              {v.checksum && <p className="mono muted">{v.checksum}</p>}
+              <p>
+                Read by:{' '}
+                {v.readByRuns.length === 0
+                  ? '—'
+                  : v.readByRuns.map((run, i) => (
+                      <span key={run.id}>
+                        {i > 0 && ', '}
+                        <Link href={paths.run(run.id)}>{run.name}</Link>
+                      </span>
+                    ))}
+              </p>
+              <VersionFiles versionId={v.id} />
+            </>
           )}
-        </>
+        />
       )}
     </section>
   );
@@ -132,8 +118,5 @@ export function DatasetPage() {
 
 function VersionFiles({ versionId }: { versionId: string }) {
   const [result] = useQuery({ query: DatasetVersionFilesDoc, variables: { id: versionId } });
-  if (result.error) return <ErrorBox error={result.error} />;
-  const files = result.data?.datasetVersion?.files;
-  if (!files) return <Loading />;
-  return <FileTable caption="Files" files={files.edges.map((e) => e.node)} total={files.totalCount} />;
+  return <QueriedFiles result={result} files={(data) => data.datasetVersion?.files} />;
 }

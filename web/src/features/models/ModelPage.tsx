@@ -6,9 +6,12 @@ import { type FormEvent, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
 import { paths } from '../../app/routes';
-import { Disclosure } from '../../components/Disclosure';
-import { FileTable } from '../../components/FileTable';
-import { ErrorBox, formatTime, Loading } from '../../components/status';
+import { DataTable } from '../../components/DataTable';
+import { QueriedFiles } from '../../components/FileTable';
+import { PageHead } from '../../components/QueryState';
+import { ErrorBox, formatTime } from '../../components/status';
+import { Tags } from '../../components/Tags';
+import { VersionList } from '../../components/VersionList';
 import { graphql } from '../../gql';
 import '../pages.css';
 
@@ -79,17 +82,7 @@ export const ModelVersionFilesDoc = graphql(`
     modelVersion(id: $id) {
       id
       artifacts(first: 200) {
-        totalCount
-        edges {
-          node {
-            id
-            name
-            sizeBytes
-            contentType
-            lastModified
-            downloadUrl(expiresIn: 3600)
-          }
-        }
+        ...FileConnectionFields
       }
     }
   }
@@ -101,14 +94,16 @@ export function ModelPage() {
   const model = result.data?.model;
   return (
     <section aria-labelledby="model-title">
-      <nav aria-label="Breadcrumb" className="crumbs">
-        <Link href={paths.models()}>Models</Link>
-        {model && <Link href={paths.project(model.project.id)}>{model.project.name}</Link>}
-      </nav>
-      <h1 id="model-title">{model?.name ?? 'Model'}</h1>
-      {model?.description && <p className="muted">{model.description}</p>}
-      {result.error && <ErrorBox error={result.error} />}
-      {result.fetching && !result.data && <Loading />}
+      <PageHead
+        titleId="model-title"
+        title={model?.name ?? 'Model'}
+        crumbs={[
+          { href: paths.models(), label: 'Models' },
+          model && { href: paths.project(model.project.id), label: model.project.name },
+        ]}
+        description={model?.description}
+        result={result}
+      />
       {model && (
         <>
           <Aliases
@@ -117,38 +112,27 @@ export function ModelPage() {
             versions={model.versions.edges.map((e) => e.node.version)}
             onChange={() => refetch({ requestPolicy: 'network-only' })}
           />
-          <h2 id="versions-title">Versions ({model.versions.totalCount})</h2>
-          {model.versions.edges.length === 0 ? (
-            <p className="muted">No version yet.</p>
-          ) : (
-            <ul className="versions" aria-labelledby="versions-title">
-              {model.versions.edges.map(({ node }) => (
-                <li key={node.id}>
-                  <Disclosure
-                    summary={
-                      <>
-                        <strong>Version {node.version}</strong>
-                        {node.aliases.map((a) => (
-                          <span key={a} className="tag">
-                            {a}
-                          </span>
-                        ))}{' '}
-                        <span className="muted">
-                          {formatTime(node.createdAt)} by {node.createdBy.name}
-                        </span>
-                      </>
-                    }
-                  >
-                    {node.description && <p>{node.description}</p>}
-                    <p>
-                      Source run: {node.sourceRun ? <Link href={paths.run(node.sourceRun.id)}>{node.sourceRun.name}</Link> : '—'}
-                    </p>
-                    <VersionFiles versionId={node.id} />
-                  </Disclosure>
-                </li>
-              ))}
-            </ul>
-          )}
+          <VersionList
+            titleId="versions-title"
+            total={model.versions.totalCount}
+            versions={model.versions.edges.map((e) => e.node)}
+            summary={(v) => (
+              <>
+                <strong>Version {v.version}</strong>
+                <Tags names={v.aliases} />{' '}
+                <span className="muted">
+                  {formatTime(v.createdAt)} by {v.createdBy.name}
+                </span>
+              </>
+            )}
+            details={(v) => (
+              <>
+                {v.description && <p>{v.description}</p>}
+                <p>Source run: {v.sourceRun ? <Link href={paths.run(v.sourceRun.id)}>{v.sourceRun.name}</Link> : '—'}</p>
+                <VersionFiles versionId={v.id} />
+              </>
+            )}
+          />
         </>
       )}
     </section>
@@ -186,43 +170,33 @@ function Aliases({
       {aliases.length === 0 ? (
         <p className="muted">No alias set.</p>
       ) : (
-        <table className="plain" aria-labelledby="aliases-title">
-          <thead>
-            <tr>
-              <th scope="col">Alias</th>
-              <th scope="col">Version</th>
-              <th scope="col">Updated</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {aliases.map((a) => (
-              <tr key={a.alias}>
-                <td>
-                  <span className="tag">{a.alias}</span>
-                </td>
-                <td>{a.version.version}</td>
-                <td>{formatTime(a.updatedAt)}</td>
-                <td>
-                  <button
-                    type="button"
-                    aria-label={`Remove alias ${a.alias}`}
-                    disabled={removed.fetching}
-                    onClick={async () => {
-                      const result = await removeAlias({ modelId, alias: a.alias });
-                      aliasInput.current?.focus();
-                      if (!result.error) onChange();
-                    }}
-                  >
-                    Remove
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          labelledBy="aliases-title"
+          rows={aliases.map((a) => ({ ...a, id: a.alias }))}
+          columns={[
+            { header: 'Alias', cell: (a) => <span className="tag">{a.alias}</span> },
+            { header: 'Version', cell: (a) => a.version.version },
+            { header: 'Updated', cell: (a) => formatTime(a.updatedAt) },
+            {
+              header: 'Actions',
+              hiddenHeader: true,
+              cell: (a) => (
+                <button
+                  type="button"
+                  aria-label={`Remove alias ${a.alias}`}
+                  disabled={removed.fetching}
+                  onClick={async () => {
+                    const result = await removeAlias({ modelId, alias: a.alias });
+                    aliasInput.current?.focus();
+                    if (!result.error) onChange();
+                  }}
+                >
+                  Remove
+                </button>
+              ),
+            },
+          ]}
+        />
       )}
       {versions.length > 0 && (
         <form className="inline-form" onSubmit={submit} aria-label="Set an alias">
@@ -260,8 +234,5 @@ function Aliases({
 
 function VersionFiles({ versionId }: { versionId: string }) {
   const [result] = useQuery({ query: ModelVersionFilesDoc, variables: { id: versionId } });
-  if (result.error) return <ErrorBox error={result.error} />;
-  const artifacts = result.data?.modelVersion?.artifacts;
-  if (!artifacts) return <Loading />;
-  return <FileTable caption="Files" files={artifacts.edges.map((e) => e.node)} total={artifacts.totalCount} />;
+  return <QueriedFiles result={result} files={(data) => data.modelVersion?.artifacts} />;
 }

@@ -20,17 +20,7 @@ export const RunOutputsDoc = graphql(`
     run(id: $id) {
       id
       outputs(first: 200) {
-        totalCount
-        edges {
-          node {
-            id
-            name
-            sizeBytes
-            contentType
-            lastModified
-            downloadUrl(expiresIn: 3600)
-          }
-        }
+        ...FileConnectionFields
       }
     }
   }
