@@ -2,7 +2,9 @@
 import { useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
 import { paths } from '../../app/routes';
-import { ErrorBox, Loading } from '../../components/status';
+import { DataTable } from '../../components/DataTable';
+import { PageHead } from '../../components/QueryState';
+import { formatTime } from '../../components/status';
 import { graphql } from '../../gql';
 
 export const ProjectQuery = graphql(`
@@ -34,37 +36,24 @@ export function ProjectPage() {
   const project = result.data?.project;
   return (
     <section aria-labelledby="project-title">
-      <nav aria-label="Breadcrumb" className="crumbs">
-        <Link href={paths.projects()}>Projects</Link>
-      </nav>
-      <h1 id="project-title">{project?.name ?? 'Project'}</h1>
-      {project?.description && <p className="muted">{project.description}</p>}
-      {result.error && <ErrorBox error={result.error} />}
-      {result.fetching && !result.data && <Loading />}
+      <PageHead
+        titleId="project-title"
+        title={project?.name ?? 'Project'}
+        crumbs={[{ href: paths.projects(), label: 'Projects' }]}
+        description={project?.description}
+        result={result}
+      />
       {result.data && (
-        <table className="plain">
-          <caption>Experiments ({result.data.experiments.totalCount})</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Runs</th>
-              <th scope="col">Updated</th>
-            </tr>
-          </thead>
-          <tbody>
-            {result.data.experiments.edges.map(({ node }) => (
-              <tr key={node.id}>
-                <td>
-                  <Link href={paths.experiment(node.id)}>{node.name}</Link>
-                </td>
-                <td>{node.status}</td>
-                <td>{node.runCount}</td>
-                <td>{new Date(node.updatedAt).toLocaleString()}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          caption={`Experiments (${result.data.experiments.totalCount})`}
+          rows={result.data.experiments.edges.map((e) => e.node)}
+          columns={[
+            { header: 'Name', cell: (x) => <Link href={paths.experiment(x.id)}>{x.name}</Link> },
+            { header: 'Status', cell: (x) => x.status },
+            { header: 'Runs', cell: (x) => x.runCount },
+            { header: 'Updated', cell: (x) => formatTime(x.updatedAt) },
+          ]}
+        />
       )}
     </section>
   );

@@ -2,7 +2,7 @@
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
 import { paths } from '../../app/routes';
-import { ErrorBox, Loading } from '../../components/status';
+import { QueryState } from '../../components/QueryState';
 import { graphql } from '../../gql';
 
 export const ProjectsQuery = graphql(`
@@ -26,8 +26,7 @@ export function ProjectsPage() {
   return (
     <section aria-labelledby="projects-title">
       <h1 id="projects-title">Projects</h1>
-      {result.error && <ErrorBox error={result.error} />}
-      {result.fetching && !result.data && <Loading />}
+      <QueryState result={result} />
       {result.data && result.data.projects.totalCount === 0 && <p className="muted">No project yet.</p>}
       <ul className="cards">
         {result.data?.projects.edges.map(({ node }) => (

@@ -5,10 +5,12 @@
  */
 import { type FormEvent, useState } from 'react';
 import { type CombinedError, useQuery } from 'urql';
-import { Link, useParams } from 'wouter';
+import { useParams } from 'wouter';
 import { paths } from '../../app/routes';
 import { useLabClient } from '../../app/session';
-import { ErrorBox, formatTime, Loading } from '../../components/status';
+import { PageHead } from '../../components/QueryState';
+import { ErrorBox, formatTime } from '../../components/status';
+import { Tags } from '../../components/Tags';
 import { graphql } from '../../gql';
 import type { PromptTemplateQuery, RenderPromptQuery } from '../../gql/graphql';
 import '../pages.css';
@@ -65,14 +67,16 @@ export function PromptPage() {
   const version = versions.find((v) => v.version === chosen) ?? versions[0];
   return (
     <section aria-labelledby="prompt-title">
-      <nav aria-label="Breadcrumb" className="crumbs">
-        <Link href={paths.prompts()}>Prompt templates</Link>
-        {template && <Link href={paths.project(template.project.id)}>{template.project.name}</Link>}
-      </nav>
-      <h1 id="prompt-title">{template?.name ?? 'Prompt template'}</h1>
-      {template?.description && <p className="muted">{template.description}</p>}
-      {result.error && <ErrorBox error={result.error} />}
-      {result.fetching && !result.data && <Loading />}
+      <PageHead
+        titleId="prompt-title"
+        title={template?.name ?? 'Prompt template'}
+        crumbs={[
+          { href: paths.prompts(), label: 'Prompt templates' },
+          template && { href: paths.project(template.project.id), label: template.project.name },
+        ]}
+        description={template?.description}
+        result={result}
+      />
       {template && versions.length === 0 && <p className="muted">No version yet.</p>}
       {template && version && (
         <div className="prompt-layout">
@@ -89,11 +93,7 @@ export function PromptPage() {
                   >
                     Version {v.version}
                   </button>
-                  {v.aliases.map((a) => (
-                    <span key={a} className="tag">
-                      {a}
-                    </span>
-                  ))}
+                  <Tags names={v.aliases} />
                 </li>
               ))}
             </ul>

@@ -12,6 +12,7 @@ import { paths } from '../../app/routes';
 import { FileTable } from '../../components/FileTable';
 import { Markdown } from '../../components/markdown';
 import { ErrorBox, Loading } from '../../components/status';
+import { Tags } from '../../components/Tags';
 import { graphql } from '../../gql';
 import '../pages.css';
 
@@ -233,11 +234,7 @@ export function RunLineage({ inputs, produced }: { inputs: readonly LineageInput
           {produced.map((v) => (
             <li key={v.id}>
               <Link href={paths.model(v.model.id)}>{v.model.name}</Link> version {v.version}
-              {v.aliases.map((a) => (
-                <span key={a} className="tag">
-                  {a}
-                </span>
-              ))}
+              <Tags names={v.aliases} />
             </li>
           ))}
         </ul>
