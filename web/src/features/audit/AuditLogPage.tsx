@@ -4,7 +4,10 @@
  */
 import { type FormEvent, useState } from 'react';
 import { useQuery } from 'urql';
-import { ErrorBox, formatTime, Loading } from '../../components/status';
+import { DataTable } from '../../components/DataTable';
+import { Pager, useCursorPages } from '../../components/Pager';
+import { QueryState } from '../../components/QueryState';
+import { ErrorBox, formatTime } from '../../components/status';
 import { graphql } from '../../gql';
 import '../pages.css';
 
@@ -96,14 +99,13 @@ export function AuditLogPage() {
   const chosenProject = projectId ?? (isAdmin ? ALL : (owned[0]?.id ?? null));
   const [actionDraft, setActionDraft] = useState('');
   const [action, setAction] = useState('');
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const after = cursors[cursors.length - 1] ?? null;
+  const pages = useCursorPages(PAGE);
   const [log] = useQuery({
     query: AuditLogDoc,
     variables: {
       filter: { projectId: chosenProject || null, action: action || null },
       first: PAGE,
-      after,
+      after: pages.after,
     },
     pause: chosenProject === null,
     requestPolicy: 'cache-and-network',
@@ -111,9 +113,8 @@ export function AuditLogPage() {
   const applyAction = (event: FormEvent) => {
     event.preventDefault();
     setAction(actionDraft.trim());
-    setCursors([null]);
+    pages.reset();
   };
-  const page = cursors.length;
   const projectNames = new Map(projects.data?.projects.edges.map((e) => [e.node.id, e.node.name]) ?? []);
   const allProjects = chosenProject === ALL;
   const connection = log.data?.auditLog;
@@ -133,7 +134,7 @@ export function AuditLogPage() {
               value={chosenProject}
               onChange={(e) => {
                 setProjectId(e.target.value);
-                setCursors([null]);
+                pages.reset();
               }}
             >
               {isAdmin && <option value={ALL}>All projects</option>}
@@ -162,57 +163,40 @@ export function AuditLogPage() {
           <button type="submit">Filter</button>
         </form>
       )}
-      {log.error && <ErrorBox error={log.error} />}
-      {log.fetching && !log.data && <Loading />}
+      <QueryState result={log} />
       {connection && (
         <>
-          <table className="plain audit">
-            <caption>
-              Events{' '}
-              {connection.totalCount === 0
-                ? '(none)'
-                : `${(page - 1) * PAGE + 1}–${(page - 1) * PAGE + connection.edges.length} of ${connection.totalCount}`}
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                {allProjects && <th scope="col">Project</th>}
-                <th scope="col">Actor</th>
-                <th scope="col">Action</th>
-                <th scope="col">Entity</th>
-                <th scope="col">Change</th>
-              </tr>
-            </thead>
-            <tbody>
-              {connection.edges.map(({ node }) => (
-                <tr key={node.id}>
-                  <td>{formatTime(node.occurredAt)}</td>
-                  {allProjects && <td>{node.projectId ? (projectNames.get(node.projectId) ?? node.projectId) : '—'}</td>}
-                  <td>
-                    <span className="mono">{node.actorId}</span> <span className="muted">{node.actorKind}</span>
-                  </td>
-                  <td className="mono">{node.action}</td>
-                  <td>
-                    {node.entityType} <span className="mono muted">{node.entityId}</span>
-                  </td>
-                  <td className="mono summary">{JSON.stringify(node.summary)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <nav aria-label="Pages" className="pager">
-            <button type="button" disabled={page === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
-              Newer
-            </button>
-            <span>Page {page}</span>
-            <button
-              type="button"
-              disabled={!connection.pageInfo.hasNextPage}
-              onClick={() => setCursors((c) => [...c, connection.pageInfo.endCursor ?? null])}
-            >
-              Older
-            </button>
-          </nav>
+          <DataTable
+            className="plain audit"
+            caption={`Events ${pages.range(connection.edges.length, connection.totalCount)}`}
+            rows={connection.edges.map((e) => e.node)}
+            columns={[
+              { header: 'When', cell: (n) => formatTime(n.occurredAt) },
+              allProjects && {
+                header: 'Project',
+                cell: (n) => (n.projectId ? (projectNames.get(n.projectId) ?? n.projectId) : '—'),
+              },
+              {
+                header: 'Actor',
+                cell: (n) => (
+                  <>
+                    <span className="mono">{n.actorId}</span> <span className="muted">{n.actorKind}</span>
+                  </>
+                ),
+              },
+              { header: 'Action', cell: (n) => n.action, className: 'mono' },
+              {
+                header: 'Entity',
+                cell: (n) => (
+                  <>
+                    {n.entityType} <span className="mono muted">{n.entityId}</span>
+                  </>
+                ),
+              },
+              { header: 'Change', cell: (n) => JSON.stringify(n.summary), className: 'mono summary' },
+            ]}
+          />
+          <Pager pages={pages} pageInfo={connection.pageInfo} previousLabel="Newer" nextLabel="Older" />
         </>
       )}
     </section>
