@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startPlatform } from '@lab/stack';
+import { FREE_PORTS_ENV, startPlatform } from '@lab/stack';
 import { benchmarks } from './benchmarks/index';
 import type { Figure } from './harness';
 
@@ -27,12 +27,7 @@ const env = {
   ...process.env,
   LAB_DATA_DIR: dataDir,
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-  GATEWAY_PORT: '0',
-  REGISTRY_PORT: '0',
-  METRICS_PORT: '0',
-  ARTIFACTS_PORT: '0',
-  LAB_POSTGRES_PORT: '0',
-  LAB_S3_PORT: '0',
+  ...FREE_PORTS_ENV,
   // Load from one key is the point here: no per-caller rate limit unless asked for.
   GATEWAY_RATE_LIMIT_PER_SECOND: process.env.GATEWAY_RATE_LIMIT_PER_SECOND ?? '0',
 };

@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from '@lab/stack';
+import { FREE_PORTS_ENV, REPO_ROOT } from '@lab/stack';
 import { createClient } from 'graphql-ws';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -41,12 +41,7 @@ async function npmStart(dataDir: string): Promise<Launched> {
     LOG_LEVEL: 'info',
     LAB_STOP_TIMEOUT_SECONDS: String(STOP_TIMEOUT_SECONDS),
     GATEWAY_RATE_LIMIT_PER_SECOND: '0',
-    GATEWAY_PORT: '0',
-    REGISTRY_PORT: '0',
-    METRICS_PORT: '0',
-    ARTIFACTS_PORT: '0',
-    LAB_POSTGRES_PORT: '0',
-    LAB_S3_PORT: '0',
+    ...FREE_PORTS_ENV,
   });
   const child = spawn('npm', ['start'], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];

@@ -5,7 +5,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type Platform, startPlatform } from '@lab/stack';
+import { FREE_PORTS_ENV, type Platform, startPlatform } from '@lab/stack';
 
 /** Store and port variables a developer's shell may carry; tests start from none of them. */
 const CLEARED = [
@@ -62,12 +62,7 @@ export async function startTestPlatform(options: { dataDir?: string; env?: NodeJ
     LOG_FORMAT: 'json',
     LAB_DATA_DIR: dataDir,
     LAB_ADMIN_API_KEY: TEST_ADMIN_KEY,
-    GATEWAY_PORT: '0',
-    REGISTRY_PORT: '0',
-    METRICS_PORT: '0',
-    ARTIFACTS_PORT: '0',
-    LAB_POSTGRES_PORT: '0',
-    LAB_S3_PORT: '0',
+    ...FREE_PORTS_ENV,
     ...options.env,
   });
   const platform = await startPlatform({ env, output: { logDir: path.join(dataDir, 'logs') } });

@@ -102,13 +102,20 @@ const getHistory: Handler = async (params, session) => {
 /** Runs and points per run get-history-bulk-interval takes (MLflow's limits). */
 export const BULK_LIMITS = { runs: 100, defaultPoints: 320, maxPoints: 2500 } as const;
 
+/** A bulk read's run ids: at least one and at most BULK_LIMITS.runs, refused in the endpoint's own words. */
+function bulkRunIds(params: Params, name: string, refusals: { none: string; tooMany: (count: number) => string }): string[] {
+  const runIds = stringList(params, name);
+  if (runIds.length === 0) throw invalid(refusals.none);
+  if (runIds.length > BULK_LIMITS.runs) throw invalid(refusals.tooMany(runIds.length));
+  return runIds;
+}
+
 const getHistoryBulkInterval: Handler = async (params, session) => {
-  const runIds = stringList(params, 'run_ids');
-  if (runIds.length === 0) throw invalid("Missing value for required parameter 'run_ids'");
-  if (runIds.length > BULK_LIMITS.runs)
-    throw invalid(
-      `GetMetricHistoryBulkInterval request must specify at most ${BULK_LIMITS.runs} run_ids. Received ${runIds.length} run_ids.`,
-    );
+  const runIds = bulkRunIds(params, 'run_ids', {
+    none: "Missing value for required parameter 'run_ids'",
+    tooMany: (n) =>
+      `GetMetricHistoryBulkInterval request must specify at most ${BULK_LIMITS.runs} run_ids. Received ${n} run_ids.`,
+  });
   const key = requiredString(params, 'metric_key');
   const maxResults = optionalInt(params, 'max_results') ?? BULK_LIMITS.defaultPoints;
   if (maxResults < 1 || maxResults > BULK_LIMITS.maxPoints)
@@ -137,12 +144,10 @@ const getHistoryBulkInterval: Handler = async (params, session) => {
 
 /** The UI's older bulk read: each run's points of one metric, at most 25,000 in all (MLflow's limit). */
 const getHistoryBulk: Handler = async (params, session) => {
-  const runIds = stringList(params, 'run_id');
-  if (runIds.length === 0) throw invalid('GetMetricHistoryBulk request must specify at least one run_id.');
-  if (runIds.length > BULK_LIMITS.runs)
-    throw invalid(
-      `GetMetricHistoryBulk request cannot specify more than ${BULK_LIMITS.runs} run_ids. Received ${runIds.length} run_ids.`,
-    );
+  const runIds = bulkRunIds(params, 'run_id', {
+    none: 'GetMetricHistoryBulk request must specify at least one run_id.',
+    tooMany: (n) => `GetMetricHistoryBulk request cannot specify more than ${BULK_LIMITS.runs} run_ids. Received ${n} run_ids.`,
+  });
   const key = requiredString(params, 'metric_key');
   const metrics: object[] = [];
   for (const runId of runIds) {

@@ -55,3 +55,13 @@ export function isPortInUse(port: number, host = '127.0.0.1'): Promise<boolean> 
     socket.once('error', () => resolve(false));
   });
 }
+
+/** The platform's port settings, each 0: every service and embedded store listens where a free port is found. */
+export const FREE_PORTS_ENV = {
+  GATEWAY_PORT: '0',
+  REGISTRY_PORT: '0',
+  METRICS_PORT: '0',
+  ARTIFACTS_PORT: '0',
+  LAB_POSTGRES_PORT: '0',
+  LAB_S3_PORT: '0',
+} as const;
