@@ -230,7 +230,7 @@ function Charts({ runs, metrics }: { runs: ComparedRun[]; metrics: string[] }) {
   };
 
   return (
-    <div className="compare-charts">
+    <div className="charts compare-charts">
       <div className="toolbar">
         <span>{range ? `Steps ${range.fromStep} to ${range.toStep}` : 'All steps'}</span>
         <StepRangeForm range={range} onApply={setRange} name="Compared charts" />
@@ -240,7 +240,7 @@ function Charts({ runs, metrics }: { runs: ComparedRun[]; metrics: string[] }) {
       {metrics.map((name) => {
         const data = byMetric.get(name);
         return (
-          <figure key={name} className="chart-card">
+          <figure key={name} className="metric-chart">
             <figcaption>{name}</figcaption>
             {data && data.xs.length > 0 ? (
               <OverlayChart

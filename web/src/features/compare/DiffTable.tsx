@@ -4,6 +4,7 @@
  */
 import { useMemo, useState } from 'react';
 import { type DiffInput, diffRows } from './paramDiff';
+import { SideBySideTable } from './SideBySideTable';
 
 export interface DiffRun extends DiffInput {
   id: string;
@@ -24,34 +25,20 @@ export function DiffTable({ runs, labelledBy }: { runs: readonly DiffRun[]; labe
       {shown.length === 0 ? (
         <p className="muted">{rows.length === 0 ? 'No params or config.' : 'Every param and config key is the same.'}</p>
       ) : (
-        <div className="table-scroll">
-          <table className="plain diff-table" aria-labelledby={labelledBy}>
-            <thead>
-              <tr>
-                <th scope="col">Key</th>
-                {runs.map((run) => (
-                  <th scope="col" key={run.id}>
-                    {run.name}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {shown.map((row) => (
-                <tr key={row.key} className={row.differs ? 'differs' : undefined}>
-                  <th scope="row">
-                    {row.key}
-                    {row.differs && <span className="visually-hidden"> (differs)</span>}
-                  </th>
-                  {row.values.map((value, i) => (
-                    // biome-ignore lint/suspicious/noArrayIndexKey: one cell per run, in the runs' order
-                    <td key={i}>{value ?? <span className="muted">—</span>}</td>
-                  ))}
-                </tr>
+        <SideBySideTable runs={runs} firstHeader="Key" labelledBy={labelledBy}>
+          {shown.map((row) => (
+            <tr key={row.key} className={row.differs ? 'differs' : undefined}>
+              <th scope="row">
+                {row.key}
+                {row.differs && <span className="visually-hidden"> (differs)</span>}
+              </th>
+              {row.values.map((value, i) => (
+                // biome-ignore lint/suspicious/noArrayIndexKey: one cell per run, in the runs' order
+                <td key={i}>{value ?? <span className="muted">—</span>}</td>
               ))}
-            </tbody>
-          </table>
-        </div>
+            </tr>
+          ))}
+        </SideBySideTable>
       )}
     </div>
   );

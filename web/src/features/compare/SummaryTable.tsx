@@ -4,6 +4,7 @@
  * metrics first.
  */
 import { formatNumber } from '../../components/status';
+import { SideBySideTable } from './SideBySideTable';
 
 export interface SummaryRun {
   id: string;
@@ -26,38 +27,24 @@ export function SummaryTable({
   if (names.length === 0) return <p className="muted">No metric logged.</p>;
   const byRun = runs.map((r) => new Map((r.metrics ?? []).map((m) => [m.name, m])));
   return (
-    <div className="table-scroll">
-      <table className="plain diff-table" aria-labelledby={labelledBy}>
-        <thead>
-          <tr>
-            <th scope="col">Metric (last)</th>
-            {runs.map((run) => (
-              <th scope="col" key={run.id}>
-                {run.name}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {names.map((name) => (
-            <tr key={name}>
-              <th scope="row">{name}</th>
-              {byRun.map((metrics, i) => {
-                const m = metrics.get(name);
-                return (
-                  <td
-                    key={runs[i]?.id}
-                    className="num"
-                    title={m ? `min ${formatNumber(m.min)}, max ${formatNumber(m.max)}` : undefined}
-                  >
-                    {m ? formatNumber(m.last) : <span className="muted">—</span>}
-                  </td>
-                );
-              })}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <SideBySideTable runs={runs} firstHeader="Metric (last)" labelledBy={labelledBy}>
+      {names.map((name) => (
+        <tr key={name}>
+          <th scope="row">{name}</th>
+          {byRun.map((metrics, i) => {
+            const m = metrics.get(name);
+            return (
+              <td
+                key={runs[i]?.id}
+                className="num"
+                title={m ? `min ${formatNumber(m.min)}, max ${formatNumber(m.max)}` : undefined}
+              >
+                {m ? formatNumber(m.last) : <span className="muted">—</span>}
+              </td>
+            );
+          })}
+        </tr>
+      ))}
+    </SideBySideTable>
   );
 }
