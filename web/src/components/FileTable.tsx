@@ -5,6 +5,7 @@
  */
 import type { UseQueryState } from 'urql';
 import { graphql } from '../gql';
+import { DataTable } from './DataTable';
 import { ErrorBox, formatTime, Loading } from './status';
 
 /** The fields FileTable shows, for any list of files (run outputs, dataset or model version files). */
@@ -71,44 +72,30 @@ export function FileTable({ files, total, caption }: { files: readonly FileRow[]
   if (files.length === 0) return <p className="muted">No files.</p>;
   const sum = files.reduce((s, f) => s + f.sizeBytes, 0);
   return (
-    <table className="plain files">
-      <caption>
-        {caption}: {total ?? files.length} ({formatBytes(sum)}
-        {total !== undefined && total > files.length ? ` in the first ${files.length}` : ''})
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Name</th>
-          <th scope="col" className="num">
-            Size
-          </th>
-          <th scope="col">Type</th>
-          <th scope="col">Modified</th>
-          <th scope="col">
-            <span className="visually-hidden">Download</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {files.map((file) => (
-          <tr key={file.id}>
-            <td className="mono">{file.name}</td>
-            <td className="num">{formatBytes(file.sizeBytes)}</td>
-            <td>{file.contentType ?? '—'}</td>
-            <td>{formatTime(file.lastModified)}</td>
-            <td>
-              <a
-                href={file.downloadUrl}
-                download={file.name.split('/').pop()}
-                aria-label={`Download ${file.name}`}
-                rel="noreferrer"
-              >
-                Download
-              </a>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable
+      className="plain files"
+      caption={
+        <>
+          {caption}: {total ?? files.length} ({formatBytes(sum)}
+          {total !== undefined && total > files.length ? ` in the first ${files.length}` : ''})
+        </>
+      }
+      rows={files}
+      columns={[
+        { header: 'Name', cell: (f) => f.name, className: 'mono' },
+        { header: 'Size', cell: (f) => formatBytes(f.sizeBytes), className: 'num' },
+        { header: 'Type', cell: (f) => f.contentType ?? '—' },
+        { header: 'Modified', cell: (f) => formatTime(f.lastModified) },
+        {
+          header: 'Download',
+          hiddenHeader: true,
+          cell: (f) => (
+            <a href={f.downloadUrl} download={f.name.split('/').pop()} aria-label={`Download ${f.name}`} rel="noreferrer">
+              Download
+            </a>
+          ),
+        },
+      ]}
+    />
   );
 }
