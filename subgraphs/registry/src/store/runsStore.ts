@@ -1,6 +1,7 @@
 /**
  * Changes to runs after their start, in PostgreSQL: updateRun (name, notes,
- * tags added and removed, params added once, status) and deleteRun (the row
+ * tags added and removed, params added once, input dataset versions linked,
+ * status) and deleteRun (the row
  * marked deleted with its saga started; purged last by the saga,
  * sagas/runDelete.ts). Each change is audited in its own transaction; a
  * change that changes nothing writes no event.
@@ -13,6 +14,8 @@ import { type NewSaga, type Saga, startedSaga, startSaga } from './sagasStore';
 
 /** Most params a run may hold in all (added over its life). */
 export const MAX_RUN_PARAMS = 1_000;
+/** Most input dataset versions (lineage) a run may hold in all, at its start and added later. */
+export const MAX_RUN_INPUTS = 1_000;
 
 export interface RunChanges {
   name?: string;
@@ -23,6 +26,8 @@ export interface RunChanges {
   removeTags?: string[];
   /** Params added: a key held with another value is a CONFLICT, with the same value nothing. */
   addParams?: Record<string, string>;
+  /** Dataset version ids (distinct, lowercase) the run read: each must be in the run's project; linked ones are nothing. */
+  addInputs?: string[];
   /** The new status; with it, the status it must still be (else the update answers `moved`). */
   status?: { to: RunStatus; from: RunStatus; endTime: Date | null };
 }
@@ -80,6 +85,37 @@ function newParams(runId: string, held: Record<string, string>, added: Record<st
   return fresh;
 }
 
+/**
+ * The dataset versions to link that are not linked yet. Each must be a version of a dataset in the run's project
+ * (NOT_FOUND naming the others, as at the run's start); the run's inputs in all stay within MAX_RUN_INPUTS.
+ */
+async function newInputs(tx: Tx, run: LockedRun, wanted: string[]): Promise<string[]> {
+  if (wanted.length === 0) return [];
+  const found = await tx.$queryRaw<{ id: string }[]>`SELECT dv.id::text AS id FROM dataset_versions dv
+    JOIN datasets d ON d.id = dv.dataset_id
+    WHERE dv.id = ANY(${wanted}::uuid[]) AND d.project_id = ${run.projectId}::uuid`;
+  const ok = new Set(found.map((r) => r.id));
+  const missing = wanted.filter((id) => !ok.has(id));
+  if (missing.length > 0) {
+    throw labError('NOT_FOUND', `addInputs: dataset version ${missing.join(', ')} not found in the run's project`, {
+      field: 'addInputs',
+    });
+  }
+  const linked = await tx.$queryRaw<{ id: string }[]>`SELECT dataset_version_id::text AS id FROM run_inputs
+    WHERE run_id = ${run.id}::uuid`;
+  const held = new Set(linked.map((r) => r.id));
+  const fresh = wanted.filter((id) => !held.has(id));
+  const total = held.size + fresh.length;
+  if (fresh.length > 0 && total > MAX_RUN_INPUTS) {
+    throw labError(
+      'BAD_USER_INPUT',
+      `a run reads at most ${MAX_RUN_INPUTS} dataset versions (this update would leave ${total})`,
+      { field: 'addInputs' },
+    );
+  }
+  return fresh;
+}
+
 export class RunsStore extends AuditedStore {
   /**
    * Applies the changes to a live run under its row lock. Answers `unchanged`
@@ -122,13 +158,18 @@ export class RunsStore extends AuditedStore {
         data.params = { ...run.params, ...params };
         change.addParams = params;
       }
+      const inputs = await newInputs(tx, run, changes.addInputs ?? []);
+      if (inputs.length > 0) change.addInputs = inputs;
       if (changes.status && changes.status.to !== run.status) {
         data.status = changes.status.to;
         data.endTime = changes.status.endTime;
         Object.assign(change, { status: changes.status.to, fromStatus: run.status, endTime: changes.status.endTime });
       }
-      if (Object.keys(data).length === 0) {
+      if (Object.keys(data).length === 0 && inputs.length === 0) {
         return { kind: 'unchanged', run: await tx.run.findUniqueOrThrow({ where: { id } }) } as const;
+      }
+      if (inputs.length > 0) {
+        await tx.runInput.createMany({ data: inputs.map((datasetVersionId) => ({ runId: id, datasetVersionId })) });
       }
       const updated = await tx.run.update({ where: { id }, data });
       audit({ action: 'run.update', entityType: 'Run', entityId: id, projectId: run.projectId, change });

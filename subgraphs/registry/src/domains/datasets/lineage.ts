@@ -1,8 +1,9 @@
 /**
  * Lineage reads across runs (experiments domain) and the catalog: which
- * dataset versions a run read (run_inputs, written by startRun), which model
- * versions a run produced, which runs read a dataset version. Only what the
- * caller may read is listed; every hop is batched through DataLoaders.
+ * dataset versions a run read (run_inputs, written by startRun and
+ * updateRun), which model versions a run produced, which runs read a dataset
+ * version. Only what the caller may read is listed; every hop is batched
+ * through DataLoaders.
  */
 import type { RegistryResolvers } from '../../common/resolvers';
 import type { RegistryContext } from '../../context';

@@ -1,13 +1,13 @@
 /**
  * Checks of what a run is given beyond its name, params and tags: its nested
  * config, its source (git commit, branch, dirty flag, entry point, host), its
- * notes and the changes of updateRun. Each refusal is BAD_USER_INPUT naming
+ * notes, its input dataset versions and the changes of updateRun. Each refusal is BAD_USER_INPUT naming
  * the field and what it accepts.
  */
 import { labError } from '@lab/shared';
-import { checkJsonObject, checkKey, checkName, checkStringMap, MAX_TAGS } from '../../common/validation';
+import { checkJsonObject, checkKey, checkName, checkStringMap, isUuid, MAX_TAGS } from '../../common/validation';
 import type { RunSourceColumns } from '../../store/runQueries';
-import type { RunChanges } from '../../store/runsStore';
+import { MAX_RUN_INPUTS, type RunChanges } from '../../store/runsStore';
 
 /** Deepest nesting of objects and arrays in a run's config. */
 export const MAX_CONFIG_DEPTH = 32;
@@ -116,6 +116,21 @@ export interface UpdateRunInput {
   addTags?: unknown;
   removeTags?: string[] | null;
   addParams?: unknown;
+  addInputs?: string[] | null;
+}
+
+/**
+ * Dataset version ids a run reads, distinct and lowercase: at most MAX_RUN_INPUTS (BAD_USER_INPUT); one that is
+ * no id is NOT_FOUND, as an unknown one is (whether each is in the run's project is the store's check).
+ */
+export function checkInputs(field: string, value: string[] | null | undefined): string[] {
+  const inputs = [...new Set((value ?? []).map((id) => id.toLowerCase()))];
+  if (inputs.length > MAX_RUN_INPUTS) bad(field, `must list at most ${MAX_RUN_INPUTS} dataset versions`);
+  const notId = inputs.find((id) => !isUuid(id));
+  if (notId !== undefined) {
+    throw labError('NOT_FOUND', `${field}: dataset version ${notId.slice(0, 64)} not found`, { field });
+  }
+  return inputs;
 }
 
 /** updateRun's changes other than the status, checked. */
@@ -135,5 +150,7 @@ export function checkRunChanges(input: UpdateRunInput): Omit<RunChanges, 'status
   }
   const addParams = checkStringMap('input.addParams', input.addParams);
   if (addParams) changes.addParams = addParams;
+  const addInputs = checkInputs('addInputs', input.addInputs);
+  if (addInputs.length > 0) changes.addInputs = addInputs;
   return changes;
 }

@@ -15,10 +15,16 @@ import type { RunChanges } from '../../store/runsStore';
 import { deletionOperation } from '../operations/resolvers';
 import { bad } from './listArgs';
 import { experimentFor, visible } from './resolvers';
-import { checkConfig, checkNotes, checkRunChanges, checkSource, type RunSourceInput, type UpdateRunInput } from './runInput';
+import {
+  checkConfig,
+  checkInputs,
+  checkNotes,
+  checkRunChanges,
+  checkSource,
+  type RunSourceInput,
+  type UpdateRunInput,
+} from './runInput';
 import { checkRunTransition } from './transitions';
-
-const MAX_INPUTS = 1000;
 
 interface StartRunInput {
   experimentId: string;
@@ -58,14 +64,8 @@ export const runResolvers: RegistryResolvers = {
       const config = checkConfig('config', input.config);
       const source = checkSource('source', input.source);
       const notes = checkNotes('notes', input.notes);
-      const inputs = [...new Set(input.inputs ?? [])];
-      if (inputs.length > MAX_INPUTS) bad('inputs', `must list at most ${MAX_INPUTS} dataset versions`);
+      const inputs = checkInputs('inputs', input.inputs);
       const experiment = await experimentFor(ctx, input.experimentId, 'EDITOR');
-      for (const inputId of inputs) {
-        if (!isUuid(inputId)) {
-          throw labError('NOT_FOUND', `inputs: dataset version ${inputId.slice(0, 64)} not found`, { field: 'inputs' });
-        }
-      }
       if (experiment.status === 'ARCHIVED') {
         throw labError('CONFLICT', `experiment ${experiment.id} is ARCHIVED: move it back to DRAFT before starting runs`);
       }
@@ -82,7 +82,7 @@ export const runResolvers: RegistryResolvers = {
           source,
           startTime: input.startTime ?? undefined,
           createdById,
-          inputs: inputs.map((i) => i.toLowerCase()),
+          inputs,
         }),
       );
       ctx.loaders.runs.prime(run.id, { ...run, projectId: experiment.projectId });

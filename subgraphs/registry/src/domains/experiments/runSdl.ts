@@ -38,6 +38,12 @@ export const runSdl = /* GraphQL */ `
     logged with another value is CONFLICT; with the same value, nothing.
     """
     addParams: JSONObject
+    """
+    Dataset versions the run read, added to its lineage (Run.inputs): each must
+    be in the run's project (else NOT_FOUND); one linked already is nothing; a
+    run reads at most 1,000 in all.
+    """
+    addInputs: [ID!]
     "Only along the steps documented on RunStatus."
     status: RunStatus
   }

@@ -1,7 +1,7 @@
 /**
  * Runs as researchers keep them, through the registry's schema on embedded
  * PostgreSQL: config, source and notes at the start; updateRun (rename, tags,
- * notes, params added once, status steps), audited and idempotent; deleteRun
+ * notes, params added once, input dataset versions, status steps), audited and idempotent; deleteRun
  * (the run gone for every reader and writer at once, its deletion answered
  * again on a retry; the saga's store steps are tested end to end).
  */
@@ -205,6 +205,44 @@ describe('updateRun', () => {
     expect((await auditOf(run.id)).filter((e) => e.action === 'run.update')).toHaveLength(2);
     const reused = await reg.run(UPDATE, editor, { id: run.id, input: { notes: 'other' } }, { idempotencyKey: 'update-once' });
     expect(reused.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'IDEMPOTENCY_KEY_REUSED' });
+  });
+
+  it('adds input dataset versions to the lineage once; others than of its project are NOT_FOUND and write nothing', async () => {
+    const p = reg.prisma;
+    const version = async (projectId: string, name: string) => {
+      const dataset = await p.dataset.create({ data: { projectId, name, createdById: ids.owner } });
+      const v = await p.datasetVersion.create({
+        data: { datasetId: dataset.id, label: 'v1', format: 'csv', createdById: ids.owner },
+      });
+      return v.id;
+    };
+    const [first, second] = [await version(ids.project, 'inputs-a'), await version(ids.project, 'inputs-b')];
+    await p.project.create({ data: { id: '00000000-0000-4000-8000-0000000b0002', name: 'elsewhere', createdById: ids.owner } });
+    const foreign = await version('00000000-0000-4000-8000-0000000b0002', 'inputs-c');
+    const run = await start({ inputs: [first] });
+    const INPUTS = `mutation($id: ID!, $input: UpdateRunInput!) { updateRun(id: $id, input: $input) { inputs { id } } }`;
+    const added = await ok<{ updateRun: { inputs: { id: string }[] } }>(INPUTS, editor, {
+      id: run.id,
+      input: { addInputs: [second.toUpperCase(), first, second] },
+    });
+    expect(added.updateRun.inputs.map((v) => v.id)).toEqual([first, second]);
+    await update(run.id, { addInputs: [first, second] });
+    const events = await auditOf(run.id);
+    expect(events.map((e) => e.action)).toEqual(['run.start', 'run.update']);
+    expect(JSON.stringify(events[1]?.summary)).toContain(second);
+
+    for (const bad of [foreign, '00000000-0000-4000-8000-000000000999', 'nope']) {
+      const err = await fails(UPDATE, editor, { id: run.id, input: { name: 'renamed', addInputs: [bad] } });
+      expect(err.extensions, bad).toMatchObject({ code: 'NOT_FOUND', field: 'addInputs' });
+    }
+    const tooMany = Array.from({ length: 1001 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    expect((await fails(UPDATE, editor, { id: run.id, input: { addInputs: tooMany } })).extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'addInputs',
+    });
+    expect((await fails(UPDATE, viewer, { id: run.id, input: { addInputs: [first] } })).extensions?.code).toBe('FORBIDDEN');
+    expect((await p.run.findUniqueOrThrow({ where: { id: run.id } })).name).toBe('run');
+    expect(await p.runInput.count({ where: { runId: run.id } })).toBe(2);
   });
 
   it('checks input and roles: BAD_USER_INPUT, FORBIDDEN for a VIEWER, NOT_FOUND for a stranger', async () => {
