@@ -52,3 +52,30 @@ export function PageHead({
     </>
   );
 }
+
+/** The head of a catalog entry's page: crumbs to its list and its project, its name (`fallback` until it came), its description. */
+export function EntryHead({
+  titleId,
+  fallback,
+  list,
+  entry,
+  projectHref,
+  result,
+}: {
+  titleId: string;
+  fallback: string;
+  list: { href: string; label: string };
+  entry: { name: string; description?: string | null; project: { id: string; name: string } } | null | undefined;
+  projectHref(id: string): string;
+  result: QueryResultLike;
+}) {
+  return (
+    <PageHead
+      titleId={titleId}
+      title={entry?.name ?? fallback}
+      crumbs={[list, entry && { href: projectHref(entry.project.id), label: entry.project.name }]}
+      description={entry?.description}
+      result={result}
+    />
+  );
+}

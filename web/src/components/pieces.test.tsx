@@ -1,8 +1,10 @@
-/** Shared pieces: the safe Markdown renderer and the file table's sizes and download links. */
-import { cleanup, render, screen } from '@testing-library/react';
+/** Shared pieces: the safe Markdown renderer, the file table's sizes and download links, the version list, the pager. */
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileTable, formatBytes } from './FileTable';
 import { Markdown } from './markdown';
+import { Pager, useCursorPages } from './Pager';
+import { VersionList } from './VersionList';
 
 afterEach(cleanup);
 
@@ -60,5 +62,59 @@ describe('FileTable', () => {
     expect(link.getAttribute('download')).toBe('model.bin');
     expect(screen.getByText('2 KB')).toBeTruthy();
     expect(screen.getByRole('table').querySelector('caption')?.textContent).toBe('Files: 1 (2 KB)');
+  });
+});
+
+describe('VersionList', () => {
+  it("says when there is no version and mounts a version's details only once opened", () => {
+    const { rerender } = render(<VersionList titleId="v" total={0} versions={[]} summary={() => ''} details={() => ''} />);
+    expect(screen.getByText('No version yet.')).toBeTruthy();
+    rerender(
+      <VersionList
+        titleId="v"
+        total={1}
+        versions={[{ id: 'a', version: 1 }]}
+        summary={(v) => `Version ${v.version}`}
+        details={() => <p>the files</p>}
+      />,
+    );
+    expect(screen.getByRole('heading', { name: 'Versions (1)' })).toBeTruthy();
+    expect(screen.queryByText('the files')).toBeNull();
+    const details = screen.getByRole('list', { name: 'Versions (1)' }).querySelector('details') as HTMLDetailsElement;
+    act(() => {
+      details.open = true;
+      fireEvent(details, new Event('toggle'));
+    });
+    expect(screen.getByText('the files')).toBeTruthy();
+  });
+});
+
+function Paged({ total, hasNext }: { total: number; hasNext: boolean }) {
+  const pages = useCursorPages(50);
+  return (
+    <>
+      <p>
+        {pages.range(pages.page === 1 ? 50 : 10, total)} after {pages.after ?? 'start'}
+      </p>
+      <Pager
+        pages={pages}
+        pageInfo={{ hasNextPage: hasNext, endCursor: `c${pages.page}` }}
+        previousLabel="Newer"
+        nextLabel="Older"
+      />
+    </>
+  );
+}
+
+describe('Pager', () => {
+  it('walks the pages forward by their end cursors and back, with the shown range', () => {
+    render(<Paged total={60} hasNext />);
+    expect(screen.getByText('1–50 of 60 after start')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Newer' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.click(screen.getByRole('button', { name: 'Older' }));
+    expect(screen.getByText('51–60 of 60 after c1')).toBeTruthy();
+    expect(screen.getByText('Page 2')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Newer' }));
+    expect(screen.getByText('1–50 of 60 after start')).toBeTruthy();
   });
 });

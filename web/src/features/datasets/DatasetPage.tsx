@@ -3,7 +3,7 @@ import { useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
 import { paths } from '../../app/routes';
 import { formatBytes, QueriedFiles } from '../../components/FileTable';
-import { PageHead } from '../../components/QueryState';
+import { EntryHead } from '../../components/QueryState';
 import { formatNumber, formatTime } from '../../components/status';
 import { VersionList } from '../../components/VersionList';
 import { graphql } from '../../gql';
@@ -66,14 +66,12 @@ export function DatasetPage() {
   const dataset = result.data?.dataset;
   return (
     <section aria-labelledby="dataset-title">
-      <PageHead
+      <EntryHead
         titleId="dataset-title"
-        title={dataset?.name ?? 'Dataset'}
-        crumbs={[
-          { href: paths.datasets(), label: 'Datasets' },
-          dataset && { href: paths.project(dataset.project.id), label: dataset.project.name },
-        ]}
-        description={dataset?.description}
+        fallback="Dataset"
+        list={{ href: paths.datasets(), label: 'Datasets' }}
+        entry={dataset}
+        projectHref={paths.project}
         result={result}
       />
       {dataset && (

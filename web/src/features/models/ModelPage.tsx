@@ -8,7 +8,7 @@ import { Link, useParams } from 'wouter';
 import { paths } from '../../app/routes';
 import { DataTable } from '../../components/DataTable';
 import { QueriedFiles } from '../../components/FileTable';
-import { PageHead } from '../../components/QueryState';
+import { EntryHead } from '../../components/QueryState';
 import { ErrorBox, formatTime } from '../../components/status';
 import { Tags } from '../../components/Tags';
 import { VersionList } from '../../components/VersionList';
@@ -94,14 +94,12 @@ export function ModelPage() {
   const model = result.data?.model;
   return (
     <section aria-labelledby="model-title">
-      <PageHead
+      <EntryHead
         titleId="model-title"
-        title={model?.name ?? 'Model'}
-        crumbs={[
-          { href: paths.models(), label: 'Models' },
-          model && { href: paths.project(model.project.id), label: model.project.name },
-        ]}
-        description={model?.description}
+        fallback="Model"
+        list={{ href: paths.models(), label: 'Models' }}
+        entry={model}
+        projectHref={paths.project}
         result={result}
       />
       {model && (

@@ -8,7 +8,7 @@ import { type CombinedError, useQuery } from 'urql';
 import { useParams } from 'wouter';
 import { paths } from '../../app/routes';
 import { useLabClient } from '../../app/session';
-import { PageHead } from '../../components/QueryState';
+import { EntryHead } from '../../components/QueryState';
 import { ErrorBox, formatTime } from '../../components/status';
 import { Tags } from '../../components/Tags';
 import { graphql } from '../../gql';
@@ -67,14 +67,12 @@ export function PromptPage() {
   const version = versions.find((v) => v.version === chosen) ?? versions[0];
   return (
     <section aria-labelledby="prompt-title">
-      <PageHead
+      <EntryHead
         titleId="prompt-title"
-        title={template?.name ?? 'Prompt template'}
-        crumbs={[
-          { href: paths.prompts(), label: 'Prompt templates' },
-          template && { href: paths.project(template.project.id), label: template.project.name },
-        ]}
-        description={template?.description}
+        fallback="Prompt template"
+        list={{ href: paths.prompts(), label: 'Prompt templates' }}
+        entry={template}
+        projectHref={paths.project}
         result={result}
       />
       {template && versions.length === 0 && <p className="muted">No version yet.</p>}
