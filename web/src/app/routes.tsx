@@ -10,9 +10,19 @@ import { type ComponentType, lazy } from 'react';
  * A page loaded on first visit (its own chunk): the first page drawn runs only its own code, and uPlot,
  * the Markdown renderer and the catalog pages load when a page needs them.
  */
-function page<M>(load: () => Promise<M>, name: keyof M): ComponentType {
-  return lazy(async () => ({ default: (await load())[name] as ComponentType }));
+function page<M>(load: () => Promise<M>, name: keyof M): LazyPage {
+  let loading: Promise<M> | undefined;
+  const preload = () => {
+    loading ??= load();
+    return loading;
+  };
+  return Object.assign(
+    lazy(async () => ({ default: (await preload())[name] as ComponentType })),
+    { preload },
+  );
 }
+
+type LazyPage = ComponentType & { preload(): Promise<unknown> };
 
 const ProjectsPage = page(() => import('../features/projects/ProjectsPage'), 'ProjectsPage');
 const ProjectPage = page(() => import('../features/projects/ProjectPage'), 'ProjectPage');
@@ -29,7 +39,7 @@ const AuditLogPage = page(() => import('../features/audit/AuditLogPage'), 'Audit
 
 export interface AppRoute {
   path: string;
-  component: ComponentType;
+  component: LazyPage;
   /** Shown in the header's navigation when set. */
   nav?: string;
 }
@@ -48,6 +58,18 @@ export const ROUTES: AppRoute[] = [
   { path: '/prompts/:promptId', component: PromptPage },
   { path: '/audit', component: AuditLogPage, nav: 'Audit log' },
 ];
+
+/** Starts loading the page of `pathname` (called as the app starts, so its chunk loads while the shell does). */
+export function preloadPageOf(pathname: string): void {
+  void routeOf(pathname)
+    ?.component.preload()
+    .catch(() => {});
+}
+
+/** The route whose path matches `pathname` (`:name` segments match one segment). */
+export function routeOf(pathname: string): AppRoute | undefined {
+  return ROUTES.find((r) => new RegExp(`^${r.path.replace(/:[^/]+/g, '[^/]+')}/?$`).test(pathname));
+}
 
 /** Links the pages build, in one place. */
 export const paths = {
