@@ -4,7 +4,7 @@
  * points in batches and the same data read back through GraphQL; what the
  * Python MLflow client sends (test/support/mlflowPythonClient.py, standard
  * library only); then the documented request and answer shapes of each
- * endpoint: experiments, runs, metrics, registered models and artifacts,
+ * endpoint: experiments, runs, dataset inputs as lineage, metrics, registered models and artifacts,
  * and MLflow's error codes.
  */
 import { execFile } from 'node:child_process';
@@ -346,6 +346,75 @@ describe('the MLflow tracking API', () => {
       key: 'mlflow.input.wiki',
       value: JSON.stringify({ digest: 'abc123', source_type: 's3', source: '{"uri":"s3://x"}' }),
     });
+  });
+
+  it("log-inputs: datasets of the project become the run's lineage, read back through GraphQL and runs/get", async () => {
+    const experimentId = (await api('POST', 'experiments/create', { name: 'inputs' })).body.experiment_id as string;
+    const runId = ((await api('POST', 'runs/create', { experiment_id: experimentId })).body.run as MlflowRun).info.run_id;
+    const data = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+      const answer = await platform.gql<T>(query, variables);
+      expect(answer.body.errors, JSON.stringify(answer.body.errors)).toBeUndefined();
+      return answer.body.data as T;
+    };
+    const { experiment } = await data<{ experiment: { project: { id: string } } }>(
+      'query($id: ID!) { experiment(id: $id) { project { id } } }',
+      { id: experimentId },
+    );
+    const hex = createHash('sha256').update('tokens').digest('hex');
+    const version = async (name: string, label: string, checksum?: string) => {
+      const { createDataset } = await data<{ createDataset: { id: string } }>(
+        'mutation($p: ID!, $n: String!) { createDataset(input: { projectId: $p, name: $n }) { id } }',
+        { p: experiment.project.id, n: name },
+      );
+      const created = await data<{ createDatasetVersion: { id: string } }>(
+        'mutation($input: CreateDatasetVersionInput!) { createDatasetVersion(input: $input) { id } }',
+        { input: { datasetId: createDataset.id, label, format: 'parquet', ...(checksum ? { checksum } : {}) } },
+      );
+      return created.createDatasetVersion.id;
+    };
+    const byLabel = await version('corpus', '2026-11-25');
+    const byChecksum = await version('tokens', 'v1', `sha256:${hex}`);
+    const datasets = [
+      { dataset: { name: 'corpus', digest: '2026-11-25', source_type: 's3', source: '{"uri":"s3://c"}' }, tags: [] },
+      { dataset: { name: 'tokens', digest: hex.toUpperCase(), source_type: 'local', source: '{}' }, tags: [] },
+      { dataset: { name: 'corpus', digest: 'unknown', source_type: 's3', source: '{}' }, tags: [] },
+    ];
+    expect((await api('POST', 'runs/log-inputs', { run_id: runId, datasets })).status).toBe(200);
+    expect((await api('POST', 'runs/log-inputs', { run_id: runId, datasets: datasets.slice(0, 2) })).status).toBe(200);
+
+    const { run } = await data<{ run: { inputs: { id: string; dataset: { name: string } }[] } }>(
+      'query($id: ID!) { run(id: $id) { inputs { id dataset { name } } } }',
+      { id: runId },
+    );
+    // versions linked in one request are in no particular order
+    const byName = (a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name);
+    expect(run.inputs.sort((a, b) => byName(a.dataset, b.dataset))).toEqual([
+      { id: byLabel, dataset: { name: 'corpus' } },
+      { id: byChecksum, dataset: { name: 'tokens' } },
+    ]);
+    const got = (await api('GET', 'runs/get', { run_id: runId })).body.run as MlflowRun & {
+      inputs: { dataset_inputs: { dataset: Record<string, string>; tags: KeyValue[] }[] };
+    };
+    expect(got.inputs.dataset_inputs.map((i) => i.dataset as { name: string }).sort(byName)).toEqual([
+      {
+        name: 'corpus',
+        digest: '2026-11-25',
+        source_type: 'lab',
+        source: JSON.stringify({ datasetVersionId: byLabel, label: '2026-11-25' }),
+      },
+      {
+        name: 'tokens',
+        digest: `sha256:${hex}`,
+        source_type: 'lab',
+        source: JSON.stringify({ datasetVersionId: byChecksum, label: 'v1' }),
+      },
+    ]);
+    // a dataset of no version in the project stays a tag
+    expect(got.data.tags).toContainEqual({
+      key: 'mlflow.input.corpus',
+      value: JSON.stringify({ digest: 'unknown', source_type: 's3', source: '{}' }),
+    });
+    expect(got.data.tags.filter((t) => t.key === 'mlflow.input.tokens')).toEqual([]);
   });
 
   it('metrics: get-history in pages ending at whole steps; get-history-bulk-interval sampled per run', async () => {

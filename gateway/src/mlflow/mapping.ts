@@ -132,12 +132,13 @@ export function toMlflowRun(row: RunRow) {
       params: Object.entries(row.params).map(([key, value]) => ({ key, value: String(value) })),
       tags,
     },
+    // The run's lineage; each digest (its checksum, else its label) is one log-inputs resolves back to the version.
     inputs: {
       dataset_inputs: row.inputs.map((v) => ({
         tags: [],
         dataset: {
           name: v.dataset.name,
-          digest: v.checksum ?? v.id,
+          digest: v.checksum ?? v.label,
           source_type: 'lab',
           source: JSON.stringify({ datasetVersionId: v.id, label: v.label }),
           ...(v.schema && Object.keys(v.schema as object).length > 0 ? { schema: JSON.stringify(v.schema) } : {}),

@@ -3,11 +3,13 @@
  * operations (startRun, finishRun, updateRun, run, runs) and, for metric
  * points, the path of POST /v1/metrics: create, get, update, delete,
  * restore, search, log-metric, log-batch, log-parameter, set-tag,
- * delete-tag, log-inputs, log-model. Mapping rules: mapping.ts.
+ * delete-tag, log-inputs (datasets as lineage: inputs.ts), log-model.
+ * Mapping rules: mapping.ts.
  */
 import { METRIC_NAME, METRIC_NAME_RULE } from '@lab/shared';
 import { invalid, notFound } from './errors';
 import { resolveExperimentId, viewTypeOf } from './experiments';
+import { inputChanges, loggedDatasets } from './inputs';
 import {
   generatedRunName,
   isoOf,
@@ -32,8 +34,6 @@ type Handler = (params: Params, session: MlflowSession) => Promise<object>;
 
 /** log-batch's limits, as MLflow's server has them. */
 export const LOG_BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, total: 1000 } as const;
-/** The tag a dataset logged by log-inputs is kept under (our lineage takes dataset versions at run start only). */
-export const INPUT_TAG_PREFIX = 'mlflow.input.';
 
 function runIdOf(params: Params): string {
   return requiredString(params, 'run_id', 'run_uuid');
@@ -86,14 +86,16 @@ function ndjsonOf(runId: string, metrics: MetricIn[]): string {
   return text;
 }
 
-/** Params and tags of a log-batch or set-tag, in one updateRun: mlflow.runName renames the run. */
+/** Params, tags (and input dataset versions) of a log-batch, set-tag or log-inputs, in one updateRun: mlflow.runName renames the run. */
 async function writeParamsAndTags(
   session: MlflowSession,
   runId: string,
   params: { key: string; value: string }[],
   tags: { key: string; value: string }[],
+  addInputs: string[] = [],
 ): Promise<void> {
   const input: Record<string, unknown> = {};
+  if (addInputs.length > 0) input.addInputs = addInputs;
   const ownTags = tags.filter((t) => t.key !== RUN_NAME_TAG && t.key !== LIFECYCLE_TAG);
   const rename = tags.find((t) => t.key === RUN_NAME_TAG);
   if (rename?.value) input.name = rename.value;
@@ -333,16 +335,8 @@ export const runHandlers: Record<string, { method: 'GET' | 'POST'; handler: Hand
     method: 'POST',
     handler: async (params, session) => {
       const id = runIdOf(params);
-      const datasets = Array.isArray(params.datasets) ? (params.datasets as { dataset?: Record<string, unknown> }[]) : [];
-      const tags = datasets.map((input, i) => {
-        const d = input?.dataset ?? {};
-        if (typeof d.name !== 'string' || typeof d.digest !== 'string') {
-          throw invalid(`Missing value for required parameter 'datasets[${i}].dataset.name' or '.digest'`);
-        }
-        const value = JSON.stringify({ digest: d.digest, source_type: d.source_type, source: d.source });
-        return { key: `${INPUT_TAG_PREFIX}${d.name}`, value };
-      });
-      await writeParamsAndTags(session, id, [], tags);
+      const { addInputs, tags } = await inputChanges(session, id, loggedDatasets(params.datasets));
+      await writeParamsAndTags(session, id, [], tags, addInputs);
       return {};
     },
   },
