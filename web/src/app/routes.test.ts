@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { paths, routeOf } from './routes';
+import { paths } from './paths';
+import { routeOf } from './routes';
 
 describe('the routes table', () => {
   it('finds the page of a path, parameters matching one segment', () => {

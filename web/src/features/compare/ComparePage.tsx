@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useQuery } from 'urql';
 import { Link, useLocation, useSearch } from 'wouter';
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { useLabClient } from '../../app/session';
 import { OverlayChart, type OverlayData } from '../../components/charts/OverlayChart';
 import { type StepRange, StepRangeForm } from '../../components/charts/StepRangeForm';

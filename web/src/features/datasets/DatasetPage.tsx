@@ -1,7 +1,7 @@
 /** One dataset: its versions newest first (format, size, rows, status, the runs that read them) and, opened on demand, their files. */
 import { useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { formatBytes, QueriedFiles } from '../../components/FileTable';
 import { EntryHead } from '../../components/QueryState';
 import { formatNumber, formatTime } from '../../components/status';

@@ -1,5 +1,5 @@
 /** Datasets the caller may read: name, project, version count. */
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { CatalogListPage } from '../../components/CatalogListPage';
 import { graphql } from '../../gql';
 import '../pages.css';

@@ -5,7 +5,7 @@
 import { type FormEvent, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { DataTable } from '../../components/DataTable';
 import { QueriedFiles } from '../../components/FileTable';
 import { EntryHead } from '../../components/QueryState';

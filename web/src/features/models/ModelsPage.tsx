@@ -1,5 +1,5 @@
 /** Registered models the caller may read: name, project, newest version, aliases. */
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { CatalogListPage, latestVersionColumns } from '../../components/CatalogListPage';
 import { graphql } from '../../gql';
 import '../pages.css';

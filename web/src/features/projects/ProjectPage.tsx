@@ -1,7 +1,7 @@
 /** A project's experiments, each with its run count. */
 import { useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { DataTable } from '../../components/DataTable';
 import { PageHead } from '../../components/QueryState';
 import { formatTime } from '../../components/status';

@@ -1,7 +1,7 @@
 /** The projects the caller is a member of. */
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { QueryState } from '../../components/QueryState';
 import { graphql } from '../../gql';
 

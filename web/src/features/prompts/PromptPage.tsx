@@ -6,7 +6,7 @@
 import { type FormEvent, useState } from 'react';
 import { type CombinedError, useQuery } from 'urql';
 import { useParams } from 'wouter';
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { useLabClient } from '../../app/session';
 import { EntryHead } from '../../components/QueryState';
 import { ErrorBox, formatTime } from '../../components/status';

@@ -7,7 +7,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { ErrorBox, formatDuration, formatTime, Loading, StatusBadge } from '../../components/status';
 import { graphql } from '../../gql';
 import { RunFiles, RunLineage, RunNotes, RunTags } from '../runDetails/RunDetails';

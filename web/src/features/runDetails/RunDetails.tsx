@@ -8,7 +8,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { FileTable } from '../../components/FileTable';
 import { Markdown } from '../../components/markdown';
 import { ErrorBox, Loading } from '../../components/status';

@@ -8,7 +8,7 @@
 import { useCallback, useMemo, useState } from 'react';
 import { useQuery } from 'urql';
 import { Link, useLocation, useParams, useSearch } from 'wouter';
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { ErrorBox } from '../../components/status';
 import { graphql } from '../../gql';
 import { FilterBox } from './FilterBox';

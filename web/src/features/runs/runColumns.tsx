@@ -6,7 +6,7 @@
  */
 import { type ColumnDef, createColumnHelper } from '@tanstack/react-table';
 import { Link } from 'wouter';
-import { paths } from '../../app/routes';
+import { paths } from '../../app/paths';
 import { formatDuration, formatNumber, formatTime, StatusBadge } from '../../components/status';
 import type { RunRow } from './useRunPages';
 
