@@ -8,6 +8,7 @@
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { followWidth } from './followWidth';
 import type { BandSeries } from './series';
 
 export interface BandChartProps {
@@ -93,13 +94,9 @@ export function BandChart({ series, version, label, height = 220, onZoom, onDraw
     };
     const u = new uPlot(opts, dataOf(series), el);
     plot.current = u;
-    const resize = new ResizeObserver(() => {
-      const w = Math.max(200, el.clientWidth);
-      if (Math.abs(w - u.width) > 1) u.setSize({ width: w, height });
-    });
-    resize.observe(el);
+    const unfollow = followWidth(el, u, height);
     return () => {
-      resize.disconnect();
+      unfollow();
       u.destroy();
       plot.current = null;
     };

@@ -9,6 +9,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatNumber } from '../status';
+import { followWidth } from './followWidth';
 
 /** uPlot's aligned form: one x array (steps) and one y array per run, null where a run has no point. */
 export interface OverlayData {
@@ -94,13 +95,9 @@ export function OverlayChart({ data, labels, colors, title, height = 240, onZoom
     };
     const u = new uPlot(opts, [data.xs, ...data.ys] as uPlot.AlignedData, el);
     setHover(null);
-    const resize = new ResizeObserver(() => {
-      const w = Math.max(200, el.clientWidth);
-      if (Math.abs(w - u.width) > 1) u.setSize({ width: w, height });
-    });
-    resize.observe(el);
+    const unfollow = followWidth(el, u, height);
     return () => {
-      resize.disconnect();
+      unfollow();
       u.destroy();
     };
   }, [data, key, height, dark]);

@@ -5,9 +5,10 @@
  * exactly through metricSeries(fromStep, toStep), and a gap after a
  * reconnect refilled from the last step drawn.
  */
-import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useLabClient } from '../../app/session';
 import { BandChart } from '../../components/charts/BandChart';
+import { type StepRange, StepRangeForm } from '../../components/charts/StepRangeForm';
 import {
   appendPoints,
   type BandSeries,
@@ -40,8 +41,6 @@ export const MetricSeriesQuery = graphql(`
     }
   }
 `);
-
-type StepRange = { fromStep: number; toStep: number };
 
 function inRangeOf(points: LivePoint[], r: StepRange | null): LivePoint[] {
   return r ? points.filter((p) => p.step >= r.fromStep && p.step <= r.toStep) : points;
@@ -185,43 +184,5 @@ export function MetricChart({ runId, name, feed }: MetricChartProps) {
         <BandChart series={series} version={version} label={name} onZoom={onZoom} onWidth={onWidth} onDraw={onDraw} />
       </div>
     </figure>
-  );
-}
-
-/** The keyboard's way to zoom: a step range typed in, and a reset. */
-function StepRangeForm({ range, onApply, name }: { range: StepRange | null; onApply(r: StepRange | null): void; name: string }) {
-  const [from, setFrom] = useState('');
-  const [to, setTo] = useState('');
-  useEffect(() => {
-    setFrom(range ? String(range.fromStep) : '');
-    setTo(range ? String(range.toStep) : '');
-  }, [range]);
-  function submit(event: FormEvent) {
-    event.preventDefault();
-    const r = stepRangeOf(Number(from), Number(to));
-    if (from !== '' && to !== '' && r) onApply(r);
-  }
-  return (
-    <form className="step-range" onSubmit={submit}>
-      <label>
-        <span className="visually-hidden">{name}: from step</span>
-        <input
-          type="number"
-          min={0}
-          inputMode="numeric"
-          placeholder="from"
-          value={from}
-          onChange={(e) => setFrom(e.target.value)}
-        />
-      </label>
-      <label>
-        <span className="visually-hidden">{name}: to step</span>
-        <input type="number" min={0} inputMode="numeric" placeholder="to" value={to} onChange={(e) => setTo(e.target.value)} />
-      </label>
-      <button type="submit">Zoom</button>
-      <button type="button" disabled={!range} onClick={() => onApply(null)}>
-        Reset zoom
-      </button>
-    </form>
   );
 }
