@@ -43,6 +43,18 @@ export function figure(
   return { name, unit, value, baseline, ratio: baseline.value === 0 ? Number.NaN : value / baseline.value, better };
 }
 
+/** The p50 and p99 figures (`p50 <what>`, `p99 <what>`, in ms, lower is better) of `measured` against `baseline`'s. */
+export function latencyFigures(
+  what: string,
+  measured: { p50Ms: number; p99Ms: number },
+  baseline: { name: string; p50Ms: number; p99Ms: number },
+): Figure[] {
+  return [
+    figure(`p50 ${what}`, 'ms', measured.p50Ms, { name: baseline.name, value: baseline.p50Ms }, 'lower'),
+    figure(`p99 ${what}`, 'ms', measured.p99Ms, { name: baseline.name, value: baseline.p99Ms }, 'lower'),
+  ];
+}
+
 export interface LoadResult {
   requestsPerSecond: number;
   p50Ms: number;

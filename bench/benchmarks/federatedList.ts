@@ -10,7 +10,7 @@
 import { PrismaClient } from '@lab/registry/prisma';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { type Benchmark, closedLoop, figure, load } from '../harness';
+import { type Benchmark, closedLoop, figure, latencyFigures, load } from '../harness';
 
 const EXPERIMENTS = 100;
 const RUNS_EACH = 10;
@@ -112,7 +112,8 @@ export const federatedList: Benchmark = {
       ] as const) {
         if (r.errors > 0 || r.non2xx > 0) throw new Error(`${name}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
       }
-      const base = (v: number) => ({ name: 'one Prisma findMany with include, in process', value: v });
+      const name = 'one Prisma findMany with include, in process';
+      const base = (v: number) => ({ name, value: v });
       return [
         figure(
           'throughput, nested list via gateway',
@@ -121,8 +122,7 @@ export const federatedList: Benchmark = {
           base(baseline.requestsPerSecond),
           'higher',
         ),
-        figure('p50 latency, nested list via gateway', 'ms', measured.p50Ms, base(baseline.p50Ms), 'lower'),
-        figure('p99 latency, nested list via gateway', 'ms', measured.p99Ms, base(baseline.p99Ms), 'lower'),
+        ...latencyFigures('latency, nested list via gateway', measured, { ...baseline, name }),
       ];
     } finally {
       await prisma.$disconnect().catch(() => {});

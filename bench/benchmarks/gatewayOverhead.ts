@@ -2,7 +2,7 @@
  * What the gateway costs: the same query sent straight to the registry
  * subgraph (signed as the gateway would) and through the gateway.
  */
-import { type Benchmark, directAndThroughGateway, figure } from '../harness';
+import { type Benchmark, directAndThroughGateway, figure, latencyFigures } from '../harness';
 
 const QUERY = '{ me { id name isAdmin } }';
 
@@ -11,11 +11,11 @@ export const gatewayOverhead: Benchmark = {
   description: 'A one-subgraph query through the gateway vs the same query sent straight to the registry subgraph',
   async run(context) {
     const { baseline, measured } = await directAndThroughGateway(context, 'registry', QUERY);
-    const base = (v: number) => ({ name: 'direct registry subgraph call', value: v });
+    const name = 'direct registry subgraph call';
+    const base = (v: number) => ({ name, value: v });
     return [
       figure('throughput through the gateway', 'req/s', measured.requestsPerSecond, base(baseline.requestsPerSecond), 'higher'),
-      figure('p50 latency through the gateway', 'ms', measured.p50Ms, base(baseline.p50Ms), 'lower'),
-      figure('p99 latency through the gateway', 'ms', measured.p99Ms, base(baseline.p99Ms), 'lower'),
+      ...latencyFigures('latency through the gateway', measured, { ...baseline, name }),
     ];
   },
 };

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { createLogger } from '@lab/shared';
 import { ENTRIES, REPO_ROOT, ServiceProcess } from '@lab/stack';
 import { redisRequirement, startTestRedis } from '@lab/stack/testing';
-import { type Benchmark, benchExperiment, figure, load } from '../harness';
+import { type Benchmark, benchExperiment, figure, latencyFigures, load } from '../harness';
 import { phase } from './subscriptionFanout';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
@@ -109,20 +109,10 @@ export const scaleOut: Benchmark = {
       const local = { requestsPerSecond: median(locals) };
       const shared = { requestsPerSecond: median(shareds) };
       return [
-        figure(
-          `p50 log-to-client latency, ${SUBSCRIBERS} subscribers over 2 gateways + 2 metrics`,
-          'ms',
-          two.p50Ms,
-          { name: 'one gateway + one metrics', value: one.p50Ms },
-          'lower',
-        ),
-        figure(
-          `p99 log-to-client latency, ${SUBSCRIBERS} subscribers over 2 gateways + 2 metrics`,
-          'ms',
-          two.p99Ms,
-          { name: 'one gateway + one metrics', value: one.p99Ms },
-          'lower',
-        ),
+        ...latencyFigures(`log-to-client latency, ${SUBSCRIBERS} subscribers over 2 gateways + 2 metrics`, two, {
+          ...one,
+          name: 'one gateway + one metrics',
+        }),
         figure(
           `events delivered per second, ${SUBSCRIBERS} subscribers over 2 replicas`,
           'events/s',

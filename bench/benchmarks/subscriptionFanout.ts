@@ -12,7 +12,7 @@
  */
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { type Benchmark, benchExperiment, figure, gql } from '../harness';
+import { type Benchmark, benchExperiment, figure, gql, latencyFigures } from '../harness';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const RATE = Number(process.env.BENCH_FANOUT_RATE ?? 20);
@@ -140,20 +140,7 @@ export const subscriptionFanout: Benchmark = {
     );
     const base = (name: string, v: number) => ({ name, value: v });
     return [
-      figure(
-        `p50 event-to-client latency, ${SUBSCRIBERS} subscribers`,
-        'ms',
-        many.p50Ms,
-        base('one subscriber', single.p50Ms),
-        'lower',
-      ),
-      figure(
-        `p99 event-to-client latency, ${SUBSCRIBERS} subscribers`,
-        'ms',
-        many.p99Ms,
-        base('one subscriber', single.p99Ms),
-        'lower',
-      ),
+      ...latencyFigures(`event-to-client latency, ${SUBSCRIBERS} subscribers`, many, { ...single, name: 'one subscriber' }),
       figure(
         `events delivered per second, ${SUBSCRIBERS} subscribers`,
         'events/s',
