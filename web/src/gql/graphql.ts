@@ -63,12 +63,23 @@ export type RunOrder = {
   field?: RunOrderField | null | undefined;
   /** Orders by this metric of each run instead of field: runs without it come last; ties by id. */
   metric?: RunMetricOrder | null | undefined;
+  /**
+   * Orders by this param's value instead of field: numbers numerically, strings as text (values of different JSON
+   * types are grouped by type); runs without it, or with null, come last; ties by id. Not with metric.
+   */
+  param?: string | null | undefined;
 };
 
 export type RunOrderField =
+  /** The creator's name (their email when the name is empty), as text. */
+  | 'AUTHOR'
   | 'CREATED_AT'
+  /** End time minus start time; runs still running (no end time) come last in both directions. */
+  | 'DURATION'
   | 'NAME'
-  | 'START_TIME';
+  | 'START_TIME'
+  /** The status's name, alphabetically (COMPLETED, FAILED, KILLED, RUNNING). */
+  | 'STATUS';
 
 /**
  * A run starts RUNNING and ends COMPLETED, FAILED or KILLED (finishRun, or

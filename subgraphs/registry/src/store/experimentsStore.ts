@@ -16,13 +16,16 @@ import {
   LIVE_RUN,
   type NestedRunQuery,
   nestedRunConditions,
-  RUN_COLUMNS,
   RUN_SELECT,
   type RunQuery,
   type RunRow,
+  type RunSort,
   type RunSortField,
   type RunSourceColumns,
   runConditions,
+  runKeyset,
+  runOrderBy,
+  runSortKey,
 } from './runQueries';
 import { type NewSaga, type Saga, startedSaga, startSaga } from './sagasStore';
 import {
@@ -45,11 +48,16 @@ export type {
   Run,
   RunQuery,
   RunRow,
+  RunSort,
   RunSortField,
   RunStatus,
   Sort,
   TimeRange,
 };
+
+/** A run of a list with its sort value (what its cursor holds). */
+export type SortedRun = Run & { sortKey: unknown };
+export type SortedRunRow = RunRow & { sortKey: unknown };
 
 /** A run as stored, whether or not it or its experiment is marked deleted. */
 export interface StoredRun {
@@ -212,12 +220,12 @@ export class ExperimentsStore extends AuditedStore {
   }
 
   /** Up to first+1 runs of one keyset page, over every readable project. */
-  listRuns(q: RunQuery, sort: Sort<RunSortField>, cursor: KeysetCursor | undefined, first: number): Promise<RunRow[]> {
-    const column = RUN_COLUMNS[sort.field];
-    const where = and([...runConditions(q), ...keyset('r', column, sort.direction, cursor)]);
-    return this.prisma.$queryRaw<RunRow[]>`SELECT ${RUN_SELECT}, e.project_id AS "projectId"
+  listRuns(q: RunQuery, sort: RunSort, cursor: KeysetCursor | undefined, first: number): Promise<SortedRunRow[]> {
+    const beyond = runKeyset(sort, cursor);
+    const where = and([...runConditions(q), ...(beyond ? [beyond] : [])]);
+    return this.prisma.$queryRaw<SortedRunRow[]>`SELECT ${RUN_SELECT}, e.project_id AS "projectId", ${runSortKey(sort)}
       FROM runs r JOIN experiments e ON e.id = r.experiment_id WHERE ${where}
-      ORDER BY ${orderBy('r', column, sort.direction)} LIMIT ${first + 1}`;
+      ORDER BY ${runOrderBy(sort)} LIMIT ${first + 1}`;
   }
 
   async countRuns(q: RunQuery): Promise<number> {
@@ -234,23 +242,23 @@ export class ExperimentsStore extends AuditedStore {
   async runPagesOfExperiments(
     experimentIds: readonly string[],
     q: NestedRunQuery,
-    sort: Sort<RunSortField>,
+    sort: RunSort,
     cursor: KeysetCursor | undefined,
     first: number,
-  ): Promise<Run[][]> {
+  ): Promise<SortedRun[][]> {
     const wanted = [...new Set(experimentIds.filter(isUuid).map((id) => id.toLowerCase()))];
     if (wanted.length === 0 || first + 1 <= 0) return experimentIds.map(() => []);
-    const column = RUN_COLUMNS[sort.field];
+    const beyond = runKeyset(sort, cursor);
     const where = and([
       Prisma.sql`r.experiment_id = ANY(${wanted}::uuid[])`,
       ...nestedRunConditions(q),
-      ...keyset('r', column, sort.direction, cursor),
+      ...(beyond ? [beyond] : []),
     ]);
-    const rows = await this.prisma.$queryRaw<(Run & { rn: bigint })[]>`SELECT * FROM (
-        SELECT ${RUN_SELECT}, ROW_NUMBER() OVER (PARTITION BY r.experiment_id ORDER BY ${orderBy('r', column, sort.direction)}) AS rn
+    const rows = await this.prisma.$queryRaw<(SortedRun & { rn: bigint })[]>`SELECT * FROM (
+        SELECT ${RUN_SELECT}, ${runSortKey(sort)}, ROW_NUMBER() OVER (PARTITION BY r.experiment_id ORDER BY ${runOrderBy(sort)}) AS rn
         FROM runs r WHERE ${where}
       ) page WHERE page.rn <= ${first + 1} ORDER BY page."experimentId", page.rn`;
-    const byExperiment = new Map<string, Run[]>();
+    const byExperiment = new Map<string, SortedRun[]>();
     for (const { rn: _rn, ...run } of rows) {
       const list = byExperiment.get(run.experimentId) ?? [];
       list.push(run);

@@ -5,9 +5,13 @@
  * scoping). Runs marked deleted, or of an experiment marked deleted, are gone
  * for every reader.
  */
+
+import { labError } from '@lab/shared';
+import type { Direction } from '../common/pagination';
+import { isUuid } from '../common/validation';
 import type { Prisma as PrismaTypes, Run } from '../generated/prisma/client';
 import { Prisma } from '../generated/prisma/client';
-import { likeContaining, projectsCondition, type TimeRange, timeRange } from './sqlFragments';
+import { type KeysetCursor, likeContaining, projectsCondition, type TimeRange, timeRange } from './sqlFragments';
 
 /** A run with the project of its experiment (for access checks). */
 export type RunRow = Run & { projectId: string };
@@ -21,8 +25,95 @@ export interface RunSourceColumns {
   sourceHost: string | null;
 }
 
-export type RunSortField = 'startTime' | 'createdAt' | 'name';
-export const RUN_COLUMNS: Record<RunSortField, string> = { startTime: 'start_time', createdAt: 'created_at', name: 'name' };
+export type RunSortField = 'startTime' | 'createdAt' | 'name' | 'status' | 'duration' | 'author' | 'param';
+/** The orders that are one column of `runs`, answered by its indexes (and by the ranked candidates). */
+export const RUN_COLUMNS: Partial<Record<RunSortField, string>> = {
+  startTime: 'start_time',
+  createdAt: 'created_at',
+  name: 'name',
+};
+
+/** A run order: its field, and the param key when the field is `param`. */
+export interface RunSort {
+  field: RunSortField;
+  direction: Direction;
+  param?: string;
+}
+
+/**
+ * What a run order sorts by, over `runs r`: a SQL value, the type a cursor's value is cast to, and whether it can be
+ * null (nulls come last in both directions). Durations are milliseconds from start to end; running runs have none.
+ * Authors are the creator's name (their email when the name is empty). A param orders by its JSON value as
+ * PostgreSQL orders jsonb: numbers numerically, strings as text, values of different JSON types grouped by type;
+ * runs without it (or with JSON null) have none.
+ */
+function runSortValue(sort: RunSort): {
+  value: Prisma.Sql;
+  cast: 'timestamptz' | 'text' | 'float8' | 'jsonb';
+  nullable: boolean;
+} {
+  const column = RUN_COLUMNS[sort.field];
+  if (column) return { value: Prisma.raw(`r.${column}`), cast: column === 'name' ? 'text' : 'timestamptz', nullable: false };
+  switch (sort.field) {
+    case 'status':
+      return { value: Prisma.sql`r.status::text`, cast: 'text', nullable: false };
+    case 'duration':
+      return {
+        value: Prisma.sql`(EXTRACT(EPOCH FROM (r.end_time - r.start_time)) * 1000)::float8`,
+        cast: 'float8',
+        nullable: true,
+      };
+    case 'author':
+      return {
+        value: Prisma.sql`(SELECT COALESCE(NULLIF(u.name, ''), u.email) FROM users u WHERE u.id = r.created_by_id)`,
+        cast: 'text',
+        nullable: true,
+      };
+    default:
+      return { value: Prisma.sql`NULLIF(r.params -> ${sort.param ?? ''}::text, 'null'::jsonb)`, cast: 'jsonb', nullable: true };
+  }
+}
+
+/** The sort value of each row as a column "sortKey" (jsonb as its text), what the row's cursor holds. */
+export function runSortKey(sort: RunSort): Prisma.Sql {
+  const { value, cast } = runSortValue(sort);
+  return cast === 'jsonb' ? Prisma.sql`(${value})::text AS "sortKey"` : Prisma.sql`${value} AS "sortKey"`;
+}
+
+/** `ORDER BY` of a run order: its value (nulls last), then id. */
+export function runOrderBy(sort: RunSort): Prisma.Sql {
+  const { value, nullable } = runSortValue(sort);
+  const dir = Prisma.raw(sort.direction === 'ASC' ? 'ASC' : 'DESC');
+  return nullable ? Prisma.sql`${value} ${dir} NULLS LAST, r.id ${dir}` : Prisma.sql`${value} ${dir}, r.id ${dir}`;
+}
+
+function notOurs(): never {
+  throw labError('BAD_USER_INPUT', 'after is not a cursor this list gave out', { argument: 'after' });
+}
+
+/** The rows after a cursor in a run order (undefined without a cursor); a cursor of another shape is a user error. */
+export function runKeyset(sort: RunSort, cursor: KeysetCursor | undefined): Prisma.Sql | undefined {
+  if (!cursor) return undefined;
+  const { value, cast, nullable } = runSortValue(sort);
+  if (!isUuid(cursor.id)) notOurs();
+  const cmp = Prisma.raw(sort.direction === 'ASC' ? '>' : '<');
+  if (cursor.v === null) {
+    if (!nullable) notOurs();
+    return Prisma.sql`(${value} IS NULL AND r.id ${cmp} ${cursor.id}::uuid)`;
+  }
+  const v = cursor.v;
+  if (cast === 'float8' ? typeof v !== 'number' : typeof v !== 'string') notOurs();
+  if (cast === 'timestamptz' && Number.isNaN(Date.parse(String(v)))) notOurs();
+  if (cast === 'jsonb') {
+    try {
+      JSON.parse(String(v));
+    } catch {
+      notOurs();
+    }
+  }
+  const beyond = Prisma.sql`(${value}, r.id) ${cmp} (${v}::${Prisma.raw(cast)}, ${cursor.id}::uuid)`;
+  return nullable ? Prisma.sql`(${beyond} OR ${value} IS NULL)` : beyond;
+}
 
 export interface RunQuery {
   projects: string[] | 'all';

@@ -14,6 +14,7 @@ import type {
   ExperimentSortField,
   ExperimentStatus,
   NestedRunQuery,
+  RunSort,
   RunSortField,
   RunStatus,
   Sort,
@@ -55,6 +56,7 @@ export interface OrderArg {
   field?: string | null;
   direction?: string | null;
   metric?: { name?: string | null; aggregate?: string | null } | null;
+  param?: string | null;
 }
 
 export function sortOf<F extends string>(order: OrderArg | null | undefined, fields: Record<string, F>, fallback: F): Sort<F> {
@@ -69,7 +71,26 @@ export const EXPERIMENT_ORDER: Record<string, ExperimentSortField> = {
   UPDATED_AT: 'updatedAt',
   NAME: 'name',
 };
-export const RUN_ORDER: Record<string, RunSortField> = { START_TIME: 'startTime', CREATED_AT: 'createdAt', NAME: 'name' };
+export const RUN_ORDER: Record<string, RunSortField> = {
+  START_TIME: 'startTime',
+  CREATED_AT: 'createdAt',
+  NAME: 'name',
+  STATUS: 'status',
+  DURATION: 'duration',
+  AUTHOR: 'author',
+};
+const MAX_PARAM_KEY = 200;
+/** The orders a search naming metrics can keep (the ranked candidates are ordered by a run column). */
+const RUN_COLUMN_ORDERS = new Set<RunSortField>(['startTime', 'createdAt', 'name']);
+
+/** A registry order: a RunOrderField, or a param's value. */
+function runSortOf(order: OrderArg | null | undefined): RunSort {
+  const param = order?.param;
+  if (param === undefined || param === null) return sortOf(order, RUN_ORDER, 'createdAt');
+  if (param === '' || param.length > MAX_PARAM_KEY)
+    bad('orderBy.param', `must be a param key of 1 to ${MAX_PARAM_KEY} characters`);
+  return { ...sortOf({ direction: order?.direction }, RUN_ORDER, 'createdAt'), field: 'param', param };
+}
 
 export interface ExperimentFilterArg {
   projectId?: string | null;
@@ -116,7 +137,7 @@ export function experimentQuery(filter: ExperimentFilterArg | null | undefined, 
 /** A run list's arguments, checked: its SQL conditions, and what the metrics service must answer, if anything. */
 export interface RunList {
   query: NestedRunQuery;
-  sort: Sort<RunSortField>;
+  sort: RunSort;
   /** The metric order, when orderBy names a metric. */
   metricOrder?: { metric: MetricRef; direction: Direction };
   /** The search's metric condition and flags, when it names metrics. */
@@ -155,10 +176,10 @@ function checkMetricCount(list: RunList): void {
   }
 }
 
-/** The cursor of a list: a metric order's value is a number or null, a registry order's a string. */
+/** The cursor of a list: a metric order's value is a number or null; the store checks a registry order's. */
 function cursorOf(after: string | null | undefined, metricOrder: boolean): Cursor | undefined {
   const cursor = decodeCursor(after);
-  if (cursor && metricOrder !== (cursor.v === null || typeof cursor.v === 'number')) {
+  if (cursor && metricOrder && !(cursor.v === null || typeof cursor.v === 'number')) {
     throw labError('BAD_USER_INPUT', 'after is not a cursor this list gave out', { argument: 'after' });
   }
   return cursor;
@@ -168,6 +189,7 @@ export function runList(filter: RunFilterArg | null | undefined, args: ListArgs<
   const f = filter ?? {};
   const search = args.search && args.search.trim() !== '' ? planRunSearch(args.search, { alias: 'r' }) : undefined;
   const metricOrder = metricOrderOf(args.orderBy);
+  if (metricOrder && args.orderBy?.param != null) bad('orderBy', 'names both a metric and a param; choose one');
   const list: RunList = {
     query: {
       status: statuses(f.status),
@@ -177,11 +199,14 @@ export function runList(filter: RunFilterArg | null | undefined, args: ListArgs<
       started: range('filter.started', f.started),
       search: search?.where,
     },
-    sort: sortOf(metricOrder ? null : args.orderBy, RUN_ORDER, 'createdAt'),
+    sort: runSortOf(metricOrder ? null : args.orderBy),
     cursor: cursorOf(args.after, metricOrder !== undefined),
     ...(metricOrder ? { metricOrder } : {}),
     ...(search?.metrics ? { metrics: search.metrics } : {}),
   };
   checkMetricCount(list);
+  if (list.metrics && !RUN_COLUMN_ORDERS.has(list.sort.field)) {
+    bad('orderBy', 'by status, duration, author or a param cannot be combined with a search naming metrics');
+  }
   return list;
 }

@@ -1,11 +1,11 @@
 import DataLoader from 'dataloader';
-import type { KeysetCursor, NestedRunQuery, Run, RunSortField, Sort } from '../../store/experimentsStore';
+import type { KeysetCursor, NestedRunQuery, RunSort, SortedRun } from '../../store/experimentsStore';
 import type { RegistryStore } from '../../store/registryStore';
 
 /** The arguments of one nested run list, the same for every parent experiment it is asked of. */
 export interface RunPageArgs {
   query: NestedRunQuery;
-  sort: Sort<RunSortField>;
+  sort: RunSort;
   cursor: KeysetCursor | undefined;
   first: number;
 }
@@ -24,7 +24,7 @@ function perKey<V>() {
 }
 
 export function experimentsLoaders(store: RegistryStore) {
-  const pages = perKey<Run[]>();
+  const pages = perKey<SortedRun[]>();
   const counts = perKey<number>();
   return {
     /** Experiments by id (no access check: callers check the project). */
@@ -35,7 +35,7 @@ export function experimentsLoaders(store: RegistryStore) {
      * Up to first+1 runs of each experiment for one set of list arguments
      * (`key` identifies them): every parent in one query.
      */
-    runPages: (key: string, args: RunPageArgs): DataLoader<string, Run[]> =>
+    runPages: (key: string, args: RunPageArgs): DataLoader<string, SortedRun[]> =>
       pages(key, (ids) => store.experiments.runPagesOfExperiments(ids, args.query, args.sort, args.cursor, args.first)),
     /** Run counts per experiment for one filter (`key` identifies it): one GROUP BY for every parent. */
     runCounts: (key: string, query: NestedRunQuery): DataLoader<string, number> =>

@@ -132,7 +132,7 @@ async function rankedPages(ctx: RegistryContext, scope: CandidateScope, list: Ru
 export function rankedConnection(page: RankedPage, list: RunList, first: number): Connection<RunRow> {
   const sortValue = list.metricOrder
     ? (row: RunRow) => page.values.get(row.id) ?? null
-    : (row: RunRow) => sortValueOf(row[list.sort.field]);
+    : (row: RunRow) => sortValueOf(row[list.sort.field as 'startTime' | 'createdAt' | 'name']);
   return toConnection(page.rows, first, sortValue, () => Promise.resolve(page.total), list.cursor !== undefined);
 }
 

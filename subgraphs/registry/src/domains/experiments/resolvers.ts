@@ -71,7 +71,7 @@ async function runsList(ctx: RegistryContext, args: ListArgs<RunFilterArg>) {
   const { sort, cursor } = list;
   const rows = first === 0 ? [] : await ctx.store.experiments.listRuns(query, sort, cursor, first);
   for (const row of rows) ctx.loaders.runs.prime(row.id, row);
-  return pageConnection(rows, first, sort.field, cursor, () => ctx.store.experiments.countRuns(query));
+  return pageConnection(rows, first, 'sortKey', cursor, () => ctx.store.experiments.countRuns(query));
 }
 
 /** Experiment.runs: one batched query (or one ranked join) for every experiment asking the same list in this request. */
@@ -88,7 +88,7 @@ async function runsOfExperiment(parent: Experiment, args: ListArgs<RunFilterArg>
   return toConnection(
     rows,
     first,
-    (row) => sortValueOf(row[sort.field]),
+    (row) => sortValueOf(row.sortKey),
     () => ctx.loaders.runCounts(filterKey, query).load(parent.id),
     cursor !== undefined,
   );

@@ -168,6 +168,12 @@ export const experimentsSdl = /* GraphQL */ `
     START_TIME
     CREATED_AT
     NAME
+    "The status's name, alphabetically (COMPLETED, FAILED, KILLED, RUNNING)."
+    STATUS
+    "End time minus start time; runs still running (no end time) come last in both directions."
+    DURATION
+    "The creator's name (their email when the name is empty), as text."
+    AUTHOR
   }
 
   input RunOrder {
@@ -175,6 +181,11 @@ export const experimentsSdl = /* GraphQL */ `
     direction: SortDirection = DESC
     "Orders by this metric of each run instead of field: runs without it come last; ties by id."
     metric: RunMetricOrder
+    """
+    Orders by this param's value instead of field: numbers numerically, strings as text (values of different JSON
+    types are grouped by type); runs without it, or with null, come last; ties by id. Not with metric.
+    """
+    param: String
   }
 
   input CreateExperimentInput {
