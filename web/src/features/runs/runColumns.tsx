@@ -2,7 +2,8 @@
  * The runs table's columns (TanStack Table definitions): selection, status,
  * name, author, start, duration, chosen params, config, tags, and last, min
  * and max of each chosen metric. Column ids are the sort ids of runOrder.ts
- * where the API can order by them.
+ * (`status`, `name`, `author`, `start_time`, `duration`, `param:<key>`,
+ * `metric:<aggregate>:<name>`): the server orders by each of them.
  */
 import { type ColumnDef, createColumnHelper } from '@tanstack/react-table';
 import { Link } from 'wouter';

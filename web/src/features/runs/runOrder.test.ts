@@ -22,6 +22,21 @@ describe('the runs table sort', () => {
     const byName = parseSort('name:asc');
     expect(formatSort(nextSort(byName, 'name')!)).toBe('name:desc');
     expect(formatSort(nextSort(byName, 'metric:last:loss')!)).toBe('metric:last:loss:desc');
-    expect(nextSort(byName, 'status')).toBeNull();
+    expect(nextSort(byName, 'config')).toBeNull();
+    expect(nextSort(byName, 'tags')).toBeNull();
+    expect(nextSort(byName, 'param:')).toBeNull();
+  });
+
+  it('sorts status, duration, author and params on the server', () => {
+    expect(toRunOrder(nextSort(DEFAULT_SORT, 'status')!)).toEqual({ field: 'STATUS', direction: 'ASC' });
+    expect(toRunOrder(nextSort(DEFAULT_SORT, 'author')!)).toEqual({ field: 'AUTHOR', direction: 'ASC' });
+    expect(toRunOrder(nextSort(DEFAULT_SORT, 'duration')!)).toEqual({ field: 'DURATION', direction: 'DESC' });
+    const byLr = nextSort(DEFAULT_SORT, 'param:optimizer.lr')!;
+    expect(toRunOrder(byLr)).toEqual({ param: 'optimizer.lr', direction: 'DESC' });
+    expect(formatSort(nextSort(byLr, 'param:optimizer.lr')!)).toBe('param:optimizer.lr:asc');
+    for (const text of ['status:desc', 'duration:asc', 'author:asc', 'param:a:b:desc']) {
+      expect(formatSort(parseSort(text))).toBe(text);
+    }
+    expect(parseSort('constructor:asc')).toEqual(DEFAULT_SORT);
   });
 });
