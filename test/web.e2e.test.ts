@@ -88,7 +88,7 @@ describe('the web app in a real browser', () => {
     expect(cspViolations).toEqual([]);
   });
 
-  it('lists the runs made through the API, sorts by a metric, shows a bad filter at its column, selects runs to compare', async () => {
+  it('lists the runs made through the API, sorts by a metric and by status, shows a bad filter at its column, selects runs to compare', async () => {
     const { experimentId, runs } = await experimentWithRuns('web-runs', 40);
     const { page, external, cspViolations } = await openSignedIn(
       browser,
@@ -140,6 +140,12 @@ describe('the web app in a real browser', () => {
     const pickedIds = picked.map((name) => runs.find((r) => r.name === name)!.id);
     expect(href.slice('/compare?runs='.length).split(',').sort()).toEqual(pickedIds.sort());
     await page.screenshot({ path: path.join(SCREENSHOTS, 'web-runs.png') });
+
+    // Sort by status (server side), ascending: the one finished run comes before the running ones.
+    await platform.gql('mutation($id: ID!) { finishRun(id: $id) { id } }', { id: runs[5]!.id });
+    await page.getByRole('button', { name: 'Status', exact: true }).click();
+    await expect.poll(() => page.evaluate(() => location.search)).toContain('sort=status%3Aasc');
+    await expect.poll(firstRowName, { timeout: 15_000 }).toBe(runs[5]!.name);
     expect(external).toEqual([]);
     expect(cspViolations).toEqual([]);
   });
