@@ -3,12 +3,12 @@
  * sign out) and the routed page.
  */
 
-import { Suspense } from 'react';
+import { Suspense, useState } from 'react';
 import { useQuery } from 'urql';
 import { Link, Route, Switch } from 'wouter';
 import { Loading } from '../components/status';
 import { SignInPage } from '../features/auth/SignInPage';
-import { ROUTES } from './routes';
+import { preloadDataOf, ROUTES } from './routes';
 import { MeQuery, SessionProvider, useSession } from './session';
 
 export function App() {
@@ -26,7 +26,9 @@ function Gate() {
 }
 
 function Shell() {
-  const { signOut } = useSession();
+  const { client, signOut } = useSession();
+  // The opened page's first queries start now, beside its chunk (once per signed-in client).
+  useState(() => client && preloadDataOf(window.location.pathname, client));
   const [me] = useQuery({ query: MeQuery });
   return (
     <>

@@ -5,6 +5,8 @@
  * /health, ...), so a reload or a shared link opens the same page.
  */
 import { type ComponentType, lazy } from 'react';
+import { preloadRun } from '../features/run/runData';
+import type { LabClient } from './graphqlClient';
 
 /**
  * A page loaded on first visit (its own chunk): the first page drawn runs only its own code, and uPlot,
@@ -42,13 +44,15 @@ export interface AppRoute {
   component: LazyPage;
   /** Shown in the header's navigation when set. */
   nav?: string;
+  /** Starts the page's first queries when the app opens at this route (with the page's chunk, not after it). */
+  preloadData?(client: LabClient, params: Record<string, string>): void;
 }
 
 export const ROUTES: AppRoute[] = [
   { path: '/', component: ProjectsPage, nav: 'Projects' },
   { path: '/projects/:projectId', component: ProjectPage },
   { path: '/experiments/:experimentId', component: ExperimentRunsPage },
-  { path: '/runs/:runId', component: RunPage },
+  { path: '/runs/:runId', component: RunPage, preloadData: (client, { runId }) => runId && preloadRun(client, runId) },
   { path: '/compare', component: ComparePage },
   { path: '/models', component: ModelsPage, nav: 'Models' },
   { path: '/models/:modelId', component: ModelPage },
@@ -64,6 +68,15 @@ export function preloadPageOf(pathname: string): void {
   void routeOf(pathname)
     ?.component.preload()
     .catch(() => {});
+}
+
+/** Starts the first queries of the page at `pathname`, when its route has preloadData. */
+export function preloadDataOf(pathname: string, client: LabClient): void {
+  const route = routeOf(pathname);
+  if (!route?.preloadData) return;
+  const names = [...route.path.matchAll(/:([^/]+)/g)].map((m) => m[1] as string);
+  const values = pathname.split('/').filter((_, i) => route.path.split('/')[i]?.startsWith(':'));
+  route.preloadData(client, Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(values[i] ?? '')])));
 }
 
 /** The route whose path matches `pathname` (`:name` segments match one segment). */

@@ -20,27 +20,9 @@ import {
   stepRangeOf,
 } from '../../components/charts/series';
 import { errorMessage, formatNumber } from '../../components/status';
-import { graphql } from '../../gql';
 import type { LiveFeed, LivePoint } from './liveMetrics';
-
-export const MetricSeriesQuery = graphql(`
-  query MetricSeries($runId: ID!, $name: String!, $maxPoints: Int!, $fromStep: Float, $toStep: Float) {
-    run(id: $runId) {
-      id
-      metricSeries(name: $name, maxPoints: $maxPoints, fromStep: $fromStep, toStep: $toStep) {
-        name
-        exact
-        bucketWidth
-        points {
-          step
-          value
-          min
-          max
-        }
-      }
-    }
-  }
-`);
+import { MetricSeriesQuery } from './queries';
+import { takePreloadedSeries } from './runData';
 
 function inRangeOf(points: LivePoint[], r: StepRange | null): LivePoint[] {
   return r ? points.filter((p) => p.step >= r.fromStep && p.step <= r.toStep) : points;
@@ -67,6 +49,7 @@ export function MetricChart({ runId, name, feed }: MetricChartProps) {
 
   const fetchSeries = useCallback(
     async (r: StepRange | null, w: number) =>
+      (r ? null : await takePreloadedSeries(runId, name, pointsForWidth(w))) ??
       urql
         .query(
           MetricSeriesQuery,

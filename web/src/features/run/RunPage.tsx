@@ -5,74 +5,21 @@
  * model versions it produced).
  */
 import { useEffect, useMemo, useState } from 'react';
-import { useQuery } from 'urql';
+import { type RequestPolicy, useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
 import { paths } from '../../app/paths';
 import { ErrorBox, formatDuration, formatTime, Loading, StatusBadge } from '../../components/status';
-import { graphql } from '../../gql';
 import { RunFiles, RunLineage, RunNotes, RunTags } from '../runDetails/RunDetails';
 import { useLiveFeed } from './liveMetrics';
 import { MetricChart } from './MetricChart';
-
-export const RunQuery = graphql(`
-  query Run($id: ID!) {
-    run(id: $id) {
-      id
-      name
-      status
-      params
-      config
-      tags
-      notes
-      startTime
-      endTime
-      duration
-      metricNames
-      createdBy {
-        id
-        name
-        email
-      }
-      source {
-        commit
-        branch
-        dirty
-        entryPoint
-        host
-      }
-      experiment {
-        id
-        name
-        project {
-          id
-          name
-        }
-      }
-      inputs {
-        id
-        label
-        format
-        dataset {
-          id
-          name
-        }
-      }
-      producedModelVersions {
-        id
-        version
-        aliases
-        model {
-          id
-          name
-        }
-      }
-    }
-  }
-`);
+import { RunQuery } from './queries';
+import { takeFreshRun } from './runData';
 
 export function RunPage() {
   const { runId = '' } = useParams<{ runId: string }>();
-  const [result, refetch] = useQuery({ query: RunQuery, variables: { id: runId } });
+  // Preloaded with the route (runData.ts): that answer is taken as it is, else cached and refreshed.
+  const [requestPolicy] = useState<RequestPolicy>(() => (takeFreshRun(runId) ? 'cache-first' : 'cache-and-network'));
+  const [result, refetch] = useQuery({ query: RunQuery, variables: { id: runId }, requestPolicy });
   const run = result.data?.run;
   const live = run?.status === 'RUNNING';
   const feed = useLiveFeed(runId, live);
