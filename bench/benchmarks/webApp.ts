@@ -180,13 +180,17 @@ FROM numbers({points:UInt64})`,
       // 1. First chart after navigation, beside the raw fetch of the series the chart asks for.
       let maxPoints = 0;
       let timeline = '';
+      let operations: string[] = [];
       const firstChart: number[] = [];
       for (let i = 0; i <= reps; i++) {
         const page = await newPage();
+        const sent: string[] = [];
         page.on('request', (request) => {
           const body = request.postData();
           const m = body && /"maxPoints":(\d+)/.exec(body);
           if (m) maxPoints = Number(m[1]);
+          const op = body && /"operationName":"(\w+)"/.exec(body);
+          if (op) sent.push(`${op[1]}${m ? `(${m[1]})` : ''}`);
         });
         await page.goto(`${platform.gatewayUrl}/runs/${longRun}`);
         const handle = await page.waitForFunction(
@@ -195,7 +199,10 @@ FROM numbers({points:UInt64})`,
           { timeout: 60_000 },
         );
         if (i > 0) firstChart.push((await handle.jsonValue()) as number);
-        if (i === reps) timeline = await pageTimeline(page);
+        if (i === reps) {
+          timeline = await pageTimeline(page);
+          operations = sent;
+        }
         await page.close();
       }
       const rawSeries: number[] = [];
@@ -310,7 +317,7 @@ FROM numbers({points:UInt64})`,
       }
 
       const n = points >= 1_000_000 ? `${points / 1_000_000}M` : `${points / 1000}k`;
-      process.stdout.write(`  (first chart, last repetition, ms since navigation: ${timeline})\n`);
+      process.stdout.write(`  (first chart, last repetition, ms since navigation: ${timeline}; GraphQL operations in the order sent: ${operations.join(', ')})\n`);
       process.stdout.write(
         `  (${n} points loaded in ${loadSeconds.toFixed(1)} s, ${runCount} runs made in ${tableSeconds.toFixed(1)} s; chart asked ${maxPoints} points; medians of ${reps}: first chart ${median(firstChart).toFixed(0)} ms (goal < 1500), live point ${median(livePoint).toFixed(0)} ms (goal < 1000), filter ${median(filterMs).toFixed(0)} ms, sort ${median(sortMs).toFixed(0)} ms (goal < 1000), JS ${(jsGzip / 1024).toFixed(0)} KB gzipped (goal < 500))\n`,
       );
