@@ -317,7 +317,9 @@ FROM numbers({points:UInt64})`,
       }
 
       const n = points >= 1_000_000 ? `${points / 1_000_000}M` : `${points / 1000}k`;
-      process.stdout.write(`  (first chart, last repetition, ms since navigation: ${timeline}; GraphQL operations in the order sent: ${operations.join(', ')})\n`);
+      process.stdout.write(
+        `  (first chart, last repetition, ms since navigation: ${timeline}; GraphQL operations in the order sent: ${operations.join(', ')})\n`,
+      );
       process.stdout.write(
         `  (${n} points loaded in ${loadSeconds.toFixed(1)} s, ${runCount} runs made in ${tableSeconds.toFixed(1)} s; chart asked ${maxPoints} points; medians of ${reps}: first chart ${median(firstChart).toFixed(0)} ms (goal < 1500), live point ${median(livePoint).toFixed(0)} ms (goal < 1000), filter ${median(filterMs).toFixed(0)} ms, sort ${median(sortMs).toFixed(0)} ms (goal < 1000), JS ${(jsGzip / 1024).toFixed(0)} KB gzipped (goal < 500))\n`,
       );
