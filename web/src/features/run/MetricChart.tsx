@@ -32,9 +32,11 @@ export interface MetricChartProps {
   runId: string;
   name: string;
   feed: LiveFeed;
+  /** Called once, after the first drawing with points. */
+  onFirstDraw?(): void;
 }
 
-export function MetricChart({ runId, name, feed }: MetricChartProps) {
+export function MetricChart({ runId, name, feed, onFirstDraw }: MetricChartProps) {
   const { urql } = useLabClient();
   const [series, setSeries] = useState<BandSeries>(emptySeries);
   const [version, setVersion] = useState(0);
@@ -136,10 +138,11 @@ export function MetricChart({ runId, name, feed }: MetricChartProps) {
       if (step != null && !marked.current) {
         marked.current = true;
         performance.mark(`lab:chart-drawn:${name}`);
+        onFirstDraw?.();
       }
       setLastDrawn((old) => (old === step ? old : step));
     },
-    [name],
+    [name, onFirstDraw],
   );
   const titleId = `chart-${name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   const last = series.values.length ? series.values[series.values.length - 1] : null;

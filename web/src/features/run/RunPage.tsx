@@ -4,7 +4,7 @@
  * downloads, source and lineage (the dataset versions it read, the
  * model versions it produced).
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { type RequestPolicy, useQuery } from 'urql';
 import { Link, useParams } from 'wouter';
 import { paths } from '../../app/paths';
@@ -29,6 +29,14 @@ export function RunPage() {
     const known = run?.metricNames ?? [];
     return [...known, ...extraNames.filter((n) => !known.includes(n))];
   }, [run?.metricNames, extraNames]);
+
+  // The files' query waits for the first chart (or 2 s), so it does not compete with the first series.
+  const [chartDrawn, setChartDrawn] = useState(false);
+  const onFirstDraw = useCallback(() => setChartDrawn(true), []);
+  useEffect(() => {
+    const timer = setTimeout(() => setChartDrawn(true), 2000);
+    return () => clearTimeout(timer);
+  }, []);
 
   if (result.error && !run) return <ErrorBox error={result.error} />;
   if (!run) return <Loading />;
@@ -82,7 +90,7 @@ export function RunPage() {
         {names.length === 0 && <p className="muted">No metric logged yet{live ? ': charts appear as points arrive.' : '.'}</p>}
         <div className="charts">
           {names.map((name) => (
-            <MetricChart key={name} runId={run.id} name={name} feed={feed} />
+            <MetricChart key={name} runId={run.id} name={name} feed={feed} onFirstDraw={onFirstDraw} />
           ))}
         </div>
       </section>
@@ -115,7 +123,7 @@ export function RunPage() {
         </section>
         <RunTags runId={run.id} tags={run.tags as Record<string, string>} />
         <RunNotes runId={run.id} notes={run.notes} />
-        <RunFiles runId={run.id} />
+        {(chartDrawn || names.length === 0) && <RunFiles runId={run.id} />}
         <RunLineage inputs={run.inputs} produced={run.producedModelVersions} />
       </div>
     </article>
