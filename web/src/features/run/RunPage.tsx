@@ -13,13 +13,14 @@ import { RunFiles, RunLineage, RunNotes, RunTags } from '../runDetails/RunDetail
 import { useLiveFeed } from './liveMetrics';
 import { MetricChart } from './MetricChart';
 import { RunQuery } from './queries';
-import { takeFreshRun } from './runData';
+import { forgetPreloaded, takeFreshRun } from './runData';
 
 export function RunPage() {
   const { runId = '' } = useParams<{ runId: string }>();
   // Preloaded with the route (runData.ts): that answer is taken as it is, else cached and refreshed.
   const [requestPolicy] = useState<RequestPolicy>(() => (takeFreshRun(runId) ? 'cache-first' : 'cache-and-network'));
   const [result, refetch] = useQuery({ query: RunQuery, variables: { id: runId }, requestPolicy });
+  useEffect(() => () => forgetPreloaded(runId), [runId]);
   const run = result.data?.run;
   const live = run?.status === 'RUNNING';
   const feed = useLiveFeed(runId, live);

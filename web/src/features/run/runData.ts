@@ -67,3 +67,9 @@ export async function takePreloadedSeries(
   preloaded.delete(runId);
   return Math.abs(entry.maxPoints - maxPoints) <= maxPoints / 4 ? entry.result : null;
 }
+
+/** Drops what the preload fetched for `runId` and nobody took (the page is left). */
+export function forgetPreloaded(runId: string): void {
+  preloaded.delete(runId);
+  freshRuns.delete(runId);
+}
