@@ -146,7 +146,8 @@ describe.skipIf(requirement !== 'run')(`replicas sharing one Redis (${requiremen
       }
     }
     expect(refusedBy.size).toBe(2);
-    // Separate buckets would have let through nearly twice the burst; one shared bucket lets through what is left of one.
-    expect(allowed).toBeLessThan(BURST);
+    // Separate buckets would have let through nearly twice the burst; one shared bucket lets through at most one
+    // burst (all of it when Redis, restarted by the test before, came back without the bucket; refill is 0.01/s).
+    expect(allowed).toBeLessThanOrEqual(BURST);
   });
 });
