@@ -78,14 +78,22 @@ describe('the scheduled reconciliation across registry replicas', () => {
   it('a session that dies holding the lock frees it', async () => {
     let release = () => {};
     const held = whileHolding(server.url, RECONCILE_LOCK, () => new Promise<void>((r) => (release = r)));
-    await vi.waitFor(async () => expect(await whileHolding(server.url, RECONCILE_LOCK, async () => 1)).toEqual({ ran: false }));
+    // The holder's connection may take a while to open on a loaded machine.
+    await vi.waitFor(async () => expect(await whileHolding(server.url, RECONCILE_LOCK, async () => 1)).toEqual({ ran: false }), {
+      timeout: 20_000,
+      interval: 100,
+    });
     const admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     await admin.query(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'lab-registry-lock' AND pid <> pg_backend_pid()",
     );
     await admin.end();
-    expect(await whileHolding(server.url, RECONCILE_LOCK, async () => 2)).toEqual({ ran: true, value: 2 });
+    // pg_terminate_backend only signals; the lock goes when that backend has exited.
+    await vi.waitFor(
+      async () => expect(await whileHolding(server.url, RECONCILE_LOCK, async () => 2)).toEqual({ ran: true, value: 2 }),
+      { timeout: 20_000, interval: 100 },
+    );
     release();
     await held.catch(() => undefined);
   });

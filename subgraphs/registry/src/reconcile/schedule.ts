@@ -61,7 +61,16 @@ export class ReconcileRunner {
   /** Runs every `intervalMs` (none when 0). */
   start(intervalMs: number, repair: boolean): void {
     if (intervalMs <= 0) return;
-    this.timer = setInterval(() => void this.scheduled(repair), intervalMs);
+    this.timer = setInterval(() => {
+      if (this.inFlight.size > 0) {
+        this.options.log.info('a reconciliation is still in progress: this scheduled one is skipped');
+        return;
+      }
+      // The whole tick counts as in flight, taking the lock included, so stop() waits for it.
+      const tick = this.scheduled(repair);
+      this.inFlight.add(tick);
+      void tick.finally(() => this.inFlight.delete(tick));
+    }, intervalMs);
     this.timer.unref();
   }
 
@@ -75,14 +84,11 @@ export class ReconcileRunner {
 
   private async scheduled(repair: boolean): Promise<void> {
     const { log } = this.options;
-    if (this.inFlight.size > 0) {
-      log.info('a reconciliation is still in progress: this scheduled one is skipped');
-      return;
-    }
     try {
       const exclusive = this.options.exclusive ?? (async (work) => ({ ran: true as const, value: await work() }));
-      const outcome = await exclusive(() => this.run({ repair }));
-      if (outcome.ran) logSummary(log, outcome.value);
+      // A tick stopped while it waited for the lock does no work.
+      const outcome = await exclusive(async () => (this.timer ? this.run({ repair }) : undefined));
+      if (outcome.ran && outcome.value) logSummary(log, outcome.value);
       else log.info('another registry replica is reconciling: this scheduled run is skipped');
     } catch (err) {
       log.warn({ err }, 'scheduled reconciliation failed; the next one tries again');
