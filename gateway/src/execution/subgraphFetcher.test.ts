@@ -114,20 +114,55 @@ describe('subgraphFetcher', () => {
 
   it('never sends a mutation twice', async () => {
     const sg = await subgraph(65_000, { dropReused: true });
+    let received = 0;
+    sg.server.on('request', () => received++);
     const fetcher = fetcherOf();
     await post(fetcher, sg.url);
     await sleep(20);
-    await expect(post(fetcher, sg.url, MUTATION)).rejects.toMatchObject({ code: 'ECONNRESET' });
+    await expect(post(fetcher, sg.url, MUTATION)).rejects.toMatchObject({ message: 'other side closed' });
+    expect(received).toBe(2);
     expect(fetcher.retries).toBe(0);
   });
 
-  it('fails a query dropped on a new connection without sending it again', async () => {
-    const server = http.createServer((req) => req.socket.destroy());
+  it('sends a dropped query no more than twice', async () => {
+    let received = 0;
+    const server = http.createServer((req) => {
+      received++;
+      req.socket.destroy();
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     servers.push(server);
     const fetcher = fetcherOf();
     await expect(post(fetcher, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`)).rejects.toMatchObject({
-      code: 'ECONNRESET',
+      message: 'other side closed',
+    });
+    expect(received).toBe(2);
+    expect(fetcher.retries).toBe(1);
+  });
+
+  it('does not send a query again once its answer has begun', async () => {
+    let received = 0;
+    const server = http.createServer((_req, res) => {
+      received++;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"data":');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    const fetcher = fetcherOf();
+    await expect(post(fetcher, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`)).rejects.toThrow();
+    expect(received).toBe(1);
+    expect(fetcher.retries).toBe(0);
+  });
+
+  it('fails a request that outlasts its timeout', async () => {
+    const server = http.createServer(() => {});
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    const fetcher = fetcherOf({ timeoutMs: 100 });
+    await expect(post(fetcher, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`)).rejects.toMatchObject({
+      code: 'UND_ERR_HEADERS_TIMEOUT',
     });
     expect(fetcher.retries).toBe(0);
   });
