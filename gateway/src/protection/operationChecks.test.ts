@@ -278,6 +278,23 @@ describe('checkBeforeValidation', () => {
     );
   });
 
+  it('checks a repeated document as the first time: its measure kept per value of the variables it reads', () => {
+    const settings = { maxCost: 1_000 };
+    const query = 'query Q($n: Int, $after: String) { runs(first: $n, after: $after) { nodes { id } } } query R { me { id } }';
+    const run = (variables?: Record<string, unknown>, operationName = 'Q') =>
+      checkBeforeValidation(schema, { query, variables, operationName }, settings)?.extensions;
+    for (let round = 0; round < 2; round++) {
+      expect(run({ n: 10 })).toBeUndefined();
+      expect(run({ n: 10, after: 'x' })).toBeUndefined();
+      expect(run({ n: 2_000 })).toMatchObject({ limit: 'cost', actual: 2_001 });
+      expect(run({ n: 'many' })).toBeUndefined(); // no size: the default list size
+      expect(run({ n: 2_000 }, 'R')).toBeUndefined();
+      expect(run({ n: 2_000 }, 'S')).toMatchObject({ code: 'BAD_USER_INPUT' });
+      expect(run({})).toBeUndefined();
+    }
+    expect(checkBeforeValidation(schema, { query, variables: { n: 2_000 }, operationName: 'Q' })).toBeUndefined(); // other settings
+  });
+
   it('refuses what would make validation quadratic, naming overlaps', () => {
     const refused = check(`{ ${'me { id } '.repeat(200)} }`);
     // 200 × 199 / 2 pairs of me, as many of id in the merged selection of me

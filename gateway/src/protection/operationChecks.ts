@@ -27,7 +27,8 @@ import {
   Source,
   TokenKind,
 } from 'graphql';
-import { documentValues, jsonValueShape } from './inputValues';
+import { LRUCache } from 'lru-cache';
+import { type DocumentValues, documentValues, jsonValueShape } from './inputValues';
 import { measureExpanded, type OperationMeasure } from './operationMeasure';
 import { countOverlaps } from './operationOverlaps';
 
@@ -183,10 +184,111 @@ export function checkRequestValues(
   return undefined;
 }
 
+/** Parsed documents kept per settings, by query text: at most this many, and this many characters of text. */
+const PARSED_DOCUMENTS = { max: 2_000, maxSize: 4 * 1024 * 1024, maxEntrySize: 128 * 1024 };
+/** Measures kept per operation, one per distinct value of the variables that size its lists. */
+const MEASURES_PER_OPERATION = 16;
+
+const NO_NAME = Symbol('no operationName');
+const NOT_A_SIZE = Symbol('not a size');
+/** What a variable's value is to the measure: its number, undefined (the default applies), or no size at all. */
+const asSize = (value: unknown) => (typeof value === 'number' ? value : value === undefined ? undefined : NOT_A_SIZE);
+
+interface KeptMeasure {
+  schema: GraphQLSchema;
+  /** The variables the measure read, each with what its value was to the measure. */
+  reads: [string, unknown][];
+  measure: OperationMeasure;
+}
+
+/** What the checks found in one operation of a document. */
+interface OperationFacts {
+  operation: OperationDefinitionNode;
+  measures: KeptMeasure[];
+  overlaps?: number;
+}
+
+/** What the checks found in a document, none of it depending on the request's variables. */
+interface DocumentFacts {
+  literals?: DocumentValues;
+  /** By operationName (NO_NAME when none is given): only operations that could be picked. */
+  operations: Map<string | symbol, OperationFacts>;
+}
+
+/**
+ * What the checks keep between requests, per settings (one options object):
+ * documents parsed by query text, and what was found in each parsed document
+ * (Apollo's cached documents included), so a repeated operation is neither
+ * parsed nor walked again. Its measure is kept with the values of the
+ * variables it read, and reused only for requests whose variables read the same.
+ */
+interface Kept {
+  parsed: LRUCache<string, DocumentNode>;
+  facts: WeakMap<DocumentNode, DocumentFacts>;
+}
+const keptBySettings = new WeakMap<OperationLimitsOptions, Kept>();
+
+function keptFor(options: OperationLimitsOptions): Kept {
+  let kept = keptBySettings.get(options);
+  if (!kept) {
+    kept = {
+      parsed: new LRUCache<string, DocumentNode>({
+        ...PARSED_DOCUMENTS,
+        sizeCalculation: (_document, query) => query.length || 1,
+      }),
+      facts: new WeakMap(),
+    };
+    keptBySettings.set(options, kept);
+  }
+  return kept;
+}
+
+function factsOf(kept: Kept, document: DocumentNode): DocumentFacts {
+  let facts = kept.facts.get(document);
+  if (!facts) {
+    facts = { operations: new Map() };
+    kept.facts.set(document, facts);
+  }
+  return facts;
+}
+
+/** The measure of an operation for these variables (kept, or measured and kept), or a RangeError from the stack running out. */
+function measureOf(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  facts: OperationFacts,
+  variables: Record<string, unknown>,
+  options: OperationLimitsOptions,
+): OperationMeasure {
+  for (const kept of facts.measures) {
+    if (kept.schema === schema && kept.reads.every(([name, size]) => Object.is(asSize(variables[name]), size))) {
+      return kept.measure;
+    }
+  }
+  const reads: [string, unknown][] = [];
+  const measure = measureExpanded(
+    schema,
+    document,
+    facts.operation,
+    variables,
+    {
+      defaultListSize: setting(options, 'defaultListSize'),
+      sizeArguments: setting(options, 'sizeArguments'),
+      mutationCost: setting(options, 'mutationCost'),
+    },
+    (name, value) => reads.push([name, asSize(value)]),
+  );
+  if (facts.measures.length >= MEASURES_PER_OPERATION) facts.measures.shift();
+  facts.measures.push({ schema, reads, measure });
+  return measure;
+}
+
 /**
  * A refusal for a parsed document, if any: the operation cannot be picked, a
  * literal nests too deeply or is out of range, a measured limit is exceeded,
  * or (`beforeValidation`) validation would compare too many overlaps.
+ * What does not depend on the variables is found once per document and
+ * settings (the same options object) and kept.
  */
 export function checkDocument(
   schema: GraphQLSchema,
@@ -195,10 +297,29 @@ export function checkDocument(
   options: OperationLimitsOptions = {},
   beforeValidation = false,
 ): GraphQLError | undefined {
-  const operation = pickOperation(document, request.operationName);
-  if (!('operation' in operation)) return operation;
+  return checkKnownDocument(keptFor(options), schema, document, request, options, beforeValidation);
+}
+
+function checkKnownDocument(
+  kept: Kept,
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  request: { operationName?: string | null; variables?: Record<string, unknown> | null },
+  options: OperationLimitsOptions,
+  beforeValidation: boolean,
+): GraphQLError | undefined {
+  const facts = factsOf(kept, document);
+  const name = request.operationName ?? NO_NAME;
+  let operation = facts.operations.get(name);
+  if (!operation) {
+    const picked = pickOperation(document, request.operationName);
+    if (!('operation' in picked)) return picked;
+    operation = { operation: picked, measures: [] };
+    facts.operations.set(name, operation);
+  }
   const maxValueDepth = setting(options, 'maxValueDepth');
-  const literals = documentValues(document);
+  facts.literals ??= documentValues(document);
+  const { literals } = facts;
   if (maxValueDepth > 0 && literals.nesting > maxValueDepth) return limitError('valueDepth', literals.nesting, maxValueDepth);
   if (literals.outOfRange !== undefined) {
     return labHttpError(
@@ -208,7 +329,7 @@ export function checkDocument(
   }
   let measure: OperationMeasure;
   try {
-    measure = measureOperation(schema, document, operation, request.variables ?? {}, options);
+    measure = measureOf(schema, document, operation, request.variables ?? {}, options);
   } catch (err) {
     // Nesting deep enough to exhaust the stack (with the tokens limit raised far): too deep by any limit.
     if (err instanceof RangeError) return limitError('depth', Number.POSITIVE_INFINITY, setting(options, 'maxDepth'));
@@ -218,13 +339,37 @@ export function checkDocument(
   if (exceeded) return limitError(exceeded.limit, exceeded.actual, exceeded.max);
   const maxOverlaps = setting(options, 'maxOverlaps');
   if (beforeValidation && maxOverlaps > 0) {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-    const maxFields = setting(options, 'maxFields');
-    const overlaps = countOverlaps(operation, fragments, maxFields > 0 ? maxFields : OVERLAP_WALK_WITHOUT_FIELDS_LIMIT);
-    if (overlaps > maxOverlaps) return limitError('overlaps', overlaps, maxOverlaps);
+    if (operation.overlaps === undefined) {
+      const fragments = fragmentsOf(document);
+      const maxFields = setting(options, 'maxFields');
+      operation.overlaps = countOverlaps(
+        operation.operation,
+        fragments,
+        maxFields > 0 ? maxFields : OVERLAP_WALK_WITHOUT_FIELDS_LIMIT,
+      );
+    }
+    if (operation.overlaps > maxOverlaps) return limitError('overlaps', operation.overlaps, maxOverlaps);
   }
   return undefined;
+}
+
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
+  return fragments;
+}
+
+/** The operation a request runs in a document the checks have seen (as pickOperation, without looking again). */
+export function operationOf(
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  options: OperationLimitsOptions = {},
+): OperationDefinitionNode | undefined {
+  const known = keptBySettings
+    .get(options)
+    ?.facts.get(document)
+    ?.operations.get(operationName ?? NO_NAME);
+  return known ? known.operation : (getOperationAST(document, operationName) ?? undefined);
 }
 
 /** What a GraphQL request carries, as sent (HTTP body or query string, WebSocket subscribe payload). */
@@ -237,7 +382,8 @@ export interface GraphQLRequestFields {
 
 /**
  * Every check that can run before graphql-js validates the document: tokens
- * (the document parsed here, stopping at the limit), request values, then
+ * (the document parsed here, stopping at the limit; kept by query text per
+ * settings, so a repeated query is not parsed again), request values, then
  * checkDocument. A document that does not parse is refused with graphql-js'
  * syntax error, coded as Apollo codes it (GRAPHQL_PARSE_FAILED, which
  * maskError answers as BAD_USER_INPUT): graphql-ws would close the socket
@@ -249,24 +395,36 @@ export function checkBeforeValidation(
   options: OperationLimitsOptions = {},
 ): GraphQLError | undefined {
   if (typeof request.query !== 'string') return checkRequestValues(request, options);
-  const maxTokens = setting(options, 'maxTokens');
-  let document: DocumentNode;
-  try {
-    document = parse(request.query, maxTokens > 0 ? { maxTokens } : {});
-  } catch (err) {
-    const tokens = maxTokens > 0 ? countTokens(request.query, maxTokens) : 0;
-    if (tokens > maxTokens) return limitError('tokens', tokens, maxTokens);
-    // Nesting that exhausts the parser's stack (possible only with the tokens limit raised far): too deep.
-    if (!(err instanceof GraphQLError)) return limitError('depth', Number.POSITIVE_INFINITY, setting(options, 'maxDepth'));
-    return new GraphQLError(err.message, {
-      source: err.source,
-      positions: err.positions,
-      extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400 } },
-    });
+  const kept = keptFor(options);
+  let document = kept.parsed.get(request.query);
+  if (!document) {
+    const maxTokens = setting(options, 'maxTokens');
+    try {
+      // Only these checks read this document: no locations needed.
+      document = parse(request.query, maxTokens > 0 ? { maxTokens, noLocation: true } : { noLocation: true });
+    } catch (err) {
+      const tokens = maxTokens > 0 ? countTokens(request.query, maxTokens) : 0;
+      if (tokens > maxTokens) return limitError('tokens', tokens, maxTokens);
+      // Nesting that exhausts the parser's stack (possible only with the tokens limit raised far): too deep.
+      if (!(err instanceof GraphQLError)) return limitError('depth', Number.POSITIVE_INFINITY, setting(options, 'maxDepth'));
+      return new GraphQLError(err.message, {
+        source: err.source,
+        positions: err.positions,
+        extensions: { code: 'GRAPHQL_PARSE_FAILED', http: { status: 400 } },
+      });
+    }
+    kept.parsed.set(request.query, document);
   }
   const refused = checkRequestValues(request, options);
   if (refused) return refused;
   const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
   const variables = request.variables !== null && typeof request.variables === 'object' ? request.variables : undefined;
-  return checkDocument(schema, document, { operationName, variables: variables as Record<string, unknown> }, options, true);
+  return checkKnownDocument(
+    kept,
+    schema,
+    document,
+    { operationName, variables: variables as Record<string, unknown> },
+    options,
+    true,
+  );
 }

@@ -17,7 +17,7 @@
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 import { labHttpError } from '@lab/shared';
-import { type GraphQLError, type GraphQLSchema, getOperationAST } from 'graphql';
+import type { GraphQLError, GraphQLSchema } from 'graphql';
 import {
   checkBeforeValidation,
   checkDocument,
@@ -26,6 +26,7 @@ import {
   limitError,
   OPERATION_LIMIT_DEFAULTS,
   type OperationLimitsOptions,
+  operationOf,
 } from './operationChecks';
 
 export { checkBeforeValidation, checkDocument, type OperationLimitsOptions } from './operationChecks';
@@ -114,7 +115,7 @@ export function createOperationLimits<TContext extends object>(options: Operatio
           async didResolveOperation({ schema, document, request }) {
             const refused = checkDocument(schema, document, request, options);
             if (refused) throw refused;
-            const operation = getOperationAST(document, request.operationName);
+            const operation = operationOf(document, request.operationName, options);
             if (operation?.operation === 'subscription') throw labHttpError('BAD_USER_INPUT', SUBSCRIPTIONS_OVER_HTTP);
           },
         };

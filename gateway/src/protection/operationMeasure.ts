@@ -83,13 +83,19 @@ function add(total: SizedMeasure, m: SizedMeasure, directives: number): void {
 }
 const countOf = (directives: readonly DirectiveNode[] | undefined) => directives?.length ?? 0;
 
-/** Depth, aliases, fields, directives and estimated cost of one operation, fragments expanded. */
+/**
+ * Depth, aliases, fields, directives and estimated cost of one operation,
+ * fragments expanded. `onVariable` hears each variable read (a size argument
+ * given by a variable), with its value: the measure depends on the variables
+ * through those reads only.
+ */
 export function measureExpanded(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown> | undefined,
   options: MeasureOptions,
+  onVariable?: (name: string, value: unknown) => void,
 ): OperationMeasure {
   const sizeArguments = new Set(options.sizeArguments);
   const fragments = new Map<string, FragmentDefinitionNode>();
@@ -108,6 +114,7 @@ export function measureExpanded(
     if (node.kind === Kind.INT) return Number(node.value);
     if (node.kind === Kind.VARIABLE) {
       const value = variables?.[node.name.value];
+      onVariable?.(node.name.value, value);
       if (typeof value === 'number') return value;
       if (value === undefined) return intValue(variableDefaults.get(node.name.value));
     }
