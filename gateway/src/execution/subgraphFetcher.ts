@@ -224,43 +224,55 @@ class SubgraphResponse implements FetcherResponse {
   }
 }
 
-/** A response's headers, read-only in practice (names in lower case, as node gives them). */
+/**
+ * A response's headers as node gives them (names in lower case), read in place: the gateway reads the
+ * content type of every answer and rarely anything else. Changed, they are copied first.
+ */
 class ResponseHeaders implements FetcherHeaders {
-  private readonly map = new Map<string, string>();
+  private map: Map<string, string> | undefined;
 
-  constructor(headers: IncomingHttpHeaders) {
-    for (const [name, value] of Object.entries(headers)) {
-      if (value !== undefined) this.map.set(name, Array.isArray(value) ? value.join(', ') : value);
+  constructor(private readonly raw: IncomingHttpHeaders) {}
+
+  private entriesMap(): Map<string, string> {
+    if (!this.map) {
+      this.map = new Map();
+      for (const [name, value] of Object.entries(this.raw)) {
+        if (value !== undefined) this.map.set(name, Array.isArray(value) ? value.join(', ') : value);
+      }
     }
+    return this.map;
   }
 
   get(name: string): string | null {
-    return this.map.get(name.toLowerCase()) ?? null;
+    const key = name.toLowerCase();
+    if (this.map) return this.map.get(key) ?? null;
+    const value = Object.hasOwn(this.raw, key) ? this.raw[key] : undefined;
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
   }
   has(name: string): boolean {
-    return this.map.has(name.toLowerCase());
+    return this.get(name) !== null;
   }
   set(name: string, value: string): void {
-    this.map.set(name.toLowerCase(), value);
+    this.entriesMap().set(name.toLowerCase(), value);
   }
   append(name: string, value: string): void {
     const key = name.toLowerCase();
-    const had = this.map.get(key);
-    this.map.set(key, had === undefined ? value : `${had}, ${value}`);
+    const had = this.get(key);
+    this.entriesMap().set(key, had === null ? value : `${had}, ${value}`);
   }
   delete(name: string): void {
-    this.map.delete(name.toLowerCase());
+    this.entriesMap().delete(name.toLowerCase());
   }
   entries(): Iterator<[string, string]> {
-    return this.map.entries();
+    return this.entriesMap().entries();
   }
   keys(): Iterator<string> {
-    return this.map.keys();
+    return this.entriesMap().keys();
   }
   values(): Iterator<string> {
-    return this.map.values();
+    return this.entriesMap().values();
   }
   [Symbol.iterator](): Iterator<[string, string]> {
-    return this.map.entries();
+    return this.entriesMap().entries();
   }
 }

@@ -7,7 +7,7 @@
  * digest of the GraphQL document it was issued for, so a captured header
  * cannot be replayed later or with another operation.
  */
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
 
 export const CONTEXT_HEADER = 'x-lab-context';
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -65,12 +65,35 @@ export interface SignedContext {
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 
+/** Digests of recent documents: a gateway signs the same few subgraph operations again and again. */
+const digests = new Map<string, string>();
+const DIGESTS_KEPT = 2_000;
+/** Longer documents are digested every time rather than kept. */
+const DIGEST_KEPT_MAX_LENGTH = 64 * 1024;
+
 export function documentDigest(query: string): string {
-  return createHash('sha256').update(query).digest('hex');
+  let digest = digests.get(query);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(query).digest('hex');
+    if (query.length <= DIGEST_KEPT_MAX_LENGTH) {
+      if (digests.size >= DIGESTS_KEPT) digests.delete(digests.keys().next().value as string);
+      digests.set(query, digest);
+    }
+  }
+  return digest;
 }
 
+/** The HMAC key of each secret, made once (a process has one or two). */
+const keys = new Map<string, KeyObject>();
+
 function mac(secret: string, data: string): Buffer {
-  return createHmac('sha256', secret).update(data).digest();
+  let key = keys.get(secret);
+  if (!key) {
+    key = createSecretKey(Buffer.from(secret, 'utf8'));
+    if (keys.size >= 8) keys.clear();
+    keys.set(secret, key);
+  }
+  return createHmac('sha256', key).update(data).digest();
 }
 
 export function signContext(
