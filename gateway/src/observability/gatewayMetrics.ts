@@ -16,7 +16,7 @@
  * API keys, `observeSubgraphFetch()` around each fetch from a subgraph.
  */
 import { isErrorCode } from '@lab/shared';
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, type CounterConfiguration, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Distinct operation names with their own series; later names are counted as "other". */
 export const MAX_OPERATION_NAMES = 200;
@@ -48,6 +48,40 @@ export function codeLabel(code: unknown): string {
   return isErrorCode(code) ? code : OTHER;
 }
 
+/**
+ * Series of a counter counted in plain numbers (a labelled inc hashes its
+ * labels each time), each with its labels object made once, which the
+ * histogram of the same labels reuses; the counter takes the counts when scraped.
+ */
+class CountedSeries<L extends string> {
+  private readonly series = new Map<string, { labels: Record<L, string>; count: number }>();
+
+  /** The series of a key, made with its labels the first time. */
+  of(key: string, labels: () => Record<L, string>): { labels: Record<L, string>; count: number } {
+    let found = this.series.get(key);
+    if (!found) {
+      found = { labels: labels(), count: 0 };
+      this.series.set(key, found);
+    }
+    return found;
+  }
+
+  /** The prom-client counter showing these counts. */
+  counter(configuration: CounterConfiguration<L>): Counter<L> {
+    const { series } = this;
+    return new Counter<L>({
+      ...configuration,
+      collect() {
+        for (const s of series.values()) {
+          if (s.count === 0) continue;
+          this.inc(s.labels, s.count);
+          s.count = 0;
+        }
+      },
+    });
+  }
+}
+
 export interface OperationObservation {
   /** The operation's name; undefined or '' when anonymous. */
   operationName: string | undefined;
@@ -62,12 +96,9 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly names: BoundedLabel;
 
-  private readonly operations = new Counter({
-    name: 'lab_gateway_operations_total',
-    help: 'GraphQL operations answered over HTTP, by operation name and type.',
-    labelNames: ['operation', 'type'] as const,
-    registers: [this.registry],
-  });
+  // The counts on the request path are plain numbers per series, handed to prom-client when scraped.
+  private readonly operationSeries = new CountedSeries<'operation' | 'type'>();
+  private readonly subgraphSeries = new CountedSeries<'subgraph'>();
   private readonly operationErrors = new Counter({
     name: 'lab_gateway_operation_errors_total',
     help: 'GraphQL operations answered with at least one error of the code, by operation name, type and extensions.code.',
@@ -79,12 +110,6 @@ export class GatewayMetrics {
     help: 'Time from the request arriving to the answer being sent, by operation name and type.',
     labelNames: ['operation', 'type'] as const,
     buckets: DURATION_BUCKETS,
-    registers: [this.registry],
-  });
-  private readonly subgraphRequests = new Counter({
-    name: 'lab_gateway_subgraph_requests_total',
-    help: 'Fetches from the gateway to a subgraph (query plan steps).',
-    labelNames: ['subgraph'] as const,
     registers: [this.registry],
   });
   private readonly subgraphErrors = new Counter({
@@ -134,6 +159,18 @@ export class GatewayMetrics {
   constructor(options: { maxOperationNames?: number; processMetrics?: boolean } = {}) {
     this.names = new BoundedLabel(options.maxOperationNames ?? MAX_OPERATION_NAMES);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.operationSeries.counter({
+      name: 'lab_gateway_operations_total',
+      help: 'GraphQL operations answered over HTTP, by operation name and type.',
+      labelNames: ['operation', 'type'] as const,
+      registers: [this.registry],
+    });
+    this.subgraphSeries.counter({
+      name: 'lab_gateway_subgraph_requests_total',
+      help: 'Fetches from the gateway to a subgraph (query plan steps).',
+      labelNames: ['subgraph'] as const,
+      registers: [this.registry],
+    });
     for (const kind of ['authenticate', 'revalidate']) this.apiKeyLookups.inc({ kind }, 0);
     const { dropped } = this;
     const buffered = () => this.bufferedRecords;
@@ -163,19 +200,20 @@ export class GatewayMetrics {
   }
 
   observeOperation(o: OperationObservation): void {
-    const labels = {
-      operation: this.operationLabel(o.operationName),
-      type: o.operationType && OPERATION_TYPES.has(o.operationType) ? o.operationType : 'unknown',
-    };
-    this.operations.inc(labels);
-    this.operationDuration.observe(labels, o.seconds);
-    for (const code of new Set(o.errorCodes.map(codeLabel))) this.operationErrors.inc({ ...labels, code });
+    const operation = this.operationLabel(o.operationName);
+    const type = o.operationType && OPERATION_TYPES.has(o.operationType) ? o.operationType : 'unknown';
+    const series = this.operationSeries.of(`${type}\n${operation}`, () => ({ operation, type }));
+    series.count++;
+    this.operationDuration.observe(series.labels, o.seconds);
+    if (o.errorCodes.length === 0) return;
+    for (const code of new Set(o.errorCodes.map(codeLabel))) this.operationErrors.inc({ operation, type, code });
   }
 
   /** One fetch to a subgraph; `errorCode` when it failed or its answer carried errors. */
   observeSubgraphFetch(subgraph: string, seconds: number, errorCode?: string): void {
-    this.subgraphRequests.inc({ subgraph });
-    this.subgraphDuration.observe({ subgraph }, seconds);
+    const series = this.subgraphSeries.of(subgraph, () => ({ subgraph }));
+    series.count++;
+    this.subgraphDuration.observe(series.labels, seconds);
     if (errorCode !== undefined) this.subgraphErrors.inc({ subgraph, code: codeLabel(errorCode) });
   }
 

@@ -83,7 +83,7 @@ export function createRateLimiter(options: RateLimitOptions = {}): RateLimiter {
       if (!enabled) return fn;
       return async (args) => {
         const context = await fn(args);
-        const decision = await acquire(context.caller.id, 'graphql');
+        const decision = shared ? await acquire(context.caller.id, 'graphql') : take(context.caller.id, 'graphql');
         if (!decision.allowed) throw rateLimitedError(message(decision.retryAfterSeconds), decision.retryAfterSeconds);
         return context;
       };

@@ -77,10 +77,13 @@ export class TokenBuckets {
   /** The key's bucket, refilled up to now. */
   private bucketOf(key: string): Bucket {
     const at = this.now();
-    const bucket = this.buckets.get(key) ?? { tokens: this.burst, at };
+    let bucket = this.buckets.get(key); // a get refreshes its age and recency as a set would
+    if (!bucket) {
+      bucket = { tokens: this.burst, at };
+      this.buckets.set(key, bucket);
+    }
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((at - bucket.at) / 1000) * this.perSecond);
     bucket.at = at;
-    this.buckets.set(key, bucket);
     return bucket;
   }
 
