@@ -37,7 +37,7 @@
  * seconds a phase, default 10; BENCH_ROUNDS, default 3; BENCH_VARIANTS, a
  * comma list of heavy, heavy-nodedup, mix, default all;
  * BENCH_GATEWAY_NODE_OPTIONS, e.g. `--cpu-prof`, is passed to the gateway
- * processes).
+ * processes, BENCH_OURS_NODE_OPTIONS to ours only).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -170,6 +170,7 @@ export async function measureGatewaySpeed(
   const secret = randomBytes(32).toString('hex');
   const apiKey = randomBytes(24).toString('hex');
   const nodeOptions = (process.env.BENCH_GATEWAY_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const oursNodeOptions = (process.env.BENCH_OURS_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
   const children: ChildProcess[] = [];
   try {
     const subgraphs = await startProcess<Record<string, string>>('subgraphs.ts', [], {});
@@ -189,7 +190,10 @@ export async function measureGatewaySpeed(
     const urls = {} as Record<Gateway, string>;
     const pids = { subgraphs: subgraphs.child.pid } as Record<Gateway | 'subgraphs', number | undefined>;
     for (const which of needed) {
-      const gateway = await startProcess<{ url: string }>('gateways.ts', [which], env, nodeOptions);
+      const gateway = await startProcess<{ url: string }>('gateways.ts', [which], env, [
+        ...nodeOptions,
+        ...(which === 'stock' ? [] : oursNodeOptions),
+      ]);
       children.push(gateway.child);
       urls[which] = gateway.ready.url;
       pids[which] = gateway.child.pid;
