@@ -1,8 +1,15 @@
 /**
  * The request id: taken from a sane incoming `x-request-id` or made up, sent
  * back as a response header, put on every log line, forwarded to subgraphs
- * and shown in masked errors. Apollo's formatError gets no context, so the
- * id also lives in an AsyncLocalStorage scope entered right before Apollo.
+ * and shown in masked errors.
+ *
+ * Apollo's hooks know an operation by its context, and its formatError knows
+ * only the error: `tieToRequest` ties a context to its HTTP request's scope
+ * (what the request observer notes the operation under), and the scope of an
+ * error is noted when an Apollo plugin or the context function meets it
+ * (`noteErrorScope`, read back by `scopeOfError`). Where neither was done, the
+ * AsyncLocalStorage scope `enterRequestScope` enters stands in (it turns on
+ * async hooks for every promise of the process).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Logger, REQUEST_ID_HEADER, requestIdOf } from '@lab/shared';
@@ -15,9 +22,42 @@ export interface RequestScope {
 
 const storage = new AsyncLocalStorage<RequestScope>();
 
-/** The scope of the request being handled, if any (e.g. inside formatError). */
+/** The scope of the request being handled, if any, from the AsyncLocalStorage scope (enterRequestScope). */
 export function currentScope(): RequestScope | undefined {
   return storage.getStore();
+}
+
+const contextScopes = new WeakMap<object, RequestScope>();
+const errorScopes = new WeakMap<object, RequestScope>();
+
+/** Ties an operation's context (Apollo's contextValue) to the scope of the HTTP request it answers. */
+export function tieToRequest(context: object, res: Response): void {
+  contextScopes.set(context, scopeOf(res));
+}
+
+/** The scope of the HTTP request an operation's context answers, if it answers one. */
+export function requestScopeOf(context: object): RequestScope | undefined {
+  return contextScopes.get(context) ?? storage.getStore();
+}
+
+/** Notes which request an error belongs to, for formatError (a GatewayContext is such a scope). */
+export function noteErrorScope(error: unknown, scope: RequestScope): void {
+  if (typeof error === 'object' && error !== null) errorScopes.set(error, scope);
+}
+
+/**
+ * The scope of the request an error belongs to, as noted, or as Apollo wrapped
+ * it (a context function's error that is not a GraphQLError is wrapped, the
+ * error thrown kept as `originalError`).
+ */
+export function scopeOfError(error: unknown): RequestScope | undefined {
+  if (typeof error !== 'object' || error === null) return storage.getStore();
+  const original = (error as { originalError?: unknown }).originalError;
+  return (
+    errorScopes.get(error) ??
+    (typeof original === 'object' && original !== null ? errorScopes.get(original) : undefined) ??
+    storage.getStore()
+  );
 }
 
 /** The scope assignRequestId stored on the response. */

@@ -15,7 +15,7 @@ import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context';
 import type { ApiUsageRecorder } from './apiUsage';
 import { type GatewayMetrics, gatewayMetrics } from './gatewayMetrics';
-import { currentScope, type RequestScope } from './requestId';
+import { currentScope, noteErrorScope, type RequestScope, requestScopeOf } from './requestId';
 
 export interface RequestObserverOptions {
   /** Default: the process's gatewayMetrics. */
@@ -56,8 +56,9 @@ export interface RequestObserver {
    * Notes an authenticated request refused before Apollo ran its operation (the
    * operation limits checked before validation), so it is counted with its code
    * and recorded in API usage under its caller like any refused operation.
+   * `context`: the operation's context, tied to its request (tieToRequest).
    */
-  noteRefusal(callerId: string, operationName: unknown, code: string): void;
+  noteRefusal(callerId: string, operationName: unknown, code: string, context?: object): void;
 }
 
 export function createRequestObserver(options: RequestObserverOptions = {}): RequestObserver {
@@ -67,8 +68,12 @@ export function createRequestObserver(options: RequestObserverOptions = {}): Req
   const plugin: ApolloServerPlugin<GatewayContext> = {
     async requestDidStart({ request, contextValue }) {
       return {
+        async didEncounterErrors({ errors }) {
+          // For formatError, which gets the error alone.
+          for (const error of errors) noteErrorScope(error, contextValue);
+        },
         async willSendResponse({ response, operation, operationName }) {
-          const scope = currentScope();
+          const scope = requestScopeOf(contextValue);
           if (!scope) return;
           const result = response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
           const errors = result.errors ?? [];
@@ -124,8 +129,8 @@ export function createRequestObserver(options: RequestObserverOptions = {}): Req
     next();
   };
 
-  const noteRefusal = (callerId: string, operationName: unknown, code: string) => {
-    const scope = currentScope();
+  const noteRefusal = (callerId: string, operationName: unknown, code: string, context?: object) => {
+    const scope = context ? requestScopeOf(context) : currentScope();
     if (!scope) return;
     notes.set(scope, {
       operationName: nameOf(operationName),
