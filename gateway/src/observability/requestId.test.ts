@@ -13,10 +13,11 @@ import { noteErrorScope, type RequestScope, requestScopeOf, scopeOfError, tieToR
 const scope: RequestScope = { requestId: 'req-1', log: pino({ level: 'silent' }) };
 
 describe('request scopes', () => {
-  it('finds the scope of a context tied to its request, and none for another', () => {
+  it('finds the scope of a context tied to its request, and of the copy Apollo makes of it, and none for another', () => {
     const context = { caller: 'x' };
     tieToRequest(context, { locals: { scope } } as unknown as Response);
     expect(requestScopeOf(context)).toBe(scope);
+    expect(requestScopeOf(Object.assign(Object.create(Object.getPrototypeOf(context)), context))).toBe(scope);
     expect(requestScopeOf({})).toBeUndefined();
   });
 

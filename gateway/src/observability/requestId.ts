@@ -27,17 +27,18 @@ export function currentScope(): RequestScope | undefined {
   return storage.getStore();
 }
 
-const contextScopes = new WeakMap<object, RequestScope>();
+/** On a context, its request's scope: a property, as Apollo hands each operation a copy of the context. */
+const SCOPE = Symbol('request scope');
 const errorScopes = new WeakMap<object, RequestScope>();
 
-/** Ties an operation's context (Apollo's contextValue) to the scope of the HTTP request it answers. */
+/** Ties an operation's context (Apollo's contextValue, and the copies Apollo makes of it) to the scope of the HTTP request it answers. */
 export function tieToRequest(context: object, res: Response): void {
-  contextScopes.set(context, scopeOf(res));
+  (context as { [SCOPE]?: RequestScope })[SCOPE] = scopeOf(res);
 }
 
 /** The scope of the HTTP request an operation's context answers, if it answers one. */
 export function requestScopeOf(context: object): RequestScope | undefined {
-  return contextScopes.get(context) ?? storage.getStore();
+  return (context as { [SCOPE]?: RequestScope })[SCOPE] ?? storage.getStore();
 }
 
 /** Notes which request an error belongs to, for formatError (a GatewayContext is such a scope). */
