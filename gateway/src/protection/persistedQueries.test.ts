@@ -128,6 +128,8 @@ describe('createPersistedQueries', () => {
       const builtIn = {};
       markBuiltInOperation(builtIn);
       await expect(check(builtIn)).resolves.toBeUndefined();
+      // Apollo runs each operation with a copy of the context it was given.
+      await expect(check(Object.assign(Object.create(Object.getPrototypeOf(builtIn)), builtIn))).resolves.toBeUndefined();
     });
   });
 });

@@ -181,15 +181,19 @@ async function codeProtocolErrors({ errors }: { errors: readonly GraphQLError[] 
   });
 }
 
-/** Contexts of operations the gateway itself runs from documents of its own code (the MLflow API's). */
-const BUILT_IN = new WeakSet<object>();
+/**
+ * Marks contexts of operations the gateway itself runs from documents of its
+ * own code (the MLflow API's): a property, as Apollo runs each operation with
+ * a copy of the context it is given.
+ */
+const BUILT_IN = Symbol('built-in operation');
 
 /**
  * Marks a context as the gateway's own: the allow-list does not apply to its
  * operations, whose documents are fixed by the gateway's code, not sent by a client.
  */
 export function markBuiltInOperation(context: object): void {
-  BUILT_IN.add(context);
+  (context as { [BUILT_IN]?: true })[BUILT_IN] = true;
 }
 
 export interface PersistedQueries {
@@ -234,7 +238,7 @@ export function createPersistedQueries(
         return {
           didEncounterErrors: codeProtocolErrors,
           async didResolveOperation({ queryHash, document, operation, operationName, contextValue }) {
-            if (BUILT_IN.has(contextValue)) return;
+            if ((contextValue as { [BUILT_IN]?: true })[BUILT_IN] === true) return;
             if (manifest.hashes.has(queryHash) || manifest.normalized.has(normalizedHash(document))) return;
             if (allowIntrospection && operation && isIntrospectionOnly(document, operation)) return;
             throw labHttpError(
