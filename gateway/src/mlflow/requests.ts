@@ -15,7 +15,7 @@ import type { AuthFailureLimit } from '../auth/authFailureLimit';
 import type { AuthFailureKind } from '../auth/authFailures';
 import type { GatewayContext } from '../context';
 import { idempotencyKeyOf } from '../http/idempotencyKey';
-import { scopeOf } from '../observability/requestId';
+import { scopeOf, tieToRequest } from '../observability/requestId';
 import type { RequestObserver } from '../observability/requestObserver';
 import type { RateLimiter } from '../protection/rateLimiter';
 import { MlflowError, type MlflowErrorCode } from './errors';
@@ -85,6 +85,7 @@ export async function sessionOf(options: MlflowRoutesOptions, req: Request, res:
   return openSession(
     { apollo: options.apollo, ingestUrl: options.ingestUrl, internalSecret: options.internalSecret },
     { caller, requestId, log: log.child({ callerId: caller.id }), ...(idempotencyKey ? { idempotencyKey } : {}) },
+    (context) => tieToRequest(context, res),
   );
 }
 

@@ -35,6 +35,8 @@ export interface SessionOptions {
 export function openSession(
   options: SessionOptions,
   scope: { caller: Caller; requestId: string; log: Logger; idempotencyKey?: string },
+  /** Hears the operations' context (the request observer ties it to its HTTP request). */
+  onContext?: (context: GatewayContext) => void,
 ): MlflowSession {
   const contextValue: GatewayContext = {
     requestId: scope.requestId,
@@ -44,6 +46,7 @@ export function openSession(
   };
   // Its documents are this module's callers', never a client's: an operation allow-list does not apply.
   markBuiltInOperation(contextValue);
+  onContext?.(contextValue);
   return {
     ...scope,
     async gql<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
