@@ -5,9 +5,9 @@
  * queries, operation limits, authorization) and every error leaving masked
  * with the request id (maskError). Started before it is returned.
  */
-import type { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { type Logger, maskError } from '@lab/shared';
 import { useAuthorization } from '../auth/useAuthorization';
 import type { GatewayContext } from '../context';
@@ -18,7 +18,7 @@ import type { PersistedQueries } from '../protection/persistedQueries';
 
 export interface GatewayApolloServerOptions {
   /** The execution (gatewayExecutor.ts). */
-  gateway: ApolloGateway;
+  gateway: GatewayInterface;
   /** The supergraph as the gateway serves it (enforcedSupergraph): useAuthorization reads its directives. */
   supergraphSdl: string;
   observer: Pick<RequestObserver, 'plugin'>;

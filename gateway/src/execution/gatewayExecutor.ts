@@ -5,9 +5,11 @@
  * the benchmark measures what the platform runs.
  */
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import type { Logger } from '@lab/shared';
 import type { GatewayContext } from '../context';
 import { dedupeSubgraphRequests } from './dedupeSubgraphRequests';
+import { PlanExecution } from './planExecution';
 import { SignedDataSource } from './signedDataSource';
 import { type SubgraphFetcherOptions, subgraphFetcher } from './subgraphFetcher';
 
@@ -22,10 +24,12 @@ export interface GatewayExecutorOptions {
   fetcher?: SubgraphFetcherOptions;
   /** Send identical in-flight subgraph queries of one caller once (dedupeSubgraphRequests.ts). Default true. */
   dedupe?: boolean;
+  /** Execute query plans with planExecution.ts (Apollo Gateway's executor only for what it leaves). Default true. */
+  planExecution?: boolean;
 }
 
 export interface GatewayExecutor {
-  gateway: ApolloGateway;
+  gateway: GatewayInterface;
   /** One data source per subgraph, shared by the gateway's query plans and the subscription executor. */
   services: Record<string, GraphQLDataSource<GatewayContext>>;
   /** Closes the idle subgraph connections. */
@@ -41,7 +45,7 @@ export function createGatewayExecutor(options: GatewayExecutorOptions): GatewayE
     const source = new SignedDataSource(name, url, secret, log, fetcher);
     services[name] = options.dedupe === false ? source : dedupeSubgraphRequests(name, source);
   }
-  const gateway = new ApolloGateway({
+  const apolloGateway = new ApolloGateway({
     supergraphSdl,
     logger: log.child({ component: 'apollo-gateway' }),
     buildService: ({ name }) => {
@@ -50,5 +54,7 @@ export function createGatewayExecutor(options: GatewayExecutorOptions): GatewayE
       return service;
     },
   });
+  const gateway =
+    options.planExecution === false ? apolloGateway : new PlanExecution({ supergraphSdl, services }).around(apolloGateway);
   return { gateway, services, close: fetcher.close };
 }
