@@ -68,12 +68,32 @@ export function scopeOf(res: Response): RequestScope {
   return scope;
 }
 
-/** First middleware: picks the id, sets the response header, creates the request's child logger. */
+/** A request's scope whose child logger is made the first time it is asked for (most requests log nothing). */
+class LazyScope implements RequestScope {
+  private child: Logger | undefined;
+
+  constructor(
+    readonly requestId: string,
+    private readonly parent: Logger,
+  ) {}
+
+  get log(): Logger {
+    this.child ??= this.parent.child({ requestId: this.requestId });
+    return this.child;
+  }
+
+  /** Whether a line at this level would be written, asked without making the child logger. */
+  writes(level: 'debug' | 'info'): boolean {
+    return (this.child ?? this.parent).isLevelEnabled(level);
+  }
+}
+
+/** First middleware: picks the id, sets the response header, stores the request's scope (its child logger made when used). */
 export function assignRequestId(log: Logger): RequestHandler {
   return (req, res, next) => {
     const requestId = requestIdOf(req);
     res.setHeader(REQUEST_ID_HEADER, requestId);
-    res.locals.scope = { requestId, log: log.child({ requestId }) } satisfies RequestScope;
+    res.locals.scope = new LazyScope(requestId, log);
     next();
   };
 }
@@ -91,10 +111,11 @@ export const logRequest: RequestHandler = (req, res, next) => {
   const started = performance.now();
   res.on('finish', () => {
     const path = req.originalUrl.split('?')[0] ?? '';
+    const level = path === '/health' || path === '/metrics' || path.startsWith('/graphiql/') ? 'debug' : 'info';
+    const scope = scopeOf(res);
+    if (scope instanceof LazyScope && !scope.writes(level)) return;
     const entry = { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) };
-    const { log } = scopeOf(res);
-    if (path === '/health' || path === '/metrics' || path.startsWith('/graphiql/')) log.debug(entry, 'request');
-    else log.info(entry, 'request');
+    scope.log[level](entry, 'request');
   });
   next();
 };
