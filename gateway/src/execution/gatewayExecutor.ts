@@ -32,6 +32,8 @@ export interface GatewayExecutor {
   gateway: GatewayInterface;
   /** One data source per subgraph, shared by the gateway's query plans and the subscription executor. */
   services: Record<string, GraphQLDataSource<GatewayContext>>;
+  /** The gateway's own plan execution (absent when turned off). */
+  planExecution: PlanExecution | undefined;
   /** Closes the idle subgraph connections. */
   close(): void;
 }
@@ -54,7 +56,7 @@ export function createGatewayExecutor(options: GatewayExecutorOptions): GatewayE
       return service;
     },
   });
-  const gateway =
-    options.planExecution === false ? apolloGateway : new PlanExecution({ supergraphSdl, services }).around(apolloGateway);
-  return { gateway, services, close: fetcher.close };
+  const planExecution = options.planExecution === false ? undefined : new PlanExecution({ supergraphSdl, services });
+  const gateway = planExecution ? planExecution.around(apolloGateway) : apolloGateway;
+  return { gateway, services, planExecution, close: fetcher.close };
 }

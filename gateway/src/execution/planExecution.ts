@@ -74,6 +74,8 @@ export class PlanExecution {
   private readonly supergraphSchema: GraphQLSchema;
   private readonly planner: QueryPlanner;
   private readonly prepared: LRUCache<string, Prepared>;
+  /** Requests executed here, and those left to Apollo's executor (since start). */
+  readonly executed = { here: 0, byApollo: 0 };
 
   constructor(private readonly options: PlanExecutionOptions) {
     const supergraph = Supergraph.build(options.supergraphSdl);
@@ -105,7 +107,11 @@ export class PlanExecution {
     fallback: GatewayExecutor,
   ): Promise<GatewayExecutionResult> {
     const prepared = this.prepare(requestContext);
-    if (!prepared.own) return fallback(requestContext);
+    if (!prepared.own) {
+      this.executed.byApollo++;
+      return fallback(requestContext);
+    }
+    this.executed.here++;
     const variables = requestContext.request.variables ?? undefined;
     if (prepared.operation.variableDefinitions?.length) {
       const { errors } = getVariableValues(this.schema, prepared.operation.variableDefinitions, variables ?? {});
