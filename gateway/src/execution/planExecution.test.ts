@@ -196,8 +196,9 @@ describe('plan execution answers as Apollo Gateway does', () => {
         }`,
         variables,
       );
-      // A condition on a field of another subgraph makes a conditional plan: Apollo's executor runs it.
-      await both('query($yes: Boolean = true) { products { id reviews @include(if: $yes) { stars } } }', variables, 'byApollo');
+      // A condition on a field of another subgraph makes a conditional plan.
+      await both('query($yes: Boolean = true) { products { id reviews @include(if: $yes) { stars } } }', variables);
+      await both('query($no: Boolean = false) { products { id topReview @skip(if: $no) { stars } } }', variables);
     }
   });
 

@@ -9,9 +9,9 @@
  * time: building the operation over the schema again, OpenTelemetry spans
  * nobody records, usage-report trace nodes.
  *
- * A plan or an operation this does not handle (@defer, conditions, entity
- * rewrites of interface objects, introspection) is left to Apollo's executor,
- * decided once per operation.
+ * A plan or an operation this does not handle (@defer, entity rewrites of
+ * interface objects, introspection) is left to Apollo's executor, decided
+ * once per operation.
  */
 import { ERRORS, errorCodeDef, operationFromDocument, type Schema, Supergraph } from '@apollo/federation-internals';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
@@ -36,7 +36,7 @@ import {
 import { getVariableValues } from 'graphql/execution/values.js';
 import { LRUCache } from 'lru-cache';
 import type { GatewayContext } from '../context';
-import { compileShaping, type Shaping } from './resultShaping';
+import { compileShaping, conditionDefaults, type Shaping } from './resultShaping';
 
 type Data = Record<string, unknown>;
 
@@ -44,7 +44,16 @@ type Data = Record<string, unknown>;
 const INCOMING_OPERATION = 'incoming operation' as GraphQLDataSourceProcessOptions<GatewayContext>['kind'] & 'incoming operation';
 
 /** What is kept per operation: its plan and shaping, or that Apollo's executor runs it. */
-type Prepared = { own: false } | { own: true; plan: PlanNode | undefined; shaping: Shaping; operation: OperationDefinitionNode };
+type Prepared =
+  | { own: false }
+  | {
+      own: true;
+      plan: PlanNode | undefined;
+      shaping: Shaping;
+      operation: OperationDefinitionNode;
+      /** What a plan's conditions read when the request gives no value. */
+      conditionDefaults: Record<string, boolean | null>;
+    };
 
 interface Cursor {
   path: ResponsePath;
@@ -54,6 +63,7 @@ interface Cursor {
 
 interface Execution {
   requestContext: GatewayGraphQLRequestContext<GatewayContext>;
+  conditionDefaults: Record<string, boolean | null>;
   services: Record<string, GraphQLDataSource<GatewayContext>>;
   errors: unknown[];
 }
@@ -117,7 +127,12 @@ export class PlanExecution {
       const { errors } = getVariableValues(this.schema, prepared.operation.variableDefinitions, variables ?? {});
       if (errors) return { errors };
     }
-    const execution: Execution = { requestContext, services: this.options.services, errors: [] };
+    const execution: Execution = {
+      requestContext,
+      conditionDefaults: prepared.conditionDefaults,
+      services: this.options.services,
+      errors: [],
+    };
     const data: Data = {};
     if (prepared.plan) await executeNode(execution, this.supergraphSchema, prepared.plan, { path: [], data, fullResult: data });
     let shaped: ReturnType<Shaping['shape']>;
@@ -156,7 +171,15 @@ export class PlanExecution {
       const shaping = compileShaping(this.schema, operation, fragments);
       if (shaping) {
         const plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName })).node;
-        if (plan === undefined || ownPlan(plan)) prepared = { own: true, plan: plan as PlanNode | undefined, shaping, operation };
+        if (plan === undefined || ownPlan(plan)) {
+          prepared = {
+            own: true,
+            plan: plan as PlanNode | undefined,
+            shaping,
+            operation,
+            conditionDefaults: conditionDefaults(operation),
+          };
+        }
       }
     }
     this.prepared.set(key, prepared);
@@ -164,7 +187,7 @@ export class PlanExecution {
   }
 }
 
-/** Whether a plan holds only what executeNode runs: sequences, parallels, flattens over field paths, plain fetches. */
+/** Whether a plan holds only what executeNode runs: sequences, parallels, conditions, flattens over field paths, plain fetches. */
 function ownPlan(node: PlanNode | { kind: string }): boolean {
   switch (node.kind) {
     case 'Sequence':
@@ -173,6 +196,10 @@ function ownPlan(node: PlanNode | { kind: string }): boolean {
     case 'Flatten': {
       const flatten = node as { path: ResponsePath; node: PlanNode };
       return flatten.path.every((p) => typeof p === 'string') && ownPlan(flatten.node);
+    }
+    case 'Condition': {
+      const condition = node as { ifClause?: PlanNode; elseClause?: PlanNode };
+      return [condition.ifClause, condition.elseClause].every((clause) => clause === undefined || ownPlan(clause));
     }
     case 'Fetch': {
       const fetch = node as FetchNode;
@@ -199,6 +226,11 @@ async function executeNode(
       return;
     case 'Flatten':
       return executeNode(execution, schema, node.node, moveIntoCursor(cursor, node.path));
+    case 'Condition': {
+      const clause = holds(execution, node.condition) ? node.ifClause : node.elseClause;
+      if (clause) await executeNode(execution, schema, clause, cursor);
+      return;
+    }
     case 'Fetch':
       try {
         await executeFetch(execution, schema, node, cursor);
@@ -209,6 +241,16 @@ async function executeNode(
     default:
       throw new Error(`unexpected ${node.kind} node in a query plan`);
   }
+}
+
+/** The value of a condition's Boolean! variable, as given or by its default. */
+function holds(execution: Execution, variable: string): boolean {
+  const given = execution.requestContext.request.variables;
+  let value = given && Object.hasOwn(given, variable) ? given[variable] : undefined;
+  if (value === undefined) value = execution.conditionDefaults[variable];
+  if (value === undefined) throw new Error(`Missing value for variable $${variable} (and no default found)`);
+  if (typeof value !== 'boolean') throw new Error(`Invalid non-boolean value ${value} for Boolean! variable $${variable}`);
+  return value;
 }
 
 /** One fetch: the root fields, or the entities at the cursor by their representations; the answer merged into the data. */

@@ -151,12 +151,7 @@ export function compileShaping(
     if (err instanceof Unsupported) return undefined;
     throw err;
   }
-  const defaults: Record<string, unknown> = {};
-  for (const definition of operation.variableDefinitions ?? []) {
-    const value = definition.defaultValue;
-    if (value?.kind === Kind.BOOLEAN) defaults[definition.variable.name.value] = value.value;
-    else if (value?.kind === Kind.NULL) defaults[definition.variable.name.value] = null;
-  }
+  const defaults = conditionDefaults(operation);
 
   return {
     shape(input, variables) {
@@ -166,6 +161,17 @@ export function compileShaping(
       return { data: bubbled ? null : data, errors: state.errors };
     },
   };
+}
+
+/** The defaults of the variables a condition (@skip, @include) may read: booleans, or null. */
+export function conditionDefaults(operation: OperationDefinitionNode): Record<string, boolean | null> {
+  const defaults: Record<string, boolean | null> = {};
+  for (const definition of operation.variableDefinitions ?? []) {
+    const value = definition.defaultValue;
+    if (value?.kind === Kind.BOOLEAN) defaults[definition.variable.name.value] = value.value;
+    else if (value?.kind === Kind.NULL) defaults[definition.variable.name.value] = null;
+  }
+  return defaults;
 }
 
 /** One answer being shaped: its variables, its errors, and what the last value update reported. */
