@@ -27,13 +27,13 @@ import {
   type FragmentDefinitionNode,
   GraphQLError,
   type GraphQLSchema,
+  getVariableValues,
   isAbstractType,
   isInterfaceType,
   isObjectType,
   Kind,
   type OperationDefinitionNode,
 } from 'graphql';
-import { getVariableValues } from 'graphql/execution/values.js';
 import { LRUCache } from 'lru-cache';
 import type { GatewayContext } from '../context';
 import { compileShaping, conditionDefaults, type Shaping } from './resultShaping';
@@ -116,7 +116,13 @@ export class PlanExecution {
     requestContext: GatewayGraphQLRequestContext<GatewayContext>,
     fallback: GatewayExecutor,
   ): Promise<GatewayExecutionResult> {
-    const prepared = this.prepare(requestContext);
+    let prepared: Prepared;
+    try {
+      prepared = this.prepare(requestContext);
+    } catch {
+      // An operation the planner refuses: Apollo's executor answers it with its own errors.
+      prepared = { own: false };
+    }
     if (!prepared.own) {
       this.executed.byApollo++;
       return fallback(requestContext);
