@@ -184,8 +184,12 @@ export function checkRequestValues(
   return undefined;
 }
 
-/** Parsed documents kept per settings, by query text: at most this many, and this many characters of text. */
-const PARSED_DOCUMENTS = { max: 2_000, maxSize: 4 * 1024 * 1024, maxEntrySize: 128 * 1024 };
+/**
+ * Parsed documents kept per settings, by query text: at most this many, and this
+ * many characters of text (their syntax trees take some tens of times more); a
+ * longer text is parsed each time.
+ */
+const PARSED_DOCUMENTS = { max: 1_000, maxSize: 1024 * 1024, maxEntrySize: 64 * 1024 };
 /** Measures kept per operation, one per distinct value of the variables that size its lists. */
 const MEASURES_PER_OPERATION = 16;
 
