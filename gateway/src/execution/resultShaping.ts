@@ -18,17 +18,18 @@ import {
   type DirectiveNode,
   type FragmentDefinitionNode,
   type GraphQLCompositeType,
+  GraphQLEnumType,
   type GraphQLError,
+  GraphQLInterfaceType,
   GraphQLList,
   GraphQLNonNull,
-  type GraphQLObjectType,
+  GraphQLObjectType,
   type GraphQLOutputType,
+  GraphQLScalarType,
   type GraphQLSchema,
+  GraphQLUnionType,
   isCompositeType,
-  isEnumType,
   isInterfaceType,
-  isObjectType,
-  isScalarType,
   isUnionType,
   Kind,
   type OperationDefinitionNode,
@@ -71,6 +72,13 @@ const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
 const BUILT_IN_SCALARS = new Set(['Int', 'Float', 'String', 'Boolean', 'ID']);
 const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
 const hasOwn = (object: object, key: string) => Object.hasOwn(object, key);
+
+// Plain instanceof while shaping: graphql-js' is*Type functions do more than that outside production mode.
+const objectType = (type: unknown): type is GraphQLObjectType => type instanceof GraphQLObjectType;
+const composite = (type: unknown): type is GraphQLCompositeType =>
+  type instanceof GraphQLObjectType || type instanceof GraphQLInterfaceType || type instanceof GraphQLUnionType;
+const scalar = (type: unknown): type is GraphQLScalarType => type instanceof GraphQLScalarType;
+const enumType = (type: unknown): type is GraphQLEnumType => type instanceof GraphQLEnumType;
 
 class Unsupported extends Error {}
 
@@ -217,7 +225,7 @@ class ShapingState {
         if (outputValue === undefined) {
           if (inputValue === null && name !== '__typename') inputValue = input.__typename ?? null;
           const type = typeof inputValue === 'string' ? (this.schema.getType(inputValue) ?? parentType) : parentType;
-          if (!isObjectType(type)) return true;
+          if (!objectType(type)) return true;
           output[name] = type.name;
         }
         continue;
@@ -281,7 +289,7 @@ class ShapingState {
       }
       return this.done(nullify ? null : updated, false, hasErrors);
     }
-    if (isCompositeType(type)) {
+    if (composite(type)) {
       if (!selection) throw new Error(`Invalid empty selection set for composite type ${type}`);
       if (typeof inputValue !== 'object') {
         throw new Error(`Invalid non-object value ${inputValue} returned by subgraph for composite type ${type}`);
@@ -294,7 +302,7 @@ class ShapingState {
       let objectType: GraphQLCompositeType = type;
       if (typename) {
         const named = this.schema.getType(typename);
-        if (!named || !isCompositeType(named)) {
+        if (!named || !composite(named)) {
           this.errors.push(
             ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describe(path, type, parentType)}.`, {
               path: [...path],
@@ -327,16 +335,16 @@ function describe(path: ResponsePath, type: GraphQLOutputType, parentType: Graph
 /** Whether a subgraph's leaf value is one of its type (any value for a custom scalar). */
 function validLeaf(value: unknown, type: GraphQLOutputType): boolean {
   const named = type as { name?: string };
-  if (isScalarType(type) && !BUILT_IN_SCALARS.has(type.name)) return true;
-  if (typeof value === 'boolean') return named.name === 'Boolean' && isScalarType(type);
+  if (scalar(type) && !BUILT_IN_SCALARS.has(type.name)) return true;
+  if (typeof value === 'boolean') return named.name === 'Boolean' && scalar(type);
   if (typeof value === 'number' && Number.isFinite(value)) {
-    if (!isScalarType(type)) return false;
+    if (!scalar(type)) return false;
     if (type.name === 'Int' || type.name === 'ID') return INTEGER.test(String(value));
     return type.name === 'Float';
   }
   if (typeof value === 'string') {
-    if (isEnumType(type)) return type.getValue(value) !== undefined;
-    return !(isScalarType(type) && (type.name === 'Boolean' || type.name === 'Int' || type.name === 'Float'));
+    if (enumType(type)) return type.getValue(value) !== undefined;
+    return !(scalar(type) && (type.name === 'Boolean' || type.name === 'Int' || type.name === 'Float'));
   }
   return false;
 }
