@@ -114,47 +114,65 @@ class Dropped extends Error {}
 /** One request, its answer collected as it arrives (no stream objects). */
 function send(dispatcher: Dispatcher, url: string, request: Dispatcher.DispatchOptions, signal: AbortSignal | undefined) {
   return new Promise<FetcherResponse>((resolve, reject) => {
-    let answered = false;
-    let status = 0;
-    let statusText = '';
-    let headers: IncomingHttpHeaders = {};
-    const chunks: Buffer[] = [];
-    const onAbort = () => controller?.abort(new Error(`request to ${url} aborted`));
-    let controller: Dispatcher.DispatchController | undefined;
-    const settle = () => signal?.removeEventListener('abort', onAbort);
-    dispatcher.dispatch(request, {
-      onRequestStart(started) {
-        controller = started;
-        if (signal?.aborted) onAbort();
-      },
-      onResponseStart(_controller, statusCode, answerHeaders, statusMessage) {
-        answered = true;
-        status = statusCode;
-        statusText = statusMessage ?? '';
-        headers = answerHeaders;
-      },
-      onResponseData(_controller, chunk) {
-        chunks.push(chunk);
-      },
-      onResponseEnd() {
-        settle();
-        resolve(
-          new SubgraphResponse(
-            url,
-            status,
-            statusText,
-            headers,
-            chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
-          ),
-        );
-      },
-      onResponseError(_controller, err: NodeJS.ErrnoException) {
-        settle();
-        reject(!answered && DROPPED.has(err.code ?? '') ? new Dropped(err.message, { cause: err }) : err);
-      },
-    });
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const collector = new AnswerCollector(url, signal, resolve, reject);
+    dispatcher.dispatch(request, collector);
+    signal?.addEventListener('abort', collector, { once: true });
   });
+}
+
+/** Receives one answer from undici's parser; a class, so a request makes no closures. */
+class AnswerCollector implements Dispatcher.DispatchHandler {
+  private answered = false;
+  private status = 0;
+  private statusText = '';
+  private headers: IncomingHttpHeaders = {};
+  private readonly chunks: Buffer[] = [];
+  private controller: Dispatcher.DispatchController | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly signal: AbortSignal | undefined,
+    private readonly resolve: (response: FetcherResponse) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {}
+
+  /** The abort signal's listener. */
+  handleEvent(): void {
+    this.controller?.abort(new Error(`request to ${this.url} aborted`));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal?.aborted) this.handleEvent();
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+    statusMessage?: string,
+  ): void {
+    this.answered = true;
+    this.status = statusCode;
+    this.statusText = statusMessage ?? '';
+    this.headers = headers;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.signal?.removeEventListener('abort', this);
+    const { chunks } = this;
+    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    this.resolve(new SubgraphResponse(this.url, this.status, this.statusText, this.headers, body));
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: NodeJS.ErrnoException): void {
+    this.signal?.removeEventListener('abort', this);
+    this.reject(!this.answered && DROPPED.has(err.code ?? '') ? new Dropped(err.message, { cause: err }) : err);
+  }
 }
 
 /** Whether a request body is a GraphQL query (not a mutation or subscription), read only when a retry is in question. */

@@ -1,15 +1,16 @@
 /**
  * The gateway's HTTP routes on express, in the order a request meets them:
- * the request id and access log (every route); GET /health; GET /metrics;
- * POST /v1/metrics (authenticated, streamed to the metrics subgraph); GET
- * /v1/export/... (authenticated, proxied to the subgraph owning the data);
- * GraphiQL (its assets under /graphiql/, and its page for a browser's GET
- * /graphql); then GraphQL on /graphql: an address past its failed
- * authentications refused before the body is read, the request observed,
- * the JSON body parsed, and Apollo's context made (the caller, then the rate
- * limit, then the operation limits checked before validation); then the
- * web app (webApp.ts: /assets/ and index.html for app paths, never API
- * paths); last, the errors met before Apollo (a body too large, not JSON).
+ * the request id and access log (every route); GraphiQL (its assets under
+ * /graphiql/, and its page for a browser's GET /graphql); GraphQL on
+ * /graphql: an address past its failed authentications refused before the
+ * body is read, the request observed, the JSON body parsed, and Apollo's
+ * context made (the caller, then the rate limit, then the operation limits
+ * checked before validation); GET /health; GET /metrics; POST /v1/metrics
+ * (authenticated, streamed to the metrics subgraph); GET /v1/export/...
+ * (authenticated, proxied to the subgraph owning the data); the MLflow API;
+ * then the web app (webApp.ts: /assets/ and index.html for app paths, never
+ * API paths); last, the errors met before Apollo (a body too large, not
+ * JSON).
  */
 import type { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -67,6 +68,23 @@ export function gatewayRoutes(options: GatewayRoutesOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(assignRequestId(log), logRequest);
+  // GraphQL first: nearly every request is one, and express tries the routes in order.
+  app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
+  const page = graphiqlPage({ endpoint: '/graphql' });
+  app.get('/graphql', (req, res, next) => {
+    if (!wantsGraphiQL(req)) return next();
+    res.setHeader('Content-Security-Policy', page.contentSecurityPolicy);
+    res.type('html').send(page.html);
+  });
+  app.use(
+    '/graphql',
+    authFailures.refuseEarly(authenticator),
+    options.observer.observe,
+    express.json({ limit: bodyLimit }),
+    ensureBody,
+    enterRequestScope,
+    expressMiddleware(options.apollo, { context: graphqlContext(options) }),
+  );
   app.get('/health', async (_req, res) => {
     const report = await platformHealth(config.subgraphUrls, options.healthTimeoutMs ?? DEFAULT_SUBGRAPH_HEALTH_TIMEOUT_MS);
     res.status(report.status === 'up' ? 200 : 503).json(report);
@@ -109,22 +127,6 @@ export function gatewayRoutes(options: GatewayRoutesOptions): Express {
       log,
       bodyLimitBytes: bodyLimit,
     }),
-  );
-  app.use(GRAPHIQL_ASSETS_PATH, graphiqlAssets());
-  const page = graphiqlPage({ endpoint: '/graphql' });
-  app.get('/graphql', (req, res, next) => {
-    if (!wantsGraphiQL(req)) return next();
-    res.setHeader('Content-Security-Policy', page.contentSecurityPolicy);
-    res.type('html').send(page.html);
-  });
-  app.use(
-    '/graphql',
-    authFailures.refuseEarly(authenticator),
-    options.observer.observe,
-    express.json({ limit: bodyLimit }),
-    ensureBody,
-    enterRequestScope,
-    expressMiddleware(options.apollo, { context: graphqlContext(options) }),
   );
   app.use(webApp());
   app.use(bodyErrors(bodyLimit));
