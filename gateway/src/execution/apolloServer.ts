@@ -11,7 +11,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { type Logger, maskError } from '@lab/shared';
 import { useAuthorization } from '../auth/useAuthorization';
 import type { GatewayContext } from '../context';
-import { currentScope } from '../observability/requestId';
+import { scopeOfError } from '../observability/requestId';
 import type { RequestObserver } from '../observability/requestObserver';
 import type { OperationLimits } from '../protection/operationLimits';
 import type { PersistedQueries } from '../protection/persistedQueries';
@@ -46,7 +46,7 @@ export async function startApolloServer(options: GatewayApolloServerOptions): Pr
       useAuthorization({ supergraphSdl: options.supergraphSdl }),
     ],
     formatError: (formatted, error) => {
-      const scope = currentScope();
+      const scope = scopeOfError(error);
       return maskError(formatted, scope?.requestId, () =>
         (scope?.log ?? log).error({ err: error, path: formatted.path }, 'internal error'),
       );

@@ -23,7 +23,7 @@ import { authFailureOf, setAuthFailureHeaders } from '../auth/authFailures';
 import type { GatewayContext } from '../context';
 import { mlflowRoutes } from '../mlflow';
 import { metricsEndpoint } from '../observability/metricsEndpoint';
-import { assignRequestId, enterRequestScope, logRequest, scopeOf } from '../observability/requestId';
+import { assignRequestId, logRequest, noteErrorScope, scopeOf, tieToRequest } from '../observability/requestId';
 import type { RequestObserver } from '../observability/requestObserver';
 import type { OperationLimits } from '../protection/operationLimits';
 import type { RateLimiter } from '../protection/rateLimiter';
@@ -82,7 +82,6 @@ export function gatewayRoutes(options: GatewayRoutesOptions): Express {
     options.observer.observe,
     express.json({ limit: bodyLimit }),
     ensureBody,
-    enterRequestScope,
     expressMiddleware(options.apollo, { context: graphqlContext(options) }),
   );
   app.get('/health', async (_req, res) => {
@@ -138,20 +137,24 @@ function graphqlContext(options: GatewayRoutesOptions) {
   const { authenticator, authFailures, observer } = options;
   const checked: RateLimiter['context'] = (fn) =>
     options.limits.checkRequest(options.schema, options.rateLimit.context(fn), (context, refusal, operationName) =>
-      observer.noteRefusal(context.caller.id, operationName, String(refusal.extensions.code)),
+      observer.noteRefusal(context.caller.id, operationName, String(refusal.extensions.code), context),
     );
   return checked(async ({ req, res }: { req: express.Request; res: express.Response }): Promise<GatewayContext> => {
-    const { requestId, log: requestLog } = scopeOf(res);
+    const scope = scopeOf(res);
+    const { requestId, log: requestLog } = scope;
     const idempotencyKey = idempotencyKeyOf(req.headers);
     try {
       const caller = await authFailures.authenticate(authenticator, req.headers.authorization, req.socket.remoteAddress);
-      return {
+      const context: GatewayContext = {
         requestId,
         caller,
         log: requestLog.child({ callerId: caller.id }),
         ...(idempotencyKey ? { idempotencyKey } : {}),
       };
+      tieToRequest(context, res); // the request observer finds the request by it
+      return context;
     } catch (err) {
+      noteErrorScope(err, scope); // formatError masks an unexpected one with the request id
       // Apollo answers the error with its status (auth/authFailures.ts); the headers are set here.
       const failure = authFailureOf(err);
       setAuthFailureHeaders(res, failure);

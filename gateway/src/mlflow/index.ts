@@ -7,7 +7,6 @@
  * MLflow's `{ error_code, message }`.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { enterRequestScope } from '../observability/requestId';
 import { artifactHandlers, artifactRoutes } from './artifacts';
 import { invalid, MlflowError } from './errors';
 import { experimentHandlers } from './experiments';
@@ -33,13 +32,13 @@ const HANDLERS: MlflowHandlers = {
 export function mlflowRoutes(options: MlflowRoutesOptions): Router {
   const router = express.Router();
   const json = express.json({ limit: options.bodyLimitBytes, type: () => true });
-  router.use(MLFLOW_ARTIFACTS_PATH, options.observer.observe, enterRequestScope, artifactRoutes(options));
+  router.use(MLFLOW_ARTIFACTS_PATH, options.observer.observe, artifactRoutes(options));
   for (const base of MLFLOW_PATHS) {
     router.all(`${base}/*endpoint`, options.observer.observe, (req: Request, res: Response, next: NextFunction) => {
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(req, res, next);
       next();
     });
-    router.all(`${base}/*endpoint`, enterRequestScope, async (req: Request, res: Response) => {
+    router.all(`${base}/*endpoint`, async (req: Request, res: Response) => {
       const endpoint = String(req.path.slice(base.length + 1)).replace(/\/$/, '');
       const route = HANDLERS[`${req.method === 'DELETE' ? 'DELETE ' : ''}${endpoint}`];
       if (!route) {

@@ -7,24 +7,15 @@
  * only the error: `tieToRequest` ties a context to its HTTP request's scope
  * (what the request observer notes the operation under), and the scope of an
  * error is noted when an Apollo plugin or the context function meets it
- * (`noteErrorScope`, read back by `scopeOfError`). Where neither was done, the
- * AsyncLocalStorage scope `enterRequestScope` enters stands in (it turns on
- * async hooks for every promise of the process).
+ * (`noteErrorScope`, read back by `scopeOfError`). No AsyncLocalStorage: on
+ * Node 20 it turns on async hooks for every promise of the process.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { type Logger, REQUEST_ID_HEADER, requestIdOf } from '@lab/shared';
 import type { RequestHandler, Response } from 'express';
 
 export interface RequestScope {
   requestId: string;
   log: Logger;
-}
-
-const storage = new AsyncLocalStorage<RequestScope>();
-
-/** The scope of the request being handled, if any, from the AsyncLocalStorage scope (enterRequestScope). */
-export function currentScope(): RequestScope | undefined {
-  return storage.getStore();
 }
 
 /** On a context, its request's scope: a property, as Apollo hands each operation a copy of the context. */
@@ -38,7 +29,7 @@ export function tieToRequest(context: object, res: Response): void {
 
 /** The scope of the HTTP request an operation's context answers, if it answers one. */
 export function requestScopeOf(context: object): RequestScope | undefined {
-  return (context as { [SCOPE]?: RequestScope })[SCOPE] ?? storage.getStore();
+  return (context as { [SCOPE]?: RequestScope })[SCOPE];
 }
 
 /** Notes which request an error belongs to, for formatError (a GatewayContext is such a scope). */
@@ -52,13 +43,9 @@ export function noteErrorScope(error: unknown, scope: RequestScope): void {
  * error thrown kept as `originalError`).
  */
 export function scopeOfError(error: unknown): RequestScope | undefined {
-  if (typeof error !== 'object' || error === null) return storage.getStore();
+  if (typeof error !== 'object' || error === null) return undefined;
   const original = (error as { originalError?: unknown }).originalError;
-  return (
-    errorScopes.get(error) ??
-    (typeof original === 'object' && original !== null ? errorScopes.get(original) : undefined) ??
-    storage.getStore()
-  );
+  return errorScopes.get(error) ?? (typeof original === 'object' && original !== null ? errorScopes.get(original) : undefined);
 }
 
 /** The scope assignRequestId stored on the response. */
@@ -97,14 +84,6 @@ export function assignRequestId(log: Logger): RequestHandler {
     next();
   };
 }
-
-/**
- * Enters the request's scope for everything downstream. Placed right before
- * Apollo, after body parsing: stream callbacks would otherwise run outside it.
- */
-export const enterRequestScope: RequestHandler = (_req, res, next) => {
-  storage.run(scopeOf(res), next);
-};
 
 /** One log line per request, at the end: method, path, status and time taken. */
 export const logRequest: RequestHandler = (req, res, next) => {

@@ -15,7 +15,7 @@ import type { RequestHandler } from 'express';
 import type { GatewayContext } from '../context';
 import type { ApiUsageRecorder } from './apiUsage';
 import { type GatewayMetrics, gatewayMetrics } from './gatewayMetrics';
-import { currentScope, noteErrorScope, type RequestScope, requestScopeOf } from './requestId';
+import { noteErrorScope, type RequestScope, requestScopeOf } from './requestId';
 
 export interface RequestObserverOptions {
   /** Default: the process's gatewayMetrics. */
@@ -130,7 +130,7 @@ export function createRequestObserver(options: RequestObserverOptions = {}): Req
   };
 
   const noteRefusal = (callerId: string, operationName: unknown, code: string, context?: object) => {
-    const scope = context ? requestScopeOf(context) : currentScope();
+    const scope = context ? requestScopeOf(context) : undefined;
     if (!scope) return;
     notes.set(scope, {
       operationName: nameOf(operationName),
