@@ -1,8 +1,9 @@
 /**
- * The gateway's execution stack, built in one place: Apollo Gateway over a
- * supergraph, with one signed data source per subgraph. The platform's
- * server (server.ts) and the gateway-speed benchmark both build it here, so
- * the benchmark measures what the platform runs.
+ * The gateway's execution stack, built in one place: one signed data source
+ * per subgraph, queries and mutations executed from their plan by
+ * planExecution.ts, Apollo Gateway over the supergraph for the rest. The
+ * platform's server (server.ts) and the gateway-speed benchmark both build
+ * it here, so the benchmark measures what the platform runs.
  */
 import { ApolloGateway, type GraphQLDataSource } from '@apollo/gateway';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
