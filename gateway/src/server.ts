@@ -126,7 +126,7 @@ export async function startGateway(options: GatewayOptions, port: number, host: 
   const observer = createRequestObserver({ usage });
   const apollo = await startApolloServer({ gateway: executor.gateway, supergraphSdl, observer, persisted, limits, log });
 
-  const planner = new SubscriptionPlanner(supergraphSdl);
+  const planner = new SubscriptionPlanner(executor.planning);
   const stopping = new AbortController();
   const app = gatewayRoutes({
     config,

@@ -13,6 +13,7 @@ import { dedupeSubgraphRequests } from './dedupeSubgraphRequests';
 import { PlanExecution } from './planExecution';
 import { SignedDataSource } from './signedDataSource';
 import { type SubgraphFetcherOptions, subgraphFetcher } from './subgraphFetcher';
+import { SupergraphPlanning } from './supergraphPlanning';
 
 export interface GatewayExecutorOptions {
   supergraphSdl: string;
@@ -33,6 +34,8 @@ export interface GatewayExecutor {
   gateway: GatewayInterface;
   /** One data source per subgraph, shared by the gateway's query plans and the subscription executor. */
   services: Record<string, GraphQLDataSource<GatewayContext>>;
+  /** The supergraph's schemas and planner, for the subscription planner too. */
+  planning: SupergraphPlanning;
   /** The gateway's own plan execution (absent when turned off). */
   planExecution: PlanExecution | undefined;
   /** Closes the idle subgraph connections. */
@@ -57,7 +60,8 @@ export function createGatewayExecutor(options: GatewayExecutorOptions): GatewayE
       return service;
     },
   });
-  const planExecution = options.planExecution === false ? undefined : new PlanExecution({ supergraphSdl, services });
+  const planning = new SupergraphPlanning(supergraphSdl);
+  const planExecution = options.planExecution === false ? undefined : new PlanExecution({ planning, services });
   const gateway = planExecution ? planExecution.around(apolloGateway) : apolloGateway;
-  return { gateway, services, planExecution, close: fetcher.close };
+  return { gateway, services, planning, planExecution, close: fetcher.close };
 }

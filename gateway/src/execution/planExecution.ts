@@ -13,10 +13,9 @@
  * interface objects, introspection) is left to Apollo's executor, decided
  * once per operation.
  */
-import { ERRORS, errorCodeDef, operationFromDocument, type Schema, Supergraph } from '@apollo/federation-internals';
+import { ERRORS, errorCodeDef } from '@apollo/federation-internals';
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { FetchNode, PlanNode, QueryPlanSelectionNode, ResponsePath } from '@apollo/query-planner';
-import { QueryPlanner } from '@apollo/query-planner';
 import type {
   GatewayExecutionResult,
   GatewayExecutor,
@@ -37,6 +36,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import type { GatewayContext } from '../context';
 import { compileShaping, conditionDefaults, type Shaping } from './resultShaping';
+import type { SupergraphPlanning } from './supergraphPlanning';
 
 type Data = Record<string, unknown>;
 
@@ -69,7 +69,8 @@ interface Execution {
 }
 
 export interface PlanExecutionOptions {
-  supergraphSdl: string;
+  /** The supergraph's schemas and planner (shared with the subscription planner). */
+  planning: SupergraphPlanning;
   /** The data source of each subgraph. */
   services: Record<string, GraphQLDataSource<GatewayContext>>;
   /** Operations kept prepared. Default 2,000. */
@@ -77,22 +78,11 @@ export interface PlanExecutionOptions {
 }
 
 export class PlanExecution {
-  private readonly apiSchema: Schema;
-  /** The API schema (graphql-js): shaping and variable coercion. */
-  private readonly schema: GraphQLSchema;
-  /** The supergraph schema (graphql-js): which entities a representation's type condition takes. */
-  private readonly supergraphSchema: GraphQLSchema;
-  private readonly planner: QueryPlanner;
   private readonly prepared: LRUCache<string, Prepared>;
   /** Requests executed here, and those left to Apollo's executor (since start). */
   readonly executed = { here: 0, byApollo: 0 };
 
   constructor(private readonly options: PlanExecutionOptions) {
-    const supergraph = Supergraph.build(options.supergraphSdl);
-    this.apiSchema = supergraph.apiSchema();
-    this.schema = this.apiSchema.toGraphQLJSSchema();
-    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-    this.planner = new QueryPlanner(supergraph);
     this.prepared = new LRUCache({ max: options.maxOperations ?? 2_000 });
   }
 
@@ -130,7 +120,7 @@ export class PlanExecution {
     this.executed.here++;
     const variables = requestContext.request.variables ?? undefined;
     if (prepared.operation.variableDefinitions?.length) {
-      const { errors } = getVariableValues(this.schema, prepared.operation.variableDefinitions, variables ?? {});
+      const { errors } = getVariableValues(this.options.planning.schema, prepared.operation.variableDefinitions, variables ?? {});
       if (errors) return { errors };
     }
     const execution: Execution = {
@@ -140,7 +130,8 @@ export class PlanExecution {
       errors: [],
     };
     const data: Data = {};
-    if (prepared.plan) await executeNode(execution, this.supergraphSchema, prepared.plan, { path: [], data, fullResult: data });
+    if (prepared.plan)
+      await executeNode(execution, this.options.planning.supergraphSchema, prepared.plan, { path: [], data, fullResult: data });
     let shaped: ReturnType<Shaping['shape']>;
     try {
       shaped = prepared.shaping.shape(data, variables);
@@ -174,9 +165,9 @@ export class PlanExecution {
       }
     }
     if (document && operation && operation.operation !== 'subscription') {
-      const shaping = compileShaping(this.schema, operation, fragments);
+      const shaping = compileShaping(this.options.planning.schema, operation, fragments);
       if (shaping) {
-        const plan = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName })).node;
+        const plan = this.options.planning.plan(document, operationName).node;
         if (plan === undefined || ownPlan(plan)) {
           prepared = {
             own: true,

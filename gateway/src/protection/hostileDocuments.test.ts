@@ -7,8 +7,8 @@
  */
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SupergraphPlanning } from '../execution/supergraphPlanning';
 import { type StandInGateway, startStandInGateway } from '../standInGateway.fixture';
-import { SubscriptionPlanner } from '../subscriptions/planner';
 import { hostileDocuments } from './hostileDocuments.fixture';
 import { checkBeforeValidation } from './operationChecks';
 
@@ -25,7 +25,7 @@ afterAll(async () => {
 
 describe('hostile documents', () => {
   it('are each refused before validation in under 100 ms in process, naming the limit', () => {
-    const schema = new SubscriptionPlanner(platform.supergraphSdl).schema;
+    const schema = new SupergraphPlanning(platform.supergraphSdl).schema;
     checkBeforeValidation(schema, { query: '{ me { ...U } } fragment U on User { id }' }); // compiled once, outside the timing
     for (const { name, query, limit } of documents) {
       // The best of three: a neighbour on a shared machine can take the CPU away in the middle of one.

@@ -3,13 +3,15 @@
  * (a SubscriptionNode: the `primary` fetch is a subscription to the owning
  * subgraph, `rest` the fetches that complete each event from the others);
  * @apollo/gateway refuses to execute them, so topics.ts does.
- * Plans are cached per document and operation name.
+ * Plans are cached per document and operation name; the schemas and the
+ * planner are the ones queries use (execution/supergraphPlanning.ts).
  */
-import { operationFromDocument, type Schema, Supergraph } from '@apollo/federation-internals';
+import type { Schema } from '@apollo/federation-internals';
 import { buildOperationContext } from '@apollo/gateway';
-import { type FetchNode, type PlanNode, QueryPlanner } from '@apollo/query-planner';
+import type { FetchNode, PlanNode } from '@apollo/query-planner';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { LRUCache } from 'lru-cache';
+import type { SupergraphPlanning } from '../execution/supergraphPlanning';
 
 export interface SubscriptionPlan {
   operationContext: ReturnType<typeof buildOperationContext>;
@@ -24,15 +26,12 @@ export class SubscriptionPlanner {
   readonly schema: GraphQLSchema;
   readonly supergraphSchema: GraphQLSchema;
   readonly apiSchema: Schema;
-  private readonly planner: QueryPlanner;
   private readonly cache = new LRUCache<string, SubscriptionPlan>({ max: 1000 });
 
-  constructor(supergraphSdl: string) {
-    const supergraph = Supergraph.build(supergraphSdl);
-    this.apiSchema = supergraph.apiSchema();
-    this.schema = this.apiSchema.toGraphQLJSSchema();
-    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
-    this.planner = new QueryPlanner(supergraph);
+  constructor(private readonly planning: SupergraphPlanning) {
+    this.schema = planning.schema;
+    this.supergraphSchema = planning.supergraphSchema;
+    this.apiSchema = planning.apiSchema;
   }
 
   /** The plan of a validated subscription document; `query` is its text (the cache key). */
@@ -40,9 +39,7 @@ export class SubscriptionPlanner {
     const key = `${operationName ?? ''}\n${query}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const operation = operationFromDocument(this.apiSchema, document, { operationName });
-    const queryPlan = this.planner.buildQueryPlan(operation);
-    const node = queryPlan.node;
+    const node = this.planning.plan(document, operationName).node;
     if (node?.kind !== 'Subscription') throw new Error(`expected a subscription plan, got ${node?.kind ?? 'none'}`);
     const plan: SubscriptionPlan = {
       operationContext: buildOperationContext({ schema: this.schema, operationDocument: document, operationName }),
